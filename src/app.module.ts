@@ -1,0 +1,24 @@
+import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AuthModule } from './auth/auth.module.js';
+import { PrivateTokenGuard } from './auth/private-token.guard.js';
+import { BodyParserMiddleware } from './common/body-parser.middleware.js';
+import { DomainErrorFilter } from './common/errors/domain-error.filter.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
+import { RedisModule } from './redis/redis.module.js';
+
+@Module({
+  imports: [ConfigModule, DatabaseModule, RedisModule, AuthModule, HealthModule, JobsModule],
+  providers: [
+    { provide: APP_GUARD, useClass: PrivateTokenGuard },
+    { provide: APP_FILTER, useClass: DomainErrorFilter },
+  ],
+})
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(BodyParserMiddleware).forRoutes('*path');
+  }
+}

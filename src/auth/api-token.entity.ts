@@ -1,0 +1,35 @@
+import { Entity, EntityRepositoryType, PrimaryKey, Property } from '@mikro-orm/core';
+import { ApiTokenRepository } from './api-token.repository.js';
+
+@Entity({ tableName: 'api_tokens', repository: () => ApiTokenRepository })
+export class ApiToken {
+  [EntityRepositoryType]?: ApiTokenRepository;
+
+  @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
+  id!: string;
+
+  @Property({ type: 'text' })
+  name!: string;
+
+  // sha256 hex of the token; the token itself is never stored
+  @Property({ type: 'text', unique: true })
+  tokenHash!: string;
+
+  @Property({ type: 'text' })
+  tokenPrefix!: string;
+
+  @Property({ type: 'text[]' })
+  scopes!: string[];
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'timestamptz', nullable: true })
+  expiresAt: Date | null = null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  lastUsedAt: Date | null = null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  revokedAt: Date | null = null;
+}

@@ -1,0 +1,44 @@
+import {
+  type CanActivate,
+  type ExecutionContext,
+  ForbiddenException,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { IS_PUBLIC } from './public.decorator.js';
+import { REQUIRED_SCOPES, Scope } from './scopes.decorator.js';
+import { hasScope, type Principal, TokenVerifier } from './token-verifier.js';
+
+export type AuthenticatedRequest = Request & { principal?: Principal };
+
+/** Global and fail-closed: a route is open only with @Public(); no @Scopes() means admin. */
+@Injectable()
+export class PrivateTokenGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly verifier: TokenVerifier,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+      return true;
+    }
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const principal = await this.verifier.verify(request.header('private-token') ?? '');
+    if (!principal) {
+      throw new UnauthorizedException('Missing or invalid PRIVATE-TOKEN');
+    }
+    const required = this.reflector.getAllAndOverride<Scope[] | undefined>(
+      REQUIRED_SCOPES,
+      targets,
+    ) ?? [Scope.Admin];
+    if (!hasScope(principal, required)) {
+      throw new ForbiddenException(`This token lacks the scope: ${required.join(' or ')}`);
+    }
+    request.principal = principal;
+    return true;
+  }
+}

@@ -1,0 +1,8 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
+
+export const IS_PUBLIC = 'isPublic';
+
+/** Opens a route without PRIVATE-TOKEN; the e2e route census keeps this list short. */
+export const Public = () =>
+  applyDecorators(SetMetadata(IS_PUBLIC, true), ApiExtension('x-public', true));

@@ -1,0 +1,39 @@
+import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  CreatedTokenDto,
+  CreateTokenDto,
+  TokenIdParamDto,
+  TokenResponseDto,
+} from './dto/token.dto.js';
+import { Scope, Scopes } from './scopes.decorator.js';
+import { TokensService } from './tokens.service.js';
+
+@ApiTags('tokens')
+@Scopes(Scope.Admin)
+@Controller('api/v1/tokens')
+export class TokensController {
+  constructor(private readonly tokens: TokensService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a token; the response is the only time it is shown' })
+  create(@Body() body: CreateTokenDto): Promise<CreatedTokenDto> {
+    return this.tokens.create(
+      body.name,
+      body.scopes,
+      body.expires_at ? new Date(body.expires_at) : undefined,
+    );
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List tokens (never the tokens themselves)' })
+  list(): Promise<TokenResponseDto[]> {
+    return this.tokens.list();
+  }
+
+  @Delete(':id')
+  @ApiOperation({ summary: 'Revoke a token (takes effect within seconds on every copy)' })
+  revoke(@Param() params: TokenIdParamDto): Promise<TokenResponseDto> {
+    return this.tokens.revoke(params.id);
+  }
+}

@@ -1,0 +1,91 @@
+import type { EnvVars } from './env.schema.js';
+
+export interface SidekiqInstanceConfig {
+  readonly name: string;
+  readonly url: string;
+  /** redis-namespace prefix (Sidekiq 6 apps), without the trailing colon; null when none */
+  readonly namespace: string | null;
+}
+
+/** The validated, frozen configuration; inject it, never read process.env elsewhere. */
+export class AppConfig {
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly privateToken: string;
+  readonly port: number;
+  readonly host: string;
+  readonly nodeEnv: 'production' | 'development' | 'test';
+  readonly logLevel: string;
+  readonly databasePoolMax: number;
+  readonly healthTimeoutMs: number;
+  readonly sidekiqInstances: readonly SidekiqInstanceConfig[];
+  readonly sidekiqReadOnly: boolean;
+  readonly ingest: {
+    readonly maxBatch: number;
+    readonly bodyLimit: string;
+    readonly groupMaxEvents: number;
+    readonly groupConcurrency: number;
+  };
+  readonly metricsPublic: boolean;
+  readonly schedulerEnabled: boolean;
+
+  constructor(env: EnvVars) {
+    this.databaseUrl = env.DATABASE_URL;
+    this.redisUrl = env.REDIS_URL;
+    this.privateToken = env.PRIVATE_TOKEN;
+    this.port = env.PORT;
+    this.host = env.HOST;
+    this.nodeEnv = env.NODE_ENV as AppConfig['nodeEnv'];
+    this.logLevel = env.LOG_LEVEL;
+    this.databasePoolMax = env.DATABASE_POOL_MAX;
+    this.healthTimeoutMs = env.HEALTH_TIMEOUT_MS;
+    this.sidekiqInstances = parseInstances(env);
+    this.sidekiqReadOnly = env.SIDEKIQ_READ_ONLY === 'true';
+    this.ingest = Object.freeze({
+      maxBatch: env.INGEST_MAX_BATCH,
+      bodyLimit: env.BODY_LIMIT.toLowerCase(),
+      groupMaxEvents: env.INGEST_GROUP_MAX_EVENTS,
+      groupConcurrency: env.INGEST_GROUP_CONCURRENCY,
+    });
+    this.metricsPublic = env.METRICS_PUBLIC === 'true';
+    this.schedulerEnabled = env.SCHEDULER_ENABLED === 'true';
+    Object.freeze(this);
+  }
+}
+
+export const DEFAULT_INSTANCE = 'default';
+
+function splitNamespace(rawUrl: string): { url: string; namespace: string | null } {
+  const url = new URL(rawUrl);
+  const namespace = url.searchParams.get('namespace');
+  url.searchParams.delete('namespace');
+  return { url: url.toString(), namespace: namespace || null };
+}
+
+function parseInstances(env: EnvVars): SidekiqInstanceConfig[] {
+  const fallback = splitNamespace(env.REDIS_URL);
+  const instances: SidekiqInstanceConfig[] = [
+    {
+      name: DEFAULT_INSTANCE,
+      url: fallback.url,
+      namespace: fallback.namespace ?? env.SIDEKIQ_NAMESPACE ?? null,
+    },
+  ];
+  for (const pair of (env.SIDEKIQ_INSTANCES ?? '').split(',')) {
+    const trimmed = pair.trim();
+    if (!trimmed) {
+      continue;
+    }
+    const eq = trimmed.indexOf('=');
+    const name = trimmed.slice(0, eq);
+    const { url, namespace } = splitNamespace(trimmed.slice(eq + 1));
+    const entry = { name, url, namespace };
+    const existing = instances.findIndex((i) => i.name === name);
+    if (existing >= 0) {
+      instances[existing] = entry;
+    } else {
+      instances.push(entry);
+    }
+  }
+  return instances.map((i) => Object.freeze(i));
+}

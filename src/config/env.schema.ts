@@ -1,0 +1,76 @@
+import { plainToInstance, Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const URL_PG = /^postgres(ql)?:\/\/\S+$/;
+const URL_REDIS = /^rediss?:\/\/\S+$/;
+// name=redis://host:port/db[?namespace=ns], comma separated
+const INSTANCES =
+  /^\s*[A-Za-z0-9_-]+=rediss?:\/\/[^,\s]+(\s*,\s*[A-Za-z0-9_-]+=rediss?:\/\/[^,\s]+)*\s*$/;
+const BOOL = ['true', 'false'];
+
+export class EnvVars {
+  @Matches(URL_PG, { message: 'must be a postgresql:// URL' }) DATABASE_URL!: string;
+  @Matches(URL_REDIS, { message: 'must be a redis:// URL' }) REDIS_URL!: string;
+  @IsString() @MinLength(32) PRIVATE_TOKEN!: string;
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(65535) PORT = 3000;
+  @IsString() HOST = '127.0.0.1';
+  @IsIn(['production', 'development', 'test']) NODE_ENV = 'development';
+  @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL = 'log';
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(200) DATABASE_POOL_MAX = 10;
+  @Type(() => Number) @IsInt() @Min(100) @Max(60_000) HEALTH_TIMEOUT_MS = 1500;
+
+  @IsOptional()
+  @Matches(INSTANCES, { message: 'must be name=redis://… pairs, comma separated' })
+  SIDEKIQ_INSTANCES?: string;
+  @IsOptional() @Matches(/^[A-Za-z0-9_:.-]+$/) SIDEKIQ_NAMESPACE?: string;
+  @IsIn(BOOL) SIDEKIQ_READ_ONLY = 'false';
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(10_000) INGEST_MAX_BATCH = 1000;
+  @Matches(/^\d+(kb|mb)$/i, { message: 'must look like 512kb or 5mb' }) BODY_LIMIT = '5mb';
+  @Type(() => Number) @IsInt() @Min(1) @Max(50_000) INGEST_GROUP_MAX_EVENTS = 5000;
+  @Type(() => Number) @IsInt() @Min(1) @Max(64) INGEST_GROUP_CONCURRENCY = 4;
+
+  @IsIn(BOOL) METRICS_PUBLIC = 'false';
+  @IsIn(BOOL) SCHEDULER_ENABLED = 'true';
+}
+
+export class InvalidEnvironmentError extends Error {
+  constructor(readonly names: string[]) {
+    // Names only: values may be secrets. All at once, not one per restart.
+    super(`Invalid environment: ${names.join(', ')}`);
+    this.name = 'InvalidEnvironmentError';
+  }
+}
+
+export function validateEnv(raw: Record<string, unknown>): EnvVars {
+  const present = Object.fromEntries(
+    Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const env = plainToInstance(EnvVars, present, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false });
+  if (errors.length > 0) {
+    throw new InvalidEnvironmentError(errors.map((e) => e.property).sort());
+  }
+  return env;
+}
+
+/** For tools that need only the database (MikroORM CLI, migrate.ts): validates DATABASE_URL alone. */
+export function databaseUrlFromEnv(raw: Record<string, unknown> = process.env): string {
+  const url = raw.DATABASE_URL;
+  if (typeof url !== 'string' || !URL_PG.test(url)) {
+    throw new InvalidEnvironmentError(['DATABASE_URL']);
+  }
+  return url;
+}

@@ -1,0 +1,82 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { JOB_EVENT_TYPES, JobEventType } from '../job-status.js';
+
+const TIME = 'ISO 8601 date-time with a time zone, or epoch seconds (milliseconds above 1e11)';
+
+/** Documents an event body; validation is done by parseEvent (field-level errors). */
+export class JobEventDto {
+  @ApiProperty({ enum: JOB_EVENT_TYPES, example: JobEventType.Started })
+  type!: JobEventType;
+
+  @ApiPropertyOptional({
+    description: 'Sidekiq jid (required in batches; taken from the URL on per-job routes)',
+    example: '8c3f2a9b4e6d1f0a7b5c3d2e',
+  })
+  job_id?: string;
+
+  @ApiPropertyOptional({ description: 'Sidekiq installation name', default: 'default' })
+  instance?: string;
+
+  @ApiPropertyOptional({
+    description: `When it happened (client clock). ${TIME}. Server time when absent.`,
+  })
+  occurred_at?: string;
+
+  @ApiPropertyOptional({ example: 'HardWorker' })
+  job_class?: string;
+
+  @ApiPropertyOptional({ example: 'default' })
+  queue?: string;
+
+  @ApiPropertyOptional({
+    description: "JSON text of the job's args, stored exactly as sent (no length limit)",
+    example: '[1,"two"]',
+  })
+  arguments?: string;
+
+  @ApiPropertyOptional({ description: 'The raw Sidekiq job payload (JSON object text)' })
+  payload?: string;
+
+  @ApiPropertyOptional({ description: TIME })
+  enqueued_at?: string;
+
+  @ApiPropertyOptional({ description: TIME })
+  created_at?: string;
+
+  @ApiPropertyOptional({ description: `The "at" of a scheduled job. ${TIME}` })
+  scheduled_at?: string;
+
+  @ApiPropertyOptional() hostname?: string;
+  @ApiPropertyOptional({ type: 'integer' }) pid?: number;
+  @ApiPropertyOptional({ description: "Sidekiq's thread id" }) tid?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: "Sidekiq's retry_count when the event happened; absent on the first run",
+  })
+  retry_count?: number;
+
+  @ApiPropertyOptional() error_class?: string;
+  @ApiPropertyOptional() error_message?: string;
+  @ApiPropertyOptional({ type: [String], maxItems: 1000 }) error_backtrace?: string[];
+  @ApiPropertyOptional({ description: 'On failed: whether Sidekiq will retry the job' })
+  will_retry?: boolean;
+  @ApiPropertyOptional() duration_ms?: number;
+}
+
+export class EventBatchDto {
+  @ApiProperty({ type: [JobEventDto], description: 'At most INGEST_MAX_BATCH (default 1000)' })
+  events!: JobEventDto[];
+}
+
+export class EventAcceptedDto {
+  @ApiProperty() job_id!: string;
+  @ApiProperty({ enum: JOB_EVENT_TYPES }) type!: JobEventType;
+  @ApiProperty({ description: 'true when this event was already stored (nothing changed)' })
+  duplicate!: boolean;
+}
+
+export class BatchAcceptedDto {
+  @ApiProperty({ description: 'Events in the request, all committed' }) accepted!: number;
+  @ApiProperty({ description: 'How many of them were already stored' }) duplicates!: number;
+}

@@ -1,0 +1,384 @@
+import { DEFAULT_INSTANCE } from '../config/app-config.js';
+import { JOB_EVENT_TYPES, JobEventType } from './job-status.js';
+
+/** A validated lifecycle event, normalised for the writer. */
+export interface IngestEvent {
+  instance: string;
+  jid: string;
+  type: JobEventType;
+  /** microsecond ISO 8601 in UTC */
+  occurredAt: string;
+  clientTime: boolean;
+  attempt: number;
+  retryCount: number | null;
+  jobClass: string | null;
+  queue: string | null;
+  arguments: string | null;
+  payload: string | null;
+  enqueuedAt: string | null;
+  createdAt: string | null;
+  scheduledAt: string | null;
+  hostname: string | null;
+  pid: number | null;
+  tid: string | null;
+  errorClass: string | null;
+  errorMessage: string | null;
+  errorBacktrace: string | null;
+  willRetry: boolean | null;
+  durationMs: number | null;
+  dedupeKey: string;
+}
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export interface ParseContext {
+  /** prefix for field names in errors, e.g. `events[3].` */
+  path: string;
+  /** the jid from the URL; a body job_id must then match it */
+  jid?: string;
+  /** the event type fixed by the route; a body `type` must then match it */
+  type?: JobEventType;
+  /** the type when the body names none */
+  defaultType?: JobEventType;
+  /** event types the route accepts in `type` (default: all) */
+  allowedTypes?: readonly JobEventType[];
+  /** form-encoded bodies carry every value as a string */
+  form: boolean;
+  now: Date;
+}
+
+export const JID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const MAX_INT = 2_147_483_647;
+// ISO 8601 date-time with a mandatory offset; fraction up to 9 digits
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/i;
+const MIN_EPOCH_MS = Date.UTC(1970, 0, 1);
+const MAX_EPOCH_MS = Date.UTC(9999, 11, 31);
+
+/** Field names an event may carry (snake_case, as the Ruby client sends them). */
+export const EVENT_FIELDS = [
+  'type',
+  'job_id',
+  'instance',
+  'occurred_at',
+  'job_class',
+  'queue',
+  'arguments',
+  'payload',
+  'enqueued_at',
+  'created_at',
+  'scheduled_at',
+  'hostname',
+  'pid',
+  'tid',
+  'retry_count',
+  'error_class',
+  'error_message',
+  'error_backtrace',
+  'will_retry',
+  'duration_ms',
+] as const;
+const KNOWN = new Set<string>(EVENT_FIELDS);
+
+class Reader {
+  readonly errors: FieldError[] = [];
+  constructor(
+    private readonly body: Record<string, unknown>,
+    private readonly ctx: ParseContext,
+  ) {}
+
+  fail(field: string, message: string): null {
+    this.errors.push({ field: this.ctx.path + field, message });
+    return null;
+  }
+
+  private raw(field: string): unknown {
+    const value = this.body[field];
+    return value === undefined || value === null || (this.ctx.form && value === '')
+      ? undefined
+      : value;
+  }
+
+  text(field: string, max: number, pattern?: RegExp, patternMessage?: string): string | null {
+    const value = this.raw(field);
+    if (value === undefined) {
+      return null;
+    }
+    if (typeof value !== 'string') {
+      return this.fail(field, 'must be a string');
+    }
+    if (value.length === 0 || value.length > max) {
+      return this.fail(field, `must be 1 to ${max} characters`);
+    }
+    if (value.includes('\u0000')) {
+      return this.fail(field, 'must not contain NUL characters');
+    }
+    if (pattern && !pattern.test(value)) {
+      return this.fail(field, patternMessage ?? `must match ${pattern.source}`);
+    }
+    return value;
+  }
+
+  /** JSON text kept exactly as sent; a JSON body may send the value itself (re-serialised). */
+  jsonText(field: string, shape: 'array' | 'object' | 'any'): string | null {
+    let value = this.raw(field);
+    if (value === undefined) {
+      return null;
+    }
+    if (typeof value !== 'string') {
+      if (this.ctx.form) {
+        return this.fail(field, 'must be JSON text');
+      }
+      value = JSON.stringify(value);
+    }
+    const text = value as string;
+    if (text.includes('\u0000')) {
+      return this.fail(field, 'must not contain NUL characters');
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return this.fail(field, 'must be valid JSON text');
+    }
+    if (shape === 'array' && !Array.isArray(parsed)) {
+      return this.fail(field, 'must be a JSON array');
+    }
+    if (
+      shape === 'object' &&
+      (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    ) {
+      return this.fail(field, 'must be a JSON object');
+    }
+    return text;
+  }
+
+  int(field: string, min: number, max: number): number | null {
+    const value = this.raw(field);
+    if (value === undefined) {
+      return null;
+    }
+    const n = typeof value === 'string' && /^-?\d{1,12}$/.test(value) ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isInteger(n)) {
+      return this.fail(field, 'must be an integer');
+    }
+    if (n < min || n > max) {
+      return this.fail(field, `must be between ${min} and ${max}`);
+    }
+    return n;
+  }
+
+  number(field: string, min: number, max: number): number | null {
+    const value = this.raw(field);
+    if (value === undefined) {
+      return null;
+    }
+    const n =
+      typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : (value as unknown);
+    if (typeof n !== 'number' || !Number.isFinite(n)) {
+      return this.fail(field, 'must be a number');
+    }
+    if (n < min || n > max) {
+      return this.fail(field, `must be between ${min} and ${max}`);
+    }
+    return n;
+  }
+
+  bool(field: string): boolean | null {
+    const value = this.raw(field);
+    if (value === undefined) {
+      return null;
+    }
+    if (value === true || value === 'true') {
+      return true;
+    }
+    if (value === false || value === 'false') {
+      return false;
+    }
+    return this.fail(field, 'must be true or false');
+  }
+
+  time(field: string): string | null {
+    const value = this.raw(field);
+    if (value === undefined) {
+      return null;
+    }
+    const parsed = parseTimestamp(value);
+    if (parsed === null) {
+      return this.fail(
+        field,
+        'must be an ISO 8601 date-time with a time zone (2026-11-23T10:00:00.123Z) or epoch seconds',
+      );
+    }
+    return parsed;
+  }
+
+  backtrace(field: string): string | null {
+    const value = this.raw(field);
+    if (value === undefined) {
+      return null;
+    }
+    const lines = typeof value === 'string' ? value.split('\n') : value;
+    if (
+      !Array.isArray(lines) ||
+      lines.length > 1000 ||
+      !lines.every((l) => typeof l === 'string' && !l.includes('\u0000'))
+    ) {
+      return this.fail(field, 'must be an array of at most 1000 strings');
+    }
+    return JSON.stringify(lines);
+  }
+}
+
+/**
+ * ISO 8601 with an offset, or a number: epoch seconds (Sidekiq 6/7 floats) or, above 1e11,
+ * epoch milliseconds (Sidekiq 8 integers). Returns a microsecond-precision UTC ISO string.
+ */
+export function parseTimestamp(value: unknown): string | null {
+  let epochMs: number;
+  let micros: number;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) {
+      return null;
+    }
+    const ms = value > 1e11 ? value : value * 1000;
+    epochMs = Math.floor(ms);
+    micros = Math.round((ms - epochMs) * 1000);
+    if (micros === 1000) {
+      epochMs += 1;
+      micros = 0;
+    }
+  } else if (typeof value === 'string') {
+    const m = ISO_TIME.exec(value.trim());
+    if (!m) {
+      return null;
+    }
+    const [, y, mo, d, h, mi, s, frac = '', zone] = m;
+    const fraction = (frac + '000000').slice(0, 6);
+    const offset =
+      zone.toUpperCase() === 'Z'
+        ? 0
+        : (zone.startsWith('-') ? -1 : 1) *
+          (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
+    const base = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+    const check = new Date(base);
+    if (
+      check.getUTCFullYear() !== Number(y) ||
+      check.getUTCMonth() !== Number(mo) - 1 ||
+      check.getUTCDate() !== Number(d) ||
+      Number(h) > 23 ||
+      Number(mi) > 59 ||
+      Number(s) > 59 ||
+      Math.abs(offset) > 18 * 60
+    ) {
+      return null;
+    }
+    epochMs = base - offset * 60_000 + Number(fraction.slice(0, 3));
+    micros = Number(fraction.slice(3));
+  } else {
+    return null;
+  }
+  if (epochMs < MIN_EPOCH_MS || epochMs > MAX_EPOCH_MS) {
+    return null;
+  }
+  return new Date(epochMs).toISOString().replace('Z', String(micros).padStart(3, '0') + 'Z');
+}
+
+export function toMicroIso(date: Date): string {
+  return date.toISOString().replace('Z', '000Z');
+}
+
+/** Validates one event; returns the event or every field at fault. */
+export function parseEvent(
+  raw: unknown,
+  ctx: ParseContext,
+): { event: IngestEvent; errors?: undefined } | { event?: undefined; errors: FieldError[] } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return {
+      errors: [{ field: ctx.path.replace(/\.$/, '') || 'body', message: 'must be an object' }],
+    };
+  }
+  const body = raw as Record<string, unknown>;
+  const r = new Reader(body, ctx);
+  for (const key of Object.keys(body)) {
+    if (!KNOWN.has(key)) {
+      r.fail(key, 'is not a known field');
+    }
+  }
+
+  let type: JobEventType | null = null;
+  const sentType = r.text('type', 32);
+  const allowed = ctx.allowedTypes ?? JOB_EVENT_TYPES;
+  if (sentType !== null && !allowed.includes(sentType as JobEventType)) {
+    r.fail('type', `must be one of ${allowed.join(', ')}`);
+  } else if (ctx.type && sentType !== null && sentType !== ctx.type) {
+    r.fail('type', `must be ${ctx.type} on this route`);
+  } else {
+    type = ctx.type ?? (sentType as JobEventType | null) ?? ctx.defaultType ?? null;
+    if (type === null) {
+      r.fail('type', 'is required');
+    }
+  }
+
+  const sentJid = r.text(
+    'job_id',
+    64,
+    JID_PATTERN,
+    'must be 1 to 64 characters of A-Z a-z 0-9 _ -',
+  );
+  let jid = ctx.jid ?? sentJid;
+  if (ctx.jid !== undefined && !JID_PATTERN.test(ctx.jid)) {
+    r.fail('job_id', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
+    jid = null;
+  } else if (ctx.jid !== undefined && sentJid !== null && sentJid !== ctx.jid) {
+    r.fail('job_id', 'does not match the job id in the URL');
+  } else if (jid === null && !r.errors.some((e) => e.field === ctx.path + 'job_id')) {
+    r.fail('job_id', 'is required');
+  }
+
+  const occurred = r.time('occurred_at');
+  const retryCount = r.int('retry_count', 0, 1_000_000);
+  const event = {
+    instance:
+      r.text('instance', 64, NAME_PATTERN, 'must be 1 to 64 characters of A-Z a-z 0-9 _ -') ??
+      DEFAULT_INSTANCE,
+    jobClass: r.text('job_class', 1024),
+    queue: r.text('queue', 1024),
+    arguments: r.jsonText('arguments', 'any'),
+    payload: r.jsonText('payload', 'object'),
+    enqueuedAt: r.time('enqueued_at'),
+    createdAt: r.time('created_at'),
+    scheduledAt: r.time('scheduled_at'),
+    hostname: r.text('hostname', 1024),
+    pid: r.int('pid', 0, MAX_INT),
+    tid: r.text('tid', 128),
+    errorClass: r.text('error_class', 1024),
+    errorMessage: r.text('error_message', 1_000_000),
+    errorBacktrace: r.backtrace('error_backtrace'),
+    willRetry: r.bool('will_retry'),
+    durationMs: r.number('duration_ms', 0, 1e12),
+  };
+  if (r.errors.length > 0 || type === null || jid === null) {
+    return { errors: r.errors };
+  }
+  const occurredAt = occurred ?? toMicroIso(ctx.now);
+  const attempt = retryCount === null ? 0 : retryCount + 1;
+  return {
+    event: {
+      ...event,
+      jid,
+      type,
+      occurredAt,
+      clientTime: occurred !== null,
+      attempt,
+      retryCount,
+      // Same jid + type + attempt + client time = the same event (an HTTP retry). Without a
+      // client time there is nothing to tell two sends apart, so they are one event.
+      dedupeKey: `${type}|${attempt}|${occurred ?? '-'}`,
+    },
+  };
+}

@@ -1,0 +1,204 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import pg from 'pg';
+import { DomainError } from '../common/errors/domain-error.js';
+import { AppConfig } from '../config/app-config.js';
+import { isDatabaseUnavailable } from '../database/pg-errors.js';
+import type { IngestEvent } from './ingest-event.js';
+import { FOLD_JOBS_SQL, INSERT_EVENTS_SQL, LOCK_JOBS_SQL } from './job-fold.sql.js';
+
+interface Pending {
+  events: IngestEvent[];
+  resolve: (duplicates: boolean[]) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface FlushStats {
+  requests: number;
+  events: number;
+  inserted: number;
+  ms: number;
+}
+
+/**
+ * Group commit: every request's events wait in one queue; up to `groupConcurrency` transactions
+ * run at once, each taking everything queued (up to `groupMaxEvents`) and writing it with one
+ * multi-row INSERT and one fold statement. A request is answered only after its transaction
+ * commits, so an acknowledged event is durable; a busy server writes bigger groups, not more
+ * transactions.
+ */
+@Injectable()
+export class IngestWriter implements OnApplicationShutdown {
+  private readonly logger = new Logger(IngestWriter.name);
+  private readonly pool: pg.Pool;
+  private queue: Pending[] = [];
+  private queuedEvents = 0;
+  private inFlight = 0;
+  private readonly listeners: ((stats: FlushStats) => void)[] = [];
+
+  constructor(private readonly config: AppConfig) {
+    this.pool = new pg.Pool({
+      connectionString: config.databaseUrl,
+      max: config.ingest.groupConcurrency,
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30_000,
+    });
+    // an idle client losing its connection (Postgres restart) must not crash the process
+    this.pool.on('error', (error) =>
+      this.logger.warn(`idle ingest connection lost: ${error.message}`),
+    );
+  }
+
+  onFlush(listener: (stats: FlushStats) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Resolves, after commit, with one flag per event: true when it was already stored. */
+  write(events: IngestEvent[]): Promise<boolean[]> {
+    if (events.length === 0) {
+      return Promise.resolve([]);
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      this.queuedEvents += events.length;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.config.ingest.groupConcurrency && this.queue.length > 0) {
+      const group: Pending[] = [];
+      let size = 0;
+      while (this.queue.length > 0) {
+        const next = this.queue[0];
+        if (group.length > 0 && size + next.events.length > this.config.ingest.groupMaxEvents) {
+          break;
+        }
+        group.push(next);
+        size += next.events.length;
+        this.queue.shift();
+      }
+      this.queuedEvents -= size;
+      this.inFlight++;
+      void this.flush(group).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async flush(group: Pending[]): Promise<void> {
+    const started = performance.now();
+    try {
+      const events = group.flatMap((p) => p.events);
+      const inserted = await this.commit(events);
+      const seen = new Set<string>();
+      let newCount = 0;
+      for (const pending of group) {
+        pending.resolve(
+          pending.events.map((e) => {
+            const key = `${e.instance}\u0000${e.jid}\u0000${e.dedupeKey}`;
+            const isNew = inserted.has(key) && !seen.has(key);
+            seen.add(key);
+            if (isNew) {
+              newCount++;
+            }
+            return !isNew;
+          }),
+        );
+      }
+      this.emit({
+        requests: group.length,
+        events: events.length,
+        inserted: newCount,
+        ms: performance.now() - started,
+      });
+    } catch (error) {
+      if (group.length > 1 && !isDatabaseUnavailable(error)) {
+        // one request's data failed the whole group: write each request on its own so only the
+        // faulty one fails
+        await Promise.all(group.map((p) => this.flush([p])));
+        return;
+      }
+      const mapped = isDatabaseUnavailable(error)
+        ? new DomainError('DATABASE_UNAVAILABLE', 'The database is unavailable; retry later')
+        : error;
+      if (!isDatabaseUnavailable(error)) {
+        this.logger.error(error);
+      }
+      for (const pending of group) {
+        pending.reject(mapped);
+      }
+    }
+  }
+
+  private emit(stats: FlushStats): void {
+    for (const listener of this.listeners) {
+      listener(stats);
+    }
+  }
+
+  /** One transaction: lock the jobs, insert new events, refold the jobs that got one. */
+  private async commit(events: IngestEvent[]): Promise<Set<string>> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('begin');
+      const instances = events.map((e) => e.instance);
+      const jids = events.map((e) => e.jid);
+      await client.query(LOCK_JOBS_SQL, [instances, jids]);
+      const result = await client.query<{ instance: string; jid: string; dedupe_key: string }>(
+        INSERT_EVENTS_SQL,
+        columns(events),
+      );
+      if (result.rows.length > 0) {
+        await client.query(FOLD_JOBS_SQL, [
+          result.rows.map((r) => r.instance),
+          result.rows.map((r) => r.jid),
+        ]);
+      }
+      await client.query('commit');
+      return new Set(result.rows.map((r) => `${r.instance}\u0000${r.jid}\u0000${r.dedupe_key}`));
+    } catch (error) {
+      broken = isDatabaseUnavailable(error);
+      await client.query('rollback').catch(() => {
+        broken = true;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+function columns(events: IngestEvent[]): unknown[] {
+  const pick = <K extends keyof IngestEvent>(key: K) => events.map((e) => e[key]);
+  return [
+    pick('instance'),
+    pick('jid'),
+    pick('type'),
+    pick('dedupeKey'),
+    pick('occurredAt'),
+    pick('clientTime'),
+    pick('attempt'),
+    pick('retryCount'),
+    pick('jobClass'),
+    pick('queue'),
+    pick('arguments'),
+    pick('payload'),
+    pick('enqueuedAt'),
+    pick('createdAt'),
+    pick('scheduledAt'),
+    pick('hostname'),
+    pick('pid'),
+    pick('tid'),
+    pick('errorClass'),
+    pick('errorMessage'),
+    pick('errorBacktrace'),
+    pick('willRetry'),
+    pick('durationMs'),
+  ];
+}

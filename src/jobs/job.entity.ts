@@ -1,0 +1,97 @@
+import { Entity, EntityRepositoryType, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { JobRepository } from './job.repository.js';
+
+// Every column is derived from job_events by JobRepository's fold (see job-fold.sql.ts):
+// the row is a pure function of the set of events for (instance, jid).
+@Entity({ tableName: 'jobs', repository: () => JobRepository })
+@Unique({ properties: ['instance', 'jid'] })
+export class Job {
+  [EntityRepositoryType]?: JobRepository;
+
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @Property({ type: 'text' })
+  instance!: string;
+
+  @Property({ type: 'text' })
+  jid!: string;
+
+  @Property({ type: 'text', nullable: true })
+  jobClass!: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  queue!: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  arguments!: string | null;
+
+  @Property({ type: 'text', nullable: true, lazy: true })
+  payload!: string | null;
+
+  @Property({ type: 'text' })
+  status!: string;
+
+  @Property({ type: 'integer' })
+  attempt!: number;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  createdAt!: Date | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  enqueuedAt!: Date | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  scheduledAt!: Date | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  startedAt!: Date | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  completedAt!: Date | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  failedAt!: Date | null;
+
+  @Property({ type: 'text', nullable: true })
+  hostname!: string | null;
+
+  @Property({ type: 'integer', nullable: true })
+  pid!: number | null;
+
+  @Property({ type: 'text', nullable: true })
+  tid!: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  errorClass!: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  errorMessage!: string | null;
+
+  @Property({ type: 'json', nullable: true })
+  errorBacktrace!: string[] | null;
+
+  @Property({ type: 'boolean', nullable: true })
+  willRetry!: boolean | null;
+
+  @Property({ type: 'double', nullable: true })
+  durationMs!: number | null;
+
+  @Property({ type: 'text', nullable: true })
+  restartedAs!: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  restartedFrom!: string | null;
+
+  @Property({ type: 'integer' })
+  eventCount!: number;
+
+  @Property({ type: 'timestamptz' })
+  firstEventAt!: Date;
+
+  @Property({ type: 'timestamptz' })
+  lastEventAt!: Date;
+
+  @Property({ type: 'timestamptz' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,15 @@
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { Module } from '@nestjs/common';
+import { JobEvent } from './job-event.entity.js';
+import { Job } from './job.entity.js';
+import { IngestWriter } from './ingest-writer.js';
+import { JobsController } from './jobs.controller.js';
+import { JobsService } from './jobs.service.js';
+
+@Module({
+  imports: [MikroOrmModule.forFeature([Job, JobEvent])],
+  controllers: [JobsController],
+  providers: [JobsService, IngestWriter],
+  exports: [JobsService, IngestWriter],
+})
+export class JobsModule {}

@@ -1,0 +1,142 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../common/errors/domain-error.js';
+import { AppConfig } from '../config/app-config.js';
+import {
+  type FieldError,
+  type IngestEvent,
+  JID_PATTERN,
+  parseEvent,
+  type ParseContext,
+} from './ingest-event.js';
+import { IngestWriter } from './ingest-writer.js';
+import {
+  JobDetailDto,
+  JobEventResponseDto,
+  JobPageDto,
+  JobResponseDto,
+} from './dto/job-response.dto.js';
+import { JobRepository, type JobQuery } from './job.repository.js';
+
+export type EventContext = Omit<ParseContext, 'path' | 'now'>;
+
+export interface ListJobsParams extends Omit<JobQuery, 'afterId' | 'limit'> {
+  cursor?: string;
+  limit?: number;
+}
+
+@Injectable()
+export class JobsService {
+  constructor(
+    private readonly writer: IngestWriter,
+    private readonly jobs: JobRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Validates and commits one event; resolves after commit. */
+  async recordEvent(
+    raw: unknown,
+    ctx: EventContext,
+  ): Promise<{ event: IngestEvent; duplicate: boolean }> {
+    const parsed = parseEvent(raw ?? {}, { ...ctx, path: '', now: new Date() });
+    if (parsed.errors) {
+      throw invalid(parsed.errors);
+    }
+    const [duplicate] = await this.writer.write([parsed.event]);
+    return { event: parsed.event, duplicate };
+  }
+
+  /** All or nothing: one invalid event rejects the batch before anything is written. */
+  async recordBatch(
+    raw: unknown,
+    form: boolean,
+  ): Promise<{ accepted: number; duplicates: number }> {
+    const body = raw as { events?: unknown } | undefined;
+    const list = body?.events;
+    if (typeof raw !== 'object' || raw === null || !Array.isArray(list)) {
+      throw invalid([{ field: 'events', message: 'must be an array of events' }]);
+    }
+    const extra = Object.keys(raw).filter((k) => k !== 'events');
+    if (extra.length > 0) {
+      throw invalid(extra.map((field) => ({ field, message: 'is not a known field' })));
+    }
+    if (list.length > this.config.ingest.maxBatch) {
+      throw new DomainError(
+        'PAYLOAD_TOO_LARGE',
+        `At most ${this.config.ingest.maxBatch} events per request (got ${list.length})`,
+        { field: 'events', max: this.config.ingest.maxBatch },
+      );
+    }
+    const now = new Date();
+    const events: IngestEvent[] = [];
+    const errors: FieldError[] = [];
+    list.forEach((item, i) => {
+      const parsed = parseEvent(item, { path: `events[${i}].`, form, now });
+      if (parsed.errors) {
+        errors.push(...parsed.errors);
+      } else {
+        events.push(parsed.event);
+      }
+    });
+    if (errors.length > 0) {
+      throw invalid(errors.slice(0, 100));
+    }
+    const flags = await this.writer.write(events);
+    return { accepted: events.length, duplicates: flags.filter(Boolean).length };
+  }
+
+  async list(params: ListJobsParams): Promise<JobPageDto> {
+    const limit = params.limit ?? 50;
+    const rows = await this.jobs.search({
+      ...params,
+      afterId: params.cursor ? decodeCursor(params.cursor) : undefined,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      jobs: page.map((job) => JobResponseDto.from(job)),
+      next_cursor: rows.length > limit && last ? encodeCursor(last.id) : null,
+    };
+  }
+
+  async detail(jid: string, instance?: string): Promise<JobDetailDto> {
+    const errors: FieldError[] = [];
+    if (!JID_PATTERN.test(jid)) {
+      errors.push({ field: 'job_id', message: 'must be 1 to 64 characters of A-Z a-z 0-9 _ -' });
+    }
+    if (instance !== undefined && !JID_PATTERN.test(instance)) {
+      errors.push({ field: 'instance', message: 'must be 1 to 64 characters of A-Z a-z 0-9 _ -' });
+    }
+    if (errors.length > 0) {
+      throw invalid(errors);
+    }
+    const job = await this.jobs.findByJid(jid, instance);
+    const events = await this.jobs.timeline(job);
+    return {
+      ...JobResponseDto.from(job),
+      payload: job.payload,
+      events: events.map((e) => JobEventResponseDto.from(e)),
+    };
+  }
+}
+
+function invalid(errors: FieldError[]): DomainError {
+  return new DomainError(
+    'VALIDATION_FAILED',
+    errors.map((e) => `${e.field} ${e.message}`).join('; '),
+    { errors },
+  );
+}
+
+function encodeCursor(id: string): string {
+  return Buffer.from(`j:${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString();
+  const id = text.startsWith('j:') ? text.slice(2) : '';
+  if (!/^\d{1,19}$/.test(id)) {
+    throw invalid([{ field: 'cursor', message: 'is not a cursor returned by this API' }]);
+  }
+  return id;
+}

@@ -1,0 +1,38 @@
+import { Migrator } from '@mikro-orm/migrations';
+import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { ApiToken } from './auth/api-token.entity.js';
+import { databaseUrlFromEnv } from './config/env.schema.js';
+import { Migration20261123000000 } from './database/migrations/Migration20261123000000.js';
+import { JobEvent } from './jobs/job-event.entity.js';
+import { Job } from './jobs/job.entity.js';
+
+// The one MikroORM config, shared by the app (DatabaseModule), the CLI (package.json
+// "mikro-orm".configPaths → dist/ormconfig.js), migrate.ts and the tests. It lives in src/ so the
+// build keeps dist/main.js, dist/repl.js and dist/migrate.js at the top of dist/.
+export const ENTITIES = [ApiToken, Job, JobEvent];
+
+export const MIGRATIONS = [{ name: 'Migration20261123000000', class: Migration20261123000000 }];
+
+export function ormOptions(clientUrl: string, poolMax = 10): Options {
+  return defineConfig({
+    clientUrl,
+    entities: ENTITIES,
+    extensions: [Migrator],
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    pool: { min: 0, max: poolMax },
+    debug: false,
+    migrations: {
+      migrationsList: MIGRATIONS,
+      path: 'dist/database/migrations',
+      pathTs: 'src/database/migrations',
+      emit: 'ts',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+    },
+  });
+}
+
+// Default export for the MikroORM CLI only (STYLE.md's one allowed default export).
+export default ormOptions(databaseUrlFromEnv());
