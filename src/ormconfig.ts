@@ -1,13 +1,12 @@
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { ApiToken } from './auth/api-token.entity.js';
-import { databaseUrlFromEnv } from './config/env.schema.js';
 import { Migration20261123000000 } from './database/migrations/Migration20261123000000.js';
 import { JobEvent } from './jobs/job-event.entity.js';
 import { Job } from './jobs/job.entity.js';
 
-// The one MikroORM config, shared by the app (DatabaseModule), the CLI (package.json
-// "mikro-orm".configPaths → dist/ormconfig.js), migrate.ts and the tests. It lives in src/ so the
+// The one MikroORM config, shared by the app (DatabaseModule), the CLI (through
+// mikro-orm.config.ts), migrate.ts and the tests. It lives in src/ so the
 // build keeps dist/main.js, dist/repl.js and dist/migrate.js at the top of dist/.
 export const ENTITIES = [ApiToken, Job, JobEvent];
 
@@ -30,9 +29,7 @@ export function ormOptions(clientUrl: string, poolMax = 10): Options {
       transactional: true,
       allOrNothing: true,
       snapshot: false,
+      silent: true,
     },
   });
 }
-
-// Default export for the MikroORM CLI only (STYLE.md's one allowed default export).
-export default ormOptions(databaseUrlFromEnv());

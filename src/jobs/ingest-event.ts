@@ -366,7 +366,11 @@ export function parseEvent(
     return { errors: r.errors };
   }
   const occurredAt = occurred ?? toMicroIso(ctx.now);
-  const attempt = retryCount === null ? 0 : retryCount + 1;
+  // attempt numbers runs: 0 for the first, retry_count + 1 for a retry run. A "retrying" or
+  // "dead" event is sent after Sidekiq's retry handler has already counted the failed run
+  // (retry_count 0 after the first failure), so it belongs to run retry_count.
+  const closesRun = type === JobEventType.Retrying || type === JobEventType.Dead;
+  const attempt = retryCount === null ? 0 : closesRun ? retryCount : retryCount + 1;
   return {
     event: {
       ...event,

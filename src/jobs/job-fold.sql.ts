@@ -43,7 +43,8 @@ with keys as (
     and (hostname is not null or pid is not null or tid is not null)
   order by instance, jid, attempt desc, occurred_at desc, rank desc, dedupe_key desc
 ), err as (
-  select distinct on (instance, jid) instance, jid, error_class, error_message, error_backtrace, will_retry
+  select distinct on (instance, jid) instance, jid, error_class, error_message, error_backtrace,
+    case type when 'retrying' then true when 'dead' then false else will_retry end as will_retry
   from ev where type in ('failed', 'dead', 'retrying') and error_class is not null
   order by instance, jid, attempt desc, rank desc, occurred_at desc, dedupe_key desc
 ), dur as (

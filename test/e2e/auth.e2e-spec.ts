@@ -1,0 +1,151 @@
+import request from 'supertest';
+import { listRoutes } from '../support/routes.js';
+import { TEST_TOKEN, TestApp } from '../support/test-context.js';
+import { makeEvent } from '../factories/job-event.factory.js';
+
+describe('PRIVATE-TOKEN auth (e2e)', () => {
+  let ctx: TestApp;
+
+  beforeAll(async () => {
+    ctx = await TestApp.start();
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+  });
+
+  const createToken = async (scopes: string[], extra: Record<string, unknown> = {}) => {
+    const res = await request(ctx.http)
+      .post('/api/v1/tokens')
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .send({ name: `t-${scopes.join('-')}`, scopes, ...extra })
+      .expect(201);
+    return res.body as { id: string; token: string; token_prefix: string };
+  };
+
+  it('opens exactly the health routes; every other route answers 401 without a token', async () => {
+    const routes = listRoutes(ctx.app);
+    expect(routes.length).toBeGreaterThan(8);
+    const open = routes
+      .filter((r) => r.public)
+      .map((r) => `${r.method} ${r.path}`)
+      .sort();
+    expect(open).toEqual(['GET /api/v1/health', 'GET /api/v1/health/ready']);
+    for (const route of routes.filter((r) => !r.public)) {
+      const path = route.path.replace(/:[a-z_]+/g, 'abc');
+      const res = await request(ctx.http)[route.method.toLowerCase() as 'get'](path).send({});
+      expect({ route: `${route.method} ${route.path}`, status: res.status }).toEqual({
+        route: `${route.method} ${route.path}`,
+        status: 401,
+      });
+      expect(res.body).toMatchObject({ statusCode: 401, code: 'UNAUTHORIZED' });
+    }
+  });
+
+  it('serves the Swagger UI and spec without a token, with the PRIVATE-TOKEN scheme', async () => {
+    await request(ctx.http).get('/api/docs/').expect(200).expect('content-type', /html/);
+    const spec = await request(ctx.http).get('/api/docs-json').expect(200);
+    expect(spec.body.components.securitySchemes['private-token']).toEqual({
+      type: 'apiKey',
+      in: 'header',
+      name: 'PRIVATE-TOKEN',
+    });
+    expect(spec.body.paths['/api/v1/health'].get.security).toEqual([]);
+    expect(spec.body.security).toEqual([{ 'private-token': [] }]);
+  });
+
+  it('rejects a wrong token with 401 in the common error shape', async () => {
+    const res = await request(ctx.http)
+      .get('/api/v1/jobs')
+      .set('PRIVATE-TOKEN', 'nope')
+      .expect(401);
+    expect(res.body).toEqual({
+      statusCode: 401,
+      code: 'UNAUTHORIZED',
+      message: 'Missing or invalid PRIVATE-TOKEN',
+    });
+  });
+
+  it('gives each scope what it allows and 403 for the rest', async () => {
+    const ingest = await createToken(['ingest']);
+    const read = await createToken(['read']);
+    const event = () => makeEvent();
+
+    await request(ctx.http)
+      .post('/api/v1/jobs')
+      .set('PRIVATE-TOKEN', ingest.token)
+      .send(event())
+      .expect(201);
+    const forbidden = await request(ctx.http)
+      .get('/api/v1/jobs')
+      .set('PRIVATE-TOKEN', ingest.token)
+      .expect(403);
+    expect(forbidden.body).toMatchObject({ statusCode: 403, code: 'FORBIDDEN' });
+    await request(ctx.http).get('/api/v1/tokens').set('PRIVATE-TOKEN', ingest.token).expect(403);
+
+    await request(ctx.http).get('/api/v1/jobs').set('PRIVATE-TOKEN', read.token).expect(200);
+    await request(ctx.http)
+      .post('/api/v1/jobs')
+      .set('PRIVATE-TOKEN', read.token)
+      .send(event())
+      .expect(403);
+    await request(ctx.http)
+      .post('/api/v1/tokens')
+      .set('PRIVATE-TOKEN', read.token)
+      .send({ name: 'x', scopes: ['admin'] })
+      .expect(403);
+  });
+
+  it('stores only a hash, lists tokens without them, and revokes at once', async () => {
+    const admin = await createToken(['admin']);
+    const stored = await ctx.db.sql.query(
+      'select token_hash, token_prefix from api_tokens where id = $1',
+      [admin.id],
+    );
+    expect(stored.rows[0].token_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(stored.rows)).not.toContain(admin.token);
+    expect(admin.token.startsWith(stored.rows[0].token_prefix)).toBe(true);
+
+    const list = await request(ctx.http)
+      .get('/api/v1/tokens')
+      .set('PRIVATE-TOKEN', admin.token)
+      .expect(200);
+    expect(JSON.stringify(list.body)).not.toContain(admin.token);
+    expect(list.body.map((t: { id: string }) => t.id)).toContain(admin.id);
+
+    await request(ctx.http)
+      .delete(`/api/v1/tokens/${admin.id}`)
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .expect(200);
+    await request(ctx.http).get('/api/v1/jobs').set('PRIVATE-TOKEN', admin.token).expect(401);
+  });
+
+  it('refuses an expired token and validates token input', async () => {
+    const bad = await request(ctx.http)
+      .post('/api/v1/tokens')
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .send({ name: '', scopes: ['root'], extra: 1 })
+      .expect(400);
+    const fields = bad.body.details.errors.map((e: { field: string }) => e.field).sort();
+    expect(fields).toEqual(expect.arrayContaining(['extra', 'name', 'scopes']));
+    await request(ctx.http)
+      .post('/api/v1/tokens')
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .send({ name: 'old', scopes: ['read'], expires_at: '2001-01-01T00:00:00Z' })
+      .expect(400);
+    const soon = await createToken(['read'], {
+      expires_at: new Date(Date.now() + 1500).toISOString(),
+    });
+    await request(ctx.http).get('/api/v1/jobs').set('PRIVATE-TOKEN', soon.token).expect(200);
+    await new Promise((r) => setTimeout(r, 1600));
+    await request(ctx.http).get('/api/v1/jobs').set('PRIVATE-TOKEN', soon.token).expect(401);
+    await request(ctx.http)
+      .delete('/api/v1/tokens/not-a-uuid')
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .expect(400);
+    await request(ctx.http)
+      .delete('/api/v1/tokens/00000000-0000-4000-8000-000000000000')
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .expect(404);
+  });
+});

@@ -1,0 +1,206 @@
+import { JobsService } from '../../../src/jobs/jobs.service.js';
+import { makeJid } from '../../factories/job-event.factory.js';
+import { TestApp } from '../../support/test-context.js';
+
+// The job row is a pure function of its set of events (ARCHITECTURE.md). The fold lives in SQL, so
+// its state-machine test runs on real Postgres: every order of a realistic event set, each event
+// committed on its own, must give the same row.
+
+const T0 = Date.parse('2026-11-20T10:00:00.000Z');
+const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+const worker = { hostname: 'worker-1', pid: 4242 };
+
+// queued → started → failed (will retry) → retrying → queued again by the retry poller →
+// started (retry_count 0) → succeeded
+const LIFECYCLE: Record<string, unknown>[] = [
+  {
+    type: 'queued',
+    occurred_at: at(0),
+    job_class: 'ReportJob',
+    queue: 'reports',
+    arguments: '[42,"x"]',
+  },
+  { type: 'started', occurred_at: at(1), ...worker, tid: 't1' },
+  {
+    type: 'failed',
+    occurred_at: at(2),
+    ...worker,
+    tid: 't1',
+    error_class: 'Net::ReadTimeout',
+    error_message: 'timed out',
+    error_backtrace: ['app/jobs/report_job.rb:3:in `perform`'],
+    will_retry: true,
+    duration_ms: 1000,
+  },
+  {
+    type: 'retrying',
+    occurred_at: at(2.5),
+    retry_count: 0,
+    error_class: 'Net::ReadTimeout',
+    error_message: 'timed out',
+  },
+  {
+    type: 'queued',
+    occurred_at: at(30),
+    retry_count: 0,
+    job_class: 'ReportJob',
+    queue: 'reports',
+    arguments: '[42,"x"]',
+  },
+  {
+    type: 'started',
+    occurred_at: at(31),
+    retry_count: 0,
+    hostname: 'worker-2',
+    pid: 777,
+    tid: 't9',
+  },
+  {
+    type: 'succeeded',
+    occurred_at: at(32.25),
+    retry_count: 0,
+    hostname: 'worker-2',
+    pid: 777,
+    tid: 't9',
+    duration_ms: 1250,
+  },
+];
+
+function permutations<T>(items: T[]): T[][] {
+  if (items.length <= 1) {
+    return [items];
+  }
+  return items.flatMap((item, i) =>
+    permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]),
+  );
+}
+
+const FOLDED = `job_class, queue, arguments, status, attempt, created_at, enqueued_at, scheduled_at,
+  started_at, completed_at, failed_at, hostname, pid, tid, error_class, error_message,
+  error_backtrace, will_retry, duration_ms, event_count, first_event_at, last_event_at`;
+
+describe('job fold (state machine) on real Postgres', () => {
+  let ctx: TestApp;
+
+  beforeAll(async () => {
+    ctx = await TestApp.start();
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+  });
+
+  it('gives the same row for all 5040 orders of a retried job, one commit per event', async () => {
+    const sut = ctx.get(JobsService);
+    const orders = permutations(LIFECYCLE.map((_, i) => i));
+    expect(orders).toHaveLength(5040);
+    const jids = orders.map(() => makeJid());
+    // every job's events go in its own order, one request after another; jobs run side by side
+    await Promise.all(
+      orders.map(async (order, j) => {
+        for (const i of order) {
+          await sut.recordEvent({ ...LIFECYCLE[i], job_id: jids[j] }, { form: false });
+        }
+      }),
+    );
+    const { rows } = await ctx.db.sql.query(
+      `select jid, ${FOLDED} from jobs where jid = any($1) order by jid`,
+      [jids],
+    );
+    expect(rows).toHaveLength(5040);
+    const distinct = new Set(rows.map(({ jid: _jid, ...rest }) => JSON.stringify(rest)));
+    expect(distinct.size).toBe(1);
+    const row = rows[0];
+    expect(row).toMatchObject({
+      job_class: 'ReportJob',
+      queue: 'reports',
+      arguments: '[42,"x"]',
+      status: 'succeeded',
+      attempt: 1,
+      hostname: 'worker-2',
+      pid: 777,
+      tid: 't9',
+      error_class: 'Net::ReadTimeout',
+      will_retry: true,
+      duration_ms: 1250,
+      event_count: 7,
+    });
+    expect(row.enqueued_at.toISOString()).toBe(at(0));
+    expect(row.started_at.toISOString()).toBe(at(31));
+    expect(row.completed_at.toISOString()).toBe(at(32.25));
+    expect(row.failed_at.toISOString()).toBe(at(2));
+    expect(row.last_event_at.toISOString()).toBe(at(32.25));
+  });
+
+  it('ignores repeated events and gives the same row as one delivery of each', async () => {
+    const sut = ctx.get(JobsService);
+    const once = makeJid();
+    const repeated = makeJid();
+    for (const event of LIFECYCLE) {
+      await sut.recordEvent({ ...event, job_id: once }, { form: false });
+    }
+    const duplicates: boolean[] = [];
+    for (const event of [...LIFECYCLE].reverse().concat(LIFECYCLE, LIFECYCLE.slice(2, 5))) {
+      duplicates.push(
+        (await sut.recordEvent({ ...event, job_id: repeated }, { form: false })).duplicate,
+      );
+    }
+    expect(duplicates.filter((d) => !d)).toHaveLength(LIFECYCLE.length);
+    const { rows } = await ctx.db.sql.query(`select jid, ${FOLDED} from jobs where jid = any($1)`, [
+      [once, repeated],
+    ]);
+    const [a, b] = rows.map(({ jid: _jid, ...rest }) => JSON.stringify(rest));
+    expect(a).toBe(b);
+    const events = await ctx.db.sql.query(
+      'select count(*)::int as n from job_events where jid = $1',
+      [repeated],
+    );
+    expect(events.rows[0].n).toBe(LIFECYCLE.length);
+  });
+
+  it.each([
+    [
+      'a dead job',
+      [
+        { type: 'failed', retry_count: 3, will_retry: false, error_class: 'E' },
+        { type: 'dead', retry_count: 4, error_class: 'E' },
+      ],
+      'dead',
+    ],
+    [
+      'a failure without retry',
+      [{ type: 'failed', will_retry: false, error_class: 'E' }],
+      'failed',
+    ],
+    [
+      'a failure that will be retried',
+      [{ type: 'failed', will_retry: true, error_class: 'E' }],
+      'retrying',
+    ],
+    ['a scheduled job', [{ type: 'scheduled', scheduled_at: at(3600) }], 'scheduled'],
+    [
+      'a scheduled job moved to its queue',
+      [{ type: 'scheduled', scheduled_at: at(60) }, { type: 'queued' }],
+      'queued',
+    ],
+    ['an interrupted job', [{ type: 'started' }, { type: 'interrupted' }], 'interrupted'],
+    [
+      'an interrupted job started again',
+      [
+        { type: 'started', occurred_at: at(1) },
+        { type: 'interrupted', occurred_at: at(2) },
+        { type: 'started', occurred_at: at(3) },
+      ],
+      'running',
+    ],
+    ['a started event that beat its queued', [{ type: 'started', occurred_at: at(1) }], 'running'],
+  ])('derives the status of %s', async (_name, events, status) => {
+    const sut = ctx.get(JobsService);
+    const jid = makeJid();
+    for (const [i, event] of (events as Record<string, unknown>[]).entries()) {
+      await sut.recordEvent({ occurred_at: at(i), ...event, job_id: jid }, { form: false });
+    }
+    const { rows } = await ctx.db.sql.query('select status from jobs where jid = $1', [jid]);
+    expect(rows[0].status).toBe(status);
+  });
+});

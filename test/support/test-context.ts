@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import type { INestApplication, Type } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import pg from 'pg';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp } from '../../src/app.setup.js';
+import { adminUrl, databaseUrl, templateName } from './global-setup.js';
+
+export const TEST_TOKEN = 'test-bootstrap-admin-token-0123456789abcdef';
+
+/** A fresh database cloned from the migrated template; dropped by drop(). */
+export class TestDatabase {
+  private constructor(
+    readonly name: string,
+    readonly url: string,
+    readonly sql: pg.Pool,
+  ) {}
+
+  static async create(): Promise<TestDatabase> {
+    const name = `t_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: adminUrl() });
+    await admin.connect();
+    try {
+      await admin.query(`create database "${name}" template "${templateName()}"`);
+    } finally {
+      await admin.end();
+    }
+    const url = databaseUrl(name);
+    return new TestDatabase(name, url, new pg.Pool({ connectionString: url, max: 4 }));
+  }
+
+  async drop(): Promise<void> {
+    await this.sql.end();
+    const admin = new pg.Client({ connectionString: adminUrl() });
+    await admin.connect();
+    try {
+      await admin.query(`drop database if exists "${this.name}" with (force)`);
+    } finally {
+      await admin.end();
+    }
+  }
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+}
+
+/** The real AppModule on a private database (and the run's Redis), configured like main.ts. */
+export class TestApp {
+  private constructor(
+    readonly app: INestApplication,
+    readonly db: TestDatabase,
+  ) {}
+
+  static async start(options: TestAppOptions = {}): Promise<TestApp> {
+    const db = await TestDatabase.create();
+    Object.assign(process.env, {
+      DATABASE_URL: db.url,
+      PRIVATE_TOKEN: TEST_TOKEN,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'error',
+      ...options.env,
+    });
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule, DiscoveryModule],
+    }).compile();
+    const app = configureApp(
+      moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] }),
+    );
+    await app.init();
+    return new TestApp(app, db);
+  }
+
+  get http() {
+    return this.app.getHttpServer() as import('node:http').Server;
+  }
+
+  get<T>(type: Type<T>): T {
+    return this.app.get(type, { strict: false });
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+    await this.db.drop();
+  }
+}
