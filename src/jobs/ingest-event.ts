@@ -55,7 +55,7 @@ const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_INT = 2_147_483_647;
 // ISO 8601 date-time with a mandatory offset; fraction up to 9 digits
 const ISO_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/i;
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))? ?(Z|[+-]\d{2}:?\d{2})$/i;
 const MIN_EPOCH_MS = Date.UTC(1970, 0, 1);
 const MAX_EPOCH_MS = Date.UTC(9999, 11, 31);
 

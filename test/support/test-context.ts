@@ -44,6 +44,8 @@ export class TestDatabase {
 
 export interface TestAppOptions {
   env?: Record<string, string>;
+  /** e.g. route the app's database connections through a TcpProxy */
+  rewriteDatabaseUrl?: (url: string) => string;
 }
 
 /** The real AppModule on a private database (and the run's Redis), configured like main.ts. */
@@ -55,8 +57,10 @@ export class TestApp {
 
   static async start(options: TestAppOptions = {}): Promise<TestApp> {
     const db = await TestDatabase.create();
+    process.env.TEST_REDIS_URL ??= process.env.REDIS_URL;
     Object.assign(process.env, {
-      DATABASE_URL: db.url,
+      REDIS_URL: process.env.TEST_REDIS_URL,
+      DATABASE_URL: options.rewriteDatabaseUrl ? options.rewriteDatabaseUrl(db.url) : db.url,
       PRIVATE_TOKEN: TEST_TOKEN,
       NODE_ENV: 'test',
       LOG_LEVEL: 'error',

@@ -46,6 +46,16 @@ export function toErrorBody(error: unknown): ErrorBody {
       typeof response === 'string'
         ? response
         : String((response as { message?: unknown }).message ?? error.message);
+    const health = response as { status?: unknown; error?: Record<string, unknown> };
+    if (typeof response === 'object' && health.status === 'error' && health.error) {
+      // terminus readiness: name the parts that are down, keep its report as details
+      return {
+        statusCode: status,
+        code: 'NOT_READY',
+        message: `Not ready: ${Object.keys(health.error).join(', ')} down`,
+        details: response as Record<string, unknown>,
+      };
+    }
     return { statusCode: status, code: HTTP_CODES[status] ?? `HTTP_${status}`, message };
   }
   if (error instanceof NotFoundError) {

@@ -1,0 +1,60 @@
+import { AppConfig } from './app-config.js';
+import { InvalidEnvironmentError, validateEnv } from './env.schema.js';
+
+const VALID = {
+  DATABASE_URL: 'postgresql://app@127.0.0.1:5432/app',
+  REDIS_URL: 'redis://127.0.0.1:6379/0',
+  PRIVATE_TOKEN: 'a'.repeat(32),
+};
+
+describe('validateEnv', () => {
+  it('applies defaults to a minimal valid environment', () => {
+    const env = validateEnv(VALID);
+    expect(env.PORT).toBe(3000);
+    expect(env.INGEST_MAX_BATCH).toBe(1000);
+  });
+
+  it('lists every bad variable by name and never its value', () => {
+    const secret = 'short-secret';
+    let caught: unknown;
+    try {
+      validateEnv({
+        DATABASE_URL: 'mysql://x',
+        PRIVATE_TOKEN: secret,
+        PORT: 'eighty',
+        SIDEKIQ_READ_ONLY: 'yes',
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(InvalidEnvironmentError);
+    const error = caught as InvalidEnvironmentError;
+    expect(error.names).toEqual([
+      'DATABASE_URL',
+      'PORT',
+      'PRIVATE_TOKEN',
+      'REDIS_URL',
+      'SIDEKIQ_READ_ONLY',
+    ]);
+    expect(error.message).not.toContain(secret);
+    expect(error.message).not.toContain('mysql');
+  });
+});
+
+describe('AppConfig', () => {
+  it('parses Sidekiq instances with namespaces, REDIS_URL as the default', () => {
+    const config = new AppConfig(
+      validateEnv({
+        ...VALID,
+        REDIS_URL: 'redis://127.0.0.1:6379/0?namespace=legacy',
+        SIDEKIQ_INSTANCES: 'eu=redis://10.0.0.1:6379/1, us=redis://10.0.0.2:6379/2?namespace=app',
+      }),
+    );
+    expect(config.sidekiqInstances.map((i) => [i.name, i.url, i.namespace])).toEqual([
+      ['default', 'redis://127.0.0.1:6379/0', 'legacy'],
+      ['eu', 'redis://10.0.0.1:6379/1', null],
+      ['us', 'redis://10.0.0.2:6379/2', 'app'],
+    ]);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+});

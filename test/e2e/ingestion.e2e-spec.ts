@@ -1,0 +1,294 @@
+import request from 'supertest';
+import { makeEvent, makeJid } from '../factories/job-event.factory.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+import { TEST_TOKEN, TestApp } from '../support/test-context.js';
+
+const auth = { 'PRIVATE-TOKEN': TEST_TOKEN };
+
+describe('lifecycle ingestion (e2e)', () => {
+  let ctx: TestApp;
+  let proxy: TcpProxy;
+
+  beforeAll(async () => {
+    const target = new URL(process.env.DATABASE_URL!);
+    proxy = new TcpProxy(target.hostname, Number(target.port));
+    const port = await proxy.start();
+    ctx = await TestApp.start({
+      env: { INGEST_MAX_BATCH: '50', BODY_LIMIT: '64kb' },
+      rewriteDatabaseUrl: (url) => {
+        const proxied = new URL(url);
+        proxied.port = String(port);
+        return proxied.toString();
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+    await proxy?.stop();
+  });
+
+  const count = async (table: string, jid: string) =>
+    (await ctx.db.sql.query(`select count(*)::int as n from ${table} where jid = $1`, [jid]))
+      .rows[0].n as number;
+
+  it('takes the seed routes form-encoded, as the original Ruby client posts them', async () => {
+    const jid = makeJid();
+    const args = JSON.stringify(['x'.repeat(1000), { nested: [1, 2, 3] }]);
+    const form = { arguments: args, job_class: 'HardWorker', queue: 'critical' };
+    await request(ctx.http)
+      .post('/api/v1/jobs')
+      .set(auth)
+      .type('form')
+      .send({ job_id: jid, ...form })
+      .expect(201, { job_id: jid, type: 'queued', duplicate: false });
+    await request(ctx.http)
+      .post(`/api/v1/jobs/${jid}/started`)
+      .set(auth)
+      .type('form')
+      .send(form)
+      .expect(201);
+    await request(ctx.http)
+      .post(`/api/v1/jobs/${jid}/complete`)
+      .set(auth)
+      .type('form')
+      .send(form)
+      .expect(201);
+    const res = await request(ctx.http).get(`/api/v1/jobs/${jid}`).set(auth).expect(200);
+    expect(res.body).toMatchObject({
+      job_id: jid,
+      status: 'succeeded',
+      job_class: 'HardWorker',
+      queue: 'critical',
+      arguments: args,
+      event_count: 3,
+    });
+    expect(res.body.arguments).toHaveLength(args.length); // no 255-character truncation
+    expect(res.body.events.map((e: { type: string }) => e.type)).toEqual([
+      'queued',
+      'started',
+      'succeeded',
+    ]);
+  });
+
+  it('takes extended events as JSON, with failure details', async () => {
+    const jid = makeJid();
+    await request(ctx.http)
+      .post(`/api/v1/jobs/${jid}/events`)
+      .set(auth)
+      .send({
+        type: 'failed',
+        occurred_at: 1_795_000_000.5,
+        error_class: 'RuntimeError',
+        error_message: 'boom',
+        error_backtrace: ['a.rb:1', 'b.rb:2'],
+        will_retry: false,
+        hostname: 'h1',
+        pid: 12,
+        tid: 'abc',
+      })
+      .expect(201);
+    const res = await request(ctx.http).get(`/api/v1/jobs/${jid}`).set(auth).expect(200);
+    expect(res.body).toMatchObject({
+      status: 'failed',
+      error_class: 'RuntimeError',
+      error_message: 'boom',
+      hostname: 'h1',
+      pid: 12,
+      tid: 'abc',
+      failed_at: new Date(1_795_000_000_500).toISOString(),
+    });
+    expect(res.body.events[0].error_backtrace).toEqual(['a.rb:1', 'b.rb:2']);
+  });
+
+  it('writes a batch all at once and reports duplicates', async () => {
+    const jid = makeJid();
+    const events = [
+      makeEvent({ job_id: jid, occurred_at: '2026-11-23T10:00:00Z' }),
+      makeEvent({ job_id: jid, type: 'started', occurred_at: '2026-11-23T10:00:01Z' }),
+    ];
+    await request(ctx.http)
+      .post('/api/v1/events')
+      .set(auth)
+      .send({ events })
+      .expect(200, { accepted: 2, duplicates: 0 });
+    await request(ctx.http)
+      .post('/api/v1/events')
+      .set(auth)
+      .send({ events: [...events, events[0]] })
+      .expect(200, { accepted: 3, duplicates: 3 });
+    expect(await count('job_events', jid)).toBe(2);
+    const list = await request(ctx.http)
+      .get('/api/v1/jobs')
+      .query({ status: 'running', arguments: 'two' })
+      .set(auth)
+      .expect(200);
+    expect(list.body.jobs.map((j: { job_id: string }) => j.job_id)).toContain(jid);
+  });
+
+  it('rejects a batch with one bad event, names the field, and writes nothing', async () => {
+    const good = makeEvent();
+    const res = await request(ctx.http)
+      .post('/api/v1/events')
+      .set(auth)
+      .send({
+        events: [
+          good,
+          makeEvent({ occurred_at: '23/11/2026', arguments: '[1,' }),
+          makeEvent({ pid: 'abc', color: 'red' }),
+        ],
+      })
+      .expect(400);
+    expect(res.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
+    const fields = res.body.details.errors.map((e: { field: string }) => e.field).sort();
+    expect(fields).toEqual([
+      'events[1].arguments',
+      'events[1].occurred_at',
+      'events[2].color',
+      'events[2].pid',
+    ]);
+    expect(await count('job_events', good.job_id as string)).toBe(0);
+  });
+
+  it.each([
+    ['a bad jid', '/api/v1/jobs/bad%20jid/started', {}, 'job_id'],
+    ['a wrong type for the route', '/api/v1/jobs', { job_id: 'abc', type: 'started' }, 'type'],
+    [
+      'a non-boolean will_retry',
+      '/api/v1/jobs/abc/events',
+      { type: 'failed', will_retry: 'maybe' },
+      'will_retry',
+    ],
+    [
+      'a timestamp without zone',
+      '/api/v1/jobs/abc/events',
+      { type: 'started', occurred_at: '2026-11-23T10:00:00' },
+      'occurred_at',
+    ],
+    [
+      'an impossible date',
+      '/api/v1/jobs/abc/events',
+      { type: 'started', occurred_at: '2026-02-30T10:00:00Z' },
+      'occurred_at',
+    ],
+    [
+      'a NUL character',
+      '/api/v1/jobs/abc/events',
+      { type: 'started', hostname: 'a\u0000b' },
+      'hostname',
+    ],
+    [
+      'a payload that is not an object',
+      '/api/v1/jobs/abc/events',
+      { type: 'queued', payload: '[1]' },
+      'payload',
+    ],
+    ['a missing type', '/api/v1/jobs/abc/events', {}, 'type'],
+    [
+      'a body job_id that differs from the URL',
+      '/api/v1/jobs/abc/started',
+      { job_id: 'other' },
+      'job_id',
+    ],
+  ])('answers 400 naming the field for %s', async (_name, path, body, field) => {
+    const res = await request(ctx.http).post(path).set(auth).send(body).expect(400);
+    expect(res.body.details.errors.map((e: { field: string }) => e.field)).toContain(field);
+  });
+
+  it('answers 400 for invalid JSON and 413 for oversize bodies and batches', async () => {
+    const bad = await request(ctx.http)
+      .post('/api/v1/events')
+      .set(auth)
+      .set('content-type', 'application/json')
+      .send('{"events": [')
+      .expect(400);
+    expect(bad.body.details.errors[0].field).toBe('body');
+    const huge = await request(ctx.http)
+      .post('/api/v1/jobs')
+      .set(auth)
+      .send(makeEvent({ arguments: JSON.stringify(['x'.repeat(70_000)]) }))
+      .expect(413);
+    expect(huge.body).toMatchObject({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE' });
+    const many = Array.from({ length: 51 }, () => makeEvent());
+    const tooMany = await request(ctx.http)
+      .post('/api/v1/events')
+      .set(auth)
+      .send({ events: many })
+      .expect(413);
+    expect(tooMany.body.details).toMatchObject({ field: 'events', max: 50 });
+  });
+
+  it('pages through jobs with a cursor and filters by time, class and queue', async () => {
+    const cls = `PagedJob${makeJid().slice(0, 6)}`;
+    const jids = Array.from({ length: 5 }, () => makeJid());
+    for (const jid of jids) {
+      await request(ctx.http)
+        .post('/api/v1/jobs')
+        .set(auth)
+        .send(makeEvent({ job_id: jid, job_class: cls, queue: 'paging' }))
+        .expect(201);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: request.Response = await request(ctx.http)
+        .get('/api/v1/jobs')
+        .query({ job_class: cls, queue: 'paging', limit: 2, ...(cursor ? { cursor } : {}) })
+        .set(auth)
+        .expect(200);
+      seen.push(...res.body.jobs.map((j: { job_id: string }) => j.job_id));
+      cursor = res.body.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual([...jids].reverse());
+    const future = await request(ctx.http)
+      .get('/api/v1/jobs')
+      .query({ job_class: cls, from: '2100-01-01T00:00:00Z' })
+      .set(auth)
+      .expect(200);
+    expect(future.body.jobs).toEqual([]);
+    await request(ctx.http).get('/api/v1/jobs').query({ cursor: 'garbage' }).set(auth).expect(400);
+    await request(ctx.http).get('/api/v1/jobs/unknownjid').set(auth).expect(404);
+  });
+
+  it('answers 503 while Postgres is unreachable, loses nothing acknowledged, and recovers', async () => {
+    const before = makeJid();
+    await request(ctx.http)
+      .post('/api/v1/jobs')
+      .set(auth)
+      .send(makeEvent({ job_id: before }))
+      .expect(201);
+    await proxy.cut();
+    try {
+      const down = await request(ctx.http)
+        .post('/api/v1/jobs')
+        .set(auth)
+        .send(makeEvent())
+        .expect(503);
+      expect(down.body).toMatchObject({ statusCode: 503, code: 'DATABASE_UNAVAILABLE' });
+      await request(ctx.http).get('/api/v1/jobs').set(auth).expect(503);
+      const ready = await request(ctx.http).get('/api/v1/health/ready').expect(503);
+      expect(ready.body).toMatchObject({ statusCode: 503, code: 'NOT_READY' });
+      expect(ready.body.message).toContain('database');
+      expect(ready.body.details.error.database.status).toBe('down');
+    } finally {
+      await proxy.restore();
+    }
+    const after = makeJid();
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 201; i++) {
+      status = (
+        await request(ctx.http)
+          .post('/api/v1/jobs')
+          .set(auth)
+          .send(makeEvent({ job_id: after }))
+      ).status;
+      if (status !== 201) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    expect(status).toBe(201);
+    await request(ctx.http).get('/api/v1/health/ready').expect(200);
+    await request(ctx.http).get(`/api/v1/jobs/${before}`).set(auth).expect(200);
+    expect(await count('jobs', after)).toBe(1);
+  });
+});
