@@ -169,7 +169,12 @@ export class IngestWriter implements OnApplicationShutdown {
     }
   }
 
+  /** Lets queued and running groups commit (HTTP has stopped taking requests by now). */
   async onApplicationShutdown(): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while ((this.queue.length > 0 || this.inFlight > 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     await this.pool.end();
   }
 }

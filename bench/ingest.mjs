@@ -1,0 +1,244 @@
+// npm run bench:ingest — lifecycle ingestion throughput over HTTP on loopback.
+// Boots the built app against the local Postgres (scripts/services.sh), then, in one run:
+//   baseline: GET /api/v1/health (public, no database) — what this machine's HTTP stack can do
+//   single:   POST /api/v1/jobs, one event per request, many concurrent clients
+//   batch:    POST /api/v1/events, BATCH events per request
+// and checks that the rows in Postgres equal the events acknowledged (zero lost).
+// Each phase sends a fixed number of requests (not a duration) so that every request is answered
+// before the count of acknowledged events is compared with the rows in Postgres.
+// Knobs: BENCH_REQUESTS (20000), BENCH_BATCH_REQUESTS (200), BENCH_CONNECTIONS (64),
+// BENCH_BATCH (500), BENCH_BATCH_CONNECTIONS (8).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20000);
+const BATCH_REQUESTS = Number(process.env.BENCH_BATCH_REQUESTS ?? 200);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const BATCH = Number(process.env.BENCH_BATCH ?? 500);
+const BATCH_CONNECTIONS = Number(process.env.BENCH_BATCH_CONNECTIONS ?? 8);
+const PORT = Number(process.env.BENCH_PORT ?? 3917);
+const TOKEN = randomBytes(24).toString('hex');
+const BASE = `http://127.0.0.1:${PORT}`;
+
+if (!process.env.DATABASE_URL) {
+  throw new Error('DATABASE_URL is not set: run through `npm run bench:ingest`');
+}
+const adminUrl = process.env.DATABASE_URL;
+const benchUrl = new URL(adminUrl);
+benchUrl.pathname = '/bench_ingest';
+
+async function sql(url, text) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+function run(cmd, args, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: 'inherit' });
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`)),
+    );
+  });
+}
+
+async function waitReady() {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const res = await fetch(`${BASE}/api/v1/health/ready`);
+      if (res.ok) {
+        return;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the app did not become ready');
+}
+
+const jid = () => randomBytes(12).toString('hex');
+const event = (type = 'queued') => ({
+  type,
+  job_id: jid(),
+  occurred_at: new Date().toISOString(),
+  job_class: 'BenchJob',
+  queue: 'default',
+  arguments: JSON.stringify([Math.floor(Math.random() * 1e9), 'bench', { nested: true }]),
+});
+
+function cannon(opts) {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      { amount: REQUESTS, ...opts, url: BASE + opts.path },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+    instance.on('error', reject);
+  });
+}
+
+function summary(name, result, eventsPerRequest) {
+  const ok = result['2xx'];
+  const seconds = result.duration;
+  return {
+    name,
+    requests_ok: ok,
+    non_2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    req_per_s: ok / seconds,
+    events_per_s: eventsPerRequest ? (ok * eventsPerRequest) / seconds : null,
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    events_acknowledged: eventsPerRequest ? ok * eventsPerRequest : 0,
+  };
+}
+
+await sql(adminUrl, 'drop database if exists bench_ingest with (force)');
+await sql(adminUrl, 'create database bench_ingest');
+await run('node', ['dist/migrate.js'], { DATABASE_URL: benchUrl.toString() });
+
+const app = spawn(
+  'node',
+  [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/main.js'],
+  {
+    env: {
+      ...process.env,
+      DATABASE_URL: benchUrl.toString(),
+      PRIVATE_TOKEN: TOKEN,
+      PORT: String(PORT),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  },
+);
+const results = [];
+try {
+  await waitReady();
+  const headers = { 'PRIVATE-TOKEN': TOKEN, 'content-type': 'application/json' };
+  // warm-up (JIT, connection pools), not measured
+  await cannon({ path: '/api/v1/health', connections: 8, amount: 2000 });
+
+  results.push(
+    summary(
+      'baseline GET /api/v1/health (no DB)',
+      await cannon({ path: '/api/v1/health', connections: CONNECTIONS }),
+      0,
+    ),
+  );
+
+  results.push(
+    summary(
+      'single-event POST /api/v1/jobs',
+      await cannon({
+        path: '/api/v1/jobs',
+        connections: CONNECTIONS,
+        requests: [
+          {
+            method: 'POST',
+            headers,
+            setupRequest: (req) => ({ ...req, body: JSON.stringify(event()) }),
+          },
+        ],
+      }),
+      1,
+    ),
+  );
+
+  results.push(
+    summary(
+      `batch POST /api/v1/events (${BATCH} per request)`,
+      await cannon({
+        path: '/api/v1/events',
+        connections: BATCH_CONNECTIONS,
+        amount: BATCH_REQUESTS,
+        requests: [
+          {
+            method: 'POST',
+            headers,
+            setupRequest: (req) => ({
+              ...req,
+              body: JSON.stringify({ events: Array.from({ length: BATCH }, () => event()) }),
+            }),
+          },
+        ],
+      }),
+      BATCH,
+    ),
+  );
+} finally {
+  app.kill('SIGTERM');
+  await new Promise((r) => app.on('exit', r));
+}
+
+const [{ events, jobs }] = await sql(
+  benchUrl.toString(),
+  'select (select count(*) from job_events)::int as events, (select count(*) from jobs)::int as jobs',
+);
+const acknowledged = results.reduce((n, r) => n + r.events_acknowledged, 0);
+await sql(adminUrl, 'drop database if exists bench_ingest with (force)');
+
+const [baseline, single, batch] = results;
+const report = {
+  date: new Date().toISOString(),
+  machine: `${(await import('node:os')).cpus().length} cores, Node ${process.version}`,
+  requests: { baseline: REQUESTS, single: REQUESTS, batch: BATCH_REQUESTS },
+  connections: { single: CONNECTIONS, batch: BATCH_CONNECTIONS },
+  results,
+  single_vs_baseline: single.req_per_s / baseline.req_per_s,
+  batch_events_per_s: batch.events_per_s,
+  events_acknowledged: acknowledged,
+  events_in_postgres: events,
+  jobs_in_postgres: jobs,
+  lost: acknowledged - events,
+};
+console.log(JSON.stringify(report, null, 2));
+
+const f = (n, d = 0) =>
+  n === null
+    ? '—'
+    : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const table = [
+  '| phase | requests/s | events/s | p50 ms | p99 ms | non-2xx | errors |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...results.map(
+    (r) =>
+      `| ${r.name} | ${f(r.req_per_s)} | ${f(r.events_per_s)} | ${r.p50_ms} | ${r.p99_ms} | ${r.non_2xx} | ${r.errors} |`,
+  ),
+].join('\n');
+const section = `<!-- bench:ingest -->
+## Ingestion (\`npm run bench:ingest\`)
+
+Run ${report.date} on ${report.machine}; ${REQUESTS} requests each for the baseline and single-event
+phases over ${CONNECTIONS} connections, ${BATCH_REQUESTS} batches of ${BATCH} over ${BATCH_CONNECTIONS}. Load generator, app and
+Postgres share the machine. Postgres is the throwaway instance from scripts/services.sh (fsync off).
+
+${table}
+
+- **single-event / baseline requests/s: ${f(report.single_vs_baseline, 2)}** (target ≥ 0.50)
+- **batched: ${f(report.batch_events_per_s)} events/s** (target ≥ 30,000)
+- acknowledged events ${f(acknowledged)}, rows in job_events ${f(events)}, jobs ${f(jobs)}: **lost ${report.lost}**
+<!-- /bench:ingest -->`;
+let doc = '';
+try {
+  doc = readFileSync('bench/RESULTS.md', 'utf8');
+} catch {
+  doc =
+    '# Benchmark results\n\nEach section is rewritten by its benchmark; ratios are against a baseline measured in the same run.\n';
+}
+doc = doc.includes('<!-- bench:ingest -->')
+  ? doc.replace(/<!-- bench:ingest -->[\s\S]*<!-- \/bench:ingest -->/, section)
+  : `${doc.trimEnd()}\n\n${section}\n`;
+writeFileSync('bench/RESULTS.md', doc);
+if (report.lost !== 0) {
+  console.error(`LOST ${report.lost} acknowledged events`);
+  process.exit(1);
+}
