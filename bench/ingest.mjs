@@ -227,7 +227,7 @@ ${table}
 - **batched: ${f(report.batch_events_per_s)} events/s** (target ≥ 30,000)
 - acknowledged events ${f(acknowledged)}, rows in job_events ${f(events)}, jobs ${f(jobs)}: **lost ${report.lost}**
 <!-- /bench:ingest -->`;
-let doc = '';
+let doc;
 try {
   doc = readFileSync('bench/RESULTS.md', 'utf8');
 } catch {
