@@ -4,7 +4,14 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { isDatabaseUnavailable } from '../database/pg-errors.js';
 import type { IngestEvent } from './ingest-event.js';
-import { FOLD_JOBS_SQL, INSERT_EVENTS_SQL, LOCK_JOBS_SQL } from './job-fold.sql.js';
+import { type FoldEvent, type FoldedJob, foldJob, usToIso } from './job-fold.js';
+import {
+  INSERT_EVENTS_SQL,
+  LOCK_JOBS_SQL,
+  SELECT_EVENTS_SQL,
+  UPSERT_JOBS_SQL,
+} from './job-fold.sql.js';
+import type { JobEventType } from './job-status.js';
 
 interface Pending {
   events: IngestEvent[];
@@ -151,10 +158,12 @@ export class IngestWriter implements OnApplicationShutdown {
         columns(events),
       );
       if (result.rows.length > 0) {
-        await client.query(FOLD_JOBS_SQL, [
+        // refold every job that got a new event, from all of its events
+        const stored = await client.query<StoredEventRow>(SELECT_EVENTS_SQL, [
           result.rows.map((r) => r.instance),
           result.rows.map((r) => r.jid),
         ]);
+        await client.query(UPSERT_JOBS_SQL, jobColumns(foldAll(stored.rows)));
       }
       await client.query('commit');
       return new Set(result.rows.map((r) => `${r.instance}\u0000${r.jid}\u0000${r.dedupe_key}`));
@@ -205,5 +214,103 @@ function columns(events: IngestEvent[]): unknown[] {
     pick('errorBacktrace'),
     pick('willRetry'),
     pick('durationMs'),
+  ];
+}
+
+interface StoredEventRow {
+  instance: string;
+  jid: string;
+  type: string;
+  dedupe_key: string;
+  occurred_us: string;
+  attempt: number;
+  job_class: string | null;
+  queue: string | null;
+  arguments: string | null;
+  has_payload: boolean;
+  created_us: string | null;
+  scheduled_us: string | null;
+  hostname: string | null;
+  pid: number | null;
+  tid: string | null;
+  error_class: string | null;
+  error_message: string | null;
+  error_backtrace: string | null;
+  will_retry: boolean | null;
+  duration_ms: number | null;
+}
+
+type KeyedJob = FoldedJob & { instance: string; jid: string };
+
+function foldAll(rows: StoredEventRow[]): KeyedJob[] {
+  const byJob = new Map<string, { instance: string; jid: string; events: FoldEvent[] }>();
+  for (const row of rows) {
+    const key = `${row.instance}\u0000${row.jid}`;
+    let entry = byJob.get(key);
+    if (!entry) {
+      entry = { instance: row.instance, jid: row.jid, events: [] };
+      byJob.set(key, entry);
+    }
+    entry.events.push({
+      type: row.type as JobEventType,
+      dedupeKey: row.dedupe_key,
+      occurredUs: Number(row.occurred_us),
+      attempt: row.attempt,
+      jobClass: row.job_class,
+      queue: row.queue,
+      arguments: row.arguments,
+      hasPayload: row.has_payload,
+      createdUs: row.created_us === null ? null : Number(row.created_us),
+      scheduledUs: row.scheduled_us === null ? null : Number(row.scheduled_us),
+      hostname: row.hostname,
+      pid: row.pid,
+      tid: row.tid,
+      errorClass: row.error_class,
+      errorMessage: row.error_message,
+      errorBacktrace: row.error_backtrace,
+      willRetry: row.will_retry,
+      durationMs: row.duration_ms,
+    });
+  }
+  return [...byJob.values()].map(({ instance, jid, events }) => ({
+    instance,
+    jid,
+    ...foldJob(events),
+  }));
+}
+
+function jobColumns(jobs: KeyedJob[]): unknown[] {
+  const pick = <T>(f: (j: KeyedJob) => T) => jobs.map(f);
+  const time = (f: (j: KeyedJob) => number | null) =>
+    jobs.map((j) => {
+      const us = f(j);
+      return us === null ? null : usToIso(us);
+    });
+  return [
+    pick((j) => j.instance),
+    pick((j) => j.jid),
+    pick((j) => j.jobClass),
+    pick((j) => j.queue),
+    pick((j) => j.arguments),
+    pick((j) => j.payloadFrom),
+    pick((j) => j.status),
+    pick((j) => j.attempt),
+    time((j) => j.createdUs),
+    time((j) => j.enqueuedUs),
+    time((j) => j.scheduledUs),
+    time((j) => j.startedUs),
+    time((j) => j.completedUs),
+    time((j) => j.failedUs),
+    pick((j) => j.hostname),
+    pick((j) => j.pid),
+    pick((j) => j.tid),
+    pick((j) => j.errorClass),
+    pick((j) => j.errorMessage),
+    pick((j) => j.errorBacktrace),
+    pick((j) => j.willRetry),
+    pick((j) => j.durationMs),
+    pick((j) => j.eventCount),
+    time((j) => j.firstUs),
+    time((j) => j.lastUs),
   ];
 }

@@ -1,62 +1,39 @@
-// The job row as a pure function of its set of events. Ordering only ever uses event content
-// (attempt, lifecycle rank, occurred_at, dedupe_key), never arrival order, so any order of the
-// same events yields the same row. $1/$2: instance[] and jid[] of the jobs to recompute.
-//
-// rank orders the phases within one attempt: scheduled < queued < started = interrupted <
-// succeeded = failed < retrying < dead. attempt = retry_count + 1 (0 on the first run), so a
-// retried job's new run outranks the failure before it.
-// One GROUP BY, no joins between CTEs (a nested loop over CTE scans made the fold quadratic in
-// the group size). "Latest" fields use array_agg with one shared ORDER BY, which is total within a
-// job ((instance, jid, dedupe_key) is unique), so hostname, pid and tid come from the same event.
-const LATEST = 'order by attempt desc, rank desc, occurred_at desc, dedupe_key desc';
-const RUN_LATEST = 'order by attempt desc, occurred_at desc, rank desc, dedupe_key desc';
-const FIRST = 'order by occurred_at, rank, dedupe_key';
-const WORKER = `filter (where type in ('started', 'succeeded', 'failed', 'interrupted')
-    and (hostname is not null or pid is not null or tid is not null))`;
-const ERROR = `filter (where type in ('failed', 'dead', 'retrying') and error_class is not null)`;
+// The events of the jobs to refold, with times as integer microseconds (a JS Date would drop the
+// microseconds). The payload stays in Postgres: the upsert copies it by dedupe key.
+export const SELECT_EVENTS_SQL = `
+select e.instance, e.jid, e.type, e.dedupe_key,
+  (extract(epoch from e.occurred_at) * 1000000)::int8 as occurred_us,
+  e.attempt, e.job_class, e.queue, e.arguments, e.payload is not null as has_payload,
+  (extract(epoch from e.created_at) * 1000000)::int8 as created_us,
+  (extract(epoch from e.scheduled_at) * 1000000)::int8 as scheduled_us,
+  e.hostname, e.pid, e.tid, e.error_class, e.error_message, e.error_backtrace::text as error_backtrace,
+  e.will_retry, e.duration_ms
+from job_events e
+join (select distinct instance, jid from unnest($1::text[], $2::text[]) as k(instance, jid)) k
+  on e.instance = k.instance and e.jid = k.jid
+`;
 
-export const FOLD_JOBS_SQL = `
-with keys as (
-  select distinct instance, jid from unnest($1::text[], $2::text[]) as k(instance, jid)
-), ev as (
-  select e.instance, e.jid, e.type, e.dedupe_key, e.occurred_at, e.attempt, e.job_class, e.queue,
-    e.arguments, e.payload, e.created_at, e.scheduled_at, e.hostname, e.pid, e.tid, e.error_class,
-    e.error_message, e.error_backtrace, e.will_retry, e.duration_ms,
-    case e.type when 'scheduled' then 0 when 'queued' then 1 when 'started' then 2
-      when 'interrupted' then 2 when 'succeeded' then 3 when 'failed' then 3
-      when 'retrying' then 4 when 'dead' then 5 end as rank
-  from job_events e join keys k on e.instance = k.instance and e.jid = k.jid
-)
+// Writes folded rows (job-fold.ts); one row per job, every column replaced.
+export const UPSERT_JOBS_SQL = `
 insert into jobs (instance, jid, job_class, queue, arguments, payload, status, attempt, created_at,
   enqueued_at, scheduled_at, started_at, completed_at, failed_at, hostname, pid, tid, error_class,
   error_message, error_backtrace, will_retry, duration_ms, event_count, first_event_at, last_event_at,
   updated_at)
-select instance, jid,
-  (array_agg(job_class ${FIRST}) filter (where job_class is not null))[1],
-  (array_agg(queue ${FIRST}) filter (where queue is not null))[1],
-  (array_agg(arguments ${FIRST}) filter (where arguments is not null))[1],
-  (array_agg(payload ${FIRST}) filter (where payload is not null))[1],
-  (array_agg(case type when 'started' then 'running'
-     when 'failed' then case when will_retry then 'retrying' else 'failed' end
-     else type end ${LATEST}))[1],
-  max(attempt),
-  least(min(created_at), min(occurred_at)),
-  min(occurred_at) filter (where type = 'queued'),
-  max(scheduled_at),
-  max(occurred_at) filter (where type = 'started'),
-  max(occurred_at) filter (where type = 'succeeded'),
-  max(occurred_at) filter (where type in ('failed', 'dead')),
-  (array_agg(hostname ${RUN_LATEST}) ${WORKER})[1],
-  (array_agg(pid ${RUN_LATEST}) ${WORKER})[1],
-  (array_agg(tid ${RUN_LATEST}) ${WORKER})[1],
-  (array_agg(error_class ${LATEST}) ${ERROR})[1],
-  (array_agg(error_message ${LATEST}) ${ERROR})[1],
-  (array_agg(error_backtrace ${LATEST}) ${ERROR})[1],
-  (array_agg(case type when 'retrying' then true when 'dead' then false else will_retry end
-     ${LATEST}) ${ERROR})[1],
-  (array_agg(duration_ms ${LATEST}) filter (where duration_ms is not null))[1],
-  count(*)::int, min(occurred_at), max(occurred_at), now()
-from ev group by instance, jid
+select r.instance, r.jid, r.job_class, r.queue, r.arguments,
+  (select e.payload from job_events e
+    where e.instance = r.instance and e.jid = r.jid and e.dedupe_key = r.payload_from),
+  r.status, r.attempt, r.created_at, r.enqueued_at, r.scheduled_at, r.started_at, r.completed_at,
+  r.failed_at, r.hostname, r.pid, r.tid, r.error_class, r.error_message, r.error_backtrace,
+  r.will_retry, r.duration_ms, r.event_count, r.first_event_at, r.last_event_at, now()
+from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+  $8::int[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
+  $13::timestamptz[], $14::timestamptz[], $15::text[], $16::int[], $17::text[], $18::text[],
+  $19::text[], $20::jsonb[], $21::boolean[], $22::float8[], $23::int[], $24::timestamptz[],
+  $25::timestamptz[])
+  as r(instance, jid, job_class, queue, arguments, payload_from, status, attempt, created_at,
+    enqueued_at, scheduled_at, started_at, completed_at, failed_at, hostname, pid, tid, error_class,
+    error_message, error_backtrace, will_retry, duration_ms, event_count, first_event_at,
+    last_event_at)
 on conflict (instance, jid) do update set
   job_class = excluded.job_class, queue = excluded.queue, arguments = excluded.arguments,
   payload = excluded.payload, status = excluded.status, attempt = excluded.attempt,

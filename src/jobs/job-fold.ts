@@ -1,0 +1,201 @@
+import { JobEventType, JobStatus } from './job-status.js';
+
+/** What the fold reads of one stored event; times are microseconds since the epoch. */
+export interface FoldEvent {
+  type: JobEventType;
+  dedupeKey: string;
+  occurredUs: number;
+  attempt: number;
+  jobClass: string | null;
+  queue: string | null;
+  arguments: string | null;
+  hasPayload: boolean;
+  createdUs: number | null;
+  scheduledUs: number | null;
+  hostname: string | null;
+  pid: number | null;
+  tid: string | null;
+  errorClass: string | null;
+  errorMessage: string | null;
+  errorBacktrace: unknown;
+  willRetry: boolean | null;
+  durationMs: number | null;
+}
+
+/** A job's row, derived from its events alone. */
+export interface FoldedJob {
+  jobClass: string | null;
+  queue: string | null;
+  arguments: string | null;
+  /** dedupe key of the event whose payload the row keeps */
+  payloadFrom: string | null;
+  status: JobStatus;
+  attempt: number;
+  createdUs: number;
+  enqueuedUs: number | null;
+  scheduledUs: number | null;
+  startedUs: number | null;
+  completedUs: number | null;
+  failedUs: number | null;
+  hostname: string | null;
+  pid: number | null;
+  tid: string | null;
+  errorClass: string | null;
+  errorMessage: string | null;
+  errorBacktrace: unknown;
+  willRetry: boolean | null;
+  durationMs: number | null;
+  eventCount: number;
+  firstUs: number;
+  lastUs: number;
+}
+
+// Phase order within one run: scheduled < queued < started = interrupted < succeeded = failed <
+// retrying < dead.
+const RANK: Record<JobEventType, number> = {
+  [JobEventType.Scheduled]: 0,
+  [JobEventType.Queued]: 1,
+  [JobEventType.Started]: 2,
+  [JobEventType.Interrupted]: 2,
+  [JobEventType.Succeeded]: 3,
+  [JobEventType.Failed]: 3,
+  [JobEventType.Retrying]: 4,
+  [JobEventType.Dead]: 5,
+};
+
+const WORKER_TYPES = new Set([
+  JobEventType.Started,
+  JobEventType.Succeeded,
+  JobEventType.Failed,
+  JobEventType.Interrupted,
+]);
+const ERROR_TYPES = new Set([JobEventType.Failed, JobEventType.Dead, JobEventType.Retrying]);
+
+type Compare = (a: FoldEvent, b: FoldEvent) => number;
+const byKey = (a: FoldEvent, b: FoldEvent) =>
+  a.dedupeKey < b.dedupeKey ? -1 : a.dedupeKey > b.dedupeKey ? 1 : 0;
+// Every comparator ends on dedupe_key, unique within a job: the orders are total, so the result
+// never depends on the order events arrived in.
+const earliest: Compare = (a, b) =>
+  a.occurredUs - b.occurredUs || RANK[a.type] - RANK[b.type] || byKey(a, b);
+const latest: Compare = (a, b) =>
+  b.attempt - a.attempt ||
+  RANK[b.type] - RANK[a.type] ||
+  b.occurredUs - a.occurredUs ||
+  byKey(b, a);
+const latestInRun: Compare = (a, b) =>
+  b.attempt - a.attempt ||
+  b.occurredUs - a.occurredUs ||
+  RANK[b.type] - RANK[a.type] ||
+  byKey(b, a);
+
+function best(events: FoldEvent[], compare: Compare, keep: (e: FoldEvent) => boolean) {
+  let winner: FoldEvent | null = null;
+  for (const e of events) {
+    if (keep(e) && (winner === null || compare(e, winner) < 0)) {
+      winner = e;
+    }
+  }
+  return winner;
+}
+
+function statusOf(e: FoldEvent): JobStatus {
+  switch (e.type) {
+    case JobEventType.Scheduled:
+      return JobStatus.Scheduled;
+    case JobEventType.Queued:
+      return JobStatus.Queued;
+    case JobEventType.Started:
+      return JobStatus.Running;
+    case JobEventType.Succeeded:
+      return JobStatus.Succeeded;
+    case JobEventType.Failed:
+      return e.willRetry ? JobStatus.Retrying : JobStatus.Failed;
+    case JobEventType.Retrying:
+      return JobStatus.Retrying;
+    case JobEventType.Dead:
+      return JobStatus.Dead;
+    case JobEventType.Interrupted:
+      return JobStatus.Interrupted;
+  }
+}
+
+function extreme(
+  events: FoldEvent[],
+  pick: (e: FoldEvent) => number | null,
+  dir: 'min' | 'max',
+): number | null {
+  let out: number | null = null;
+  for (const e of events) {
+    const v = pick(e);
+    if (v !== null && (out === null || (dir === 'min' ? v < out : v > out))) {
+      out = v;
+    }
+  }
+  return out;
+}
+
+const timeOf = (types: JobEventType[]) => (e: FoldEvent) =>
+  types.includes(e.type) ? e.occurredUs : null;
+
+/**
+ * The job state machine: a pure function of the set of a job's events (at least one).
+ * The latest run (attempt = retry_count + 1) decides the status; within a run the phase order
+ * above, then time. Identity fields (class, queue, arguments, payload) come from the earliest
+ * event that has them; worker fields from the latest event of the latest run that names a worker;
+ * error fields from the latest failure.
+ */
+export function foldJob(events: FoldEvent[]): FoldedJob {
+  if (events.length === 0) {
+    throw new Error('foldJob needs at least one event');
+  }
+  const first = (pick: (e: FoldEvent) => unknown) =>
+    best(events, earliest, (e) => pick(e) !== null && pick(e) !== false);
+  const status = best(events, latest, () => true)!;
+  const worker = best(
+    events,
+    latestInRun,
+    (e) => WORKER_TYPES.has(e.type) && (e.hostname !== null || e.pid !== null || e.tid !== null),
+  );
+  const error = best(events, latest, (e) => ERROR_TYPES.has(e.type) && e.errorClass !== null);
+  const duration = best(events, latest, (e) => e.durationMs !== null);
+  const firstUs = extreme(events, (e) => e.occurredUs, 'min')!;
+  const createdUs = extreme(events, (e) => e.createdUs, 'min');
+  return {
+    jobClass: first((e) => e.jobClass)?.jobClass ?? null,
+    queue: first((e) => e.queue)?.queue ?? null,
+    arguments: first((e) => e.arguments)?.arguments ?? null,
+    payloadFrom: first((e) => e.hasPayload)?.dedupeKey ?? null,
+    status: statusOf(status),
+    attempt: extreme(events, (e) => e.attempt, 'max')!,
+    createdUs: createdUs === null ? firstUs : Math.min(createdUs, firstUs),
+    enqueuedUs: extreme(events, timeOf([JobEventType.Queued]), 'min'),
+    scheduledUs: extreme(events, (e) => e.scheduledUs, 'max'),
+    startedUs: extreme(events, timeOf([JobEventType.Started]), 'max'),
+    completedUs: extreme(events, timeOf([JobEventType.Succeeded]), 'max'),
+    failedUs: extreme(events, timeOf([JobEventType.Failed, JobEventType.Dead]), 'max'),
+    hostname: worker?.hostname ?? null,
+    pid: worker?.pid ?? null,
+    tid: worker?.tid ?? null,
+    errorClass: error?.errorClass ?? null,
+    errorMessage: error?.errorMessage ?? null,
+    errorBacktrace: error?.errorBacktrace ?? null,
+    willRetry: error
+      ? error.type === JobEventType.Retrying
+        ? true
+        : error.type === JobEventType.Dead
+          ? false
+          : error.willRetry
+      : null,
+    durationMs: duration?.durationMs ?? null,
+    eventCount: events.length,
+    firstUs,
+    lastUs: extreme(events, (e) => e.occurredUs, 'max')!,
+  };
+}
+
+/** Microseconds since the epoch → ISO 8601 with six fraction digits, for timestamptz. */
+export function usToIso(us: number): string {
+  const ms = Math.floor(us / 1000);
+  return new Date(ms).toISOString().replace('Z', String(us - ms * 1000).padStart(3, '0') + 'Z');
+}
