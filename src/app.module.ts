@@ -7,11 +7,20 @@ import { DomainErrorFilter } from './common/errors/domain-error.filter.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { JobManagerModule } from './job-manager/job-manager.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { RedisModule } from './redis/redis.module.js';
 
 @Module({
-  imports: [ConfigModule, DatabaseModule, RedisModule, AuthModule, HealthModule, JobsModule],
+  imports: [
+    ConfigModule,
+    DatabaseModule,
+    RedisModule,
+    AuthModule,
+    HealthModule,
+    JobsModule,
+    JobManagerModule,
+  ],
   providers: [
     { provide: APP_GUARD, useClass: PrivateTokenGuard },
     { provide: APP_FILTER, useClass: DomainErrorFilter },

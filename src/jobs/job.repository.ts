@@ -3,6 +3,13 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { JobEvent } from './job-event.entity.js';
 import type { Job } from './job.entity.js';
 
+export type DurationKind = 'queued_to_completion' | 'started_to_completion';
+
+export interface JobDurationRow {
+  job: Job;
+  durationMs: number;
+}
+
 export interface JobQuery {
   instance?: string;
   statuses?: string[];
@@ -13,6 +20,7 @@ export interface JobQuery {
   argumentsContain?: string;
   /** id of the last row of the previous page */
   afterId?: string;
+  offset?: number;
   limit: number;
 }
 
@@ -23,6 +31,37 @@ export function escapeLike(text: string): string {
 export class JobRepository extends EntityRepository<Job> {
   /** Newest job first; keyset pagination on id (stable while jobs change). */
   async search(query: JobQuery): Promise<Job[]> {
+    return this.find(
+      { $and: this.filters(query) },
+      { orderBy: { id: 'desc' }, limit: query.limit, offset: query.offset },
+    );
+  }
+
+  /**
+   * Succeeded jobs with the time from enqueue (or creation when no queued event arrived) or from
+   * the latest start, to completion; newest first.
+   */
+  async durations(kind: DurationKind, query: JobQuery): Promise<JobDurationRow[]> {
+    const jobs = await this.find(
+      {
+        $and: [
+          ...this.filters({ ...query, statuses: ['succeeded'] }),
+          { completedAt: { $ne: null } },
+          kind === 'queued_to_completion'
+            ? { $or: [{ enqueuedAt: { $ne: null } }, { createdAt: { $ne: null } }] }
+            : { startedAt: { $ne: null } },
+        ],
+      },
+      { orderBy: { id: 'desc' }, limit: query.limit, offset: query.offset },
+    );
+    return jobs.map((job) => {
+      const start =
+        kind === 'queued_to_completion' ? (job.enqueuedAt ?? job.createdAt) : job.startedAt;
+      return { job, durationMs: job.completedAt!.getTime() - start!.getTime() };
+    });
+  }
+
+  private filters(query: JobQuery): FilterQuery<Job>[] {
     const where: FilterQuery<Job>[] = [];
     if (query.instance) {
       where.push({ instance: query.instance });
@@ -48,7 +87,7 @@ export class JobRepository extends EntityRepository<Job> {
     if (query.afterId) {
       where.push({ id: { $lt: query.afterId } });
     }
-    return this.find({ $and: where }, { orderBy: { id: 'desc' }, limit: query.limit });
+    return where;
   }
 
   async findByJid(jid: string, instance?: string): Promise<Job> {

@@ -1,3 +1,5 @@
+import { EnsureRequestContext } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
@@ -15,7 +17,24 @@ import {
   JobPageDto,
   JobResponseDto,
 } from './dto/job-response.dto.js';
-import { JobRepository, type JobQuery } from './job.repository.js';
+import { type DurationKind, JobRepository, type JobQuery } from './job.repository.js';
+
+export type { DurationKind } from './job.repository.js';
+
+/** Filters for JobManager-style queries (offset pagination). */
+export interface JobFilter {
+  statuses?: string[];
+  argumentsContain?: string;
+  instance?: string;
+  jobClass?: string;
+  queue?: string;
+  from?: Date;
+  to?: Date;
+  limit: number;
+  offset: number;
+}
+
+export type JobWithDuration = JobResponseDto & { elapsed_ms: number };
 
 export type EventContext = Omit<ParseContext, 'path' | 'now'>;
 
@@ -30,7 +49,24 @@ export class JobsService {
     private readonly writer: IngestWriter,
     private readonly jobs: JobRepository,
     private readonly config: AppConfig,
+    // used by @EnsureRequestContext when called outside HTTP (REPL, scheduler)
+    private readonly em: EntityManager,
   ) {}
+
+  @EnsureRequestContext()
+  async find(filter: JobFilter): Promise<JobResponseDto[]> {
+    const rows = await this.jobs.search(filter);
+    return rows.map((job) => JobResponseDto.from(job));
+  }
+
+  @EnsureRequestContext()
+  async durations(kind: DurationKind, filter: JobFilter): Promise<JobWithDuration[]> {
+    const rows = await this.jobs.durations(kind, filter);
+    return rows.map(({ job, durationMs }) => ({
+      ...JobResponseDto.from(job),
+      elapsed_ms: durationMs,
+    }));
+  }
 
   /** Validates and commits one event; resolves after commit. */
   async recordEvent(
@@ -99,6 +135,7 @@ export class JobsService {
     };
   }
 
+  @EnsureRequestContext()
   async detail(jid: string, instance?: string): Promise<JobDetailDto> {
     const errors: FieldError[] = [];
     if (!JID_PATTERN.test(jid)) {

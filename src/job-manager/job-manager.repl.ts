@@ -1,0 +1,82 @@
+import type {
+  DurationPage,
+  JobManagerService,
+  JobPage,
+  QueryOptions,
+} from './job-manager.service.js';
+import { Table } from './format.js';
+
+const JOB_COLUMNS = [
+  'job_id',
+  'status',
+  'job_class',
+  'queue',
+  'arguments',
+  'last_event_at',
+] as const;
+const DURATION_COLUMNS = ['job_id', 'job_class', 'arguments', 'completed_at', 'duration'] as const;
+
+const HELP = `JobManager — jobs reported to Sidekiq Supervisor. Each command takes an optional string that
+must occur in the job's arguments, and options { limit (≤ 1000, default 50), offset, instance, from, to }.
+
+  JobManager.queued_jobs('abc')                  latest status queued
+  JobManager.uncompleted_jobs('abc')             latest status running (started, not finished)
+  JobManager.completed_jobs('abc')               latest status succeeded
+  JobManager.failed_jobs('abc')                  failed for good or dead
+  JobManager.all_jobs('abc', { limit: 20 })      every job, newest first
+  JobManager.queued_to_completion_duration('abc')  time from queued to completed
+  JobManager.completed_jobs_duration('abc')        time from started to completed
+  JobManager.help()                              this text
+
+Results print as tables; the footer tells how to get the next page.
+The data itself: (await JobManager.all_jobs()).rows`;
+
+function jobTable(page: JobPage, command: string, filter: unknown): Table<JobPage['jobs'][number]> {
+  return new Table(page.jobs, [...JOB_COLUMNS], footer(page, command, filter));
+}
+
+function footer(
+  page: { limit: number; offset: number; next_offset: number | null },
+  command: string,
+  filter: unknown,
+): string {
+  const shown = page.offset + 1;
+  const count =
+    'jobs' in page ? (page as JobPage).jobs.length : (page as DurationPage).durations.length;
+  const range = count > 0 ? `rows ${shown}–${page.offset + count}` : 'no rows';
+  if (page.next_offset === null) {
+    return `${range} (last page)`;
+  }
+  const arg = filter === undefined || filter === null ? 'null' : JSON.stringify(filter);
+  return `${range}; next page: JobManager.${command}(${arg}, { offset: ${page.next_offset}, limit: ${page.limit} })`;
+}
+
+/**
+ * The REPL's `JobManager` object: the seed's snake_case names over JobManagerService, printing
+ * tables. Errors (bad arguments) are thrown with their message, which the REPL prints.
+ */
+export function createReplJobManager(service: JobManagerService) {
+  const jobs =
+    (command: string, method: (f?: string | null, o?: QueryOptions) => Promise<JobPage>) =>
+    async (filter?: string | null, options?: QueryOptions) =>
+      jobTable(await method.call(service, filter, options), command, filter);
+  const durations =
+    (command: string, method: (f?: string | null, o?: QueryOptions) => Promise<DurationPage>) =>
+    async (filter?: string | null, options?: QueryOptions) => {
+      const page = await method.call(service, filter, options);
+      return new Table(page.durations, [...DURATION_COLUMNS], footer(page, command, filter));
+    };
+  return Object.freeze({
+    queued_jobs: jobs('queued_jobs', service.queuedJobs),
+    uncompleted_jobs: jobs('uncompleted_jobs', service.uncompletedJobs),
+    completed_jobs: jobs('completed_jobs', service.completedJobs),
+    failed_jobs: jobs('failed_jobs', service.failedJobs),
+    all_jobs: jobs('all_jobs', service.allJobs),
+    queued_to_completion_duration: durations(
+      'queued_to_completion_duration',
+      service.queuedToCompletionDuration,
+    ),
+    completed_jobs_duration: durations('completed_jobs_duration', service.completedJobsDuration),
+    help: () => ({ [Symbol.for('nodejs.util.inspect.custom')]: () => HELP, toString: () => HELP }),
+  });
+}

@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { JobManagerModule } from './job-manager/job-manager.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
+import { RedisModule } from './redis/redis.module.js';
+
+// Features only: no HTTP globals, no scheduler, no health checks.
+@Module({ imports: [ConfigModule, DatabaseModule, RedisModule, JobsModule, JobManagerModule] })
+export class ReplModule {}

@@ -1,0 +1,37 @@
+import 'reflect-metadata';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { repl } from '@nestjs/core';
+import { JobManagerService } from './job-manager/job-manager.service.js';
+import { createReplJobManager } from './job-manager/job-manager.repl.js';
+import { ReplModule } from './repl.module.js';
+
+// `npm run repl` / `node dist/repl.js`: the Nest REPL with a `JobManager` object whose commands
+// work as written (`JobManager.queued_jobs('abc')`): results are awaited before printing.
+const server = await repl(ReplModule);
+const jobManager = createReplJobManager(server.context.get(JobManagerService) as JobManagerService);
+server.context.JobManager = jobManager;
+
+type Eval = (
+  code: string,
+  context: object,
+  file: string,
+  callback: (error: Error | null, result?: unknown) => void,
+) => void;
+const evaluate = server.eval as unknown as Eval;
+(server as unknown as { eval: Eval }).eval = (code, context, file, callback) => {
+  evaluate(code, context, file, (error, result) => {
+    if (error || !result || typeof (result as Promise<unknown>).then !== 'function') {
+      callback(error, result);
+      return;
+    }
+    (result as Promise<unknown>).then(
+      (value) => callback(null, value),
+      (failure: unknown) =>
+        callback(failure instanceof Error ? failure : new Error(String(failure))),
+    );
+  });
+};
+server.setupHistory(join(homedir(), '.sidekiq_supervisor_repl_history'), () => undefined);
+process.stdout.write(`\n${String(jobManager.help())}\n\n`);
+server.displayPrompt();

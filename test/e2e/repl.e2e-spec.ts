@@ -1,0 +1,136 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import request from 'supertest';
+import { makeJid } from '../factories/job-event.factory.js';
+import { TEST_TOKEN, TestApp } from '../support/test-context.js';
+
+// The REPL for real: `node dist/repl.js` (built by `npm test` before the tiers run) as a child
+// process on the test database; commands typed on stdin, output read from stdout.
+class ReplSession {
+  private output = '';
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
+    child.stdout.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+  }
+
+  static async start(env: Record<string, string>): Promise<ReplSession> {
+    const child = spawn(process.execPath, ['dist/repl.js'], {
+      env: { ...process.env, ...env, NO_COLOR: '1', NODE_DISABLE_COLORS: '1' },
+    });
+    const session = new ReplSession(child);
+    await session.waitFor(/> $/);
+    return session;
+  }
+
+  private async waitFor(pattern: RegExp, from = 0): Promise<string> {
+    for (let i = 0; i < 300; i++) {
+      const text = this.output.slice(from);
+      if (pattern.test(text)) {
+        return text;
+      }
+      if (this.child.exitCode !== null) {
+        throw new Error(`REPL exited (${this.child.exitCode}):\n${this.output}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`REPL never printed ${pattern}:\n${this.output}`);
+  }
+
+  /** Types one line and returns what the REPL printed up to its next prompt. */
+  async type(line: string): Promise<string> {
+    const from = this.output.length;
+    this.child.stdin.write(`${line}\n`);
+    const text = await this.waitFor(/\n> $/, from);
+    return text.replace(/\n> $/, '');
+  }
+
+  async close(): Promise<void> {
+    this.child.stdin.end();
+    await new Promise((resolve) => this.child.once('exit', resolve));
+  }
+}
+
+describe('JobManager REPL (e2e, real child process)', () => {
+  let ctx: TestApp;
+  let repl: ReplSession;
+  const token = 'needle-' + makeJid().slice(0, 8);
+  const done = makeJid();
+  const running = makeJid();
+  const queued = makeJid();
+
+  beforeAll(async () => {
+    ctx = await TestApp.start();
+    const post = (path: string, body: object) =>
+      request(ctx.http).post(path).set('PRIVATE-TOKEN', TEST_TOKEN).send(body).expect(201);
+    const args = JSON.stringify([token, 7]);
+    for (const jid of [done, running, queued]) {
+      await post('/api/v1/jobs', {
+        job_id: jid,
+        job_class: 'ReplJob',
+        queue: 'default',
+        arguments: args,
+        occurred_at: '2026-11-23T10:00:00Z',
+      });
+    }
+    await post(`/api/v1/jobs/${done}/started`, { occurred_at: '2026-11-23T10:00:02Z' });
+    await post(`/api/v1/jobs/${done}/complete`, { occurred_at: '2026-11-23T10:01:32.5Z' });
+    await post(`/api/v1/jobs/${running}/started`, { occurred_at: '2026-11-23T10:00:03Z' });
+    await post('/api/v1/jobs', {
+      job_id: makeJid(),
+      job_class: 'OtherJob',
+      arguments: '["unrelated"]',
+    });
+    repl = await ReplSession.start({
+      DATABASE_URL: ctx.db.url,
+      PRIVATE_TOKEN: TEST_TOKEN,
+      LOG_LEVEL: 'error',
+    });
+  });
+
+  afterAll(async () => {
+    await repl?.close();
+    await ctx?.close();
+  });
+
+  it('answers the seed commands exactly as written, filtered by arguments', async () => {
+    const queuedOut = await repl.type(`JobManager.queued_jobs('${token}')`);
+    expect(queuedOut).toContain(queued);
+    expect(queuedOut).not.toContain(running);
+    expect(queuedOut).toMatch(/job_id\s+│ status/);
+
+    const uncompleted = await repl.type(`JobManager.uncompleted_jobs('${token}')`);
+    expect(uncompleted).toContain(running);
+    expect(uncompleted).not.toContain(done);
+
+    const completed = await repl.type(`JobManager.completed_jobs("${token}")`);
+    expect(completed).toContain(done);
+
+    const all = await repl.type(`JobManager.all_jobs('${token}')`);
+    for (const jid of [done, running, queued]) {
+      expect(all).toContain(jid);
+    }
+    expect(all).not.toContain('unrelated');
+  });
+
+  it('prints durations in human units', async () => {
+    const queuedToDone = await repl.type(`JobManager.queued_to_completion_duration('${token}')`);
+    expect(queuedToDone).toContain(done);
+    expect(queuedToDone).toContain('1 min 32 s');
+    const run = await repl.type(`JobManager.completed_jobs_duration('${token}')`);
+    expect(run).toContain('1 min 30 s');
+  });
+
+  it('pages large results and tells how to get the next page', async () => {
+    const first = await repl.type(`JobManager.all_jobs('${token}', { limit: 2 })`);
+    expect(first).toContain(`next page: JobManager.all_jobs("${token}", { offset: 2, limit: 2 })`);
+    const second = await repl.type(`JobManager.all_jobs('${token}', { limit: 2, offset: 2 })`);
+    expect(second).toContain('rows 3–3 (last page)');
+  });
+
+  it('explains bad input and lists the commands', async () => {
+    expect(await repl.type('JobManager.all_jobs(42)')).toContain('filter must be a string');
+    expect(await repl.type("JobManager.all_jobs('', { limit: 0 })")).toContain(
+      'limit must be an integer from 1 to 1000',
+    );
+    expect(await repl.type('JobManager.help()')).toContain('JobManager.completed_jobs_duration');
+  });
+});

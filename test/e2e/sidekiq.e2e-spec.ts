@@ -1,0 +1,95 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp } from '../../src/app.setup.js';
+import { SidekiqModule } from '../../src/sidekiq/sidekiq.module.js';
+import { TEST_TOKEN, TestDatabase } from '../support/test-context.js';
+import { SidekiqWriter } from '../support/sidekiq-writer.js';
+import { flushDb, redisUrlForDb } from '../integration/sidekiq/sidekiq-test-app.js';
+
+const URL13 = redisUrlForDb(13);
+const API = '/api/v1/sidekiq';
+
+// The Sidekiq routes inside the real AppModule: token guard, scopes, error shape, OpenAPI.
+// (SidekiqModule is imported next to AppModule, so this holds before and after AppModule wires it.)
+describe('Sidekiq API (e2e)', () => {
+  let app: INestApplication;
+  let db: TestDatabase;
+  let writer: SidekiqWriter;
+  const http = () => request(app.getHttpServer());
+
+  beforeAll(async () => {
+    await flushDb(URL13);
+    db = await TestDatabase.create();
+    Object.assign(process.env, {
+      DATABASE_URL: db.url,
+      REDIS_URL: URL13,
+      PRIVATE_TOKEN: TEST_TOKEN,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'error',
+    });
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule, SidekiqModule],
+    }).compile();
+    app = configureApp(moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] }));
+    await app.init();
+    writer = SidekiqWriter.connect(URL13);
+  });
+
+  afterAll(async () => {
+    await writer?.close();
+    await app?.close();
+    await db?.drop();
+  });
+
+  const token = async (scopes: string[]) =>
+    (
+      await http()
+        .post('/api/v1/tokens')
+        .set('PRIVATE-TOKEN', TEST_TOKEN)
+        .send({ name: `sidekiq-${scopes.join('-')}`, scopes })
+        .expect(201)
+    ).body.token as string;
+
+  it('needs a token, lets read read, and only admin change', async () => {
+    await writer.stat('processed', 7);
+    await http().get(`${API}/stats`).expect(401);
+    const read = await token(['read']);
+    const ingest = await token(['ingest']);
+    const stats = await http().get(`${API}/stats`).set('PRIVATE-TOKEN', read).expect(200);
+    expect(stats.body.processed).toBe(7);
+    await http().get(`${API}/stats`).set('PRIVATE-TOKEN', ingest).expect(403);
+    const denied = await http()
+      .post(`${API}/stats/reset`)
+      .set('PRIVATE-TOKEN', read)
+      .send({})
+      .expect(403);
+    expect(denied.body).toMatchObject({ statusCode: 403, code: 'FORBIDDEN' });
+    expect(await writer.redis.get('stat:processed')).toBe('7');
+    await http().post(`${API}/stats/reset`).set('PRIVATE-TOKEN', TEST_TOKEN).send({}).expect(200);
+    expect(await writer.redis.get('stat:processed')).toBe('0');
+  });
+
+  it('answers bad input with 400 in the common error shape, naming the field', async () => {
+    for (const [path, field] of [
+      [`${API}/sets/morgue`, 'set'],
+      [`${API}/sets/retry?page=0`, 'page'],
+      [`${API}/queues/default?perPage=9999`, 'perPage'],
+      [`${API}/stats/history?startDate=yesterday`, 'startDate'],
+    ] as const) {
+      const res = await http().get(path).set('PRIVATE-TOKEN', TEST_TOKEN).expect(400);
+      expect(res.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
+      expect(res.body.details.errors.map((e: { field: string }) => e.field)).toEqual([field]);
+    }
+  });
+
+  it('documents every Sidekiq route in the OpenAPI spec with its scope', async () => {
+    const spec = (await http().get('/api/docs-json').expect(200)).body;
+    const paths = Object.keys(spec.paths).filter((p) => p.startsWith(API));
+    expect(paths.length).toBeGreaterThanOrEqual(15);
+    expect(spec.paths[`${API}/queues`].get.tags).toEqual(['sidekiq']);
+    expect(spec.paths[`${API}/queues`].get['x-scopes']).toEqual(['read']);
+    expect(spec.paths[`${API}/queues/{name}/clear`].post['x-scopes']).toEqual(['admin']);
+  });
+});
