@@ -5,7 +5,7 @@
 // to show the page does not depend on queue length), the first page of the retry set, and jid
 // lookups (retry set, and the oldest job of the largest queue). Ours is measured at the service
 // (in process, like Ruby's in-process API: the ratio) and over HTTP on loopback (for reference).
-// Knobs: BENCH_ITERATIONS (20), BENCH_SLOW_ITERATIONS (3), BENCH_REDIS_DB (12), BENCH_KEEP=1 (reuse data).
+// Knobs: BENCH_ITERATIONS (20), BENCH_SLOW_ITERATIONS (5), BENCH_REDIS_DB (12), BENCH_KEEP=1 (reuse data).
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +28,7 @@ import { StatsService } from '../dist/sidekiq/stats/stats.service.js';
 
 const run = promisify(execFile);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20);
-const SLOW_ITERATIONS = Number(process.env.BENCH_SLOW_ITERATIONS ?? 3);
+const SLOW_ITERATIONS = Number(process.env.BENCH_SLOW_ITERATIONS ?? 5);
 const DB = Number(process.env.BENCH_REDIS_DB ?? 12);
 if (!process.env.REDIS_URL) {
   throw new Error('REDIS_URL is not set: run through `npm run bench:sidekiq-api`');
@@ -44,7 +44,8 @@ const LARGEST_SIZE = 500_000;
 const SMALL_SIZE = 200; // each of the 999 other queues (one of them is "default")
 const RETRY_SIZE = 150_000;
 const SCHEDULED_SIZE = 100_000;
-const DEAD_SIZE = 1_000_000 - LARGEST_SIZE - (QUEUES - 1) * SMALL_SIZE - RETRY_SIZE - SCHEDULED_SIZE;
+const DEAD_SIZE =
+  1_000_000 - LARGEST_SIZE - (QUEUES - 1) * SMALL_SIZE - RETRY_SIZE - SCHEDULED_SIZE;
 const jid = () => randomBytes(12).toString('hex');
 const f = (ms) => {
   const t = String(ms / 1000);
@@ -58,7 +59,11 @@ const failure = (i) =>
 
 async function populate(redis, targets) {
   await redis.flushdb();
-  const queueNames = [LARGEST, 'default', ...Array.from({ length: QUEUES - 2 }, (_, i) => `q${String(i + 1).padStart(3, '0')}`)];
+  const queueNames = [
+    LARGEST,
+    'default',
+    ...Array.from({ length: QUEUES - 2 }, (_, i) => `q${String(i + 1).padStart(3, '0')}`),
+  ];
   await redis.sadd('queues', ...queueNames);
   const pushList = async (queue, count, special) => {
     for (let start = 0; start < count; start += 1000) {
@@ -76,20 +81,32 @@ async function populate(redis, targets) {
   await pushList(LARGEST, LARGEST_SIZE, queueTarget);
   for (const name of queueNames.slice(1)) {
     const pipe = redis.pipeline();
-    pipe.lpush(`queue:${name}`, ...Array.from({ length: SMALL_SIZE }, (_, i) => job(name, i, true)));
+    pipe.lpush(
+      `queue:${name}`,
+      ...Array.from({ length: SMALL_SIZE }, (_, i) => job(name, i, true)),
+    );
     await pipe.exec();
   }
   const fillSet = async (key, count, scoreBase, member, special) => {
     for (let start = 0; start < count; start += 1000) {
       const args = [];
       for (let i = start; i < Math.min(count, start + 1000); i++) {
-        args.push(f(scoreBase + i * 10), i === Math.floor(count / 2) && special ? special : member(i));
+        args.push(
+          f(scoreBase + i * 10),
+          i === Math.floor(count / 2) && special ? special : member(i),
+        );
       }
       await redis.zadd(key, ...args);
     }
   };
   const retryTarget = `{"retry":true,"queue":"default","class":"BenchJob","args":["target"],"jid":"${targets.retry}","created_at":${f(now - 3_600_000)},"enqueued_at":${f(now - 3_000_000)}${failure(1)}}`;
-  await fillSet('retry', RETRY_SIZE, now + 60_000, (i) => job('default', i, true, failure(i)), retryTarget);
+  await fillSet(
+    'retry',
+    RETRY_SIZE,
+    now + 60_000,
+    (i) => job('default', i, true, failure(i)),
+    retryTarget,
+  );
   await fillSet('schedule', SCHEDULED_SIZE, now + 120_000, (i) => job('default', i, false));
   await fillSet('dead', DEAD_SIZE, now - 86_400_000, (i) => job('default', i, true, failure(i)));
   await redis.set('stat:processed', '123456789');
@@ -109,7 +126,11 @@ async function timeMs(iterations, warmup, fn) {
     samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   samples.sort((a, b) => a - b);
-  return { median_ms: samples[Math.floor(samples.length / 2)], min_ms: samples[0], runs: iterations };
+  return {
+    median_ms: samples[Math.floor(samples.length / 2)],
+    min_ms: samples[0],
+    runs: iterations,
+  };
 }
 
 async function bootApp() {
@@ -122,7 +143,9 @@ async function bootApp() {
     }),
   );
   class BenchConfigModule {}
-  Module({ providers: [{ provide: AppConfig, useValue: config }], exports: [AppConfig] })(BenchConfigModule);
+  Module({ providers: [{ provide: AppConfig, useValue: config }], exports: [AppConfig] })(
+    BenchConfigModule,
+  );
   class BenchModule {}
   Module({
     imports: [{ module: BenchConfigModule, global: true }, RedisModule, SidekiqModule],
@@ -135,9 +158,17 @@ async function bootApp() {
 
 async function main() {
   const redis = new Redis(REDIS_URL);
-  let targets = process.env.BENCH_KEEP === '1' ? JSON.parse((await redis.get('bench:targets')) ?? 'null') : null;
+  let targets =
+    process.env.BENCH_KEEP === '1'
+      ? JSON.parse((await redis.get('bench:targets')) ?? 'null')
+      : null;
   const counts = async () => {
-    const [q, r, s, d] = await Promise.all([redis.llen(`queue:${LARGEST}`), redis.zcard('retry'), redis.zcard('schedule'), redis.zcard('dead')]);
+    const [q, r, s, d] = await Promise.all([
+      redis.llen(`queue:${LARGEST}`),
+      redis.zcard('retry'),
+      redis.zcard('schedule'),
+      redis.zcard('dead'),
+    ]);
     return { largest: q, retry: r, scheduled: s, dead: d };
   };
   if (!targets) {
@@ -171,33 +202,100 @@ async function main() {
     maxBuffer: 16 * 1024 * 1024,
   });
   const ruby = JSON.parse(rubyOut.stdout);
-  const rubyVersion = (await run('ruby', ['-rsidekiq', '-e', 'print "ruby #{RUBY_VERSION}, sidekiq #{Sidekiq::VERSION}"'])).stdout;
+  const rubyVersion = (
+    await run('ruby', [
+      '-rsidekiq',
+      '-e',
+      'print "ruby #{RUBY_VERSION}, sidekiq #{Sidekiq::VERSION}"',
+    ])
+  ).stdout;
 
   const app = await bootApp();
   const base = `http://127.0.0.1:${app.getHttpServer().address().port}/api/v1/sidekiq`;
   const stats = app.get(StatsService);
   const queues = app.get(QueuesService);
   const sets = app.get(SortedSetsService);
-  const get = async (path) => {
+  const get = async (path, expected = 200) => {
     const res = await fetch(base + path);
-    if (res.status !== 200) {
+    if (res.status !== expected) {
       throw new Error(`${path}: ${res.status} ${await res.text()}`);
     }
     return res.json();
   };
   const calls = [
     ['stats', 'Stats.new (all nine numbers)', () => stats.stats(), '/stats', ITERATIONS, 2],
-    ['queue_list', 'Queue.all with size and latency', () => queues.list(), '/queues', ITERATIONS, 2],
-    ['largest_queue_page', `first page (25) of the largest queue (${sizes.largest.toLocaleString('en')} jobs)`, () => queues.page(undefined, LARGEST, 1, 25), `/queues/${LARGEST}`, ITERATIONS, 2],
-    ['small_queue_page', `first page (25) of a ${SMALL_SIZE}-job queue`, () => queues.page(undefined, 'q500', 1, 25), '/queues/q500', ITERATIONS, 2],
-    ['retry_page', `first page (25) of the retry set (${sizes.retry.toLocaleString('en')})`, () => sets.page(undefined, 'retry', { page: 1, perPage: 25 }), '/sets/retry', ITERATIONS, 2],
-    ['jid_in_retry_set', 'find a jid in the retry set (RetrySet#find_job)', () => sets.find(undefined, 'retry', targets.retry), `/sets/retry/jobs/${targets.retry}`, SLOW_ITERATIONS, 1],
-    ['jid_in_largest_queue', 'find the oldest jid of the largest queue (Queue#find_job)', () => queues.find(undefined, LARGEST, targets.queue), `/queues/${LARGEST}/jobs/${targets.queue}`, SLOW_ITERATIONS, 0],
+    [
+      'queue_list',
+      'Queue.all with size and latency',
+      () => queues.list(),
+      '/queues',
+      ITERATIONS,
+      2,
+    ],
+    [
+      'largest_queue_page',
+      `first page (25) of the largest queue (${sizes.largest.toLocaleString('en')} jobs)`,
+      () => queues.page(undefined, LARGEST, 1, 25),
+      `/queues/${LARGEST}`,
+      ITERATIONS,
+      2,
+    ],
+    [
+      'small_queue_page',
+      `first page (25) of a ${SMALL_SIZE}-job queue`,
+      () => queues.page(undefined, 'q500', 1, 25),
+      '/queues/q500',
+      ITERATIONS,
+      2,
+    ],
+    [
+      'retry_page',
+      `first page (25) of the retry set (${sizes.retry.toLocaleString('en')})`,
+      () => sets.page(undefined, 'retry', { page: 1, perPage: 25 }),
+      '/sets/retry',
+      ITERATIONS,
+      2,
+    ],
+    [
+      'jid_in_retry_set',
+      'find a jid in the retry set (RetrySet#find_job)',
+      () => sets.find(undefined, 'retry', targets.retry),
+      `/sets/retry/jobs/${targets.retry}`,
+      SLOW_ITERATIONS,
+      1,
+    ],
+    [
+      'missing_jid_in_retry_set',
+      'look up a jid that is in no set (full ZSCAN of the retry set)',
+      () =>
+        sets.find(undefined, 'retry', 'f'.repeat(24)).then(
+          () => {
+            throw new Error('found?');
+          },
+          (e) => {
+            if (e.code !== 'SIDEKIQ_JOB_NOT_FOUND') {
+              throw e;
+            }
+          },
+        ),
+      `/sets/retry/jobs/${'f'.repeat(24)}`,
+      SLOW_ITERATIONS,
+      1,
+      404,
+    ],
+    [
+      'jid_in_largest_queue',
+      'find the oldest jid of the largest queue (Queue#find_job)',
+      () => queues.find(undefined, LARGEST, targets.queue),
+      `/queues/${LARGEST}/jobs/${targets.queue}`,
+      SLOW_ITERATIONS,
+      0,
+    ],
   ];
   const rows = [];
-  for (const [key, label, service, path, iterations, warmup] of calls) {
+  for (const [key, label, service, path, iterations, warmup, status = 200] of calls) {
     const ours = await timeMs(iterations, warmup, service);
-    const http = await timeMs(iterations, warmup, () => get(path));
+    const http = await timeMs(iterations, warmup, () => get(path, status));
     const theirs = ruby[key];
     rows.push({ key, label, ours, http, ruby: theirs, ratio: ours.median_ms / theirs.median_ms });
   }
@@ -206,9 +304,13 @@ async function main() {
 
   const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
   const lines = rows.map(
-    (r) => `| ${r.label} | ${fmt(r.ruby.median_ms)} | ${fmt(r.ours.median_ms)} | ${fmt(r.http.median_ms)} | **${r.ratio.toFixed(2)}** | ${r.ours.runs} |`,
+    (r) =>
+      `| ${r.label} | ${fmt(r.ruby.median_ms)} | ${fmt(r.ours.median_ms)} | ${fmt(r.http.median_ms)} | **${r.ratio.toFixed(2)}** | ${r.ours.runs} |`,
   );
-  const pageRatio = (rows.find((r) => r.key === 'largest_queue_page').ours.median_ms / rows.find((r) => r.key === 'small_queue_page').ours.median_ms).toFixed(2);
+  const pageRatio = (
+    rows.find((r) => r.key === 'largest_queue_page').ours.median_ms /
+    rows.find((r) => r.key === 'small_queue_page').ours.median_ms
+  ).toFixed(2);
   const worst = Math.max(...rows.map((r) => r.ratio));
   const section = `<!-- bench:sidekiq-api -->
 ## Sidekiq API vs Sidekiq's Ruby API (\`npm run bench:sidekiq-api\`)
@@ -227,7 +329,9 @@ ${lines.join('\n')}
 - **worst ratio: ${worst.toFixed(2)}** (target ≤ 1.00)
 - first page of the ${sizes.largest.toLocaleString('en')}-job queue / of the ${SMALL_SIZE}-job queue: **${pageRatio}×** (independent of queue length)
 <!-- /bench:sidekiq-api -->`;
-  let doc = existsSync('bench/RESULTS.md') ? readFileSync('bench/RESULTS.md', 'utf8') : '# Benchmark results\n';
+  let doc = existsSync('bench/RESULTS.md')
+    ? readFileSync('bench/RESULTS.md', 'utf8')
+    : '# Benchmark results\n';
   doc = doc.includes('<!-- bench:sidekiq-api -->')
     ? doc.replace(/<!-- bench:sidekiq-api -->[\s\S]*<!-- \/bench:sidekiq-api -->/, section)
     : `${doc.trimEnd()}\n\n${section}\n`;

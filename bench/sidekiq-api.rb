@@ -40,7 +40,7 @@ def set_page(key)
 end
 
 n = opts.fetch("iterations", 20)
-slow = opts.fetch("slow_iterations", 3)
+slow = opts.fetch("slow_iterations", 5)
 out = {}
 out["stats"] = time_ms(n, 2) do
   s = Sidekiq::Stats.new
@@ -53,6 +53,9 @@ out["small_queue_page"] = time_ms(n, 2) { queue_page(opts.fetch("small_queue")) 
 out["retry_page"] = time_ms(n, 2) { set_page("retry") }
 out["jid_in_retry_set"] = time_ms(slow, 1) do
   Sidekiq::RetrySet.new.find_job(opts.fetch("jid_retry")) or raise "not found"
+end
+out["missing_jid_in_retry_set"] = time_ms(slow, 1) do
+  Sidekiq::RetrySet.new.find_job("f" * 24) and raise "found?"
 end
 out["jid_in_largest_queue"] = time_ms(slow, 0) do
   Sidekiq::Queue.new(opts.fetch("largest_queue")).find_job(opts.fetch("jid_queue")) or raise "not found"

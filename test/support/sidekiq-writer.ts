@@ -144,7 +144,7 @@ export class SidekiqWriter {
       started_at: p.startedAt,
       pid: p.pid,
       tag: p.tag ?? '',
-      concurrency: p.concurrency ?? 10,
+      ...(p.hashConcurrency === undefined ? { concurrency: p.concurrency ?? 10 } : {}),
       queues: p.queues ?? ['default'],
       labels: p.labels ?? [],
       identity: p.identity,
@@ -179,6 +179,9 @@ export class SidekiqWriter {
       fields.push('rss', String(p.rss));
     }
     fields.push('rtt_us', '120');
+    if (p.hashConcurrency !== undefined) {
+      fields.push('concurrency', String(p.hashConcurrency)); // 8.1.2+: moved out of info
+    }
     multi.hset(this.k(p.identity), ...fields);
     multi.expire(this.k(p.identity), 60);
     await multi.exec();
@@ -239,6 +242,8 @@ export interface HeartbeatSpec {
   beat?: number;
   quiet?: boolean;
   rss?: number;
+  /** 8.1.2+: concurrency as a hash field instead of inside info */
+  hashConcurrency?: number;
   extraInfo?: Record<string, unknown>;
   work?: Record<string, { queue: string; payload: string; runAt: number }>;
 }

@@ -1,0 +1,39 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+
+/** Every Sidekiq route takes `?instance=` (default: the REDIS_URL instance). */
+export class InstanceQueryDto {
+  @ApiPropertyOptional({
+    description: 'Sidekiq instance name from SIDEKIQ_INSTANCES',
+    example: 'default',
+  })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'instance must be a configured instance name' })
+  instance?: string;
+}
+
+export const MAX_PER_PAGE = 500;
+
+export class PageQueryDto extends InstanceQueryDto {
+  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000_000)
+  page?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PER_PAGE, default: 25 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PER_PAGE)
+  perPage?: number;
+}
+
+/** Sidekiq jids are 24 hex chars; anything word-like up to 64 chars is accepted, never glob characters. */
+export const JID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Queue names as Sidekiq accepts them in practice; no glob or control characters. */
+export const QUEUE_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;

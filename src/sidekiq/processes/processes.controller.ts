@@ -1,0 +1,74 @@
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Scope, Scopes } from '../../auth/scopes.decorator.js';
+import { InstanceQueryDto } from '../dto/instance-query.dto.js';
+import { SidekiqSignal } from '../sidekiq-keys.js';
+import { ProcessParamsDto, SidekiqProcessDto, SignalResultDto } from './dto/process.dto.js';
+import { ProcessesService } from './processes.service.js';
+
+@ApiTags('sidekiq')
+@Controller('api/v1/sidekiq/processes')
+export class ProcessesController {
+  constructor(private readonly processes: ProcessesService) {}
+
+  @Get()
+  @Scopes(Scope.Read)
+  @ApiOperation({ summary: 'Live Sidekiq processes (ProcessSet); stale ones are pruned' })
+  @ApiOkResponse({ type: [SidekiqProcessDto] })
+  list(@Query() query: InstanceQueryDto): Promise<SidekiqProcessDto[]> {
+    return this.processes.list(query.instance);
+  }
+
+  @Post('quiet-all')
+  @HttpCode(200)
+  @Scopes(Scope.Admin)
+  @ApiOperation({ summary: 'Quiet every live process (TSTP)' })
+  @ApiOkResponse({ type: [SignalResultDto] })
+  quietAll(@Query() query: InstanceQueryDto): Promise<SignalResultDto[]> {
+    return this.processes.signalAll(query.instance, SidekiqSignal.Quiet);
+  }
+
+  @Post('stop-all')
+  @HttpCode(200)
+  @Scopes(Scope.Admin)
+  @ApiOperation({ summary: 'Stop every live process (TERM)' })
+  @ApiOkResponse({ type: [SignalResultDto] })
+  stopAll(@Query() query: InstanceQueryDto): Promise<SignalResultDto[]> {
+    return this.processes.signalAll(query.instance, SidekiqSignal.Stop);
+  }
+
+  @Get(':identity')
+  @Scopes(Scope.Read)
+  @ApiOperation({ summary: 'One live process' })
+  @ApiOkResponse({ type: SidekiqProcessDto })
+  get(
+    @Param() params: ProcessParamsDto,
+    @Query() query: InstanceQueryDto,
+  ): Promise<SidekiqProcessDto> {
+    return this.processes.get(query.instance, params.identity);
+  }
+
+  @Post(':identity/quiet')
+  @HttpCode(200)
+  @Scopes(Scope.Admin)
+  @ApiOperation({ summary: 'Quiet a process: stop fetching new jobs (Process#quiet!, TSTP)' })
+  @ApiOkResponse({ type: SignalResultDto })
+  quiet(
+    @Param() params: ProcessParamsDto,
+    @Query() query: InstanceQueryDto,
+  ): Promise<SignalResultDto> {
+    return this.processes.quiet(query.instance, params.identity);
+  }
+
+  @Post(':identity/stop')
+  @HttpCode(200)
+  @Scopes(Scope.Admin)
+  @ApiOperation({ summary: 'Stop a process (Process#stop!, TERM)' })
+  @ApiOkResponse({ type: SignalResultDto })
+  stop(
+    @Param() params: ProcessParamsDto,
+    @Query() query: InstanceQueryDto,
+  ): Promise<SignalResultDto> {
+    return this.processes.stop(query.instance, params.identity);
+  }
+}

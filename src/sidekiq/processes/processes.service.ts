@@ -1,0 +1,128 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { SidekiqAccessService } from '../sidekiq-access.service.js';
+import { SidekiqSignal } from '../sidekiq-keys.js';
+import { decodeProcessInfo, parseIdentity } from '../sidekiq-payload.js';
+import type { ProcessHash, SidekiqStore } from '../sidekiq.repository.js';
+import type { SidekiqProcessDto, SignalResultDto } from './dto/process.dto.js';
+
+function intOrNull(value: string | null): number | null {
+  if (value === null) {
+    return null;
+  }
+  const n = Number(value);
+  return Number.isFinite(n) ? Math.trunc(n) : null;
+}
+
+function toProcess(hash: ProcessHash): SidekiqProcessDto | null {
+  if (hash.info === null) {
+    return null; // no heartbeat for 60 s: stale
+  }
+  const info = decodeProcessInfo(hash.info);
+  const parsed = parseIdentity(hash.identity);
+  const quiet = hash.quiet === 'true';
+  const beat = hash.beat === null ? null : Number(hash.beat);
+  return {
+    identity: hash.identity,
+    hostname: info?.hostname ?? parsed?.hostname ?? null,
+    pid: info?.pid ?? parsed?.pid ?? null,
+    tag: info?.tag ?? null,
+    labels: info?.labels ?? [],
+    queues: info?.queues ?? [],
+    weights: info?.weights ?? [],
+    concurrency: intOrNull(hash.concurrency) ?? info?.concurrency ?? null,
+    busy: intOrNull(hash.busy) ?? 0,
+    startedAt: info?.startedAt ?? null,
+    beat: beat !== null && Number.isFinite(beat) ? beat : null,
+    quiet,
+    stopping: quiet,
+    rss: intOrNull(hash.rss),
+    rttUs: intOrNull(hash.rttUs),
+    version: info?.version ?? null,
+    embedded: info?.embedded ?? false,
+  };
+}
+
+/** Sidekiq::ProcessSet and Process#quiet!/stop!. */
+@Injectable()
+export class ProcessesService {
+  constructor(private readonly access: SidekiqAccessService) {}
+
+  /**
+   * ProcessSet.new: prunes identities without a live heartbeat (throttled once a minute as 6.5.2+
+   * does; skipped in read-only mode), then lists the live ones sorted by identity.
+   */
+  async list(instance?: string): Promise<SidekiqProcessDto[]> {
+    const store = this.access.readable(instance);
+    if (!this.access.readOnly) {
+      await store.pruneProcesses(false);
+    }
+    return this.live(store);
+  }
+
+  async get(instance: string | undefined, identity: string): Promise<SidekiqProcessDto> {
+    const store = this.access.readable(instance);
+    const [hash] = await store.processHashes([identity]);
+    const process = hash && (await store.processAlive(identity)) ? toProcess(hash) : null;
+    if (process === null) {
+      throw this.notFound(identity);
+    }
+    return process;
+  }
+
+  /** Process#quiet!: TSTP, picked up at the next heartbeat. */
+  quiet(instance: string | undefined, identity: string): Promise<SignalResultDto> {
+    return this.signal(instance, identity, SidekiqSignal.Quiet);
+  }
+
+  /** Process#stop!: TERM, picked up at the next heartbeat. */
+  stop(instance: string | undefined, identity: string): Promise<SignalResultDto> {
+    return this.signal(instance, identity, SidekiqSignal.Stop);
+  }
+
+  /** Web "Quiet All" / "Stop All": every live, non-embedded process. */
+  async signalAll(instance: string | undefined, signal: SidekiqSignal): Promise<SignalResultDto[]> {
+    const store = this.access.writable(instance);
+    await store.pruneProcesses(false);
+    const targets = (await this.live(store)).filter((p) => !p.embedded);
+    for (const p of targets) {
+      await store.signal(p.identity, signal);
+    }
+    return targets.map((p) => ({ identity: p.identity, signal }));
+  }
+
+  private async signal(
+    instance: string | undefined,
+    identity: string,
+    signal: SidekiqSignal,
+  ): Promise<SignalResultDto> {
+    const store = this.access.writable(instance);
+    const [hash] = await store.processHashes([identity]);
+    const process = hash && (await store.processAlive(identity)) ? toProcess(hash) : null;
+    if (process === null) {
+      throw this.notFound(identity);
+    }
+    if (process.embedded) {
+      throw new DomainError(
+        'SIDEKIQ_OPERATION_NOT_ALLOWED',
+        `Process ${identity} is embedded and cannot be signalled`,
+        {
+          field: 'identity',
+        },
+      );
+    }
+    await store.signal(identity, signal);
+    return { identity, signal };
+  }
+
+  private async live(store: SidekiqStore): Promise<SidekiqProcessDto[]> {
+    const hashes = await store.processHashes(await store.processIdentities());
+    return hashes.map(toProcess).filter((p): p is SidekiqProcessDto => p !== null);
+  }
+
+  private notFound(identity: string): DomainError {
+    return new DomainError('PROCESS_NOT_FOUND', `No live Sidekiq process ${identity}`, {
+      field: 'identity',
+    });
+  }
+}

@@ -1,0 +1,76 @@
+import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Scope, Scopes } from '../../auth/scopes.decorator.js';
+import { InstanceQueryDto } from '../dto/instance-query.dto.js';
+import { SidekiqJobDto } from '../dto/sidekiq-job.dto.js';
+import {
+  QueueClearedDto,
+  QueueJobParamsDto,
+  QueuePageDto,
+  QueuePageQueryDto,
+  QueueParamsDto,
+  QueueSummaryDto,
+} from './dto/queue.dto.js';
+import { QueuesService } from './queues.service.js';
+
+@ApiTags('sidekiq')
+@Controller('api/v1/sidekiq/queues')
+export class QueuesController {
+  constructor(private readonly queues: QueuesService) {}
+
+  @Get()
+  @Scopes(Scope.Read)
+  @ApiOperation({ summary: 'All queues with size and latency (Sidekiq::Queue.all)' })
+  @ApiOkResponse({ type: [QueueSummaryDto] })
+  list(@Query() query: InstanceQueryDto): Promise<QueueSummaryDto[]> {
+    return this.queues.list(query.instance);
+  }
+
+  @Get(':name')
+  @Scopes(Scope.Read)
+  @ApiOperation({ summary: "One page of a queue's jobs, newest first" })
+  @ApiOkResponse({ type: QueuePageDto })
+  page(@Param() params: QueueParamsDto, @Query() query: QueuePageQueryDto): Promise<QueuePageDto> {
+    return this.queues.page(
+      query.instance,
+      params.name,
+      query.page,
+      query.perPage,
+      query.direction,
+    );
+  }
+
+  @Get(':name/jobs/:jid')
+  @Scopes(Scope.Read)
+  @ApiOperation({ summary: 'Find a job in a queue by jid (Queue#find_job)' })
+  @ApiOkResponse({ type: SidekiqJobDto })
+  find(
+    @Param() params: QueueJobParamsDto,
+    @Query() query: InstanceQueryDto,
+  ): Promise<SidekiqJobDto> {
+    return this.queues.find(query.instance, params.name, params.jid);
+  }
+
+  @Delete(':name/jobs/:jid')
+  @Scopes(Scope.Admin)
+  @ApiOperation({ summary: 'Delete one job from a queue (JobRecord#delete)' })
+  @ApiOkResponse({ type: SidekiqJobDto, description: 'the deleted job' })
+  deleteJob(
+    @Param() params: QueueJobParamsDto,
+    @Query() query: InstanceQueryDto,
+  ): Promise<SidekiqJobDto> {
+    return this.queues.deleteJob(query.instance, params.name, params.jid);
+  }
+
+  @Post(':name/clear')
+  @HttpCode(200)
+  @Scopes(Scope.Admin)
+  @ApiOperation({ summary: 'Clear a queue (Queue#clear: UNLINK the list, SREM from queues)' })
+  @ApiOkResponse({ type: QueueClearedDto })
+  clear(
+    @Param() params: QueueParamsDto,
+    @Query() query: InstanceQueryDto,
+  ): Promise<QueueClearedDto> {
+    return this.queues.clear(query.instance, params.name);
+  }
+}

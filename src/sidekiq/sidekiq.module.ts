@@ -1,0 +1,47 @@
+import { Module } from '@nestjs/common';
+import { ProcessesController } from './processes/processes.controller.js';
+import { ProcessesService } from './processes/processes.service.js';
+import { QueuesController } from './queues/queues.controller.js';
+import { QueuesService } from './queues/queues.service.js';
+import { SidekiqAccessService } from './sidekiq-access.service.js';
+import { SidekiqJobsService } from './sidekiq-jobs.service.js';
+import { SidekiqRepository } from './sidekiq.repository.js';
+import { SortedSetsController } from './sorted-sets/sorted-sets.controller.js';
+import { SortedSetsService } from './sorted-sets/sorted-sets.service.js';
+import { StatsController } from './stats/stats.controller.js';
+import { StatsService } from './stats/stats.service.js';
+import { WorkersController } from './workers/workers.controller.js';
+import { WorkersService } from './workers/workers.service.js';
+
+/**
+ * Sidekiq's data API over Redis (REST under /api/v1/sidekiq). Needs the global ConfigModule
+ * (AppConfig) and RedisModule (RedisRegistry).
+ */
+@Module({
+  controllers: [
+    QueuesController,
+    SortedSetsController,
+    ProcessesController,
+    WorkersController,
+    StatsController,
+  ],
+  providers: [
+    SidekiqRepository,
+    SidekiqAccessService,
+    QueuesService,
+    SortedSetsService,
+    ProcessesService,
+    WorkersService,
+    StatsService,
+    SidekiqJobsService,
+  ],
+  exports: [
+    SidekiqJobsService,
+    StatsService,
+    QueuesService,
+    ProcessesService,
+    WorkersService,
+    SortedSetsService,
+  ],
+})
+export class SidekiqModule {}

@@ -1,0 +1,678 @@
+import { Injectable } from '@nestjs/common';
+import type { ChainableCommander, Redis } from 'ioredis';
+import { DomainError } from '../common/errors/domain-error.js';
+import type { SidekiqInstanceConfig } from '../config/app-config.js';
+import { RedisRegistry } from '../redis/redis.module.js';
+import {
+  SidekiqKeys,
+  SidekiqSetName,
+  type SidekiqSignal,
+  type StatCounter,
+} from './sidekiq-keys.js';
+import { hasJid, mayHaveJid } from './sidekiq-payload.js';
+
+/** A sorted-set member exactly as stored, with its score. */
+export interface RawEntry {
+  readonly raw: string;
+  readonly score: number;
+}
+
+export interface QueueSnapshot {
+  readonly name: string;
+  readonly size: number;
+  /** The oldest entry (index −1), for latency; null when empty. */
+  readonly oldest: string | null;
+}
+
+export interface ProcessHash {
+  readonly identity: string;
+  readonly info: string | null;
+  readonly busy: string | null;
+  readonly beat: string | null;
+  readonly quiet: string | null;
+  readonly rss: string | null;
+  readonly rttUs: string | null;
+  readonly concurrency: string | null;
+}
+
+export interface ProcessWork {
+  readonly identity: string;
+  /** thread id → work JSON (from `<id>:work`, 6.4.2+, or `<id>:workers`, ≤ 6.4.1) */
+  readonly work: Record<string, string>;
+}
+
+export interface StatsSnapshot {
+  readonly processed: number;
+  readonly failed: number;
+  readonly scheduledSize: number;
+  readonly retrySize: number;
+  readonly deadSize: number;
+  readonly processesSize: number;
+  readonly defaultOldest: string | null;
+}
+
+export interface ScanResult {
+  readonly entries: RawEntry[];
+  /** true when the scan stopped at the limit before the end of the set */
+  readonly truncated: boolean;
+}
+
+export interface MoveToQueue {
+  readonly raw: string;
+  readonly queue: string;
+  readonly payload: string;
+}
+
+const LIST_CHUNK = 1000;
+const SCAN_COUNT = 1000;
+
+// Take exact members out of a sorted set and push their new payloads to their queues, atomically per
+// call. Same end state as Sidekiq's remove_job + Client.push (model §12 rule 4), without the window in
+// which same-score siblings are missing. KEYS: set, queues, queue:<q>…; ARGV: n, then per move
+// raw, queue name, payload, index of its queue key (1-based among KEYS[3..]).
+const MOVE_TO_QUEUE_LUA = `
+local moved = 0
+local n = tonumber(ARGV[1])
+for i = 0, n - 1 do
+  local raw, name, payload, qk = ARGV[2 + i * 4], ARGV[3 + i * 4], ARGV[4 + i * 4], tonumber(ARGV[5 + i * 4])
+  if redis.call('ZREM', KEYS[1], raw) == 1 then
+    redis.call('SADD', KEYS[2], name)
+    redis.call('LPUSH', KEYS[2 + qk], payload)
+    moved = moved + 1
+  end
+end
+return moved`;
+
+// Move exact members into the dead set with score = now, then trim as DeadSet#kill does
+// (ZREMRANGEBYSCORE -inf now−timeout, ZREMRANGEBYRANK 0 −max). KEYS: set, dead; ARGV: now, cutoff, max, raws…
+const KILL_LUA = `
+local killed = 0
+for i = 4, #ARGV do
+  local raw = ARGV[i]
+  local present = 1
+  if KEYS[1] ~= KEYS[2] then present = redis.call('ZREM', KEYS[1], raw) end
+  if present == 1 then
+    redis.call('ZADD', KEYS[2], ARGV[1], raw)
+    killed = killed + 1
+  end
+end
+if killed > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[3]))
+end
+return killed`;
+
+function isReplyError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError';
+}
+
+/** Maps ioredis failures: connection trouble → 503 SIDEKIQ_UNREACHABLE, a Redis error reply → 502. */
+export function toDomainError(error: unknown, instance: string): unknown {
+  if (error instanceof DomainError) {
+    return error;
+  }
+  if (isReplyError(error)) {
+    return new DomainError(
+      'SIDEKIQ_REDIS_ERROR',
+      `Sidekiq's Redis "${instance}" answered with an error`,
+      {
+        instance,
+        reply: (error as Error).message,
+      },
+    );
+  }
+  return new DomainError(
+    'SIDEKIQ_UNREACHABLE',
+    `Sidekiq's Redis "${instance}" is unreachable: ${(error as Error)?.message ?? String(error)}`,
+    { instance },
+  );
+}
+
+function toNumber(value: unknown): number {
+  const n = Number(value ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** Pairs a flat [member, score, member, score, …] reply. */
+function pairs(reply: string[]): RawEntry[] {
+  const out: RawEntry[] = [];
+  for (let i = 0; i + 1 < reply.length; i += 2) {
+    out.push({ raw: reply[i]!, score: Number(reply[i + 1]) });
+  }
+  return out;
+}
+
+/**
+ * All Redis commands for one Sidekiq instance. The only code that talks to Sidekiq's Redis
+ * (STYLE.md §5); pipelines and SCAN only, never KEYS, never a whole list or set in one read.
+ */
+export class SidekiqStore {
+  readonly keys: SidekiqKeys;
+
+  constructor(
+    readonly instance: SidekiqInstanceConfig,
+    private readonly redis: Redis,
+  ) {
+    this.keys = new SidekiqKeys(instance.namespace);
+  }
+
+  get name(): string {
+    return this.instance.name;
+  }
+
+  private async run<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw toDomainError(error, this.instance.name);
+    }
+  }
+
+  /** Executes a pipeline or MULTI and returns the replies, throwing the first error. */
+  private async exec(pipe: ChainableCommander): Promise<unknown[]> {
+    const replies = await pipe.exec();
+    if (replies === null) {
+      throw new Error('transaction aborted');
+    }
+    return replies.map(([error, reply]) => {
+      if (error) {
+        throw error;
+      }
+      return reply;
+    });
+  }
+
+  private async sscanAll(key: string): Promise<string[]> {
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.sscan(key, cursor, 'COUNT', SCAN_COUNT);
+      cursor = next;
+      for (const member of batch) {
+        seen.add(member);
+      }
+    } while (cursor !== '0');
+    return [...seen];
+  }
+
+  ping(): Promise<string> {
+    return this.run(() => this.redis.ping());
+  }
+
+  // ------------------------------------------------------------------ queues
+
+  /** Queue.all: SSCAN `queues`, names sorted. */
+  queueNames(): Promise<string[]> {
+    return this.run(async () => (await this.sscanAll(this.keys.queues)).sort());
+  }
+
+  /** One pipeline: LLEN + LINDEX −1 per queue (Stats#queue_summaries shape). */
+  queueSnapshots(names: readonly string[]): Promise<QueueSnapshot[]> {
+    return this.run(async () => {
+      if (names.length === 0) {
+        return [];
+      }
+      const pipe = this.redis.pipeline();
+      for (const name of names) {
+        pipe.llen(this.keys.queue(name));
+        pipe.lindex(this.keys.queue(name), -1);
+      }
+      const replies = await this.exec(pipe);
+      return names.map((name, i) => ({
+        name,
+        size: toNumber(replies[i * 2]),
+        oldest: (replies[i * 2 + 1] as string | null) ?? null,
+      }));
+    });
+  }
+
+  /** Whether a queue is known: named in `queues` or holding jobs. */
+  queueKnown(name: string): Promise<boolean> {
+    return this.run(async () => {
+      const [member, length] = await this.exec(
+        this.redis.pipeline().sismember(this.keys.queues, name).llen(this.keys.queue(name)),
+      );
+      return toNumber(member) === 1 || toNumber(length) > 0;
+    });
+  }
+
+  /**
+   * Web paging: MULTI SISMEMBER queues, LLEN, LRANGE start stop (index 0 = newest), LINDEX −1.
+   * `known` is false for a queue neither named in `queues` nor holding jobs.
+   */
+  queuePage(
+    name: string,
+    start: number,
+    stop: number,
+  ): Promise<{ known: boolean; size: number; entries: string[]; oldest: string | null }> {
+    return this.run(async () => {
+      const key = this.keys.queue(name);
+      const [member, size, entries, oldest] = await this.exec(
+        this.redis
+          .multi()
+          .sismember(this.keys.queues, name)
+          .llen(key)
+          .lrange(key, start, stop)
+          .lindex(key, -1),
+      );
+      return {
+        known: toNumber(member) === 1 || toNumber(size) > 0,
+        size: toNumber(size),
+        entries: entries as string[],
+        oldest: (oldest as string | null) ?? null,
+      };
+    });
+  }
+
+  /**
+   * Queue#find_job without loading the list: LRANGE chunks from the newest end, a substring test
+   * before parsing. Returns every entry whose jid matches (normally one), newest first.
+   */
+  findInQueue(name: string, jid: string, firstOnly = true): Promise<string[]> {
+    return this.run(async () => {
+      const key = this.keys.queue(name);
+      const found: string[] = [];
+      for (let start = 0; ; start += LIST_CHUNK) {
+        const chunk = await this.redis.lrange(key, start, start + LIST_CHUNK - 1);
+        for (const raw of chunk) {
+          if (hasJid(raw, jid)) {
+            found.push(raw);
+            if (firstOnly) {
+              return found;
+            }
+          }
+        }
+        if (chunk.length < LIST_CHUNK) {
+          return found;
+        }
+      }
+    });
+  }
+
+  /** JobRecord#delete: LREM 1 with the exact raw JSON. */
+  removeFromQueue(name: string, raw: string): Promise<number> {
+    return this.run(() => this.redis.lrem(this.keys.queue(name), 1, raw));
+  }
+
+  /** Queue#clear: MULTI UNLINK queue:<name>, SREM queues <name>. Returns the size before. */
+  clearQueue(name: string): Promise<number> {
+    return this.run(async () => {
+      const key = this.keys.queue(name);
+      const [size] = await this.exec(
+        this.redis.multi().llen(key).unlink(key).srem(this.keys.queues, name),
+      );
+      return toNumber(size);
+    });
+  }
+
+  /** Client push of ready payloads: pipelined SADD queues + LPUSH queue:<q> (one LPUSH per queue). */
+  pushToQueue(queue: string, payloads: readonly string[]): Promise<number> {
+    return this.run(async () => {
+      const [, length] = await this.exec(
+        this.redis
+          .pipeline()
+          .sadd(this.keys.queues, queue)
+          .lpush(this.keys.queue(queue), ...payloads),
+      );
+      return toNumber(length);
+    });
+  }
+
+  // ------------------------------------------------------------------ sorted sets
+
+  setSize(set: SidekiqSetName): Promise<number> {
+    return this.run(() => this.redis.zcard(this.keys.set(set)));
+  }
+
+  /** Web paging: MULTI ZCARD, ZRANGE/ZREVRANGE start stop WITHSCORES. */
+  setPage(
+    set: SidekiqSetName,
+    start: number,
+    stop: number,
+    descending: boolean,
+  ): Promise<{ size: number; entries: RawEntry[] }> {
+    return this.run(async () => {
+      const key = this.keys.set(set);
+      const multi = this.redis.multi().zcard(key);
+      if (descending) {
+        multi.zrevrange(key, start, stop, 'WITHSCORES');
+      } else {
+        multi.zrange(key, String(start), String(stop), 'WITHSCORES');
+      }
+      const [size, flat] = await this.exec(multi);
+      return { size: toNumber(size), entries: pairs(flat as string[]) };
+    });
+  }
+
+  /**
+   * JobSet#scan: ZSCAN MATCH pattern COUNT, up to `limit` entries accepted by `accept`
+   * (all matches by default). Stops early once the limit is reached.
+   */
+  scanSet(
+    set: SidekiqSetName,
+    pattern: string,
+    limit: number,
+    accept: (entry: RawEntry) => boolean = () => true,
+  ): Promise<ScanResult> {
+    return this.run(async () => {
+      const key = this.keys.set(set);
+      const seen = new Map<string, RawEntry>();
+      let cursor = '0';
+      do {
+        const [next, flat] = await this.redis.zscan(
+          key,
+          cursor,
+          'MATCH',
+          pattern,
+          'COUNT',
+          SCAN_COUNT,
+        );
+        cursor = next;
+        for (const entry of pairs(flat)) {
+          if (!accept(entry)) {
+            continue;
+          }
+          seen.set(entry.raw, entry);
+          if (seen.size >= limit) {
+            return { entries: [...seen.values()], truncated: cursor !== '0' };
+          }
+        }
+      } while (cursor !== '0');
+      return { entries: [...seen.values()], truncated: false };
+    });
+  }
+
+  /**
+   * JobSet#find_job: ZSCAN MATCH *jid*, exact jid comparison, stopping at the first match as
+   * Sidekiq does (or at the first one with `score`, when given).
+   */
+  async findInSet(set: SidekiqSetName, jid: string, score?: number): Promise<RawEntry | null> {
+    const { entries } = await this.scanSet(
+      set,
+      `*${jid}*`,
+      1,
+      (e) =>
+        (score === undefined || e.score === score) && mayHaveJid(e.raw, jid) && hasJid(e.raw, jid),
+    );
+    return entries[0] ?? null;
+  }
+
+  /** Stats#queues / enqueued: pipelined LLEN per queue. */
+  queueSizes(names: readonly string[]): Promise<number[]> {
+    return this.run(async () => {
+      if (names.length === 0) {
+        return [];
+      }
+      const pipe = this.redis.pipeline();
+      for (const name of names) {
+        pipe.llen(this.keys.queue(name));
+      }
+      return (await this.exec(pipe)).map(toNumber);
+    });
+  }
+
+  /** SortedEntry#delete: ZREM the exact member. */
+  removeFromSet(set: SidekiqSetName, raw: string): Promise<number> {
+    return this.run(() => this.redis.zrem(this.keys.set(set), raw));
+  }
+
+  /** The lowest-scored `count` entries (for retry-all / kill-all batches). */
+  lowestEntries(set: SidekiqSetName, count: number): Promise<RawEntry[]> {
+    return this.run(async () =>
+      pairs(await this.redis.zrange(this.keys.set(set), '0', String(count - 1), 'WITHSCORES')),
+    );
+  }
+
+  /** Retry now / add to queue for exact members, atomically per call (see MOVE_TO_QUEUE_LUA). */
+  moveToQueue(set: SidekiqSetName, moves: readonly MoveToQueue[]): Promise<number> {
+    return this.run(async () => {
+      if (moves.length === 0) {
+        return 0;
+      }
+      const queueKeys: string[] = [];
+      const args: (string | number)[] = [moves.length];
+      for (const move of moves) {
+        const key = this.keys.queue(move.queue);
+        let index = queueKeys.indexOf(key);
+        if (index < 0) {
+          index = queueKeys.push(key) - 1;
+        }
+        args.push(move.raw, move.queue, move.payload, index + 1);
+      }
+      const keys = [this.keys.set(set), this.keys.queues, ...queueKeys];
+      return toNumber(await this.redis.eval(MOVE_TO_QUEUE_LUA, keys.length, ...keys, ...args));
+    });
+  }
+
+  /** SortedEntry#kill / DeadSet#kill for exact members: raw member unchanged, score = now, then the trims. */
+  kill(
+    set: SidekiqSetName,
+    raws: readonly string[],
+    nowSeconds: number,
+    limits: { maxJobs: number; timeoutSeconds: number },
+  ): Promise<number> {
+    return this.run(async () => {
+      if (raws.length === 0) {
+        return 0;
+      }
+      const dead = this.keys.set(SidekiqSetName.Dead);
+      return toNumber(
+        await this.redis.eval(
+          KILL_LUA,
+          2,
+          this.keys.set(set),
+          dead,
+          String(nowSeconds),
+          String(nowSeconds - limits.timeoutSeconds),
+          limits.maxJobs,
+          ...raws,
+        ),
+      );
+    });
+  }
+
+  /** Delete all: UNLINK the set. Returns the size before. */
+  clearSet(set: SidekiqSetName): Promise<number> {
+    return this.run(async () => {
+      const key = this.keys.set(set);
+      const [size] = await this.exec(this.redis.multi().zcard(key).unlink(key));
+      return toNumber(size);
+    });
+  }
+
+  // ------------------------------------------------------------------ processes and work
+
+  processIdentities(): Promise<string[]> {
+    return this.run(async () => (await this.sscanAll(this.keys.processes)).sort());
+  }
+
+  /** ProcessSet#each: pipelined HMGET per identity (8.1.2+ field `concurrency` included). */
+  processHashes(identities: readonly string[]): Promise<ProcessHash[]> {
+    return this.run(async () => {
+      if (identities.length === 0) {
+        return [];
+      }
+      const pipe = this.redis.pipeline();
+      for (const id of identities) {
+        pipe.hmget(
+          this.keys.process(id),
+          'info',
+          'busy',
+          'beat',
+          'quiet',
+          'rss',
+          'rtt_us',
+          'concurrency',
+        );
+      }
+      const replies = (await this.exec(pipe)) as (string | null)[][];
+      return identities.map((identity, i) => {
+        const [info, busy, beat, quiet, rss, rttUs, concurrency] = replies[i] ?? [];
+        return {
+          identity,
+          info: info ?? null,
+          busy: busy ?? null,
+          beat: beat ?? null,
+          quiet: quiet ?? null,
+          rss: rss ?? null,
+          rttUs: rttUs ?? null,
+          concurrency: concurrency ?? null,
+        };
+      });
+    });
+  }
+
+  /**
+   * ProcessSet#cleanup: SREM the identities whose hash has no `info` (no heartbeat for 60 s).
+   * Throttled as 6.5.2+ does (`SET process_cleanup 1 NX EX 60`) unless `force`. Returns the count pruned.
+   */
+  pruneProcesses(force: boolean): Promise<number> {
+    return this.run(async () => {
+      if (!force) {
+        const locked = await this.redis.set(this.keys.processCleanupLock, '1', 'EX', 60, 'NX');
+        if (locked !== 'OK') {
+          return 0;
+        }
+      }
+      const identities = await this.sscanAll(this.keys.processes);
+      if (identities.length === 0) {
+        return 0;
+      }
+      const pipe = this.redis.pipeline();
+      for (const id of identities) {
+        pipe.hget(this.keys.process(id), 'info');
+      }
+      const infos = await this.exec(pipe);
+      const stale = identities.filter((_, i) => infos[i] === null);
+      if (stale.length === 0) {
+        return 0;
+      }
+      return this.redis.srem(this.keys.processes, ...stale);
+    });
+  }
+
+  /** ProcessSet[identity]: alive when in `processes` and its hash still has `info`. */
+  processAlive(identity: string): Promise<boolean> {
+    return this.run(async () => {
+      const [member, info] = await this.exec(
+        this.redis
+          .pipeline()
+          .sismember(this.keys.processes, identity)
+          .hget(this.keys.process(identity), 'info'),
+      );
+      return toNumber(member) === 1 && info !== null;
+    });
+  }
+
+  /** Process#quiet! / stop!: MULTI LPUSH <id>-signals SIG, EXPIRE 60. */
+  signal(identity: string, signal: SidekiqSignal): Promise<void> {
+    return this.run(async () => {
+      const key = this.keys.signals(identity);
+      await this.exec(this.redis.multi().lpush(key, signal).expire(key, 60));
+    });
+  }
+
+  /** WorkSet#each: per identity EXISTS <id> + HGETALL of both work-key spellings, one pipeline. */
+  processWork(identities: readonly string[]): Promise<ProcessWork[]> {
+    return this.run(async () => {
+      if (identities.length === 0) {
+        return [];
+      }
+      const pipe = this.redis.pipeline();
+      for (const id of identities) {
+        pipe.exists(this.keys.process(id));
+        pipe.hgetall(this.keys.work(id));
+        pipe.hgetall(this.keys.legacyWork(id));
+      }
+      const replies = await this.exec(pipe);
+      const out: ProcessWork[] = [];
+      identities.forEach((identity, i) => {
+        if (toNumber(replies[i * 3]) === 0) {
+          return;
+        }
+        const work = {
+          ...(replies[i * 3 + 2] as Record<string, string>),
+          ...(replies[i * 3 + 1] as Record<string, string>),
+        };
+        out.push({ identity, work });
+      });
+      return out;
+    });
+  }
+
+  /** Pipelined HGET <id> busy. */
+  busyCounts(identities: readonly string[]): Promise<number[]> {
+    return this.run(async () => {
+      if (identities.length === 0) {
+        return [];
+      }
+      const pipe = this.redis.pipeline();
+      for (const id of identities) {
+        pipe.hget(this.keys.process(id), 'busy');
+      }
+      return (await this.exec(pipe)).map(toNumber);
+    });
+  }
+
+  // ------------------------------------------------------------------ stats
+
+  /** Stats.new fast part, one pipeline. */
+  stats(): Promise<StatsSnapshot> {
+    return this.run(async () => {
+      const r = await this.exec(
+        this.redis
+          .pipeline()
+          .get(this.keys.stat('processed'))
+          .get(this.keys.stat('failed'))
+          .zcard(this.keys.set(SidekiqSetName.Scheduled))
+          .zcard(this.keys.set(SidekiqSetName.Retry))
+          .zcard(this.keys.set(SidekiqSetName.Dead))
+          .scard(this.keys.processes)
+          .lindex(this.keys.queue('default'), -1),
+      );
+      return {
+        processed: toNumber(r[0]),
+        failed: toNumber(r[1]),
+        scheduledSize: toNumber(r[2]),
+        retrySize: toNumber(r[3]),
+        deadSize: toNumber(r[4]),
+        processesSize: toNumber(r[5]),
+        defaultOldest: (r[6] as string | null) ?? null,
+      };
+    });
+  }
+
+  /** Stats#reset: MSET the named lifetime counters to 0 (daily keys untouched). */
+  resetStats(counters: readonly StatCounter[]): Promise<void> {
+    return this.run(async () => {
+      const args = counters.flatMap((c) => [this.keys.stat(c), '0']);
+      await this.redis.mset(...args);
+    });
+  }
+
+  /** Stats::History: MGET stat:<counter>:<date> for each date. */
+  dailyCounters(counter: StatCounter, dates: readonly string[]): Promise<number[]> {
+    return this.run(async () => {
+      if (dates.length === 0) {
+        return [];
+      }
+      const values = await this.redis.mget(...dates.map((d) => this.keys.stat(counter, d)));
+      return values.map(toNumber);
+    });
+  }
+}
+
+/** Hands out a SidekiqStore per configured instance (404 INSTANCE_NOT_FOUND for an unknown one). */
+@Injectable()
+export class SidekiqRepository {
+  constructor(private readonly registry: RedisRegistry) {}
+
+  store(instance?: string): SidekiqStore {
+    const { instance: config, redis } = this.registry.connection(instance);
+    return new SidekiqStore(config, redis);
+  }
+
+  instanceNames(): string[] {
+    return this.registry.instanceNames;
+  }
+}

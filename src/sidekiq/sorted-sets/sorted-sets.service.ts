@@ -1,0 +1,256 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { SidekiqSetEntryDto } from '../dto/sidekiq-job.dto.js';
+import { DEAD_SET_LIMITS, SidekiqAccessService } from '../sidekiq-access.service.js';
+import { SidekiqSetName } from '../sidekiq-keys.js';
+import { buildRepush, decodeJob } from '../sidekiq-payload.js';
+import type { MoveToQueue, RawEntry, SidekiqStore } from '../sidekiq.repository.js';
+import { DEFAULT_PER_PAGE, nowSeconds } from '../queues/queues.service.js';
+import {
+  type BulkResultDto,
+  type SetPageDto,
+  type SetSizeDto,
+  SortDirection,
+} from './dto/sorted-set.dto.js';
+
+const SEARCH_LIMIT = 10_000;
+const BATCH = 100;
+
+export interface PageOptions {
+  readonly page?: number;
+  readonly perPage?: number;
+  readonly direction?: SortDirection;
+  readonly search?: string;
+}
+
+/** Sidekiq::Web's order per set: soonest first for scheduled and retry, latest death first for dead. */
+function defaultDirection(set: SidekiqSetName): SortDirection {
+  return set === SidekiqSetName.Dead ? SortDirection.Desc : SortDirection.Asc;
+}
+
+/** JobSet#scan's pattern: `*substr*` unless it already contains `*`. */
+export function scanPattern(search: string): string {
+  return search.includes('*') ? search : `*${search}*`;
+}
+
+/** Sidekiq::ScheduledSet, RetrySet and DeadSet (SortedEntry actions, retry/kill/delete all). */
+@Injectable()
+export class SortedSetsService {
+  constructor(private readonly access: SidekiqAccessService) {}
+
+  async size(instance: string | undefined, set: SidekiqSetName): Promise<SetSizeDto> {
+    return { set, size: await this.access.readable(instance).setSize(set) };
+  }
+
+  /** A page ordered by score; with `search`, the ZSCAN matches ordered by score, then paged. */
+  async page(
+    instance: string | undefined,
+    set: SidekiqSetName,
+    options: PageOptions = {},
+  ): Promise<SetPageDto> {
+    const store = this.access.readable(instance);
+    const page = options.page ?? 1;
+    const perPage = options.perPage ?? DEFAULT_PER_PAGE;
+    const direction = options.direction ?? defaultDirection(set);
+    const descending = direction === SortDirection.Desc;
+    const start = (page - 1) * perPage;
+    let size: number;
+    let entries: RawEntry[];
+    let truncated = false;
+    if (options.search !== undefined) {
+      const result = await store.scanSet(set, scanPattern(options.search), SEARCH_LIMIT);
+      const sorted = [...result.entries].sort((a, b) =>
+        a.score === b.score ? (a.raw < b.raw ? -1 : 1) : a.score - b.score,
+      );
+      if (descending) {
+        sorted.reverse();
+      }
+      size = sorted.length;
+      truncated = result.truncated;
+      entries = sorted.slice(start, start + perPage);
+    } else {
+      ({ size, entries } = await store.setPage(set, start, start + perPage - 1, descending));
+    }
+    const rules = await this.access.displayRules(store);
+    const now = nowSeconds();
+    return {
+      set,
+      size,
+      page,
+      perPage,
+      direction,
+      search: options.search ?? null,
+      truncated,
+      entries: entries.map((e) =>
+        SidekiqSetEntryDto.fromEntry(decodeJob(e.raw, rules), e.score, now),
+      ),
+    };
+  }
+
+  /** JobSet#find_job (ZSCAN MATCH *jid*). */
+  async find(
+    instance: string | undefined,
+    set: SidekiqSetName,
+    jid: string,
+    score?: number,
+  ): Promise<SidekiqSetEntryDto> {
+    const store = this.access.readable(instance);
+    const entry = await this.findEntry(store, set, jid, score);
+    return SidekiqSetEntryDto.fromEntry(
+      decodeJob(entry.raw, await this.access.displayRules(store)),
+      entry.score,
+      nowSeconds(),
+    );
+  }
+
+  /** SortedEntry#delete: ZREM the exact member. */
+  async delete(
+    instance: string | undefined,
+    set: SidekiqSetName,
+    jid: string,
+    score?: number,
+  ): Promise<SidekiqSetEntryDto> {
+    const store = this.access.writable(instance);
+    const entry = await this.findEntry(store, set, jid, score);
+    if ((await store.removeFromSet(set, entry.raw)) === 0) {
+      throw this.notFound(set, jid);
+    }
+    return SidekiqSetEntryDto.fromEntry(decodeJob(entry.raw), entry.score, nowSeconds());
+  }
+
+  /**
+   * SortedEntry#retry (`retry_count − 1`, then pushed to its queue) or, with `decrement` false,
+   * SortedEntry#add_to_queue (what the Web's scheduled page does).
+   */
+  async retry(
+    instance: string | undefined,
+    set: SidekiqSetName,
+    jid: string,
+    decrement: boolean,
+    score?: number,
+  ): Promise<SidekiqSetEntryDto> {
+    const store = this.access.writable(instance);
+    const entry = await this.findEntry(store, set, jid, score);
+    const move = this.repush(entry, decrement);
+    if (move === null) {
+      throw new DomainError(
+        'SIDEKIQ_OPERATION_NOT_ALLOWED',
+        `Job ${jid} has an undecodable payload and cannot be re-enqueued; delete it instead`,
+        { field: 'jid' },
+      );
+    }
+    if ((await store.moveToQueue(set, [move])) === 0) {
+      throw this.notFound(set, jid);
+    }
+    return SidekiqSetEntryDto.fromEntry(decodeJob(move.payload), entry.score, nowSeconds());
+  }
+
+  /** SortedEntry#kill: the exact member into `dead` (score = now), then the dead-set trims. */
+  async kill(
+    instance: string | undefined,
+    set: SidekiqSetName,
+    jid: string,
+    score?: number,
+  ): Promise<SidekiqSetEntryDto> {
+    const store = this.access.writable(instance);
+    const entry = await this.findEntry(store, set, jid, score);
+    const now = nowSeconds();
+    if ((await store.kill(set, [entry.raw], now, DEAD_SET_LIMITS)) === 0) {
+      throw this.notFound(set, jid);
+    }
+    return SidekiqSetEntryDto.fromEntry(decodeJob(entry.raw), now, now);
+  }
+
+  /**
+   * retry_all: every entry re-enqueued (`retry_count − 1`; for the scheduled set, added to its
+   * queue as is, like 8.0.9+'s "add all to queue"), lowest score first, in atomic batches.
+   * Entries with an undecodable payload are left in place and counted as skipped.
+   */
+  async retryAll(instance: string | undefined, set: SidekiqSetName): Promise<BulkResultDto> {
+    const store = this.access.writable(instance);
+    const decrement = set !== SidekiqSetName.Scheduled;
+    const skipped = new Set<string>();
+    let affected = 0;
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const batch = await store.lowestEntries(set, skipped.size + BATCH);
+      const fresh = batch.filter((e) => !skipped.has(e.raw));
+      if (fresh.length === 0) {
+        break;
+      }
+      const moves: MoveToQueue[] = [];
+      for (const entry of fresh) {
+        const move = this.repush(entry, decrement);
+        if (move === null) {
+          skipped.add(entry.raw);
+        } else {
+          moves.push(move);
+        }
+      }
+      affected += await store.moveToQueue(set, moves);
+    }
+    return { affected, skipped: skipped.size };
+  }
+
+  /** kill_all: every entry moved into `dead`, one trim per batch. Not for the dead set itself. */
+  async killAll(instance: string | undefined, set: SidekiqSetName): Promise<BulkResultDto> {
+    if (set === SidekiqSetName.Dead) {
+      throw new DomainError(
+        'SIDEKIQ_OPERATION_NOT_ALLOWED',
+        'Entries of the dead set are already dead',
+        {
+          field: 'set',
+        },
+      );
+    }
+    const store = this.access.writable(instance);
+    let affected = 0;
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const batch = await store.lowestEntries(set, BATCH);
+      if (batch.length === 0) {
+        break;
+      }
+      affected += await store.kill(
+        set,
+        batch.map((e) => e.raw),
+        nowSeconds(),
+        DEAD_SET_LIMITS,
+      );
+    }
+    return { affected, skipped: 0 };
+  }
+
+  /** Delete all (Web "Delete All", JobSet#clear): UNLINK the set. */
+  async clear(instance: string | undefined, set: SidekiqSetName): Promise<BulkResultDto> {
+    const store = this.access.writable(instance);
+    return { affected: await store.clearSet(set), skipped: 0 };
+  }
+
+  private repush(entry: RawEntry, decrement: boolean): MoveToQueue | null {
+    const repush = buildRepush(entry.raw, {
+      decrementRetryCount: decrement,
+      nowMs: Date.now() + (performance.now() % 1),
+    });
+    return repush === null
+      ? null
+      : { raw: entry.raw, queue: repush.queue, payload: repush.payload };
+  }
+
+  private async findEntry(
+    store: SidekiqStore,
+    set: SidekiqSetName,
+    jid: string,
+    score?: number,
+  ): Promise<RawEntry> {
+    const entry = await store.findInSet(set, jid, score);
+    if (entry === null) {
+      throw this.notFound(set, jid);
+    }
+    return entry;
+  }
+
+  private notFound(set: SidekiqSetName, jid: string): DomainError {
+    return new DomainError('SIDEKIQ_JOB_NOT_FOUND', `No job ${jid} in the ${set} set`, {
+      field: 'jid',
+    });
+  }
+}

@@ -1,0 +1,62 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { InstanceQueryDto } from '../../dto/instance-query.dto.js';
+
+export class SidekiqStatsDto {
+  @ApiProperty() processed: number;
+  @ApiProperty() failed: number;
+  @ApiProperty() scheduledSize: number;
+  @ApiProperty() retrySize: number;
+  @ApiProperty() deadSize: number;
+  @ApiProperty({ description: 'SCARD processes (not pruned, as Sidekiq)' }) processesSize: number;
+  @ApiProperty({ description: 'latency of queue "default", seconds' }) defaultQueueLatency: number;
+  @ApiProperty({ description: 'Σ busy over the processes' }) workersSize: number;
+  @ApiProperty({ description: 'Σ LLEN over the queues named in `queues`' }) enqueued: number;
+}
+
+export class HistoryQueryDto extends InstanceQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 1825, default: 30 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1825)
+  days?: number;
+
+  @ApiPropertyOptional({ description: 'newest day, YYYY-MM-DD (UTC); default today' })
+  @IsOptional()
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'startDate must be YYYY-MM-DD' })
+  startDate?: string;
+}
+
+export class StatsHistoryDto {
+  @ApiProperty() startDate: string;
+  @ApiProperty() days: number;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    description: 'date → count, newest first',
+  })
+  processed: Record<string, number>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } })
+  failed: Record<string, number>;
+}
+
+export class ResetStatsBodyDto {
+  @ApiPropertyOptional({
+    type: [String],
+    enum: ['processed', 'failed'],
+    description: 'default both',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @IsIn(['processed', 'failed'], { each: true })
+  counters?: ('processed' | 'failed')[];
+}
+
+export class ResetStatsResultDto {
+  @ApiProperty({ type: [String] })
+  reset: string[];
+}

@@ -1,0 +1,46 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Scope, Scopes } from '../../auth/scopes.decorator.js';
+import { InstanceQueryDto } from '../dto/instance-query.dto.js';
+import {
+  HistoryQueryDto,
+  ResetStatsBodyDto,
+  ResetStatsResultDto,
+  SidekiqStatsDto,
+  StatsHistoryDto,
+} from './dto/stats.dto.js';
+import { StatsService } from './stats.service.js';
+
+@ApiTags('sidekiq')
+@Controller('api/v1/sidekiq/stats')
+export class StatsController {
+  constructor(private readonly stats: StatsService) {}
+
+  @Get()
+  @Scopes(Scope.Read)
+  @ApiOperation({ summary: 'Sidekiq::Stats' })
+  @ApiOkResponse({ type: SidekiqStatsDto })
+  get(@Query() query: InstanceQueryDto): Promise<SidekiqStatsDto> {
+    return this.stats.stats(query.instance);
+  }
+
+  @Get('history')
+  @Scopes(Scope.Read)
+  @ApiOperation({ summary: 'Processed and failed per UTC day (Sidekiq::Stats::History)' })
+  @ApiOkResponse({ type: StatsHistoryDto })
+  history(@Query() query: HistoryQueryDto): Promise<StatsHistoryDto> {
+    return this.stats.history(query.instance, query.days, query.startDate);
+  }
+
+  @Post('reset')
+  @HttpCode(200)
+  @Scopes(Scope.Admin)
+  @ApiOperation({ summary: 'Reset the lifetime processed/failed counters (Stats#reset)' })
+  @ApiOkResponse({ type: ResetStatsResultDto })
+  reset(
+    @Query() query: InstanceQueryDto,
+    @Body() body: ResetStatsBodyDto,
+  ): Promise<ResetStatsResultDto> {
+    return this.stats.reset(query.instance, body?.counters);
+  }
+}

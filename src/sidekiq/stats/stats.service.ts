@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { nowSeconds } from '../queues/queues.service.js';
+import { SidekiqAccessService } from '../sidekiq-access.service.js';
+import type { StatCounter } from '../sidekiq-keys.js';
+import { queueLatency } from '../sidekiq-payload.js';
+import type { ResetStatsResultDto, SidekiqStatsDto, StatsHistoryDto } from './dto/stats.dto.js';
+
+const DAY_MS = 86_400_000;
+
+/** UTC dates from `start` going back `days` days (Stats::History#date_stat_hash). */
+export function historyDates(start: string, days: number): string[] {
+  const t0 = Date.parse(`${start}T00:00:00Z`);
+  return Array.from({ length: days }, (_, i) =>
+    new Date(t0 - i * DAY_MS).toISOString().slice(0, 10),
+  );
+}
+
+/** Sidekiq::Stats and Sidekiq::Stats::History. */
+@Injectable()
+export class StatsService {
+  constructor(private readonly access: SidekiqAccessService) {}
+
+  async stats(instance?: string): Promise<SidekiqStatsDto> {
+    const store = this.access.readable(instance);
+    // one round of three independent reads, then one of the two per-member pipelines
+    const [fast, identities, queues] = await Promise.all([
+      store.stats(),
+      store.processIdentities(),
+      store.queueNames(),
+    ]);
+    const [busy, sizes] = await Promise.all([
+      store.busyCounts(identities),
+      store.queueSizes(queues),
+    ]);
+    return {
+      processed: fast.processed,
+      failed: fast.failed,
+      scheduledSize: fast.scheduledSize,
+      retrySize: fast.retrySize,
+      deadSize: fast.deadSize,
+      processesSize: fast.processesSize,
+      defaultQueueLatency: queueLatency(fast.defaultOldest, nowSeconds()),
+      workersSize: busy.reduce((a, b) => a + b, 0),
+      enqueued: sizes.reduce((a, n) => a + n, 0),
+    };
+  }
+
+  async history(
+    instance: string | undefined,
+    days = 30,
+    startDate?: string,
+  ): Promise<StatsHistoryDto> {
+    const start = startDate ?? new Date().toISOString().slice(0, 10);
+    const parsed = new Date(`${start}T00:00:00Z`);
+    if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== start) {
+      throw new DomainError('VALIDATION_FAILED', `startDate ${start} is not a calendar date`, {
+        field: 'startDate',
+      });
+    }
+    const store = this.access.readable(instance);
+    const dates = historyDates(start, days);
+    const [processed, failed] = await Promise.all([
+      store.dailyCounters('processed', dates),
+      store.dailyCounters('failed', dates),
+    ]);
+    return {
+      startDate: start,
+      days,
+      processed: Object.fromEntries(dates.map((d, i) => [d, processed[i] ?? 0])),
+      failed: Object.fromEntries(dates.map((d, i) => [d, failed[i] ?? 0])),
+    };
+  }
+
+  /** Stats#reset: lifetime counters only, daily keys untouched. */
+  async reset(
+    instance: string | undefined,
+    counters: StatCounter[] = ['failed', 'processed'],
+  ): Promise<ResetStatsResultDto> {
+    const store = this.access.writable(instance);
+    await store.resetStats(counters);
+    return { reset: counters };
+  }
+}

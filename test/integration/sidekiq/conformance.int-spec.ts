@@ -1,0 +1,422 @@
+// Conformance against a real Sidekiq (Debian's ruby-sidekiq 6.4.1): real Ruby code enqueues,
+// schedules, fails, retries, kills and runs jobs (a real `sidekiq` server process), then every
+// read route is compared with what Sidekiq's Ruby API returns on the same Redis, and every change
+// route with the state Ruby's API sees after Ruby made the same change on an identical copy.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { INestApplication } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { flushDb, redisUrlForDb, startSidekiqApp } from './sidekiq-test-app.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const RUBY_DIR = join(ROOT, 'test/ruby');
+const API = '/api/v1/sidekiq';
+const A = redisUrlForDb(9); // Ruby seeds it and a real server runs on it
+const B = redisUrlForDb(10); // twin changed by Ruby
+const C = redisUrlForDb(11); // twin changed by us (instance "twin")
+
+type Json = any;
+
+async function ruby(cmd: string, args: Record<string, unknown> = {}, url = A): Promise<Json> {
+  const { stdout } = await run('ruby', ['sidekiq_api.rb', cmd, JSON.stringify(args)], {
+    cwd: RUBY_DIR,
+    env: { ...process.env, SIDEKIQ_REDIS_URL: url, RUBYOPT: '-W0' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(stdout);
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, seconds = 40): Promise<void> {
+  const until = Date.now() + seconds * 1000;
+  while (Date.now() < until) {
+    if (await check()) {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Copies every key of DB A into `target` (flushed first): an identical twin for a change. */
+async function twin(redis: Redis, target: string): Promise<void> {
+  await flushDb(target);
+  const db = Number(new URL(target).pathname.slice(1));
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) {
+      await redis.call('COPY', key, key, 'DB', String(db), 'REPLACE');
+    }
+  } while (cursor !== '0');
+}
+
+/** Ruby's view of a whole state, with times written during the change replaced by NOW. */
+function normalize(state: Json, t0: number, unordered: boolean): Json {
+  const fix = (raw: string) =>
+    raw.replace(/"enqueued_at":([0-9.]+)/g, (m, v: string) =>
+      Number(v) >= t0 ? '"enqueued_at":"NOW"' : m,
+    );
+  const score = (s: number) => (s >= t0 ? 'NOW' : s);
+  const maybeSort = <T>(list: T[]) =>
+    unordered ? [...list].map((x) => JSON.stringify(x)).sort() : list;
+  return {
+    stats: state.stats,
+    processes: state.processes,
+    queues: Object.fromEntries(
+      Object.entries(state.queues as Record<string, string[]>).map(([q, list]) => [
+        q,
+        maybeSort(list.map(fix)),
+      ]),
+    ),
+    scheduled: maybeSort(state.scheduled.map(([s, v]: [number, string]) => [score(s), fix(v)])),
+    retry: maybeSort(state.retry.map(([s, v]: [number, string]) => [score(s), fix(v)])),
+    dead: maybeSort(state.dead.map(([s, v]: [number, string]) => [score(s), fix(v)])),
+  };
+}
+
+function expectSameJob(ours: Json, theirs: Json): void {
+  expect(ours.jid).toBe(theirs.jid);
+  expect(ours.raw).toBe(theirs.value);
+  expect(ours.queue).toBe(theirs.queue);
+  expect(ours.class).toBe(theirs.class);
+  expect(ours.displayClass).toBe(theirs.display_class);
+  expect(ours.args).toEqual(theirs.args);
+  expect(ours.displayArgs).toEqual(theirs.display_args);
+  expect(ours.enqueuedAt).toBe(theirs.enqueued_at);
+  expect(ours.createdAt).toBe(theirs.created_at);
+  expect(ours.failedAt).toBe(theirs.failed_at);
+  expect(ours.retriedAt).toBe(theirs.retried_at);
+  expect(ours.errorClass).toBe(theirs.error_class);
+  expect(ours.errorMessage).toBe(theirs.error_message);
+  expect(ours.errorBacktrace).toEqual(theirs.error_backtrace);
+  expect(ours.retry).toEqual(theirs.retry);
+  expect(ours.retryCount).toEqual(theirs.retry_count);
+  expect(ours.tags).toEqual(theirs.tags);
+  expect(ours.bid).toEqual(theirs.bid);
+  expect(Math.abs(ours.latency - theirs.latency)).toBeLessThan(3);
+}
+
+describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', () => {
+  let app: INestApplication;
+  let redis: Redis;
+  let server: ChildProcess | null = null;
+  let jids: Json;
+  let identity: string;
+  const http = () => request(app.getHttpServer());
+
+  beforeAll(async () => {
+    await run('bash', [join(ROOT, 'scripts/ensure-ruby.sh')]);
+    for (const url of [A, B, C]) {
+      await flushDb(url);
+    }
+    redis = new Redis(A, { maxRetriesPerRequest: 1 });
+    app = await startSidekiqApp({ REDIS_URL: A, SIDEKIQ_INSTANCES: `twin=${C}` });
+    jids = await ruby('seed');
+    const log = openSync(join(tmpdir(), `sidekiq-conformance-${process.pid}.log`), 'w');
+    server = spawn('sidekiq', ['-r', './conformance_jobs.rb', '-C', './sidekiq.yml'], {
+      cwd: RUBY_DIR,
+      env: { ...process.env, SIDEKIQ_REDIS_URL: A, RUBYOPT: '-W0' },
+      stdio: ['ignore', log, log],
+    });
+    // let the server fail, retry, kill and run: FailJob → retry, DeadJob/QuickRetryJob → dead, SlowJob busy
+    await waitFor(
+      'the server to settle',
+      async () => {
+        const [retry, dead, procs] = await Promise.all([
+          redis.zcard('retry'),
+          redis.zcard('dead'),
+          redis.smembers('processes'),
+        ]);
+        const busy = procs.length === 1 ? Number(await redis.hget(procs[0]!, 'busy')) : 0;
+        const queued = await redis.llen('queue:default');
+        return retry === 4 && dead === 4 && busy === 1 && queued === 0;
+      },
+      60,
+    );
+    identity = (await redis.smembers('processes'))[0]!;
+  });
+
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((r) => server!.once('exit', r));
+    }
+    await app?.close();
+    await redis?.quit();
+  });
+
+  describe('reads on the live Redis', () => {
+    it('stats match Sidekiq::Stats', async () => {
+      const theirs = await ruby('stats');
+      const ours = (await http().get(`${API}/stats`).expect(200)).body;
+      expect(ours).toMatchObject({
+        processed: theirs.processed,
+        failed: theirs.failed,
+        scheduledSize: theirs.scheduled_size,
+        retrySize: theirs.retry_size,
+        deadSize: theirs.dead_size,
+        processesSize: theirs.processes_size,
+        workersSize: theirs.workers_size,
+        enqueued: theirs.enqueued,
+      });
+      expect(Math.abs(ours.defaultQueueLatency - theirs.default_queue_latency)).toBeLessThan(3);
+    });
+
+    it('queue list matches Queue.all with size and latency', async () => {
+      const theirs: Json[] = await ruby('queues');
+      const ours: Json[] = (await http().get(`${API}/queues`).expect(200)).body;
+      expect(ours.map((q) => [q.name, q.size])).toEqual(theirs.map((q) => [q.name, q.size]));
+      ours.forEach((q, i) => expect(Math.abs(q.latency - theirs[i].latency)).toBeLessThan(3));
+      expect(theirs.find((q) => q.name === 'parked').latency).toBeGreaterThan(0);
+    });
+
+    it('a queue page matches Queue#each (newest first) record by record', async () => {
+      const theirs: Json[] = await ruby('queue_jobs', { name: 'parked', count: 25 });
+      const ours = (await http().get(`${API}/queues/parked?perPage=25`).expect(200)).body;
+      expect(ours.jobs.map((j: Json) => j.jid)).toEqual(theirs.map((j) => j.jid));
+      ours.jobs.forEach((j: Json, i: number) => expectSameJob(j, theirs[i]));
+      const page2 = (await http().get(`${API}/queues/parked?perPage=3&page=2`).expect(200)).body;
+      expect(page2.jobs.map((j: Json) => j.jid)).toEqual(theirs.slice(3, 6).map((j) => j.jid));
+    });
+
+    it('Queue#find_job: Active Job and mailer records decode like JobRecord', async () => {
+      for (const jid of [jids.parked_aj, jids.parked_mailer, jids.parked_bid, jids.parked_tags]) {
+        const theirs = await ruby('queue_find', { name: 'parked', jid });
+        const ours = (await http().get(`${API}/queues/parked/jobs/${jid}`).expect(200)).body;
+        expectSameJob(ours, theirs);
+      }
+      expect(await ruby('queue_find', { name: 'parked', jid: '0'.repeat(24) })).toBeNull();
+      await http()
+        .get(`${API}/queues/parked/jobs/${'0'.repeat(24)}`)
+        .expect(404);
+    });
+
+    it.each(['scheduled', 'retry', 'dead'])(
+      'the %s set matches JobSet#each, find_job and scan',
+      async (set) => {
+        const theirs: Json[] = await ruby('set_each', { set });
+        const ours = (await http().get(`${API}/sets/${set}?direction=desc&perPage=500`).expect(200))
+          .body;
+        expect(ours.size).toBe(theirs.length);
+        expect(ours.entries.map((e: Json) => [e.score, e.jid])).toEqual(
+          theirs.map((e) => [e.score, e.jid]),
+        );
+        ours.entries.forEach((e: Json, i: number) => expectSameJob(e, theirs[i]));
+        const target = theirs[theirs.length - 1];
+        const found = (await http().get(`${API}/sets/${set}/jobs/${target.jid}`).expect(200)).body;
+        expectSameJob(found, await ruby('set_find', { set, jid: target.jid }));
+        for (const match of ['"args":["f1"', 'Parked', target.jid.slice(0, 10), 'no-such-text']) {
+          const scanned: Json[] = await ruby('set_scan', { set, match });
+          const search = (
+            await http()
+              .get(`${API}/sets/${set}`)
+              .query({ search: match, perPage: 500 })
+              .expect(200)
+          ).body;
+          expect(search.entries.map((e: Json) => e.jid).sort()).toEqual(
+            scanned.map((e) => e.jid).sort(),
+          );
+        }
+      },
+    );
+
+    it('processes match ProcessSet', async () => {
+      const theirs: Json[] = await ruby('processes');
+      const ours: Json[] = (await http().get(`${API}/processes`).expect(200)).body;
+      expect(ours).toHaveLength(theirs.length);
+      const [o, t] = [ours[0], theirs[0]];
+      expect(o).toMatchObject({
+        identity: t.identity,
+        hostname: t.hostname,
+        pid: t.pid,
+        tag: t.tag,
+        labels: t.labels,
+        queues: t.queues,
+        concurrency: t.concurrency,
+        busy: t.busy,
+        startedAt: t.started_at,
+        quiet: t.quiet === 'true',
+        stopping: t.stopping,
+      });
+      expect(Math.abs(o.beat - t.beat)).toBeLessThan(6);
+      expect(o.rss).toBeGreaterThan(0);
+      expect(typeof t.rss).toBe('number');
+    });
+
+    it('workers match WorkSet', async () => {
+      const theirs: Json[] = await ruby('workers');
+      const ours: Json[] = (await http().get(`${API}/workers`).expect(200)).body;
+      expect(ours.map((w) => [w.process, w.thread, w.queue, w.runAt])).toEqual(
+        theirs.map((w) => [w.process, w.thread, w.work.queue, w.work.run_at]),
+      );
+      expect(ours.map((w) => JSON.parse(w.job.raw))).toEqual(theirs.map((w) => w.work.payload));
+      expect(ours[0].job).toMatchObject({ jid: jids.slow, class: 'SlowJob' });
+    });
+
+    it('stats history matches Stats::History', async () => {
+      const start = new Date().toISOString().slice(0, 10);
+      const theirs = await ruby('history', { days: 5, start });
+      const ours = (await http().get(`${API}/stats/history?days=5&startDate=${start}`).expect(200))
+        .body;
+      expect(ours.processed).toEqual(theirs.processed);
+      expect(ours.failed).toEqual(theirs.failed);
+      expect(Object.keys(ours.processed)).toEqual(Object.keys(theirs.processed));
+    });
+  });
+
+  describe('quiet and stop reach the real server', () => {
+    it('quiet: the server stops fetching and Ruby sees it stopping', async () => {
+      await http().post(`${API}/processes/${identity}/quiet`).expect(200);
+      await waitFor('Ruby to see the process quiet', async () => {
+        const procs: Json[] = await ruby('processes');
+        return procs.length === 1 && procs[0].stopping === true;
+      });
+      const ours = (await http().get(`${API}/processes/${identity}`).expect(200)).body;
+      expect(ours.quiet).toBe(true);
+    });
+
+    it('stop: the server exits, requeues its running job, and leaves the process set', async () => {
+      await http().post(`${API}/processes/${identity}/stop`).expect(200);
+      await waitFor('the server to exit', () => Promise.resolve(server!.exitCode !== null), 40);
+      expect(await ruby('processes')).toEqual([]);
+      expect((await http().get(`${API}/processes`).expect(200)).body).toEqual([]);
+      const low = (await http().get(`${API}/queues/low`).expect(200)).body;
+      expect(low.jobs.map((j: Json) => j.jid)).toEqual([jids.slow]);
+    });
+  });
+
+  describe('changes: same change by Ruby on one twin and by us on the other, then Ruby compares', () => {
+    const cases: {
+      name: string;
+      rubyCmd: string;
+      rubyArgs: () => Record<string, unknown>;
+      ours: () => request.Test;
+      unordered?: boolean;
+    }[] = [
+      {
+        name: 'delete a queued job',
+        rubyCmd: 'queue_delete',
+        rubyArgs: () => ({ name: 'parked', jid: jids.parked[1] }),
+        ours: () => http().delete(`${API}/queues/parked/jobs/${jids.parked[1]}?instance=twin`),
+      },
+      {
+        name: 'clear a queue',
+        rubyCmd: 'queue_clear',
+        rubyArgs: () => ({ name: 'parked' }),
+        ours: () => http().post(`${API}/queues/parked/clear?instance=twin`),
+      },
+      {
+        name: 'delete a scheduled entry',
+        rubyCmd: 'entry_delete',
+        rubyArgs: () => ({ set: 'scheduled', jid: jids.scheduled_far }),
+        ours: () => http().delete(`${API}/sets/scheduled/jobs/${jids.scheduled_far}?instance=twin`),
+      },
+      {
+        name: 'add a scheduled entry with a same-score sibling to its queue',
+        rubyCmd: 'entry_add_to_queue',
+        rubyArgs: () => ({ set: 'scheduled', jid: jids.scheduled_bulk[0] }),
+        ours: () =>
+          http().post(
+            `${API}/sets/scheduled/jobs/${jids.scheduled_bulk[0]}/add-to-queue?instance=twin`,
+          ),
+      },
+      {
+        name: 'retry a retry entry now',
+        rubyCmd: 'entry_retry',
+        rubyArgs: () => ({ set: 'retry', jid: jids.fail[0] }),
+        ours: () => http().post(`${API}/sets/retry/jobs/${jids.fail[0]}/retry?instance=twin`),
+      },
+      {
+        name: 'kill a retry entry',
+        rubyCmd: 'entry_kill',
+        rubyArgs: () => ({ set: 'retry', jid: jids.fail[1] }),
+        ours: () => http().post(`${API}/sets/retry/jobs/${jids.fail[1]}/kill?instance=twin`),
+      },
+      {
+        name: 'delete a retry entry',
+        rubyCmd: 'entry_delete',
+        rubyArgs: () => ({ set: 'retry', jid: jids.fail[2] }),
+        ours: () => http().delete(`${API}/sets/retry/jobs/${jids.fail[2]}?instance=twin`),
+      },
+      {
+        name: 'retry a dead entry',
+        rubyCmd: 'entry_retry',
+        rubyArgs: () => ({ set: 'dead', jid: jids.dead[0] }),
+        ours: () => http().post(`${API}/sets/dead/jobs/${jids.dead[0]}/retry?instance=twin`),
+      },
+      {
+        name: 'delete a dead entry',
+        rubyCmd: 'entry_delete',
+        rubyArgs: () => ({ set: 'dead', jid: jids.dead[1] }),
+        ours: () => http().delete(`${API}/sets/dead/jobs/${jids.dead[1]}?instance=twin`),
+      },
+      {
+        name: 'add a dead entry to its queue',
+        rubyCmd: 'entry_add_to_queue',
+        rubyArgs: () => ({ set: 'dead', jid: jids.quick_retry }),
+        ours: () =>
+          http().post(`${API}/sets/dead/jobs/${jids.quick_retry}/add-to-queue?instance=twin`),
+      },
+      {
+        name: 'retry all retries',
+        rubyCmd: 'retry_all',
+        rubyArgs: () => ({ set: 'retry' }),
+        ours: () => http().post(`${API}/sets/retry/retry-all?instance=twin`),
+        unordered: true,
+      },
+      {
+        name: 'kill all retries',
+        rubyCmd: 'kill_all',
+        rubyArgs: () => ({ set: 'retry' }),
+        ours: () => http().post(`${API}/sets/retry/kill-all?instance=twin`),
+        unordered: true,
+      },
+      {
+        name: 'retry all dead',
+        rubyCmd: 'retry_all',
+        rubyArgs: () => ({ set: 'dead' }),
+        ours: () => http().post(`${API}/sets/dead/retry-all?instance=twin`),
+        unordered: true,
+      },
+      {
+        name: 'clear the dead set',
+        rubyCmd: 'set_clear',
+        rubyArgs: () => ({ set: 'dead' }),
+        ours: () => http().post(`${API}/sets/dead/clear?instance=twin`),
+      },
+      {
+        name: 'clear the scheduled set',
+        rubyCmd: 'set_clear',
+        rubyArgs: () => ({ set: 'scheduled' }),
+        ours: () => http().post(`${API}/sets/scheduled/clear?instance=twin`),
+      },
+      {
+        name: 'reset the stats',
+        rubyCmd: 'stats_reset',
+        rubyArgs: () => ({}),
+        ours: () => http().post(`${API}/stats/reset?instance=twin`).send({}),
+      },
+    ];
+
+    it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+      await twin(redis, B);
+      await twin(redis, C);
+      const before = await ruby('state', {}, B);
+      const t0 = Date.now() / 1000 - 0.001;
+      await ruby(c.rubyCmd, c.rubyArgs(), B);
+      await c.ours().expect(200);
+      const [theirs, ours] = await Promise.all([ruby('state', {}, B), ruby('state', {}, C)]);
+      expect(theirs).not.toEqual(before); // the change did something
+      expect(normalize(ours, t0, c.unordered ?? false)).toEqual(
+        normalize(theirs, t0, c.unordered ?? false),
+      );
+    });
+  });
+});
