@@ -10,6 +10,9 @@ import { HealthModule } from './health/health.module.js';
 import { JobManagerModule } from './job-manager/job-manager.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { SchedulerModule } from './scheduler/scheduler.module.js';
+import { SidekiqModule } from './sidekiq/sidekiq.module.js';
+import { StatsHistoryModule } from './stats-history/stats-history.module.js';
 
 @Module({
   imports: [
@@ -19,7 +22,10 @@ import { RedisModule } from './redis/redis.module.js';
     AuthModule,
     HealthModule,
     JobsModule,
+    SidekiqModule,
     JobManagerModule,
+    StatsHistoryModule,
+    SchedulerModule,
   ],
   providers: [
     { provide: APP_GUARD, useClass: PrivateTokenGuard },

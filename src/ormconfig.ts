@@ -2,6 +2,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { ApiToken } from './auth/api-token.entity.js';
 import { Migration20261123000000 } from './database/migrations/Migration20261123000000.js';
+import { Migration20261123010000 } from './database/migrations/Migration20261123010000.js';
 import { JobEvent } from './jobs/job-event.entity.js';
 import { Job } from './jobs/job.entity.js';
 
@@ -10,7 +11,10 @@ import { Job } from './jobs/job.entity.js';
 // build keeps dist/main.js, dist/repl.js and dist/migrate.js at the top of dist/.
 export const ENTITIES = [ApiToken, Job, JobEvent];
 
-export const MIGRATIONS = [{ name: 'Migration20261123000000', class: Migration20261123000000 }];
+export const MIGRATIONS = [
+  { name: 'Migration20261123000000', class: Migration20261123000000 },
+  { name: 'Migration20261123010000', class: Migration20261123010000 },
+];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {
   return defineConfig({

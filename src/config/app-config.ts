@@ -28,6 +28,18 @@ export class AppConfig {
   };
   readonly metricsPublic: boolean;
   readonly schedulerEnabled: boolean;
+  readonly scheduler: {
+    readonly enabled: boolean;
+    readonly snapshotCron: string;
+    readonly importCron: string;
+    readonly retentionCron: string;
+  };
+  readonly retention: {
+    readonly snapshotDays: number;
+    readonly jobDays: number;
+    readonly batch: number;
+  };
+  readonly statsImportDays: number;
 
   constructor(env: EnvVars) {
     this.databaseUrl = env.DATABASE_URL;
@@ -49,6 +61,18 @@ export class AppConfig {
     });
     this.metricsPublic = env.METRICS_PUBLIC === 'true';
     this.schedulerEnabled = env.SCHEDULER_ENABLED === 'true';
+    this.scheduler = Object.freeze({
+      enabled: this.schedulerEnabled,
+      snapshotCron: env.STATS_SNAPSHOT_CRON.trim(),
+      importCron: env.STATS_IMPORT_CRON.trim(),
+      retentionCron: env.RETENTION_CRON.trim(),
+    });
+    this.retention = Object.freeze({
+      snapshotDays: env.SNAPSHOT_RETENTION_DAYS,
+      jobDays: env.JOB_RETENTION_DAYS,
+      batch: env.RETENTION_BATCH,
+    });
+    this.statsImportDays = env.STATS_IMPORT_DAYS;
     Object.freeze(this);
   }
 }

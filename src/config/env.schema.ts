@@ -17,6 +17,8 @@ const URL_REDIS = /^rediss?:\/\/\S+$/;
 const INSTANCES =
   /^\s*[A-Za-z0-9_-]+=rediss?:\/\/[^,\s]+(\s*,\s*[A-Za-z0-9_-]+=rediss?:\/\/[^,\s]+)*\s*$/;
 const BOOL = ['true', 'false'];
+// 5 or 6 fields (seconds first), as the cron package reads them
+const CRON = /^\s*\S+(\s+\S+){4,5}\s*$/;
 
 export class EnvVars {
   @Matches(URL_PG, { message: 'must be a postgresql:// URL' }) DATABASE_URL!: string;
@@ -44,6 +46,13 @@ export class EnvVars {
 
   @IsIn(BOOL) METRICS_PUBLIC = 'false';
   @IsIn(BOOL) SCHEDULER_ENABLED = 'true';
+  @Matches(CRON, { message: 'must be a cron expression' }) STATS_SNAPSHOT_CRON = '0 * * * * *';
+  @Matches(CRON, { message: 'must be a cron expression' }) STATS_IMPORT_CRON = '0 5 0 * * *';
+  @Matches(CRON, { message: 'must be a cron expression' }) RETENTION_CRON = '0 17 * * * *';
+  @Type(() => Number) @IsInt() @Min(1) @Max(36_500) SNAPSHOT_RETENTION_DAYS = 90;
+  @Type(() => Number) @IsInt() @Min(1) @Max(36_500) JOB_RETENTION_DAYS = 90;
+  @Type(() => Number) @IsInt() @Min(100) @Max(100_000) RETENTION_BATCH = 5000;
+  @Type(() => Number) @IsInt() @Min(1) @Max(1825) STATS_IMPORT_DAYS = 30;
 }
 
 export class InvalidEnvironmentError extends Error {

@@ -53,6 +53,36 @@ export class JobsService {
     private readonly em: EntityManager,
   ) {}
 
+  /**
+   * Retention: deletes whole jobs (row and every event) whose last activity is before `cutoff`,
+   * `batch` jobs per transaction, until none is left. Returns how many jobs went.
+   */
+  async pruneOlderThan(cutoff: Date, batch: number): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await this.em.fork().transactional(async (em) => {
+        const rows = await em.execute<{ instance: string; jid: string }[]>(
+          `delete from jobs where id in (
+             select id from jobs where last_event_at < ? order by last_event_at limit ?
+           ) returning instance, jid`,
+          [cutoff.toISOString(), batch],
+        );
+        if (rows.length > 0) {
+          await em.execute(
+            `delete from job_events e using json_to_recordset(?::json) as k(instance text, jid text)
+             where e.instance = k.instance and e.jid = k.jid`,
+            [JSON.stringify(rows)],
+          );
+        }
+        return rows.length;
+      });
+      total += deleted;
+      if (deleted < batch) {
+        return total;
+      }
+    }
+  }
+
   @EnsureRequestContext()
   async find(filter: JobFilter): Promise<JobResponseDto[]> {
     const rows = await this.jobs.search(filter);

@@ -35,7 +35,21 @@ export class TestDatabase {
     const admin = new pg.Client({ connectionString: adminUrl() });
     await admin.connect();
     try {
-      await admin.query(`drop database if exists "${this.name}" with (force)`);
+      // pools close their sockets asynchronously: wait for them rather than killing them (a
+      // killed connection that is still ending raises an unhandled error in its pool)
+      for (let i = 0; ; i++) {
+        try {
+          await admin.query(
+            `drop database if exists "${this.name}"${i >= 40 ? ' with (force)' : ''}`,
+          );
+          break;
+        } catch (error) {
+          if ((error as { code?: string }).code !== '55006' || i >= 40) {
+            throw error;
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
     } finally {
       await admin.end();
     }
@@ -55,8 +69,18 @@ export class TestApp {
     readonly db: TestDatabase,
   ) {}
 
+  private ownsDatabase = true;
+
   static async start(options: TestAppOptions = {}): Promise<TestApp> {
-    const db = await TestDatabase.create();
+    return TestApp.startOn(await TestDatabase.create(), options, true);
+  }
+
+  /** A second copy of the service on another app's database (closeApp() leaves it). */
+  static async startOn(
+    db: TestDatabase,
+    options: TestAppOptions = {},
+    owns = false,
+  ): Promise<TestApp> {
     process.env.TEST_REDIS_URL ??= process.env.REDIS_URL;
     Object.assign(process.env, {
       REDIS_URL: process.env.TEST_REDIS_URL,
@@ -64,6 +88,8 @@ export class TestApp {
       PRIVATE_TOKEN: TEST_TOKEN,
       NODE_ENV: 'test',
       LOG_LEVEL: 'error',
+      // tests drive the scheduler's ticks themselves
+      SCHEDULER_ENABLED: 'false',
       ...options.env,
     });
     const moduleRef = await Test.createTestingModule({
@@ -73,7 +99,9 @@ export class TestApp {
       moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] }),
     );
     await app.init();
-    return new TestApp(app, db);
+    const testApp = new TestApp(app, db);
+    testApp.ownsDatabase = owns;
+    return testApp;
   }
 
   get http() {
@@ -84,8 +112,14 @@ export class TestApp {
     return this.app.get(type, { strict: false });
   }
 
+  async closeApp(): Promise<void> {
+    await this.app.close();
+  }
+
   async close(): Promise<void> {
     await this.app.close();
-    await this.db.drop();
+    if (this.ownsDatabase) {
+      await this.db.drop();
+    }
   }
 }

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { JobsModule } from '../jobs/jobs.module.js';
+import { StatsHistoryModule } from '../stats-history/stats-history.module.js';
+import { StatsHistoryScheduler } from './stats-history.scheduler.js';
+
+@Module({
+  imports: [ScheduleModule.forRoot(), StatsHistoryModule, JobsModule],
+  providers: [StatsHistoryScheduler],
+  exports: [StatsHistoryScheduler],
+})
+export class SchedulerModule {}

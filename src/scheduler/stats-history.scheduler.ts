@@ -1,0 +1,78 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { AppConfig } from '../config/app-config.js';
+import { JobsService } from '../jobs/jobs.service.js';
+import { StatsHistoryService } from '../stats-history/stats-history.service.js';
+
+type TickName = 'snapshot' | 'import' | 'retention';
+
+/**
+ * The one list of timers. Each tick skips while its previous run is still going, takes a Postgres
+ * advisory lock inside the service (one copy of the service works, the others skip), and turns an
+ * outage into a logged warning: the next tick tries again.
+ */
+@Injectable()
+export class StatsHistoryScheduler implements OnApplicationBootstrap {
+  private readonly logger = new Logger(StatsHistoryScheduler.name);
+  private readonly running = new Set<TickName>();
+
+  constructor(
+    private readonly registry: SchedulerRegistry,
+    private readonly config: AppConfig,
+    private readonly history: StatsHistoryService,
+    private readonly jobs: JobsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.scheduler.enabled) {
+      return;
+    }
+    const timers: [TickName, string][] = [
+      ['snapshot', this.config.scheduler.snapshotCron],
+      ['import', this.config.scheduler.importCron],
+      ['retention', this.config.scheduler.retentionCron],
+    ];
+    for (const [name, cron] of timers) {
+      const job = CronJob.from({
+        cronTime: cron,
+        onTick: () => void this.tick(name, new Date()),
+        start: false,
+      });
+      this.registry.addCronJob(`stats-history.${name}`, job);
+      job.start();
+    }
+    // history starts with what Sidekiq already has
+    void this.tick('import', new Date());
+  }
+
+  /** Runs one tick now (the cron calls this; tests call it with their own clock). */
+  async tick(name: TickName, now: Date): Promise<'ran' | 'skipped' | 'overlap' | 'failed'> {
+    if (this.running.has(name)) {
+      return 'overlap';
+    }
+    this.running.add(name);
+    try {
+      switch (name) {
+        case 'snapshot':
+          return (await this.history.takeSnapshot(now)).ran ? 'ran' : 'skipped';
+        case 'import':
+          return (await this.history.importDaily(now)).ran ? 'ran' : 'skipped';
+        case 'retention': {
+          const snapshots = await this.history.pruneSnapshots(now);
+          const cutoff = new Date(now.getTime() - this.config.retention.jobDays * 86_400_000);
+          const jobs = await this.jobs.pruneOlderThan(cutoff, this.config.retention.batch);
+          if (snapshots + jobs > 0) {
+            this.logger.log(`retention: ${snapshots} snapshots and ${jobs} jobs removed`);
+          }
+          return 'ran';
+        }
+      }
+    } catch (error) {
+      this.logger.warn(`${name} tick failed, the next one retries: ${(error as Error).message}`);
+      return 'failed';
+    } finally {
+      this.running.delete(name);
+    }
+  }
+}

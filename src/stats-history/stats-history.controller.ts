@@ -1,0 +1,34 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiExtraModels, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Scope, Scopes } from '../auth/scopes.decorator.js';
+import {
+  DrainEstimateDto,
+  QueuePointDto,
+  StatsHistoryDto,
+  StatsHistoryQueryDto,
+} from './dto/stats-history.dto.js';
+import { StatsHistoryService } from './stats-history.service.js';
+
+@ApiTags('stats-history')
+@ApiExtraModels(QueuePointDto, DrainEstimateDto)
+@Scopes(Scope.Read)
+@Controller('api/v1/stats/history')
+export class StatsHistoryController {
+  constructor(private readonly history: StatsHistoryService) {}
+
+  @Get()
+  @ApiOperation({
+    summary:
+      'Stats and queue depth over time from our snapshots (gaps as nulls), throughput, time to drain',
+  })
+  get(@Query() q: StatsHistoryQueryDto): Promise<StatsHistoryDto> {
+    const to = q.to ? new Date(q.to) : new Date();
+    const from = q.from ? new Date(q.from) : new Date(to.getTime() - 86_400_000);
+    return this.history.history({
+      instance: q.instance,
+      from,
+      to,
+      resolution: q.resolution ?? 'hour',
+    });
+  }
+}
