@@ -251,7 +251,7 @@ async function main() {
     [
       'retry_page',
       `first page (25) of the retry set (${sizes.retry.toLocaleString('en')})`,
-      () => sets.page(undefined, 'retry', { page: 1, perPage: 25 }),
+      () => sets.page(undefined, 'retry', { page: 1, per_page: 25 }),
       '/sets/retry',
       ITERATIONS,
       2,

@@ -20,6 +20,10 @@ export class AppConfig {
   readonly healthTimeoutMs: number;
   readonly sidekiqInstances: readonly SidekiqInstanceConfig[];
   readonly sidekiqReadOnly: boolean;
+  /** DeadSet size cap on kill (Sidekiq's `dead_max_jobs`). */
+  readonly sidekiqDeadMaxJobs: number;
+  /** DeadSet age cap on kill, seconds (Sidekiq's `dead_timeout_in_seconds`). */
+  readonly sidekiqDeadTimeoutSeconds: number;
   readonly ingest: {
     readonly maxBatch: number;
     readonly bodyLimit: string;
@@ -53,6 +57,8 @@ export class AppConfig {
     this.healthTimeoutMs = env.HEALTH_TIMEOUT_MS;
     this.sidekiqInstances = parseInstances(env);
     this.sidekiqReadOnly = env.SIDEKIQ_READ_ONLY === 'true';
+    this.sidekiqDeadMaxJobs = env.SIDEKIQ_DEAD_MAX_JOBS;
+    this.sidekiqDeadTimeoutSeconds = env.SIDEKIQ_DEAD_TIMEOUT_SECONDS;
     this.ingest = Object.freeze({
       maxBatch: env.INGEST_MAX_BATCH,
       bodyLimit: env.BODY_LIMIT.toLowerCase(),

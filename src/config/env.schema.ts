@@ -38,6 +38,9 @@ export class EnvVars {
   SIDEKIQ_INSTANCES?: string;
   @IsOptional() @Matches(/^[A-Za-z0-9_:.-]+$/) SIDEKIQ_NAMESPACE?: string;
   @IsIn(BOOL) SIDEKIQ_READ_ONLY = 'false';
+  // dead-set trim on kill and kill-all: Sidekiq's dead_max_jobs, dead_timeout_in_seconds (180 days)
+  @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000) SIDEKIQ_DEAD_MAX_JOBS = 10_000;
+  @Type(() => Number) @IsInt() @Min(1) @Max(315_360_000) SIDEKIQ_DEAD_TIMEOUT_SECONDS = 15_552_000;
 
   @Type(() => Number) @IsInt() @Min(1) @Max(10_000) INGEST_MAX_BATCH = 1000;
   @Matches(/^\d+(kb|mb)$/i, { message: 'must look like 512kb or 5mb' }) BODY_LIMIT = '5mb';

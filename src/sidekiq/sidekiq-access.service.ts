@@ -4,8 +4,11 @@ import { AppConfig } from '../config/app-config.js';
 import { decodeProcessInfo, DisplayRules, displayRulesForVersion } from './sidekiq-payload.js';
 import { SidekiqRepository, type SidekiqStore } from './sidekiq.repository.js';
 
-/** Dead-set limits of Sidekiq's defaults (`dead_max_jobs`, `dead_timeout_in_seconds`), all versions. */
-export const DEAD_SET_LIMITS = { maxJobs: 10_000, timeoutSeconds: 180 * 24 * 60 * 60 } as const;
+/** Dead-set trim limits (`dead_max_jobs`, `dead_timeout_in_seconds` in Sidekiq). */
+export interface DeadSetLimits {
+  readonly maxJobs: number;
+  readonly timeoutSeconds: number;
+}
 
 const RULES_TTL_MS = 30_000;
 
@@ -24,6 +27,14 @@ export class SidekiqAccessService {
 
   get readOnly(): boolean {
     return this.config.sidekiqReadOnly;
+  }
+
+  /** From SIDEKIQ_DEAD_MAX_JOBS / SIDEKIQ_DEAD_TIMEOUT_SECONDS (defaults: Sidekiq's 10 000 and 180 days). */
+  get deadSetLimits(): DeadSetLimits {
+    return {
+      maxJobs: this.config.sidekiqDeadMaxJobs,
+      timeoutSeconds: this.config.sidekiqDeadTimeoutSeconds,
+    };
   }
 
   readable(instance?: string): SidekiqStore {

@@ -24,6 +24,8 @@ export interface PushJobInput {
   /** Default: seconds (6.x/7.x); pass Millis for Sidekiq 8. */
   readonly timestampFormat?: TimestampFormat;
   readonly instance?: string;
+  /** jid of the job this push restarts: written as a top-level `restarted_from` field. */
+  readonly restartedFrom?: string;
 }
 
 export interface PushedJob {
@@ -83,6 +85,7 @@ export class SidekiqJobsService {
         jid,
         nowMs: Date.now(),
         timestampFormat: input.timestampFormat ?? TimestampFormat.Seconds,
+        restartedFrom: input.restartedFrom,
       });
     } catch {
       throw new DomainError('VALIDATION_FAILED', 'arguments must be a JSON array', {

@@ -306,6 +306,24 @@ describe('byte-safe editing', () => {
     ).toThrow();
   });
 
+  it('writes restarted_from right after jid, JSON-escaped, when given', () => {
+    const base = {
+      jobClass: 'HardJob',
+      queue: 'default',
+      argsJson: '[1.0]',
+      jid: '0123456789abcdef01234567',
+      nowMs: 1795394307000,
+      timestampFormat: TimestampFormat.Millis,
+    };
+    expect(buildNewPayload({ ...base, restartedFrom: 'fedcba9876543210fedcba98' })).toBe(
+      '{"retry":true,"queue":"default","class":"HardJob","args":[1.0],"jid":"0123456789abcdef01234567","restarted_from":"fedcba9876543210fedcba98","created_at":1795394307000,"enqueued_at":1795394307000}',
+    );
+    const odd = buildNewPayload({ ...base, restartedFrom: 'a"b\\c' });
+    expect(odd).toContain('"restarted_from":"a\\"b\\\\c","created_at"');
+    expect((JSON.parse(odd) as { restarted_from: string }).restarted_from).toBe('a"b\\c');
+    expect(buildNewPayload(base)).not.toContain('restarted_from');
+  });
+
   it('matches jids exactly, not by substring', () => {
     const raw = (key('queue:parked') as string[])[0]!;
     expect(hasJid(raw, 'cfaff6289ae51fdbed531866')).toBe(true);

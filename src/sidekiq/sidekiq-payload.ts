@@ -467,9 +467,14 @@ export interface NewJobSpec {
   readonly timestampFormat?: TimestampFormat;
   /** `retry` option text (JSON), default `true`. */
   readonly retryJson?: string;
+  /** jid of the job this one restarts: written as `restarted_from` right after `jid`. */
+  readonly restartedFrom?: string;
 }
 
-/** A fresh payload in the key order Sidekiq::Client.push writes (retry, queue, class, args, jid, created_at, enqueued_at). */
+/**
+ * A fresh payload in the key order Sidekiq::Client.push writes (retry, queue, class, args, jid,
+ * created_at, enqueued_at), with `restarted_from` after `jid` when given.
+ */
 export function buildNewPayload(spec: NewJobSpec): string {
   const parsedArgs: unknown = JSON.parse(spec.argsJson);
   if (!Array.isArray(parsedArgs)) {
@@ -482,6 +487,9 @@ export function buildNewPayload(spec: NewJobSpec): string {
     pair('class', JSON.stringify(spec.jobClass)),
     pair('args', spec.argsJson),
     pair('jid', JSON.stringify(spec.jid)),
+    ...(spec.restartedFrom === undefined
+      ? []
+      : [pair('restarted_from', JSON.stringify(spec.restartedFrom))]),
     pair('created_at', now),
     pair('enqueued_at', now),
   ]);

@@ -110,12 +110,12 @@ export class StatsHistoryService {
               stats.processed,
               stats.failed,
               stats.enqueued,
-              stats.scheduledSize,
-              stats.retrySize,
-              stats.deadSize,
-              stats.workersSize,
-              stats.processesSize,
-              stats.defaultQueueLatency,
+              stats.scheduled_size,
+              stats.retry_size,
+              stats.dead_size,
+              stats.workers_size,
+              stats.processes_size,
+              stats.default_queue_latency,
               JSON.stringify(
                 Object.fromEntries(
                   queues.map((q) => [q.name, { size: q.size, latency: q.latency }]),

@@ -75,8 +75,8 @@ describe('Sidekiq API (e2e)', () => {
     for (const [path, field] of [
       [`${API}/sets/morgue`, 'set'],
       [`${API}/sets/retry?page=0`, 'page'],
-      [`${API}/queues/default?perPage=9999`, 'perPage'],
-      [`${API}/stats/history?startDate=yesterday`, 'startDate'],
+      [`${API}/queues/default?per_page=9999`, 'per_page'],
+      [`${API}/stats/history?start_date=yesterday`, 'start_date'],
     ] as const) {
       const res = await http().get(path).set('PRIVATE-TOKEN', TEST_TOKEN).expect(400);
       expect(res.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });

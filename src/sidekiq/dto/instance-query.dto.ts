@@ -30,7 +30,7 @@ export class PageQueryDto extends InstanceQueryDto {
   @IsInt()
   @Min(1)
   @Max(MAX_PER_PAGE)
-  perPage?: number;
+  per_page?: number;
 }
 
 /** Sidekiq jids are 24 hex chars; anything word-like up to 64 chars is accepted, never glob characters. */

@@ -11,7 +11,7 @@ export class SidekiqJobDto {
     nullable: true,
     description: 'why the payload could not be decoded',
   })
-  decodeError: string | null;
+  decode_error: string | null;
 
   @ApiProperty({ type: String, nullable: true })
   jid: string | null;
@@ -27,40 +27,40 @@ export class SidekiqJobDto {
   class: string | null;
 
   @ApiProperty({ type: String, nullable: true, description: 'JobRecord#display_class' })
-  displayClass: string | null;
+  display_class: string | null;
 
   @ApiProperty({ type: 'array', items: {}, description: 'the `args` field as stored' })
   args: JsonValue[];
 
   @ApiProperty({ type: 'array', items: {}, description: 'JobRecord#display_args' })
-  displayArgs: JsonValue[];
+  display_args: JsonValue[];
 
   @ApiProperty({ type: Number, nullable: true })
-  enqueuedAt: number | null;
+  enqueued_at: number | null;
 
   @ApiProperty({ type: Number, nullable: true, description: 'created_at, else enqueued_at' })
-  createdAt: number | null;
+  created_at: number | null;
 
   @ApiProperty({ type: Number, nullable: true })
-  failedAt: number | null;
+  failed_at: number | null;
 
   @ApiProperty({ type: Number, nullable: true })
-  retriedAt: number | null;
+  retried_at: number | null;
 
   @ApiProperty({ type: String, nullable: true })
-  errorClass: string | null;
+  error_class: string | null;
 
   @ApiProperty({ type: String, nullable: true })
-  errorMessage: string | null;
+  error_message: string | null;
 
   @ApiProperty({ type: [String], nullable: true })
-  errorBacktrace: string[] | null;
+  error_backtrace: string[] | null;
 
   @ApiProperty({ nullable: true, oneOf: [{ type: 'boolean' }, { type: 'integer' }] })
   retry: boolean | number | null;
 
   @ApiProperty({ type: Number, nullable: true })
-  retryCount: number | null;
+  retry_count: number | null;
 
   @ApiProperty({ type: [String] })
   tags: string[];
@@ -84,44 +84,44 @@ export class SidekiqJobDto {
     dto.latency = jobLatency(job, nowSeconds);
     if (!job.decodable) {
       Object.assign(dto, {
-        decodeError: job.decodeError,
+        decode_error: job.decodeError,
         jid: null,
         queue: null,
         class: null,
-        displayClass: null,
+        display_class: null,
         args: [],
-        displayArgs: [],
-        enqueuedAt: null,
-        createdAt: null,
-        failedAt: null,
-        retriedAt: null,
-        errorClass: null,
-        errorMessage: null,
-        errorBacktrace: null,
+        display_args: [],
+        enqueued_at: null,
+        created_at: null,
+        failed_at: null,
+        retried_at: null,
+        error_class: null,
+        error_message: null,
+        error_backtrace: null,
         retry: null,
-        retryCount: null,
+        retry_count: null,
         tags: [],
         bid: null,
         wrapped: null,
-      });
+      } satisfies Omit<SidekiqJobDto, 'decodable' | 'raw' | 'latency'>);
       return dto;
     }
-    dto.decodeError = null;
+    dto.decode_error = null;
     dto.jid = job.jid;
     dto.queue = job.queue;
     dto.class = job.klass;
-    dto.displayClass = job.displayClass;
+    dto.display_class = job.displayClass;
     dto.args = job.args;
-    dto.displayArgs = job.displayArgs;
-    dto.enqueuedAt = job.enqueuedAt;
-    dto.createdAt = job.createdAt;
-    dto.failedAt = job.failedAt;
-    dto.retriedAt = job.retriedAt;
-    dto.errorClass = job.errorClass;
-    dto.errorMessage = job.errorMessage;
-    dto.errorBacktrace = job.errorBacktrace;
+    dto.display_args = job.displayArgs;
+    dto.enqueued_at = job.enqueuedAt;
+    dto.created_at = job.createdAt;
+    dto.failed_at = job.failedAt;
+    dto.retried_at = job.retriedAt;
+    dto.error_class = job.errorClass;
+    dto.error_message = job.errorMessage;
+    dto.error_backtrace = job.errorBacktrace;
     dto.retry = job.retry;
-    dto.retryCount = job.retryCount;
+    dto.retry_count = job.retryCount;
     dto.tags = job.tags;
     dto.bid = job.bid;
     dto.wrapped = job.wrapped;

@@ -35,7 +35,7 @@ export class QueuesController {
       query.instance,
       params.name,
       query.page,
-      query.perPage,
+      query.per_page,
       query.direction,
     );
   }

@@ -56,7 +56,7 @@ export class QueuesService {
       size: result.size,
       latency: queueLatency(result.oldest, now),
       page,
-      perPage,
+      per_page: perPage,
       jobs: entries.map((raw) => SidekiqJobDto.from(decodeJob(raw, rules), now)),
     };
   }

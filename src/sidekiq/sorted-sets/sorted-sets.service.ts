@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { SidekiqSetEntryDto } from '../dto/sidekiq-job.dto.js';
-import { DEAD_SET_LIMITS, SidekiqAccessService } from '../sidekiq-access.service.js';
+import { SidekiqAccessService } from '../sidekiq-access.service.js';
 import { SidekiqSetName } from '../sidekiq-keys.js';
 import { buildRepush, decodeJob } from '../sidekiq-payload.js';
 import type { MoveToQueue, RawEntry, SidekiqStore } from '../sidekiq.repository.js';
@@ -16,9 +16,10 @@ import {
 const SEARCH_LIMIT = 10_000;
 const BATCH = 100;
 
+/** The keys of SetPageQueryDto (the controller passes the query as is). */
 export interface PageOptions {
   readonly page?: number;
-  readonly perPage?: number;
+  readonly per_page?: number;
   readonly direction?: SortDirection;
   readonly search?: string;
 }
@@ -50,7 +51,7 @@ export class SortedSetsService {
   ): Promise<SetPageDto> {
     const store = this.access.readable(instance);
     const page = options.page ?? 1;
-    const perPage = options.perPage ?? DEFAULT_PER_PAGE;
+    const perPage = options.per_page ?? DEFAULT_PER_PAGE;
     const direction = options.direction ?? defaultDirection(set);
     const descending = direction === SortDirection.Desc;
     const start = (page - 1) * perPage;
@@ -77,7 +78,7 @@ export class SortedSetsService {
       set,
       size,
       page,
-      perPage,
+      per_page: perPage,
       direction,
       search: options.search ?? null,
       truncated,
@@ -155,7 +156,7 @@ export class SortedSetsService {
     const store = this.access.writable(instance);
     const entry = await this.findEntry(store, set, jid, score);
     const now = nowSeconds();
-    if ((await store.kill(set, [entry.raw], now, DEAD_SET_LIMITS)) === 0) {
+    if ((await store.kill(set, [entry.raw], now, this.access.deadSetLimits)) === 0) {
       throw this.notFound(set, jid);
     }
     return SidekiqSetEntryDto.fromEntry(decodeJob(entry.raw), now, now);
@@ -213,7 +214,7 @@ export class SortedSetsService {
         set,
         batch.map((e) => e.raw),
         nowSeconds(),
-        DEAD_SET_LIMITS,
+        this.access.deadSetLimits,
       );
     }
     return { affected, skipped: 0 };

@@ -29,7 +29,7 @@ export class StatsController {
   @ApiOperation({ summary: 'Processed and failed per UTC day (Sidekiq::Stats::History)' })
   @ApiOkResponse({ type: StatsHistoryDto })
   history(@Query() query: HistoryQueryDto): Promise<StatsHistoryDto> {
-    return this.stats.history(query.instance, query.days, query.startDate);
+    return this.stats.history(query.instance, query.days, query.start_date);
   }
 
   @Post('reset')

@@ -36,12 +36,12 @@ export class StatsService {
     return {
       processed: fast.processed,
       failed: fast.failed,
-      scheduledSize: fast.scheduledSize,
-      retrySize: fast.retrySize,
-      deadSize: fast.deadSize,
-      processesSize: fast.processesSize,
-      defaultQueueLatency: queueLatency(fast.defaultOldest, nowSeconds()),
-      workersSize: busy.reduce((a, b) => a + b, 0),
+      scheduled_size: fast.scheduledSize,
+      retry_size: fast.retrySize,
+      dead_size: fast.deadSize,
+      processes_size: fast.processesSize,
+      default_queue_latency: queueLatency(fast.defaultOldest, nowSeconds()),
+      workers_size: busy.reduce((a, b) => a + b, 0),
       enqueued: sizes.reduce((a, n) => a + n, 0),
     };
   }
@@ -54,8 +54,8 @@ export class StatsService {
     const start = startDate ?? new Date().toISOString().slice(0, 10);
     const parsed = new Date(`${start}T00:00:00Z`);
     if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== start) {
-      throw new DomainError('VALIDATION_FAILED', `startDate ${start} is not a calendar date`, {
-        field: 'startDate',
+      throw new DomainError('VALIDATION_FAILED', `start_date ${start} is not a calendar date`, {
+        field: 'start_date',
       });
     }
     const store = this.access.readable(instance);
@@ -65,7 +65,7 @@ export class StatsService {
       store.dailyCounters('failed', dates),
     ]);
     return {
-      startDate: start,
+      start_date: start,
       days,
       processed: Object.fromEntries(dates.map((d, i) => [d, processed[i] ?? 0])),
       failed: Object.fromEntries(dates.map((d, i) => [d, failed[i] ?? 0])),

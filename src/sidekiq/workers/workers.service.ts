@@ -34,12 +34,12 @@ export class WorkersService {
           process: identity,
           thread,
           queue: w.queue,
-          runAt: w.runAt,
+          run_at: w.runAt,
           job: SidekiqJobDto.from(decodeJob(raw, rules), now),
         });
       }
     }
     // WorkSet#each sorts by run_at (stable for ties)
-    return out.sort((a, b) => (a.runAt ?? 0) - (b.runAt ?? 0));
+    return out.sort((a, b) => (a.run_at ?? 0) - (b.run_at ?? 0));
   }
 }

@@ -81,25 +81,32 @@ function normalize(state: Json, t0: number, unordered: boolean): Json {
   };
 }
 
+/** JobRecord fields our job JSON carries under Sidekiq's own (snake_case) names. */
+const JOB_RECORD_FIELDS = [
+  'jid',
+  'queue',
+  'class',
+  'display_class',
+  'args',
+  'display_args',
+  'enqueued_at',
+  'created_at',
+  'failed_at',
+  'retried_at',
+  'error_class',
+  'error_message',
+  'error_backtrace',
+  'retry',
+  'retry_count',
+  'tags',
+  'bid',
+] as const;
+
 function expectSameJob(ours: Json, theirs: Json): void {
-  expect(ours.jid).toBe(theirs.jid);
   expect(ours.raw).toBe(theirs.value);
-  expect(ours.queue).toBe(theirs.queue);
-  expect(ours.class).toBe(theirs.class);
-  expect(ours.displayClass).toBe(theirs.display_class);
-  expect(ours.args).toEqual(theirs.args);
-  expect(ours.displayArgs).toEqual(theirs.display_args);
-  expect(ours.enqueuedAt).toBe(theirs.enqueued_at);
-  expect(ours.createdAt).toBe(theirs.created_at);
-  expect(ours.failedAt).toBe(theirs.failed_at);
-  expect(ours.retriedAt).toBe(theirs.retried_at);
-  expect(ours.errorClass).toBe(theirs.error_class);
-  expect(ours.errorMessage).toBe(theirs.error_message);
-  expect(ours.errorBacktrace).toEqual(theirs.error_backtrace);
-  expect(ours.retry).toEqual(theirs.retry);
-  expect(ours.retryCount).toEqual(theirs.retry_count);
-  expect(ours.tags).toEqual(theirs.tags);
-  expect(ours.bid).toEqual(theirs.bid);
+  for (const field of JOB_RECORD_FIELDS) {
+    expect(ours[field], field).toEqual(theirs[field]);
+  }
   expect(Math.abs(ours.latency - theirs.latency)).toBeLessThan(3);
 }
 
@@ -159,14 +166,14 @@ describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', (
       expect(ours).toMatchObject({
         processed: theirs.processed,
         failed: theirs.failed,
-        scheduledSize: theirs.scheduled_size,
-        retrySize: theirs.retry_size,
-        deadSize: theirs.dead_size,
-        processesSize: theirs.processes_size,
-        workersSize: theirs.workers_size,
+        scheduled_size: theirs.scheduled_size,
+        retry_size: theirs.retry_size,
+        dead_size: theirs.dead_size,
+        processes_size: theirs.processes_size,
+        workers_size: theirs.workers_size,
         enqueued: theirs.enqueued,
       });
-      expect(Math.abs(ours.defaultQueueLatency - theirs.default_queue_latency)).toBeLessThan(3);
+      expect(Math.abs(ours.default_queue_latency - theirs.default_queue_latency)).toBeLessThan(3);
     });
 
     it('queue list matches Queue.all with size and latency', async () => {
@@ -179,10 +186,10 @@ describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', (
 
     it('a queue page matches Queue#each (newest first) record by record', async () => {
       const theirs: Json[] = await ruby('queue_jobs', { name: 'parked', count: 25 });
-      const ours = (await http().get(`${API}/queues/parked?perPage=25`).expect(200)).body;
+      const ours = (await http().get(`${API}/queues/parked?per_page=25`).expect(200)).body;
       expect(ours.jobs.map((j: Json) => j.jid)).toEqual(theirs.map((j) => j.jid));
       ours.jobs.forEach((j: Json, i: number) => expectSameJob(j, theirs[i]));
-      const page2 = (await http().get(`${API}/queues/parked?perPage=3&page=2`).expect(200)).body;
+      const page2 = (await http().get(`${API}/queues/parked?per_page=3&page=2`).expect(200)).body;
       expect(page2.jobs.map((j: Json) => j.jid)).toEqual(theirs.slice(3, 6).map((j) => j.jid));
     });
 
@@ -202,8 +209,9 @@ describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', (
       'the %s set matches JobSet#each, find_job and scan',
       async (set) => {
         const theirs: Json[] = await ruby('set_each', { set });
-        const ours = (await http().get(`${API}/sets/${set}?direction=desc&perPage=500`).expect(200))
-          .body;
+        const ours = (
+          await http().get(`${API}/sets/${set}?direction=desc&per_page=500`).expect(200)
+        ).body;
         expect(ours.size).toBe(theirs.length);
         expect(ours.entries.map((e: Json) => [e.score, e.jid])).toEqual(
           theirs.map((e) => [e.score, e.jid]),
@@ -217,7 +225,7 @@ describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', (
           const search = (
             await http()
               .get(`${API}/sets/${set}`)
-              .query({ search: match, perPage: 500 })
+              .query({ search: match, per_page: 500 })
               .expect(200)
           ).body;
           expect(search.entries.map((e: Json) => e.jid).sort()).toEqual(
@@ -241,7 +249,7 @@ describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', (
         queues: t.queues,
         concurrency: t.concurrency,
         busy: t.busy,
-        startedAt: t.started_at,
+        started_at: t.started_at,
         quiet: t.quiet === 'true',
         stopping: t.stopping,
       });
@@ -253,7 +261,7 @@ describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', (
     it('workers match WorkSet', async () => {
       const theirs: Json[] = await ruby('workers');
       const ours: Json[] = (await http().get(`${API}/workers`).expect(200)).body;
-      expect(ours.map((w) => [w.process, w.thread, w.queue, w.runAt])).toEqual(
+      expect(ours.map((w) => [w.process, w.thread, w.queue, w.run_at])).toEqual(
         theirs.map((w) => [w.process, w.thread, w.work.queue, w.work.run_at]),
       );
       expect(ours.map((w) => JSON.parse(w.job.raw))).toEqual(theirs.map((w) => w.work.payload));
@@ -263,7 +271,7 @@ describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', (
     it('stats history matches Stats::History', async () => {
       const start = new Date().toISOString().slice(0, 10);
       const theirs = await ruby('history', { days: 5, start });
-      const ours = (await http().get(`${API}/stats/history?days=5&startDate=${start}`).expect(200))
+      const ours = (await http().get(`${API}/stats/history?days=5&start_date=${start}`).expect(200))
         .body;
       expect(ours.processed).toEqual(theirs.processed);
       expect(ours.failed).toEqual(theirs.failed);

@@ -51,9 +51,9 @@ describe('Sidekiq 8.x shapes', () => {
     expect(page.latency).toBeGreaterThan(1.9);
     expect(page.latency).toBeLessThan(5);
     expect(page.jobs[0]).toMatchObject({
-      displayClass: 'ReportJob',
-      displayArgs: [42, 'gid://app/User/7'],
-      enqueuedAt: (now - 2000) / 1000,
+      display_class: 'ReportJob',
+      display_args: [42, 'gid://app/User/7'],
+      enqueued_at: (now - 2000) / 1000,
     });
     const workers = (await http().get(`${API}/workers`).expect(200)).body;
     expect(workers[0]).toMatchObject({ process: 'pod-1:7:abcdefabcdef', thread: 't9' });

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
+import { AppConfig } from '../../../src/config/app-config.js';
 import { SidekiqJobsService } from '../../../src/sidekiq/sidekiq-jobs.service.js';
 import { SidekiqSetName } from '../../../src/sidekiq/sidekiq-keys.js';
 import { SidekiqRepository } from '../../../src/sidekiq/sidekiq.repository.js';
@@ -10,6 +11,15 @@ import { flushDb, redisUrlForDb, startSidekiqApp } from './sidekiq-test-app.js';
 
 const URL5 = redisUrlForDb(5);
 const API = '/api/v1/sidekiq';
+
+/** Every key of the Sidekiq REST JSON is snake_case, like the rest of the API and Sidekiq's own. */
+function expectSnakeKeys(...objects: object[]): void {
+  for (const object of objects) {
+    for (const key of Object.keys(object)) {
+      expect(key).toMatch(/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/);
+    }
+  }
+}
 
 describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
   let app: INestApplication;
@@ -52,21 +62,31 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
       for (let i = 0; i < 5; i++) {
         jids.push((await writer.push({ queue: 'q1', argsJson: `[${i}]` })).spec.jid);
       }
-      const first = await http().get(`${API}/queues/q1?perPage=2`).expect(200);
+      const first = await http().get(`${API}/queues/q1?per_page=2`).expect(200);
       expect(first.body.size).toBe(5);
+      expect(first.body.per_page).toBe(2);
+      expectSnakeKeys(first.body, first.body.jobs[0]);
       expect(first.body.jobs.map((j: { jid: string }) => j.jid)).toEqual([jids[4], jids[3]]);
-      const asc = await http().get(`${API}/queues/q1?perPage=2&direction=asc`).expect(200);
+      const asc = await http().get(`${API}/queues/q1?per_page=2&direction=asc`).expect(200);
       expect(asc.body.jobs.map((j: { jid: string }) => j.jid)).toEqual([jids[0], jids[1]]);
       await http().get(`${API}/queues/q1?direction=sideways`).expect(400);
-      const third = await http().get(`${API}/queues/q1?perPage=2&page=3`).expect(200);
+      const third = await http().get(`${API}/queues/q1?per_page=2&page=3`).expect(200);
       expect(third.body.jobs.map((j: { jid: string }) => j.jid)).toEqual([jids[0]]);
       expect(third.body.jobs[0]).toMatchObject({
         class: 'HardJob',
         args: [0],
-        displayArgs: [0],
+        display_args: [0],
         decodable: true,
       });
-      for (const bad of ['page=0', 'perPage=0', 'perPage=501', 'page=abc', 'page=1.5', 'extra=1']) {
+      for (const bad of [
+        'page=0',
+        'per_page=0',
+        'per_page=501',
+        'page=abc',
+        'page=1.5',
+        'extra=1',
+        'perPage=2',
+      ]) {
         const res = await http().get(`${API}/queues/q1?${bad}`).expect(400);
         expect(res.body.code).toBe('VALIDATION_FAILED');
       }
@@ -132,6 +152,8 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
       const asc = await http().get(`${API}/sets/scheduled`).expect(200);
       expect(asc.body.size).toBe(3);
       expect(asc.body.direction).toBe('asc');
+      expect(asc.body.per_page).toBe(25);
+      expectSnakeKeys(asc.body, asc.body.entries[0]);
       expect(asc.body.entries.map((e: { jid: string }) => e.jid)).toEqual([
         b.spec.jid,
         c.spec.jid,
@@ -140,7 +162,7 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
       expect(asc.body.entries[0].score).toBeCloseTo(now + 100, 3);
       expect(asc.body.entries[0].key).toBe(`${asc.body.entries[0].score}-${b.spec.jid}`);
       const desc = await http()
-        .get(`${API}/sets/scheduled?direction=desc&perPage=1&page=2`)
+        .get(`${API}/sets/scheduled?direction=desc&per_page=1&page=2`)
         .expect(200);
       expect(desc.body.entries.map((e: { jid: string }) => e.jid)).toEqual([c.spec.jid]);
       const search = await http().get(`${API}/sets/scheduled?search=needle`).expect(200);
@@ -167,11 +189,11 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
         old.spec.jid,
       ]);
       expect(res.body.entries[0]).toMatchObject({
-        errorClass: 'ArgumentError',
-        errorMessage: 'recent',
-        retryCount: 0,
+        error_class: 'ArgumentError',
+        error_message: 'recent',
+        retry_count: 0,
       });
-      expect(res.body.entries[1]).toMatchObject({ retry: 3, retryCount: 3 });
+      expect(res.body.entries[1]).toMatchObject({ retry: 3, retry_count: 3 });
       const found = await http().get(`${API}/sets/dead/jobs/${old.spec.jid}`).expect(200);
       expect(found.body.raw).toBe(old.raw);
       await http().get(`${API}/sets/retry/jobs/${old.spec.jid}`).expect(404);
@@ -246,6 +268,50 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
       expect(await writer.redis.zscore('dead', old.raw)).toBeNull();
     });
 
+    it('uses the Sidekiq defaults for the dead-set limits', () => {
+      const config = app.get(AppConfig);
+      expect([config.sidekiqDeadMaxJobs, config.sidekiqDeadTimeoutSeconds]).toEqual([
+        10_000, 15_552_000,
+      ]);
+    });
+
+    it('kill and kill-all trim the dead set by SIDEKIQ_DEAD_MAX_JOBS and SIDEKIQ_DEAD_TIMEOUT_SECONDS', async () => {
+      const small = await startSidekiqApp({
+        REDIS_URL: URL5,
+        SIDEKIQ_DEAD_MAX_JOBS: '3',
+        SIDEKIQ_DEAD_TIMEOUT_SECONDS: '3600',
+      });
+      try {
+        const now = Date.now() / 1000;
+        const tooOld = await writer.dead({ argsJson: '["too-old"]' }, now - 7200);
+        const recent = await writer.dead({ argsJson: '["recent"]' }, now - 1800);
+        const one = await writer.retry({ argsJson: '["one"]' }, now + 60);
+        await request(small.getHttpServer())
+          .post(`${API}/sets/retry/jobs/${one.spec.jid}/kill`)
+          .expect(200);
+        // age limit: older than 3600 s dropped; size limit: max − 1 = 2 kept
+        expect(await writer.redis.zrange('dead', '0', '-1')).toEqual([recent.raw, one.raw]);
+        expect(await writer.redis.zscore('dead', tooOld.raw)).toBeNull();
+        for (let i = 0; i < 4; i++) {
+          await writer.retry({ argsJson: `[${i}]` }, now + 100 + i);
+        }
+        const killed = await request(small.getHttpServer())
+          .post(`${API}/sets/retry/kill-all`)
+          .expect(200);
+        expect(killed.body).toEqual({ affected: 4, skipped: 0 });
+        expect(await writer.redis.zcard('retry')).toBe(0);
+        expect(await writer.redis.zcard('dead')).toBe(2);
+        // the default limits (10 000, 180 days) would have kept all of them
+        const ancientForDefault = await writer.dead({}, now - 7200);
+        const two = await writer.retry({}, now + 60);
+        await http().post(`${API}/sets/retry/jobs/${two.spec.jid}/kill`).expect(200);
+        expect(await writer.redis.zscore('dead', ancientForDefault.raw)).not.toBeNull();
+        expect(await writer.redis.zcard('dead')).toBe(4);
+      } finally {
+        await small.close();
+      }
+    });
+
     it('deletes one entry, and refuses bad input', async () => {
       const { spec } = await writer.retry({}, Date.now() / 1000 + 60);
       await http().delete(`${API}/sets/retry/jobs/${spec.jid}`).expect(200);
@@ -317,6 +383,7 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
       await writer.ghostProcess('ghost:1:deadbeef0000');
       const res = await http().get(`${API}/processes`).expect(200);
       expect(res.body).toHaveLength(1);
+      expectSnakeKeys(res.body[0]);
       expect(res.body[0]).toMatchObject({
         identity,
         hostname: 'worker-1',
@@ -327,7 +394,7 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
         weights: [],
         concurrency: 3,
         busy: 1,
-        startedAt: 1795394269.0112197,
+        started_at: 1795394269.0112197,
         quiet: false,
         stopping: false,
         rss: 31504,
@@ -360,8 +427,9 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
         process: identity,
         thread: 'g24',
         queue: 'low',
-        runAt: 1795394269,
+        run_at: 1795394269,
       });
+      expectSnakeKeys(res.body[0], res.body[0].job);
       expect(res.body[0].job).toMatchObject({
         jid: job.spec.jid,
         class: 'HardJob',
@@ -386,14 +454,15 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
       expect(res.body).toMatchObject({
         processed: 13,
         failed: 8,
-        scheduledSize: 1,
-        retrySize: 1,
-        deadSize: 1,
-        processesSize: 1,
-        workersSize: 2,
+        scheduled_size: 1,
+        retry_size: 1,
+        dead_size: 1,
+        processes_size: 1,
+        workers_size: 2,
         enqueued: 2,
       });
-      expect(res.body.defaultQueueLatency).toBeGreaterThan(3.9);
+      expect(res.body.default_queue_latency).toBeGreaterThan(3.9);
+      expectSnakeKeys(res.body);
       await http().post(`${API}/stats/reset`).send({}).expect(200);
       expect(
         await writer.redis.mget('stat:processed', 'stat:failed', `stat:processed:${today}`),
@@ -408,9 +477,9 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
       await writer.stat('processed', 5, '2026-11-23');
       await writer.stat('processed', 2, '2026-11-21');
       await writer.stat('failed', 1, '2026-11-22');
-      const res = await http().get(`${API}/stats/history?days=3&startDate=2026-11-23`).expect(200);
+      const res = await http().get(`${API}/stats/history?days=3&start_date=2026-11-23`).expect(200);
       expect(res.body).toEqual({
-        startDate: '2026-11-23',
+        start_date: '2026-11-23',
         days: 3,
         processed: { '2026-11-23': 5, '2026-11-22': 0, '2026-11-21': 2 },
         failed: { '2026-11-23': 0, '2026-11-22': 1, '2026-11-21': 0 },
@@ -418,7 +487,8 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
       expect(Object.keys(res.body.processed)).toEqual(['2026-11-23', '2026-11-22', '2026-11-21']);
       await http().get(`${API}/stats/history?days=0`).expect(400);
       await http().get(`${API}/stats/history?days=1826`).expect(400);
-      await http().get(`${API}/stats/history?startDate=2026-02-30`).expect(400);
+      await http().get(`${API}/stats/history?start_date=2026-02-30`).expect(400);
+      await http().get(`${API}/stats/history?startDate=2026-11-23`).expect(400);
     });
   });
   describe('SidekiqJobsService (for JobManager)', () => {
@@ -476,6 +546,16 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
         timestampFormat: TimestampFormat.Millis,
       });
       expect(v8.payload).toMatch(/"enqueued_at":\d{13}\}$/);
+      const restarted = await sut.push({
+        jobClass: 'HardJob',
+        queue: 'fresh',
+        argsJson: '[2]',
+        restartedFrom: pushed.jid,
+      });
+      expect(restarted.payload).toContain(
+        `"jid":"${restarted.jid}","restarted_from":"${pushed.jid}","created_at":`,
+      );
+      expect(await writer.redis.lindex('queue:fresh', 0)).toBe(restarted.payload);
       await expect(
         sut.push({ jobClass: 'X', queue: 'fresh', argsJson: '{}' }),
       ).rejects.toMatchObject({

@@ -30,7 +30,8 @@ describe('Sidekiq instances, namespace, read-only mode and outages', () => {
       const legacy = await http().get(`${API}/queues?instance=legacy`).expect(200);
       expect(legacy.body.map((q: { name: string }) => q.name)).toEqual(['only-legacy']);
       await http().get(`${API}/queues/only-legacy/jobs/${spec.jid}?instance=legacy`).expect(200);
-      expect((await http().get(`${API}/stats?instance=legacy`).expect(200)).body.retrySize).toBe(1);
+      const stats = await http().get(`${API}/stats?instance=legacy`).expect(200);
+      expect(stats.body.retry_size).toBe(1);
       // the namespaced writes went to prefixed keys only
       expect(await namespaced.redis.exists('legacy:queue:only-legacy', 'queue:only-legacy')).toBe(
         1,

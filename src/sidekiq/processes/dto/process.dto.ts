@@ -45,7 +45,7 @@ export class SidekiqProcessDto {
   busy: number;
 
   @ApiProperty({ type: Number, nullable: true, description: 'epoch seconds' })
-  startedAt: number | null;
+  started_at: number | null;
 
   @ApiProperty({ type: Number, nullable: true, description: 'last heartbeat, epoch seconds' })
   beat: number | null;
@@ -60,7 +60,7 @@ export class SidekiqProcessDto {
   rss: number | null;
 
   @ApiProperty({ type: Number, nullable: true, description: 'Redis round trip, µs (6.2.0+)' })
-  rttUs: number | null;
+  rtt_us: number | null;
 
   @ApiProperty({ type: String, nullable: true, description: 'Sidekiq version (7.0.2+)' })
   version: string | null;

@@ -43,7 +43,7 @@ export class QueuePageDto extends QueueSummaryDto {
   page: number;
 
   @ApiProperty()
-  perPage: number;
+  per_page: number;
 
   @ApiProperty({ type: [SidekiqJobDto], description: 'newest first, as Sidekiq::Web shows them' })
   jobs: SidekiqJobDto[];

@@ -72,7 +72,7 @@ export class SetPageDto {
   page: number;
 
   @ApiProperty()
-  perPage: number;
+  per_page: number;
 
   @ApiProperty({ enum: SortDirection })
   direction: SortDirection;

@@ -6,12 +6,13 @@ import { InstanceQueryDto } from '../../dto/instance-query.dto.js';
 export class SidekiqStatsDto {
   @ApiProperty() processed: number;
   @ApiProperty() failed: number;
-  @ApiProperty() scheduledSize: number;
-  @ApiProperty() retrySize: number;
-  @ApiProperty() deadSize: number;
-  @ApiProperty({ description: 'SCARD processes (not pruned, as Sidekiq)' }) processesSize: number;
-  @ApiProperty({ description: 'latency of queue "default", seconds' }) defaultQueueLatency: number;
-  @ApiProperty({ description: 'Σ busy over the processes' }) workersSize: number;
+  @ApiProperty() scheduled_size: number;
+  @ApiProperty() retry_size: number;
+  @ApiProperty() dead_size: number;
+  @ApiProperty({ description: 'SCARD processes (not pruned, as Sidekiq)' }) processes_size: number;
+  @ApiProperty({ description: 'latency of queue "default", seconds' })
+  default_queue_latency: number;
+  @ApiProperty({ description: 'Σ busy over the processes' }) workers_size: number;
   @ApiProperty({ description: 'Σ LLEN over the queues named in `queues`' }) enqueued: number;
 }
 
@@ -26,12 +27,12 @@ export class HistoryQueryDto extends InstanceQueryDto {
 
   @ApiPropertyOptional({ description: 'newest day, YYYY-MM-DD (UTC); default today' })
   @IsOptional()
-  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'startDate must be YYYY-MM-DD' })
-  startDate?: string;
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'start_date must be YYYY-MM-DD' })
+  start_date?: string;
 }
 
 export class StatsHistoryDto {
-  @ApiProperty() startDate: string;
+  @ApiProperty() start_date: string;
   @ApiProperty() days: number;
   @ApiProperty({
     type: 'object',

@@ -12,7 +12,7 @@ export class SidekiqWorkerDto {
   queue: string | null;
 
   @ApiProperty({ type: Number, nullable: true, description: 'epoch seconds the job started' })
-  runAt: number | null;
+  run_at: number | null;
 
   @ApiProperty({ type: SidekiqJobDto })
   job: SidekiqJobDto;
