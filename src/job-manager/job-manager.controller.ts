@@ -1,9 +1,11 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  IsBoolean,
   IsInt,
   IsISO8601,
+  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -11,13 +13,14 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Scope, Scopes } from '../auth/scopes.decorator.js';
 import {
   type DurationPage,
+  type FoundJob,
   JobManagerService,
   type JobPage,
   type QueryOptions,
+  type RestartReport,
 } from './job-manager.service.js';
 
 export class JobManagerQueryDto {
@@ -53,6 +56,44 @@ export class JobManagerQueryDto {
   @IsOptional()
   @IsISO8601({ strict: true })
   to?: string;
+}
+
+export class RestartBodyDto {
+  @ApiPropertyOptional({ description: 'Substring of the arguments JSON text' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  filter?: string;
+
+  @ApiPropertyOptional({ default: false, description: 'List what would happen; change nothing' })
+  @IsOptional()
+  @IsBoolean()
+  dry_run?: boolean;
+
+  @ApiPropertyOptional({ default: false, description: 'Also jobs whose latest status is queued' })
+  @IsOptional()
+  @IsBoolean()
+  include_queued?: boolean;
+
+  @ApiPropertyOptional({ default: 60, description: 'Leave younger jobs alone (seconds)' })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  min_age_seconds?: number;
+
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 1000 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+
+  @ApiPropertyOptional() @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,64}$/) instance?: string;
+}
+
+export class JidParamDto {
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'job_id must be a Sidekiq jid' })
+  job_id!: string;
 }
 
 function options(q: JobManagerQueryDto): QueryOptions {
@@ -99,6 +140,35 @@ export class JobManagerController {
   @ApiOperation({ summary: 'Succeeded jobs with the time from queued to completed' })
   queuedToCompletion(@Query() q: JobManagerQueryDto): Promise<DurationPage> {
     return this.manager.queuedToCompletionDuration(q.filter, options(q));
+  }
+
+  @Get('lost-jobs')
+  @ApiOperation({ summary: 'Jobs started on a Sidekiq process that is gone, never finished' })
+  lost(@Query() q: JobManagerQueryDto): Promise<JobPage> {
+    return this.manager.lostJobs(q.filter, options(q));
+  }
+
+  @Get('jobs/:job_id')
+  @ApiOperation({ summary: 'One job: its timeline and where Sidekiq holds it now' })
+  find(@Param() p: JidParamDto, @Query() q: JobManagerQueryDto): Promise<FoundJob> {
+    return this.manager.find(p.job_id, q.instance);
+  }
+
+  @Post('restart-uncompleted-jobs')
+  @HttpCode(200)
+  @Scopes(Scope.Admin)
+  @ApiOperation({
+    summary:
+      'Re-enqueue jobs that never finished and that Sidekiq no longer holds (dry_run to preview)',
+  })
+  restart(@Body() body: RestartBodyDto): Promise<RestartReport> {
+    return this.manager.restartUncompletedJobs(body.filter, {
+      dryRun: body.dry_run,
+      includeQueued: body.include_queued,
+      minAgeSeconds: body.min_age_seconds,
+      limit: body.limit,
+      instance: body.instance,
+    });
   }
 
   @Get('completed-jobs-durations')

@@ -3,6 +3,7 @@ import type {
   JobManagerService,
   JobPage,
   QueryOptions,
+  RestartOptions,
 } from './job-manager.service.js';
 import { Table } from './format.js';
 
@@ -26,6 +27,12 @@ must occur in the job's arguments, and options { limit (≤ 1000, default 50), o
   JobManager.all_jobs('abc', { limit: 20 })      every job, newest first
   JobManager.queued_to_completion_duration('abc')  time from queued to completed
   JobManager.completed_jobs_duration('abc')        time from started to completed
+  JobManager.lost_jobs('abc')                    started on a Sidekiq process that is gone
+  JobManager.find('<jid>')                       one job: timeline and where Sidekiq holds it now
+  JobManager.restart_uncompleted_jobs('abc', { dryRun: true })
+                                                 re-enqueue jobs that never finished and that Sidekiq
+                                                 no longer holds (options: dryRun, includeQueued,
+                                                 minAgeSeconds, limit); safe to run twice
   JobManager.help()                              this text
 
 Results print as tables; the footer tells how to get the next page.
@@ -77,6 +84,26 @@ export function createReplJobManager(service: JobManagerService) {
       service.queuedToCompletionDuration,
     ),
     completed_jobs_duration: durations('completed_jobs_duration', service.completedJobsDuration),
+    lost_jobs: jobs('lost_jobs', service.lostJobs),
+    find: async (jid: string, instance?: string) => {
+      const found = await service.find(jid, instance);
+      const where = found.sidekiq;
+      const header = `${found.job.job_id} ${found.job.job_class ?? '?'} ${found.job.arguments ?? ''} — ${found.job.status}; Sidekiq: ${where.where}${where.queue ? ` ${where.queue}` : ''}${where.process ? ` on ${where.process}` : ''}`;
+      return new Table(
+        found.job.events,
+        ['type', 'occurred_at', 'attempt', 'hostname', 'pid', 'error_class'],
+        header,
+      );
+    },
+    restart_uncompleted_jobs: async (filter?: string | null, options?: RestartOptions) => {
+      const report = await service.restartUncompletedJobs(filter, options);
+      const summary = `${report.dry_run ? 'DRY RUN: would restart' : 'restarted'} ${report.restarted} of ${report.considered}; skipped ${report.skipped}`;
+      return new Table(
+        report.items,
+        ['job_id', 'job_class', 'arguments', 'outcome', 'restarted_as', 'reason'],
+        summary,
+      );
+    },
     help: () => ({ [Symbol.for('nodejs.util.inspect.custom')]: () => HELP, toString: () => HELP }),
   });
 }

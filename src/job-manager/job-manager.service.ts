@@ -1,9 +1,77 @@
+import { MikroORM } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
-import type { JobResponseDto } from '../jobs/dto/job-response.dto.js';
-import { type DurationKind, type JobFilter, JobsService } from '../jobs/jobs.service.js';
+import type { JobDetailDto, JobResponseDto } from '../jobs/dto/job-response.dto.js';
+import {
+  type DurationKind,
+  type JobFilter,
+  JobsService,
+  type RestartCandidate,
+} from '../jobs/jobs.service.js';
 import { JobStatus } from '../jobs/job-status.js';
+import { ProcessesService } from '../sidekiq/processes/processes.service.js';
+import { SidekiqJobsService } from '../sidekiq/sidekiq-jobs.service.js';
+import { TimestampFormat } from '../sidekiq/sidekiq-payload.js';
+import { WorkersService } from '../sidekiq/workers/workers.service.js';
 import { humanDuration } from './format.js';
+
+/** Where Sidekiq holds a job now. */
+export interface SidekiqWhereabouts {
+  where: 'queue' | 'scheduled' | 'retry' | 'dead' | 'working' | 'nowhere';
+  queue?: string;
+  process?: string;
+  thread?: string;
+  /** epoch seconds (scheduled time, retry time, death time) */
+  score?: number;
+}
+
+export interface FoundJob {
+  job: JobDetailDto;
+  sidekiq: SidekiqWhereabouts;
+}
+
+export interface RestartOptions extends QueryOptions {
+  /** list what would happen, change nothing */
+  dryRun?: boolean;
+  /** also restart jobs whose latest status is queued (default: only started/running and lost) */
+  includeQueued?: boolean;
+  /** leave jobs younger than this alone (default 60 s: a heartbeat may not show them yet) */
+  minAgeSeconds?: number;
+}
+
+export type RestartOutcome =
+  | 'restarted'
+  | 'would_restart'
+  | 'held_by_sidekiq'
+  | 'process_alive'
+  | 'already_restarted'
+  | 'too_recent'
+  | 'incomplete_record';
+
+export interface RestartItem {
+  job_id: string;
+  job_class: string | null;
+  arguments: string | null;
+  outcome: RestartOutcome;
+  /** the new jid, when restarted */
+  restarted_as: string | null;
+  /** why it was skipped, in words */
+  reason: string | null;
+}
+
+export interface RestartReport {
+  dry_run: boolean;
+  considered: number;
+  restarted: number;
+  skipped: number;
+  restarted_jids: string[];
+  items: RestartItem[];
+}
+
+export interface LostJob extends JobResponseDto {
+  /** why it is lost */
+  reason: string;
+}
 
 /** Paging and window options every query takes. */
 export interface QueryOptions {
@@ -46,6 +114,7 @@ export interface DurationPage {
 }
 
 const MAX_LIMIT = 1000;
+const RESTART_LOCK = 7_301_100;
 
 /**
  * The operator's API over reported jobs, with the original supervisor's names and meanings. Used
@@ -54,7 +123,179 @@ const MAX_LIMIT = 1000;
  */
 @Injectable()
 export class JobManagerService {
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly sidekiqJobs: SidekiqJobsService,
+    private readonly processes: ProcessesService,
+    private readonly workers: WorkersService,
+    private readonly orm: MikroORM,
+  ) {}
+
+  /** The job with its whole timeline, and where Sidekiq holds it now (queue, sets, a worker, or nowhere). */
+  async find(jid: string, instance?: string): Promise<FoundJob> {
+    if (typeof jid !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(jid)) {
+      throw invalid('job_id', 'must be a Sidekiq jid');
+    }
+    const job = await this.jobs.detail(jid, instance);
+    const location = await this.sidekiqJobs.locate(jid, job.instance);
+    return { job, sidekiq: whereabouts(location) };
+  }
+
+  /**
+   * Jobs that started on a Sidekiq process that is gone (no heartbeat, or no longer in Sidekiq's
+   * processes set) and never finished, and that no live worker runs now.
+   */
+  async lostJobs(filter?: string | null, options: QueryOptions = {}): Promise<JobPage> {
+    const query = toFilter([JobStatus.Running], filter, options);
+    const world = await this.sidekiqWorld(query.instance);
+    const lost: LostJob[] = [];
+    // walk running jobs page by page until a page of lost ones is filled
+    for (let offset = 0; lost.length < query.offset + query.limit + 1; offset += 500) {
+      const batch = await this.jobs.restartCandidates({ ...query, offset, limit: 500 });
+      for (const c of batch) {
+        const reason = lostReason(c, world);
+        if (reason) {
+          lost.push({ ...c.summary, reason });
+        }
+      }
+      if (batch.length < 500) {
+        break;
+      }
+    }
+    const page = lost.slice(query.offset, query.offset + query.limit);
+    return {
+      jobs: page,
+      limit: query.limit,
+      offset: query.offset,
+      next_offset: lost.length > query.offset + query.limit ? query.offset + query.limit : null,
+    };
+  }
+
+  /**
+   * Re-enqueues jobs that started (or, with includeQueued, were queued) and never finished, that
+   * Sidekiq no longer holds. A new Sidekiq job (new jid, same class, queue and raw arguments,
+   * `restarted_from` in its payload) is pushed to Redis first; only then is the old job marked
+   * `restarted` with a link to the new jid — a crash between the two never loses a job, and a second
+   * run restarts nothing twice. Skipped jobs are listed with the reason.
+   */
+  async restartUncompletedJobs(
+    filter?: string | null,
+    options: RestartOptions = {},
+  ): Promise<RestartReport> {
+    const { dryRun = false, includeQueued = false, minAgeSeconds = 60, ...rest } = options;
+    if (typeof dryRun !== 'boolean' || typeof includeQueued !== 'boolean') {
+      throw invalid('dryRun', 'dryRun and includeQueued must be true or false');
+    }
+    if (typeof minAgeSeconds !== 'number' || !Number.isFinite(minAgeSeconds) || minAgeSeconds < 0) {
+      throw invalid('minAgeSeconds', 'must be a number of seconds ≥ 0');
+    }
+    const statuses = includeQueued ? [JobStatus.Running, JobStatus.Queued] : [JobStatus.Running];
+    const query = toFilter(statuses, filter, rest);
+    return this.orm.em.fork().transactional(async (em) => {
+      // one restart at a time across every copy of the service
+      const [{ locked }] = await em.execute<{ locked: boolean }[]>(
+        'select pg_try_advisory_xact_lock(?) as locked',
+        [RESTART_LOCK],
+      );
+      if (!locked) {
+        throw new DomainError('CONFLICT', 'Another restart is running; try again when it is done');
+      }
+      const candidates = await this.jobs.restartCandidates(query);
+      const world = await this.sidekiqWorld(query.instance);
+      const items: RestartItem[] = [];
+      const cutoff = Date.now() - minAgeSeconds * 1000;
+      for (const c of candidates) {
+        items.push(await this.restartOne(c, world, cutoff, dryRun));
+      }
+      const restarted = items.filter(
+        (i) => i.outcome === 'restarted' || i.outcome === 'would_restart',
+      );
+      return {
+        dry_run: dryRun,
+        considered: items.length,
+        restarted: restarted.length,
+        skipped: items.length - restarted.length,
+        restarted_jids: items.flatMap((i) => (i.restarted_as ? [i.restarted_as] : [])),
+        items,
+      };
+    });
+  }
+
+  private async restartOne(
+    c: RestartCandidate,
+    world: SidekiqWorld,
+    cutoff: number,
+    dryRun: boolean,
+  ): Promise<RestartItem> {
+    const item = (
+      outcome: RestartOutcome,
+      reason: string | null,
+      restartedAs: string | null = null,
+    ) => ({
+      job_id: c.jid,
+      job_class: c.jobClass,
+      arguments: c.arguments,
+      outcome,
+      restarted_as: restartedAs,
+      reason,
+    });
+    if (c.restartedAs) {
+      return item('already_restarted', `restarted before as ${c.restartedAs}`, c.restartedAs);
+    }
+    if (!c.jobClass || !c.queue || c.arguments === null) {
+      return item('incomplete_record', 'class, queue or arguments were never reported');
+    }
+    if ((c.startedAt ?? c.enqueuedAt ?? c.lastEventAt).getTime() > cutoff) {
+      return item('too_recent', 'younger than minAgeSeconds');
+    }
+    const location = await this.sidekiqJobs.locate(c.jid, c.instance);
+    if (location) {
+      const w = whereabouts(location);
+      return item(
+        'held_by_sidekiq',
+        `Sidekiq holds it: ${w.where}${w.queue ? ` ${w.queue}` : ''}${w.process ? ` on ${w.process}` : ''}`,
+      );
+    }
+    if (c.status === JobStatus.Running && processAlive(c, world)) {
+      return item(
+        'process_alive',
+        `its process ${c.hostname}:${c.pid} is alive; it may have finished unreported`,
+      );
+    }
+    if (dryRun) {
+      return item('would_restart', null);
+    }
+    const pushed = await this.sidekiqJobs.push({
+      jobClass: c.jobClass,
+      queue: c.queue,
+      argsJson: c.arguments,
+      instance: c.instance,
+      restartedFrom: c.jid,
+      timestampFormat: usesMillis(c.payload) ? TimestampFormat.Millis : TimestampFormat.Seconds,
+    });
+    await this.jobs.recordRestart(
+      { instance: c.instance, jid: c.jid, attempt: c.attempt },
+      {
+        jid: pushed.jid,
+        jobClass: c.jobClass,
+        queue: c.queue,
+        arguments: c.arguments,
+        payload: pushed.payload,
+      },
+    );
+    return item('restarted', null, pushed.jid);
+  }
+
+  private async sidekiqWorld(instance?: string): Promise<SidekiqWorld> {
+    const [processes, workers] = await Promise.all([
+      this.processes.list(instance),
+      this.workers.list(instance),
+    ]);
+    return {
+      live: new Set(processes.map((p) => `${p.hostname}\u0000${p.pid}`)),
+      working: new Set(workers.flatMap((w) => (w.job.jid ? [w.job.jid] : []))),
+    };
+  }
 
   /** Jobs whose latest status is queued. */
   queuedJobs(filter?: string | null, options: QueryOptions = {}): Promise<JobPage> {
@@ -131,6 +372,49 @@ export class JobManagerService {
   }
 }
 
+interface SidekiqWorld {
+  /** hostname + pid of every process with a live heartbeat */
+  live: Set<string>;
+  /** jids running in a live worker now */
+  working: Set<string>;
+}
+
+function processAlive(c: RestartCandidate, world: SidekiqWorld): boolean {
+  return c.hostname !== null && c.pid !== null && world.live.has(`${c.hostname}\u0000${c.pid}`);
+}
+
+function lostReason(c: RestartCandidate, world: SidekiqWorld): string | null {
+  if (world.working.has(c.jid) || c.restartedAs) {
+    return null;
+  }
+  if (c.hostname === null || c.pid === null) {
+    return null; // no process known: cannot tell (restart checks Sidekiq itself)
+  }
+  return processAlive(c, world)
+    ? null
+    : `its process ${c.hostname}:${c.pid} has no heartbeat and is not in Sidekiq's processes`;
+}
+
+function usesMillis(payload: string | null): boolean {
+  const m = payload ? /"created_at":\s*(\d+(?:\.\d+)?)/.exec(payload) : null;
+  return m !== null && Number(m[1]) > 1e11; // Sidekiq 8 writes integer milliseconds
+}
+
+function whereabouts(
+  location: Awaited<ReturnType<SidekiqJobsService['locate']>>,
+): SidekiqWhereabouts {
+  if (!location) {
+    return { where: 'nowhere' };
+  }
+  if (location.where === 'queue') {
+    return { where: 'queue', queue: location.queue };
+  }
+  if (location.where === 'working') {
+    return { where: 'working', process: location.process, thread: location.thread };
+  }
+  return { where: location.where, score: location.score };
+}
+
 function invalid(field: string, message: string): DomainError {
   return new DomainError('VALIDATION_FAILED', `${field} ${message}`, {
     errors: [{ field, message }],
@@ -161,7 +445,18 @@ export function toFilter(statuses: string[], filter: unknown, options: unknown):
   }
   const o = (options ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(o)) {
-    if (!['limit', 'offset', 'instance', 'from', 'to'].includes(key)) {
+    if (
+      ![
+        'limit',
+        'offset',
+        'instance',
+        'from',
+        'to',
+        'dryRun',
+        'includeQueued',
+        'minAgeSeconds',
+      ].includes(key)
+    ) {
       throw invalid(key, 'is not an option (limit, offset, instance, from, to)');
     }
   }

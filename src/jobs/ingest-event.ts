@@ -1,5 +1,5 @@
 import { DEFAULT_INSTANCE } from '../config/app-config.js';
-import { JOB_EVENT_TYPES, JobEventType } from './job-status.js';
+import { CLIENT_EVENT_TYPES, JobEventType } from './job-status.js';
 
 /** A validated lifecycle event, normalised for the writer. */
 export interface IngestEvent {
@@ -26,6 +26,10 @@ export interface IngestEvent {
   errorBacktrace: string | null;
   willRetry: boolean | null;
   durationMs: number | null;
+  /** restarted events only: the new job's jid */
+  restartedAs: string | null;
+  /** the jid this job was restarted from (its queued event, written by JobManager) */
+  restartedFrom: string | null;
   dedupeKey: string;
 }
 
@@ -312,7 +316,7 @@ export function parseEvent(
 
   let type: JobEventType | null = null;
   const sentType = r.text('type', 32);
-  const allowed = ctx.allowedTypes ?? JOB_EVENT_TYPES;
+  const allowed = ctx.allowedTypes ?? CLIENT_EVENT_TYPES;
   if (sentType !== null && !allowed.includes(sentType as JobEventType)) {
     r.fail('type', `must be one of ${allowed.join(', ')}`);
   } else if (ctx.type && sentType !== null && sentType !== ctx.type) {
@@ -380,6 +384,8 @@ export function parseEvent(
       clientTime: occurred !== null,
       attempt,
       retryCount,
+      restartedAs: null,
+      restartedFrom: null,
       // Same jid + type + attempt + client time = the same event (an HTTP retry). Without a
       // client time there is nothing to tell two sends apart, so they are one event.
       dedupeKey: `${type}|${attempt}|${occurred ?? '-'}`,

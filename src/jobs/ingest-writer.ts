@@ -214,6 +214,8 @@ function columns(events: IngestEvent[]): unknown[] {
     pick('errorBacktrace'),
     pick('willRetry'),
     pick('durationMs'),
+    pick('restartedAs'),
+    pick('restartedFrom'),
   ];
 }
 
@@ -238,6 +240,8 @@ interface StoredEventRow {
   error_backtrace: string | null;
   will_retry: boolean | null;
   duration_ms: number | null;
+  restarted_as: string | null;
+  restarted_from: string | null;
 }
 
 type KeyedJob = FoldedJob & { instance: string; jid: string };
@@ -270,6 +274,8 @@ function foldAll(rows: StoredEventRow[]): KeyedJob[] {
       errorBacktrace: row.error_backtrace,
       willRetry: row.will_retry,
       durationMs: row.duration_ms,
+      restartedAs: row.restarted_as,
+      restartedFrom: row.restarted_from,
     });
   }
   return [...byJob.values()].map(({ instance, jid, events }) => ({
@@ -312,5 +318,7 @@ function jobColumns(jobs: KeyedJob[]): unknown[] {
     pick((j) => j.eventCount),
     time((j) => j.firstUs),
     time((j) => j.lastUs),
+    pick((j) => j.restartedAs),
+    pick((j) => j.restartedFrom),
   ];
 }

@@ -78,4 +78,10 @@ export class JobEvent {
 
   @Property({ type: 'double', nullable: true })
   durationMs!: number | null;
+
+  @Property({ type: 'text', nullable: true })
+  restartedAs!: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  restartedFrom!: string | null;
 }

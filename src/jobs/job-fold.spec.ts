@@ -25,6 +25,8 @@ function event(type: T, seconds: number, overrides: Partial<FoldEvent> = {}): Fo
     errorBacktrace: null,
     willRetry: null,
     durationMs: null,
+    restartedAs: null,
+    restartedFrom: null,
     ...overrides,
   };
 }

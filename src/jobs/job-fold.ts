@@ -20,6 +20,8 @@ export interface FoldEvent {
   errorBacktrace: unknown;
   willRetry: boolean | null;
   durationMs: number | null;
+  restartedAs: string | null;
+  restartedFrom: string | null;
 }
 
 /** A job's row, derived from its events alone. */
@@ -45,13 +47,15 @@ export interface FoldedJob {
   errorBacktrace: unknown;
   willRetry: boolean | null;
   durationMs: number | null;
+  restartedAs: string | null;
+  restartedFrom: string | null;
   eventCount: number;
   firstUs: number;
   lastUs: number;
 }
 
 // Phase order within one run: scheduled < queued < started = interrupted < succeeded = failed <
-// retrying < dead.
+// retrying < dead < restarted (JobManager's restart ends the job's story in this run).
 const RANK: Record<JobEventType, number> = {
   [JobEventType.Scheduled]: 0,
   [JobEventType.Queued]: 1,
@@ -61,6 +65,7 @@ const RANK: Record<JobEventType, number> = {
   [JobEventType.Failed]: 3,
   [JobEventType.Retrying]: 4,
   [JobEventType.Dead]: 5,
+  [JobEventType.Restarted]: 6,
 };
 
 const WORKER_TYPES = new Set([
@@ -117,6 +122,8 @@ function statusOf(e: FoldEvent): JobStatus {
       return JobStatus.Dead;
     case JobEventType.Interrupted:
       return JobStatus.Interrupted;
+    case JobEventType.Restarted:
+      return JobStatus.Restarted;
   }
 }
 
@@ -188,6 +195,10 @@ export function foldJob(events: FoldEvent[]): FoldedJob {
           : error.willRetry
       : null,
     durationMs: duration?.durationMs ?? null,
+    restartedAs:
+      best(events, latest, (e) => e.type === JobEventType.Restarted && e.restartedAs !== null)
+        ?.restartedAs ?? null,
+    restartedFrom: first((e) => e.restartedFrom)?.restartedFrom ?? null,
     eventCount: events.length,
     firstUs,
     lastUs: extreme(events, (e) => e.occurredUs, 'max')!,

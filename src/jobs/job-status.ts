@@ -7,6 +7,8 @@ export enum JobStatus {
   Retrying = 'retrying',
   Dead = 'dead',
   Interrupted = 'interrupted',
+  /** JobManager re-enqueued it as a new job (restarted_as) */
+  Restarted = 'restarted',
 }
 
 export enum JobEventType {
@@ -18,7 +20,11 @@ export enum JobEventType {
   Retrying = 'retrying',
   Dead = 'dead',
   Interrupted = 'interrupted',
+  /** written by JobManager's restart, never sent by clients */
+  Restarted = 'restarted',
 }
 
 export const JOB_STATUSES = Object.values(JobStatus);
 export const JOB_EVENT_TYPES = Object.values(JobEventType);
+/** What Sidekiq apps may report. */
+export const CLIENT_EVENT_TYPES = JOB_EVENT_TYPES.filter((t) => t !== JobEventType.Restarted);

@@ -22,18 +22,47 @@ export interface JobQuery {
   afterId?: string;
   offset?: number;
   limit: number;
+  /** also load the (lazy) raw payload */
+  populate?: boolean;
 }
 
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+// Rows of the newest part of a filtered list that an argument search looks through before it
+// falls back to the trigram index (see search()).
+const RECENT_WINDOW = 10_000;
+// Below this many estimated matches the trigram index alone is quick.
+const RARE_MATCHES = 2000;
+
+interface PlanNode {
+  'Relation Name'?: string;
+  'Plan Rows': number;
+  Plans?: PlanNode[];
+}
+
 export class JobRepository extends EntityRepository<Job> {
-  /** Newest job first; keyset pagination on id (stable while jobs change). */
+  /**
+   * Newest job first; keyset pagination on id (stable while jobs change). An arguments substring
+   * needs care on millions of rows: walking the id order and filtering is fast when matches are
+   * common and slow when they are rare, the trigram index the other way round (it reads every
+   * match before sorting). So: when the planner expects many matches, look through the newest
+   * RECENT_WINDOW rows of the list first; when it expects few, or the window holds too few, ask
+   * the trigram index (`id + 0` keeps the planner off the id-order walk).
+   */
   async search(query: JobQuery): Promise<Job[]> {
+    if (query.argumentsContain) {
+      return this.searchArguments(query, query.argumentsContain);
+    }
     return this.find(
       { $and: this.filters(query) },
-      { orderBy: { id: 'desc' }, limit: query.limit, offset: query.offset },
+      {
+        orderBy: { id: 'desc' },
+        limit: query.limit,
+        offset: query.offset,
+        ...(query.populate ? { populate: ['payload'] as never } : {}),
+      },
     );
   }
 
@@ -59,6 +88,78 @@ export class JobRepository extends EntityRepository<Job> {
         kind === 'queued_to_completion' ? (job.enqueuedAt ?? job.createdAt) : job.startedAt;
       return { job, durationMs: job.completedAt!.getTime() - start!.getTime() };
     });
+  }
+
+  private async searchArguments(query: JobQuery, needle: string): Promise<Job[]> {
+    const knex = this.em.getKnex();
+    const pattern = `%${escapeLike(needle)}%`;
+    const base = knex('jobs').select('*');
+    if (query.instance) {
+      void base.where('instance', query.instance);
+    }
+    if (query.statuses?.length) {
+      void base.whereIn('status', query.statuses);
+    }
+    if (query.jobClass) {
+      void base.where('job_class', query.jobClass);
+    }
+    if (query.queue) {
+      void base.where('queue', query.queue);
+    }
+    if (query.from) {
+      void base.where('last_event_at', '>=', query.from.toISOString());
+    }
+    if (query.to) {
+      void base.where('last_event_at', '<', query.to.toISOString());
+    }
+    if (query.afterId) {
+      void base.where('id', '<', query.afterId);
+    }
+    const offset = query.offset ?? 0;
+    const indexed = base
+      .clone()
+      .where('arguments', 'like', pattern)
+      .orderByRaw('id + 0 desc')
+      .limit(query.limit)
+      .offset(offset);
+    // the planner's guess of how many rows match decides which path goes first
+    const estimate = await this.estimateRows(indexed.toString());
+    if (estimate === null || estimate >= RARE_MATCHES) {
+      const recent = knex
+        .select('*')
+        .from(base.clone().orderBy('id', 'desc').limit(RECENT_WINDOW).as('recent'))
+        .where('arguments', 'like', pattern)
+        .orderBy('id', 'desc')
+        .limit(query.limit)
+        .offset(offset);
+      const rows = await this.em.execute<Record<string, unknown>[]>(recent);
+      if (rows.length === query.limit) {
+        return rows.map((row) => this.em.map(this.entityName, row) as Job);
+      }
+    }
+    const rows = await this.em.execute<Record<string, unknown>[]>(indexed);
+    return rows.map((row) => this.em.map(this.entityName, row) as Job);
+  }
+
+  /** Rows the planner expects the scan of `jobs` to return, or null when the plan hides it. */
+  private async estimateRows(sql: string): Promise<number | null> {
+    const [row] = await this.em.execute<{ 'QUERY PLAN': { Plan: PlanNode }[] }[]>(
+      `explain (format json) ${sql}`,
+    );
+    const find = (node: PlanNode): number | null => {
+      if (node['Relation Name'] === 'jobs') {
+        return node['Plan Rows'];
+      }
+      for (const child of node.Plans ?? []) {
+        const found = find(child);
+        if (found !== null) {
+          return found;
+        }
+      }
+      return null;
+    };
+    const plan = row?.['QUERY PLAN']?.[0]?.Plan;
+    return plan ? find(plan) : null;
   }
 
   private filters(query: JobQuery): FilterQuery<Job>[] {

@@ -9,7 +9,9 @@ import {
   JID_PATTERN,
   parseEvent,
   type ParseContext,
+  toMicroIso,
 } from './ingest-event.js';
+import { JobEventType } from './job-status.js';
 import { IngestWriter } from './ingest-writer.js';
 import {
   JobDetailDto,
@@ -34,6 +36,25 @@ export interface JobFilter {
   offset: number;
 }
 
+/** What JobManager needs to judge and rebuild a job for a restart. */
+export interface RestartCandidate {
+  instance: string;
+  jid: string;
+  status: string;
+  attempt: number;
+  jobClass: string | null;
+  queue: string | null;
+  arguments: string | null;
+  payload: string | null;
+  hostname: string | null;
+  pid: number | null;
+  startedAt: Date | null;
+  enqueuedAt: Date | null;
+  lastEventAt: Date;
+  restartedAs: string | null;
+  summary: JobResponseDto;
+}
+
 export type JobWithDuration = JobResponseDto & { elapsed_ms: number };
 
 export type EventContext = Omit<ParseContext, 'path' | 'now'>;
@@ -52,6 +73,62 @@ export class JobsService {
     // used by @EnsureRequestContext when called outside HTTP (REPL, scheduler)
     private readonly em: EntityManager,
   ) {}
+
+  /**
+   * Records a restart in one commit: the old job gets a `restarted` event linking the new jid, the
+   * new job a `queued` event with the payload pushed to Sidekiq and a link back.
+   */
+  async recordRestart(
+    old: { instance: string; jid: string; attempt: number },
+    created: { jid: string; jobClass: string; queue: string; arguments: string; payload: string },
+  ): Promise<void> {
+    const now = toMicroIso(new Date());
+    const base = {
+      instance: old.instance,
+      occurredAt: now,
+      clientTime: true,
+      retryCount: null,
+      enqueuedAt: null,
+      createdAt: null,
+      scheduledAt: null,
+      hostname: null,
+      pid: null,
+      tid: null,
+      errorClass: null,
+      errorMessage: null,
+      errorBacktrace: null,
+      willRetry: null,
+      durationMs: null,
+    };
+    await this.writer.write([
+      {
+        ...base,
+        jid: old.jid,
+        type: JobEventType.Restarted,
+        attempt: old.attempt,
+        jobClass: null,
+        queue: null,
+        arguments: null,
+        payload: null,
+        restartedAs: created.jid,
+        restartedFrom: null,
+        dedupeKey: `restarted|${old.attempt}|${now}`,
+      },
+      {
+        ...base,
+        jid: created.jid,
+        type: JobEventType.Queued,
+        attempt: 0,
+        jobClass: created.jobClass,
+        queue: created.queue,
+        arguments: created.arguments,
+        payload: created.payload,
+        restartedAs: null,
+        restartedFrom: old.jid,
+        dedupeKey: `queued|0|${now}`,
+      },
+    ]);
+  }
 
   /**
    * Retention: deletes whole jobs (row and every event) whose last activity is before `cutoff`,
@@ -81,6 +158,28 @@ export class JobsService {
         return total;
       }
     }
+  }
+
+  @EnsureRequestContext()
+  async restartCandidates(filter: JobFilter): Promise<RestartCandidate[]> {
+    const rows = await this.jobs.search({ ...filter, populate: true });
+    return rows.map((job) => ({
+      instance: job.instance,
+      jid: job.jid,
+      status: job.status,
+      attempt: job.attempt,
+      jobClass: job.jobClass,
+      queue: job.queue,
+      arguments: job.arguments,
+      payload: job.payload,
+      hostname: job.hostname,
+      pid: job.pid,
+      startedAt: job.startedAt,
+      enqueuedAt: job.enqueuedAt,
+      lastEventAt: job.lastEventAt,
+      restartedAs: job.restartedAs,
+      summary: JobResponseDto.from(job),
+    }));
   }
 
   @EnsureRequestContext()

@@ -126,11 +126,24 @@ describe('JobManager REPL (e2e, real child process)', () => {
     expect(second).toContain('rows 3–3 (last page)');
   });
 
+  it('finds a job with its timeline and previews a restart', async () => {
+    const found = await repl.type(`JobManager.find('${running}')`);
+    expect(found).toContain('Sidekiq: nowhere');
+    expect(found).toMatch(/queued\s+│/);
+    expect(found).toMatch(/started\s+│/);
+    const dry = await repl.type(
+      `JobManager.restart_uncompleted_jobs('${token}', { dryRun: true, minAgeSeconds: 0 })`,
+    );
+    expect(dry).toContain('DRY RUN: would restart 1 of 1');
+    expect(dry).toContain(running);
+    expect(dry).toContain('would_restart');
+  });
+
   it('explains bad input and lists the commands', async () => {
     expect(await repl.type('JobManager.all_jobs(42)')).toContain('filter must be a string');
     expect(await repl.type("JobManager.all_jobs('', { limit: 0 })")).toContain(
       'limit must be an integer from 1 to 1000',
     );
-    expect(await repl.type('JobManager.help()')).toContain('JobManager.completed_jobs_duration');
+    expect(await repl.type('JobManager.help()')).toContain('JobManager.restart_uncompleted_jobs');
   });
 });

@@ -4,6 +4,7 @@ import { Migration } from '@mikro-orm/migrations';
 export class Migration20261123000000 extends Migration {
   override up(): void {
     this.addSql(`create extension if not exists pg_trgm;`);
+    this.addSql(`create extension if not exists btree_gin;`);
 
     this.addSql(`create table "api_tokens" (
       "id" uuid not null default gen_random_uuid(),
@@ -46,8 +47,10 @@ export class Migration20261123000000 extends Migration {
       "error_backtrace" jsonb null,
       "will_retry" boolean null,
       "duration_ms" double precision null,
+      "restarted_as" text null,
+      "restarted_from" text null,
       constraint "job_events_pkey" primary key ("id"),
-      constraint "job_events_type_check" check ("type" in ('scheduled','queued','started','succeeded','failed','retrying','dead','interrupted'))
+      constraint "job_events_type_check" check ("type" in ('scheduled','queued','started','succeeded','failed','retrying','dead','interrupted','restarted'))
     );`);
     // one row per distinct event: a repeated event (HTTP retry) is a no-op
     this.addSql(
@@ -99,8 +102,10 @@ export class Migration20261123000000 extends Migration {
     // every fold writes a new row version at the heap's end, so last_event_at follows the
     // physical order closely enough for BRIN
     this.addSql(`create index "jobs_last_event_at_brin" on "jobs" using brin ("last_event_at");`);
+    // argument substring search, alone or with a status (JobManager's queries): one multicolumn
+    // GIN index serves both; btree_gin makes the status column indexable by GIN
     this.addSql(
-      `create index "jobs_arguments_trgm_index" on "jobs" using gin ("arguments" gin_trgm_ops);`,
+      `create index "jobs_status_arguments_trgm_index" on "jobs" using gin ("status", "arguments" gin_trgm_ops);`,
     );
   }
 

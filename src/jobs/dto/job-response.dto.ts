@@ -83,6 +83,8 @@ export class JobEventResponseDto {
   @ApiPropertyOptional({ nullable: true, type: [String] }) error_backtrace!: string[] | null;
   @ApiProperty({ nullable: true, type: Boolean }) will_retry!: boolean | null;
   @ApiProperty({ nullable: true, type: Number }) duration_ms!: number | null;
+  @ApiProperty({ nullable: true, type: String }) restarted_as!: string | null;
+  @ApiProperty({ nullable: true, type: String }) restarted_from!: string | null;
 
   static from(e: JobEvent): JobEventResponseDto {
     return {
@@ -102,6 +104,8 @@ export class JobEventResponseDto {
       error_backtrace: e.errorBacktrace,
       will_retry: e.willRetry,
       duration_ms: e.durationMs,
+      restarted_as: e.restartedAs,
+      restarted_from: e.restartedFrom,
     };
   }
 }
