@@ -1,0 +1,279 @@
+# frozen_string_literal: true
+
+require "sidekiq"
+require "sidekiq/supervisor/version"
+require "sidekiq/supervisor/configuration"
+require "sidekiq/supervisor/events"
+require "sidekiq/supervisor/transport"
+require "sidekiq/supervisor/async_dispatcher"
+require "sidekiq/supervisor/reporter"
+require "sidekiq/supervisor/compat"
+require "sidekiq/supervisor/middleware"
+
+module Sidekiq
+  # Reports each Sidekiq job's lifecycle to a Sidekiq Supervisor service.
+  #
+  #   require "sidekiq/supervisor"
+  #   Sidekiq::Supervisor.install! do |c|   # reads SIDEKIQ_SUPERVISOR_* first; the block overrides
+  #     c.mode = :async
+  #   end
+  #
+  # install! registers the client middleware (configure_client and configure_server), the server
+  # middleware and the death handler (configure_server), optional process lifecycle hooks, and a
+  # flush of the async buffer at exit. Reporting never raises into, nor blocks, a job beyond the
+  # configured timeouts.
+  module Supervisor
+    @mutex = Mutex.new
+    @installed = false
+    @at_exit_registered = false
+
+    class << self
+      def configuration
+        @configuration || @mutex.synchronize { @configuration ||= Configuration.new }
+      end
+      alias config configuration
+
+      # Yields the configuration. Replaces the reporter, so call it before jobs run (usually once, at boot).
+      def configure
+        yield configuration if block_given?
+        @context = nil
+        old = @reporter
+        @reporter = nil
+        old&.shutdown(0.5) if old && old.config.async?
+        problems = configuration.validate
+        reporter.log(:warn, "sidekiq-supervisor: #{problems.join("; ")}") if problems.any?
+        configuration
+      end
+
+      # Replace the configuration (tests).
+      def reset!(env = ENV)
+        old = @reporter
+        @reporter = nil
+        old&.shutdown(0.5)
+        @context = nil
+        @configuration = Configuration.new(env)
+      end
+
+      def reporter
+        @reporter || @mutex.synchronize { @reporter ||= Reporter.new(configuration) }
+      end
+
+      def enabled?
+        configuration.enabled?
+      end
+
+      # Registers everything with Sidekiq. Idempotent. Works with Sidekiq 6.x, 7.x and 8.x.
+      # When reporting is switched off (SIDEKIQ_SUPERVISOR_ENABLED=false) or no URL is set at this
+      # point, nothing is registered.
+      def install!(&block)
+        configure(&block) if block
+        first = @mutex.synchronize do
+          next false if @installed
+          @installed = true
+        end
+        return configuration unless first
+
+        unless configuration.enabled?
+          # Switched off (or no URL) at boot: register nothing, so Sidekiq's middleware chains stay
+          # as they were (a middleware, even an idle one, costs Sidekiq ~10 us per job).
+          log_status
+          @installed = false # a later install! after enabling may still register
+          return configuration
+        end
+        ::Sidekiq.configure_client { |cfg| install_client(cfg) }
+        ::Sidekiq.configure_server do |cfg|
+          install_client(cfg)
+          install_server(cfg)
+        end
+        register_at_exit
+        log_status
+        configuration
+      end
+
+      def installed?
+        @installed
+      end
+
+      # Client middleware only, on a given Sidekiq config (the module on 6.x, a Sidekiq::Config on 7+).
+      def install_client(cfg = Compat.default_config)
+        cfg.client_middleware do |chain|
+          chain.add Middleware::Client unless chain.exists?(Middleware::Client)
+        end
+      end
+
+      # Server middleware, death handler and lifecycle hooks on a given Sidekiq config. Idempotent.
+      def install_server(cfg = Compat.default_config)
+        first = @mutex.synchronize do
+          @server_configs ||= []
+          next false if @server_configs.any? { |c| c.equal?(cfg) }
+          @server_configs << cfg
+          true
+        end
+        return unless first
+        cfg.server_middleware do |chain|
+          unless chain.exists?(Middleware::Server)
+            chain.respond_to?(:prepend) ? chain.prepend(Middleware::Server) : chain.add(Middleware::Server)
+          end
+        end
+        handlers = cfg.respond_to?(:death_handlers) ? cfg.death_handlers : ::Sidekiq.death_handlers
+        handlers << Middleware::DEATH_HANDLER unless handlers.include?(Middleware::DEATH_HANDLER)
+        install_lifecycle(cfg)
+      end
+
+      # Async buffer: wait until sent (or timeout). Sync mode: no-op.
+      def flush(timeout = configuration.shutdown_timeout)
+        @reporter ? @reporter.flush(timeout) : true
+      end
+
+      # Final flush; called at exit (and on Sidekiq 8's :exit event). Idempotent.
+      def shutdown(timeout = configuration.shutdown_timeout)
+        @reporter ? @reporter.shutdown(timeout) : true
+      end
+
+      def stats
+        @reporter ? @reporter.stats : {}
+      end
+
+      # ---- reporting entry points used by the middleware; none of them ever raises ----
+
+      # What the server middleware computes once per job run: the shared JSON fragment and the jid JSON.
+      RunInfo = Struct.new(:job_id, :job_id_json, :fragment, :queue, :args_json)
+
+      def run_info(job, queue)
+        c = configuration
+        args_json = c.send_arguments ? Events.arguments_json(job["args"]) : nil
+        RunInfo.new(job["jid"].to_s, Events.job_id_json(job), Events.run_fragment(job, queue, context, Compat.tid, args_json),
+          queue, args_json)
+      rescue StandardError => e
+        report_error(e)
+        nil
+      end
+
+      def report_enqueued(job, queue)
+        r = reporter
+        return unless r.active?
+        r.publish(Events.enqueued(job, queue, context))
+      rescue StandardError => e
+        report_error(e)
+      end
+
+      def report_started(run)
+        return unless run
+        reporter.publish_json(run.job_id, "started", Events.event_json("started", run.job_id_json, Events.now_iso, run.fragment))
+      rescue StandardError => e
+        report_error(e)
+      end
+
+      def report_succeeded(run, duration_ms)
+        return unless run
+        reporter.publish_json(run.job_id, "succeeded",
+          Events.event_json("succeeded", run.job_id_json, Events.now_iso, run.fragment, Events.duration_fragment(duration_ms)))
+      rescue StandardError => e
+        report_error(e)
+      end
+
+      def report_failure(run, worker, job, exception, duration_ms)
+        return unless run
+        r = reporter
+        at = Events.now_iso # failed and retrying happen at the same moment
+        if Compat.shutdown_exception?(exception)
+          r.publish_json(run.job_id, "interrupted",
+            Events.event_json("interrupted", run.job_id_json, at, run.fragment, Events.duration_fragment(duration_ms)))
+          return
+        end
+        ctx = context
+        will_retry = Compat.will_retry?(worker, job, max_retries: Compat.max_retries(configuration.max_retries))
+        r.publish_json(run.job_id, "failed", Events.event_json("failed", run.job_id_json, at, run.fragment,
+          Events.error_fragment(exception, ctx, will_retry, duration_ms)))
+        if will_retry
+          # Sent with the retry_count Sidekiq's retry handler is about to store (0 after the first failure),
+          # i.e. the count of the retry that is now scheduled; the service reads retrying/dead that way.
+          next_count = job["retry_count"].nil? ? 0 : job["retry_count"].to_i + 1
+          ev = Events.retrying(job.merge("retry_count" => next_count), run.queue, exception, ctx, at: at,
+            tid: Compat.tid, args_json: run.args_json)
+          r.publish_json(run.job_id, "retrying", Events.encode(ev))
+        end
+      rescue StandardError => e
+        report_error(e)
+      end
+
+      def report_dead(job, exception)
+        r = reporter
+        return unless r.active?
+        r.publish(Events.dead(job, exception, context))
+      rescue StandardError => e
+        report_error(e)
+      end
+
+      def report_process(state)
+        return unless configuration.process_events
+        r = reporter
+        return unless r.active?
+        identity = Compat.setting(:identity)
+        r.publish_process(Events.process(state, context.merge(identity: identity)))
+      rescue StandardError => e
+        report_error(e)
+      end
+
+      private
+
+      # Per-process event fields, built once per configuration and process (frozen, shared).
+      def context
+        c = configuration
+        ctx = @context
+        return ctx if ctx && ctx[:pid] == ::Process.pid && @context_for.equal?(c)
+        ctx = {
+          hostname: c.hostname_value, pid: ::Process.pid, backtrace_lines: c.backtrace_lines,
+          send_arguments: c.send_arguments, send_payload: c.send_payload
+        }
+        ctx[:instance] = c.instance_name if c.instance_name
+        ctx[:static_fragment] = Events.static_fragment(ctx)
+        @context_for = c
+        @context = ctx.freeze
+      end
+
+      def install_lifecycle(cfg)
+        return unless cfg.respond_to?(:on)
+        if configuration.process_events
+          %i[startup quiet shutdown].each do |ev|
+            cfg.on(ev) { report_process(ev) }
+          end
+        end
+        # Sidekiq 8 fires :exit after every job has finished: the right moment for the final flush.
+        # (6.x/7.x: the at_exit hook does it, after the CLI's exit(0).)
+        begin
+          cfg.on(:exit) do
+            report_process(:exit)
+            shutdown
+          end
+        rescue ArgumentError
+          nil
+        end
+      end
+
+      def register_at_exit
+        @mutex.synchronize do
+          return if @at_exit_registered
+          @at_exit_registered = true
+        end
+        at_exit { shutdown }
+      end
+
+      def log_status
+        c = configuration
+        msg = if c.enabled?
+          "sidekiq-supervisor #{VERSION}: reporting to #{c.base_uri} (#{c.mode} mode)"
+        else
+          "sidekiq-supervisor #{VERSION}: disabled (#{c.base_uri ? "SIDEKIQ_SUPERVISOR_ENABLED=false" : "no SIDEKIQ_SUPERVISOR_URL"})"
+        end
+        reporter.log(:info, msg)
+      end
+
+      def report_error(e)
+        @reporter&.log(:warn, "sidekiq-supervisor: internal error: #{e.class}: #{e.message}")
+      rescue StandardError
+        nil
+      end
+    end
+  end
+end

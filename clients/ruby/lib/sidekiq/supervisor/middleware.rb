@@ -1,0 +1,56 @@
+# frozen_string_literal: true
+
+module Sidekiq
+  module Supervisor
+    module Middleware
+      # Client middleware (runs wherever Sidekiq::Client pushes: producers, jobs that enqueue jobs, and
+      # Sidekiq's own scheduler/retry poller when it moves a due job to its queue).
+      # Reports "queued", or "scheduled" (with scheduled_at) when the job has a future `at`.
+      class Client
+        include ::Sidekiq::ClientMiddleware if defined?(::Sidekiq::ClientMiddleware)
+
+        def call(_job_class, job, queue, _redis_pool = nil)
+          result = yield
+          # A falsy result means a later middleware stopped the push: nothing was enqueued.
+          Supervisor.report_enqueued(job, queue) if result
+          result
+        end
+      end
+
+      # Server middleware: started, then succeeded, or failed (+ retrying when Sidekiq will retry),
+      # or interrupted when Sidekiq's hard shutdown stops the job. Registered first in the chain, so it
+      # sees the outcome that Sidekiq's retry logic sees.
+      class Server
+        include ::Sidekiq::ServerMiddleware if defined?(::Sidekiq::ServerMiddleware)
+
+        def call(worker, job, queue)
+          reporter = Supervisor.reporter
+          return yield unless reporter.active?
+
+          # Fields shared by this run's events, encoded once, before the job can touch its arguments.
+          run = Supervisor.run_info(job, queue)
+          Supervisor.report_started(run)
+          t0 = ::Process.clock_gettime(::Process::CLOCK_MONOTONIC)
+          begin
+            result = yield
+          rescue Exception => e # rubocop:disable Lint/RescueException -- report, then re-raise untouched
+            Supervisor.report_failure(run, worker, job, e, elapsed_ms(t0))
+            raise
+          end
+          Supervisor.report_succeeded(run, elapsed_ms(t0))
+          result
+        end
+
+        private
+
+        def elapsed_ms(t0)
+          (::Process.clock_gettime(::Process::CLOCK_MONOTONIC) - t0) * 1000.0
+        end
+      end
+
+      # Death handler: Sidekiq calls it when a job dies (retries exhausted, retry disabled, killed
+      # by sidekiq_retry_in returning :kill, or discarded on 7.1+/8.x). Signature (job, exception).
+      DEATH_HANDLER = ->(job, exception = nil) { Supervisor.report_dead(job, exception) }
+    end
+  end
+end

@@ -1,0 +1,282 @@
+# frozen_string_literal: true
+
+require "json"
+require "logger"
+require "uri"
+
+module Sidekiq
+  module Supervisor
+    # Delivers events: synchronously (one POST per event to /api/v1/jobs/:jid/events, on the job's
+    # thread) or asynchronously (buffered, batched to /api/v1/events by a background thread).
+    # Never raises to its caller; delivery problems are counted and logged (rate-limited).
+    class Reporter
+      JOB_EVENTS_PATH = "/api/v1/jobs/%s/events"
+      BATCH_PATH = "/api/v1/events"
+
+      attr_reader :config, :transport
+
+      def initialize(config)
+        @config = config
+        @transport = Transport.new(config)
+        @mutex = Mutex.new
+        @counts = Hash.new(0)
+        @consecutive_failures = 0
+        @circuit_open_until = 0.0
+        @last_log = {}
+        @suppressed = Hash.new(0)
+        @dispatcher = nil
+        @shut_down = false
+      end
+
+      def active?
+        config.enabled? && !testing_mode?
+      end
+
+      # Report one event (a Hash from Events). Returns true when sent (sync) or buffered (async).
+      def publish(event)
+        return false unless active?
+        if config.async?
+          # Buffered as JSON text: one String per event instead of a Hash of ~15 objects kept alive
+          # until sent (far less GC work); the batch body is then a plain join.
+          ok = dispatcher.push(Events.encode(event))
+          warn_limited(:buffer_full, "sidekiq-supervisor: async buffer full (#{config.buffer_size} events), dropping events") unless ok
+          ok
+        else
+          deliver_now(event)
+        end
+      rescue StandardError => e
+        count(:errors)
+        warn_limited(:publish, "sidekiq-supervisor: could not report #{event && event["type"]} event: #{e.class}: #{e.message}")
+        false
+      end
+
+      # Report one event given as JSON text (the middleware's hot path). job_id is needed for the sync route.
+      def publish_json(job_id, type, json)
+        return false unless active?
+        if config.async?
+          ok = dispatcher.push(json)
+          warn_limited(:buffer_full, "sidekiq-supervisor: async buffer full (#{config.buffer_size} events), dropping events") unless ok
+          ok
+        else
+          deliver_now_json(job_id, type, json)
+        end
+      rescue StandardError => e
+        count(:errors)
+        warn_limited(:publish, "sidekiq-supervisor: could not report #{type} event: #{e.class}: #{e.message}")
+        false
+      end
+
+      # Process lifecycle events go out at once as a one-element batch, in both modes.
+      def publish_process(event)
+        return false unless active?
+        result = deliver_batch([Events.encode(event)])
+        result == :ok
+      rescue StandardError => e
+        warn_limited(:process, "sidekiq-supervisor: process event not delivered: #{e.class}: #{e.message}")
+        false
+      end
+
+      # Async mode: wait (up to timeout) until buffered events are sent. Sync mode: nothing to do.
+      def flush(timeout = config.shutdown_timeout)
+        return true unless @dispatcher
+        @dispatcher.flush(timeout)
+      rescue StandardError
+        false
+      end
+
+      # Final flush and stop of the background thread; closes idle connections. Idempotent.
+      def shutdown(timeout = config.shutdown_timeout)
+        ok = true
+        if @dispatcher
+          ok = @dispatcher.shutdown(timeout)
+          lost = @dispatcher.stats[:dropped_shutdown]
+          log(:warn, "sidekiq-supervisor: #{lost} events not delivered at shutdown") if !ok && lost.positive?
+        end
+        @transport.close
+        @shut_down = true
+        ok
+      rescue StandardError => e
+        log(:warn, "sidekiq-supervisor: shutdown flush failed: #{e.class}: #{e.message}")
+        false
+      end
+
+      # Counters: sent, failed (delivery errors), dropped_* (never delivered), rejected (4xx) ...
+      def stats
+        s = @mutex.synchronize { @counts.dup }
+        s[:mode] = config.mode
+        if @dispatcher
+          d = @dispatcher.stats
+          s[:sent] = s[:sent].to_i + d[:sent]
+          s[:buffered] = d[:buffered]
+          s[:in_flight] = d[:in_flight]
+          s[:batches] = d[:batches]
+          s[:failed_batches] = d[:failed_batches]
+          s[:dropped_full] = d[:dropped_full]
+          s[:dropped_shutdown] = d[:dropped_shutdown]
+          s[:dropped_closed] = d[:dropped_closed]
+          s[:rejected] = s[:rejected].to_i + d[:dropped_rejected]
+        end
+        s[:dropped] = %i[dropped_full dropped_shutdown dropped_closed dropped_circuit].sum { |k| s[k].to_i }
+        s
+      end
+
+      def dispatcher
+        @dispatcher || @mutex.synchronize do
+          @dispatcher ||= AsyncDispatcher.new(
+            capacity: config.buffer_size, batch_size: config.effective_batch_size,
+            flush_interval: config.flush_interval, max_backoff: config.max_backoff,
+            deliver: method(:deliver_batch),
+            on_error: ->(e) { warn_limited(:thread, "sidekiq-supervisor: background thread error: #{e.class}: #{e.message}") }
+          )
+        end
+      end
+
+      # Sync mode: one event, one request, on the caller's thread.
+      def deliver_now(event)
+        deliver_now_json(event["job_id"], event["type"], Events.encode(event))
+      end
+
+      def deliver_now_json(job_id, type, json)
+        if circuit_open?
+          count(:dropped_circuit)
+          return false
+        end
+        path = format(JOB_EVENTS_PATH, URI.encode_www_form_component(job_id.to_s))
+        res = transport.post(path, json)
+        if res.success?
+          success
+          count(:sent)
+          true
+        elsif res.status == 408 || res.status == 429 || res.status >= 500
+          failure("HTTP #{res.status} for #{type} event")
+          false
+        else
+          success # the service answered; the event itself was refused
+          count(:rejected)
+          warn_limited(:"rejected_#{res.status}", "sidekiq-supervisor: #{type} event rejected with HTTP #{res.status}: #{truncate(res.body)}")
+          false
+        end
+      rescue Transport::Error => e
+        failure(e.message)
+        false
+      end
+
+      # Async mode (and process events): POST {"events": [...]} to the batch route. events are JSON
+      # texts of single events. Returns :ok, :drop (permanently refused) or :retry (transient failure).
+      def deliver_batch(events)
+        return :ok if events.empty?
+        body = String.new(capacity: events.sum(&:bytesize) + events.size + 16, encoding: Encoding::UTF_8)
+        body << "{\"events\":["
+        events.each_with_index do |e, i|
+          body << "," unless i.zero?
+          body << e
+        end
+        body << "]}"
+        res = transport.post(BATCH_PATH, body, read_timeout: config.batch_read_timeout)
+        if res.success?
+          @consecutive_failures = 0
+          :ok
+        elsif res.status == 413 && events.size > 1
+          half = events.size / 2
+          a = deliver_batch(events[0...half])
+          b = deliver_batch(events[half..])
+          return :retry if a == :retry || b == :retry
+          (a == :ok || b == :ok) ? :ok : :drop
+        elsif res.status == 400 && events.size > 1 && (bad = invalid_indexes(res.body, events.size)).any?
+          warn_limited(:invalid, "sidekiq-supervisor: #{bad.size} invalid event(s) dropped from a batch: #{truncate(res.body)}")
+          count(:rejected, bad.size)
+          rest = events.reject.with_index { |_e, i| bad.include?(i) }
+          deliver_batch(rest)
+        elsif res.status == 408 || res.status == 429 || res.status >= 500
+          count(:failed)
+          warn_limited(:batch_failed, "sidekiq-supervisor: batch of #{events.size} events failed with HTTP #{res.status}; will retry")
+          :retry
+        else
+          warn_limited(:"batch_rejected_#{res.status}", "sidekiq-supervisor: batch of #{events.size} events rejected with HTTP #{res.status}: #{truncate(res.body)}")
+          :drop
+        end
+      rescue Transport::Error => e
+        count(:failed)
+        warn_limited(:batch_failed, "sidekiq-supervisor: batch of #{events.size} events not delivered (#{e.message}); will retry")
+        :retry
+      end
+
+      def log(level, message)
+        logger.public_send(level, message)
+      rescue StandardError
+        nil
+      end
+
+      private
+
+      def testing_mode?
+        config.skip_in_testing && defined?(::Sidekiq::Testing) && ::Sidekiq::Testing.respond_to?(:enabled?) &&
+          ::Sidekiq::Testing.enabled?
+      end
+
+      def count(key, n = 1)
+        @mutex.synchronize { @counts[key] += n }
+      end
+
+      def now
+        ::Process.clock_gettime(::Process::CLOCK_MONOTONIC)
+      end
+
+      def circuit_open?
+        @circuit_open_until > now
+      end
+
+      def success
+        @consecutive_failures = 0 unless @consecutive_failures.zero?
+      end
+
+      def failure(message)
+        count(:failed)
+        opened = false
+        @mutex.synchronize do
+          @consecutive_failures += 1
+          if config.failure_cooldown.to_f.positive? && @consecutive_failures >= config.failure_threshold.to_i
+            @circuit_open_until = now + config.failure_cooldown.to_f
+            @consecutive_failures = 0
+            opened = true
+          end
+        end
+        suffix = opened ? "; pausing reports for #{config.failure_cooldown}s" : ""
+        warn_limited(:delivery, "sidekiq-supervisor: event not delivered (#{message})#{suffix}")
+      end
+
+      # "events[3].occurred_at" -> 3, from a 400 body in any shape.
+      def invalid_indexes(body, size)
+        body.to_s.scan(/events\[(\d+)\]/).flatten.map(&:to_i).select { |i| i < size }.uniq
+      end
+
+      def truncate(body)
+        s = body.to_s
+        s.size > 300 ? "#{s[0, 300]}..." : s
+      end
+
+      def warn_limited(key, message)
+        t = now
+        emit = false
+        suppressed = 0
+        @mutex.synchronize do
+          last = @last_log[key]
+          if last.nil? || t - last >= config.log_interval.to_f
+            @last_log[key] = t
+            suppressed = @suppressed.delete(key).to_i
+            emit = true
+          else
+            @suppressed[key] += 1
+          end
+        end
+        return unless emit
+        message += " (#{suppressed} similar messages suppressed)" if suppressed.positive?
+        log(:warn, message)
+      end
+
+      def logger
+        config.logger || (defined?(::Sidekiq.logger) && ::Sidekiq.logger) || (@fallback_logger ||= ::Logger.new($stderr))
+      end
+    end
+  end
+end

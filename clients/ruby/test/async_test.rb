@@ -1,0 +1,213 @@
+# frozen_string_literal: true
+
+require_relative "test_helper"
+
+class AsyncDispatcherTest < Minitest::Test
+  D = Sidekiq::Supervisor::AsyncDispatcher
+
+  def dispatcher(capacity: 100, batch_size: 10, flush_interval: 0.05, max_backoff: 0.2, &deliver)
+    D.new(capacity: capacity, batch_size: batch_size, flush_interval: flush_interval, max_backoff: max_backoff,
+      deliver: deliver)
+  end
+
+  def test_bounded_buffer_drops_with_a_counter_and_never_blocks
+    gate = Queue.new
+    d = dispatcher(capacity: 5, batch_size: 1) { |_b| gate.pop; :ok } # the consumer is stuck
+    t0 = mono
+    results = 20.times.map { |i| d.push(i) }
+    assert_operator mono - t0, :<, 0.1, "push never waits for the consumer"
+    s = d.stats
+    # one event may already be in flight (taken by the stuck thread), 5 buffered, the rest dropped
+    assert_equal 20, results.count(true) + s[:dropped_full]
+    assert_operator s[:dropped_full], :>=, 14
+    assert_operator s[:buffered], :<=, 5
+    20.times { gate << true }
+  ensure
+    d&.shutdown(1)
+  end
+
+  def test_batches_respect_batch_size_and_preserve_order
+    batches = Queue.new
+    d = dispatcher(capacity: 1000, batch_size: 7) { |b| batches << b; :ok }
+    50.times { |i| d.push(i) }
+    assert d.flush(2)
+    got = []
+    got << batches.pop until batches.empty?
+    assert got.all? { |b| b.size <= 7 }
+    assert_equal (0...50).to_a, got.flatten
+    assert_equal 50, d.stats[:sent]
+  ensure
+    d&.shutdown(1)
+  end
+
+  def test_flush_interval_sends_partial_batches
+    batches = Queue.new
+    d = dispatcher(batch_size: 100, flush_interval: 0.1) { |b| batches << b; :ok }
+    d.push(:a)
+    b = Timeout.timeout(2) { batches.pop }
+    assert_equal [:a], b
+  ensure
+    d&.shutdown(1)
+  end
+
+  def test_transient_failures_are_retried_with_backoff
+    calls = 0
+    delivered = Queue.new
+    d = dispatcher(batch_size: 10) do |b|
+      calls += 1
+      next :retry if calls < 3
+      delivered << b
+      :ok
+    end
+    3.times { |i| d.push(i) }
+    assert_equal [0, 1, 2], Timeout.timeout(5) { delivered.pop }
+    assert_equal 2, d.stats[:failed_batches]
+    assert_equal 3, d.stats[:sent]
+  ensure
+    d&.shutdown(1)
+  end
+
+  def test_permanent_failures_are_dropped_and_counted
+    d = dispatcher { |_b| :drop }
+    4.times { |i| d.push(i) }
+    assert d.flush(2)
+    assert_equal 4, d.stats[:dropped_rejected]
+  ensure
+    d&.shutdown(1)
+  end
+
+  def test_shutdown_drains_then_refuses
+    sent = []
+    d = dispatcher(batch_size: 3, flush_interval: 10) { |b| sent.concat(b); :ok }
+    10.times { |i| d.push(i) }
+    assert d.shutdown(2)
+    assert_equal (0...10).to_a, sent
+    refute d.push(:late)
+    assert_equal 1, d.stats[:dropped_closed]
+    assert d.shutdown(1), "idempotent"
+  end
+
+  def test_shutdown_gives_up_at_the_deadline_and_counts_the_loss
+    d = dispatcher(batch_size: 5) { |_b| :retry } # service away
+    12.times { |i| d.push(i) }
+    t0 = mono
+    refute d.shutdown(0.5)
+    assert_operator mono - t0, :<, 1.5
+    assert_equal 12, d.stats[:dropped_shutdown]
+  end
+
+  def test_a_crashing_deliver_is_a_transient_failure
+    n = 0
+    d = dispatcher { |_b| (n += 1) == 1 ? raise("bug") : :ok }
+    d.push(1)
+    assert d.flush(3)
+    assert_equal 1, d.stats[:sent]
+  ensure
+    d&.shutdown(1)
+  end
+
+  def test_fork_gets_an_empty_buffer_and_its_own_thread
+    skip "fork not available" unless Process.respond_to?(:fork)
+    r, w = IO.pipe
+    d = dispatcher(batch_size: 100, flush_interval: 10) { |b| w.write("#{Process.pid}:#{b.inspect}\n"); :ok }
+    d.push(:parent)
+    pid = fork do
+      d.push(:child)
+      d.shutdown(2)
+      exit!(0)
+    end
+    Process.wait(pid)
+    d.shutdown(2)
+    w.close
+    lines = r.read.lines.map(&:strip)
+    assert_includes lines, "#{pid}:[:child]"
+    assert_includes lines, "#{Process.pid}:[:parent]"
+  end
+end
+
+# The async reporter against a real TCP sink: batches to /api/v1/events.
+class AsyncReporterTest < Minitest::Test
+  def setup
+    @sink = Sink.new(token: "test-token").start
+  end
+
+  def teardown
+    Sidekiq::Supervisor.reset!({})
+    @sink.stop
+  end
+
+  def publish(n, prefix = "j")
+    n.times { |i| Sidekiq::Supervisor.reporter.publish(Sidekiq::Supervisor::Events.started(job_hash("jid" => "#{prefix}#{i}"), "q", {})) }
+  end
+
+  def test_events_are_batched_to_the_batch_route
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 50, flush_interval: 5)
+    publish(120)
+    assert Sidekiq::Supervisor.flush(5)
+    paths = @sink.requests.map(&:path).uniq
+    assert_equal ["/api/v1/events"], paths
+    sizes = @sink.requests.map { |r| r.json["events"].size }
+    assert_equal 120, sizes.sum
+    assert_operator sizes.max, :<=, 50
+    assert_equal((0...120).map { |i| "j#{i}" }, @sink.events.map { |e| e["job_id"] })
+    assert_equal 120, Sidekiq::Supervisor.stats[:sent]
+    assert_equal 1, @sink.connections
+  end
+
+  def test_publish_does_not_block_while_the_service_hangs
+    @sink.mode = :hang
+    configure_supervisor(url: @sink.url, mode: :async, buffer_size: 100, batch_size: 10, batch_read_timeout: 10)
+    t0 = mono
+    publish(1000)
+    elapsed = mono - t0
+    assert_operator elapsed, :<, 0.5, "1000 publishes took #{elapsed}s"
+    s = Sidekiq::Supervisor.stats
+    assert_operator s[:dropped_full], :>=, 890
+    assert_operator s[:buffered], :<=, 100
+  end
+
+  def test_service_away_then_back_events_are_delivered
+    @sink.status = 503
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 10, flush_interval: 0.05, max_backoff: 0.2)
+    publish(25)
+    sleep 0.3
+    assert_equal 0, Sidekiq::Supervisor.stats[:sent]
+    @sink.status = nil
+    assert Sidekiq::Supervisor.flush(5)
+    assert_equal 25, Sidekiq::Supervisor.stats[:sent]
+    ok_ids = @sink.requests.select { |r| r.json["events"] && r.path.end_with?("/events") }.last(3).flat_map { |r| r.json["events"].map { |e| e["job_id"] } }
+    assert_includes ok_ids, "j24"
+  end
+
+  def test_invalid_events_named_by_the_service_are_dropped_and_the_rest_resent
+    @sink.handler = lambda do |req|
+      evs = req.json["events"]
+      bad = evs.each_index.select { |i| evs[i]["job_id"] == "bad" }
+      bad.any? ? [400, {"message" => bad.map { |i| "events[#{i}].job_id is invalid" }}] : [200, {"accepted" => evs.size}]
+    end
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 10, flush_interval: 5)
+    publish(4)
+    Sidekiq::Supervisor.reporter.publish(Sidekiq::Supervisor::Events.started(job_hash("jid" => "bad"), "q", {}))
+    publish(3, "k")
+    assert Sidekiq::Supervisor.flush(5)
+    assert_equal 2, @sink.request_count
+    assert_equal 7, @sink.requests.last.json["events"].size
+    assert_equal 1, Sidekiq::Supervisor.stats[:rejected]
+  end
+
+  def test_413_splits_the_batch
+    @sink.handler = ->(req) { req.json["events"].size > 4 ? [413, {}] : [200, {"accepted" => req.json["events"].size}] }
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 16, flush_interval: 5)
+    publish(16)
+    assert Sidekiq::Supervisor.flush(5)
+    assert_equal 16, Sidekiq::Supervisor.stats[:sent]
+    assert_equal 16, @sink.requests.select { |r| r.json["events"].size <= 4 }.sum { |r| r.json["events"].size }
+  end
+
+  def test_shutdown_flushes
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 1000, flush_interval: 60)
+    publish(30)
+    assert Sidekiq::Supervisor.shutdown(3)
+    assert_equal 30, @sink.events.size
+  end
+end

@@ -1,0 +1,87 @@
+# frozen_string_literal: true
+
+require_relative "test_helper"
+require "redis_server"
+require "open3"
+
+# Runs the e2e harness (a real Sidekiq server process + a producer) against a Ruby sink standing in for
+# the service, in sync and async mode, and checks every job's events against the manifest.
+# Needs redis-server (or SUPERVISOR_TEST_REDIS_URL) and the sidekiq executable; skipped otherwise.
+class E2EHarnessTest < Minitest::Test
+  HARNESS = File.expand_path("e2e/run_scenario.rb", __dir__)
+  ALLOWED = %w[type job_id occurred_at job_class queue arguments instance enqueued_at created_at scheduled_at
+    hostname pid tid retry_count error_class error_message error_backtrace will_retry duration_ms payload].freeze
+
+  def setup
+    skip "SUPERVISOR_SKIP_E2E=1" if ENV["SUPERVISOR_SKIP_E2E"] == "1"
+    @redis_url = TestRedis.url or skip("no redis-server")
+    skip "no sidekiq executable" unless system("command -v #{ENV.fetch("SIDEKIQ_BIN", "sidekiq")} >/dev/null 2>&1")
+    @sink = Sink.new(token: "e2e-token").start
+  end
+
+  def teardown
+    @sink&.stop
+  end
+
+  def run_harness(mode, *flags)
+    env = {"SIDEKIQ_SUPERVISOR_URL" => @sink.url, "SIDEKIQ_SUPERVISOR_TOKEN" => "e2e-token", "REDIS_URL" => @redis_url}
+    out, err, st = Open3.capture3(env, RbConfig.ruby, HARNESS, "--mode", mode, "--timeout", "60", *flags)
+    assert st.success?, "harness failed (#{st.exitstatus}):\n#{err}"
+    JSON.parse(out)
+  end
+
+  def check(manifest, mode)
+    assert manifest["settled"]
+    assert manifest["delivery_ok"], "#{manifest["client_stats"]} #{manifest["server_stats"]}"
+    assert_equal 0, manifest["sidekiq"]["exit_status"]
+    assert_equal mode, manifest["mode"]
+    events = @sink.events
+    assert_equal 0, @sink.requests.count { |r| r.headers["private-token"] != "e2e-token" }
+    if mode == "async"
+      assert(@sink.requests.all? { |r| r.path == "/api/v1/events" }, "async mode uses the batch route only")
+    else
+      assert(@sink.requests.all? { |r| r.path.match?(%r{\A/api/v1/jobs/[0-9a-f]{24}/events\z}) })
+    end
+    events.each { |e| assert_empty e.keys - ALLOWED, "unexpected fields: #{e.keys - ALLOWED}" }
+
+    manifest["jobs"].each do |jid, job|
+      mine = events.select { |e| e["job_id"] == jid }.each_with_index.sort_by { |e, i| [e["occurred_at"], i] }.map(&:first)
+      assert_equal job["expected_events"], mine.map { |e| e["type"] }, "#{job["scenario"]} (#{jid})"
+      job["expected_event_details"].zip(mine).each do |want, got|
+        want.each { |k, v| assert_equal v, got[k], "#{job["scenario"]}: #{want["type"]}.#{k}" }
+        refute got.key?("retry_count"), "#{job["scenario"]}: #{want["type"]} has no retry_count on the first run" unless want.key?("retry_count")
+        assert_equal job["class"], got["job_class"]
+        assert_equal job["arguments"], got["arguments"], "arguments text is exactly JSON.generate(args)"
+        assert_equal "default", got["queue"]
+        assert_kind_of Integer, got["pid"]
+        assert got["hostname"]
+        assert Time.iso8601(got["occurred_at"])
+        assert got["tid"], "#{want["type"]} has the Sidekiq tid" if %w[started succeeded failed retrying].include?(want["type"])
+      end
+      mine.select { |e| e["type"] == "failed" }.each do |f|
+        assert f["error_class"]
+        assert f["error_message"]
+        assert_operator f["error_backtrace"].size, :<=, 20
+        assert f["duration_ms"]
+      end
+      dead = mine.find { |e| e["type"] == "dead" }
+      assert dead["error_class"] if dead
+      sched = mine.find { |e| e["type"] == "scheduled" }
+      assert Time.iso8601(sched["scheduled_at"]) if sched
+      queued = mine.find { |e| e["type"] == "queued" }
+      assert JSON.parse(queued["payload"])["jid"] == jid if queued && queued["payload"]
+    end
+    assert_equal 0, manifest["client_stats"]["dropped"]
+    assert_equal 0, manifest["server_stats"]["dropped"]
+    total = manifest["jobs"].values.sum { |j| j["expected_events"].size }
+    assert_equal total, events.size, "no event missing, none extra"
+  end
+
+  def test_sync_mode
+    check(run_harness("sync", "--flush-redis"), "sync")
+  end
+
+  def test_async_mode
+    check(run_harness("async", "--flush-redis", "--fast-retries"), "async")
+  end
+end
