@@ -10,9 +10,8 @@
 // BENCH_BATCH (500), BENCH_BATCH_CONNECTIONS (8).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import pg from 'pg';
+import { dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20000);
 const BATCH_REQUESTS = Number(process.env.BENCH_BATCH_REQUESTS ?? 200);
@@ -25,19 +24,6 @@ const BASE = `http://127.0.0.1:${PORT}`;
 
 if (!process.env.DATABASE_URL) {
   throw new Error('DATABASE_URL is not set: run through `npm run bench:ingest`');
-}
-const adminUrl = process.env.DATABASE_URL;
-const benchUrl = new URL(adminUrl);
-benchUrl.pathname = '/bench_ingest';
-
-async function sql(url, text) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows;
-  } finally {
-    await client.end();
-  }
 }
 
 function run(cmd, args, env) {
@@ -100,9 +86,8 @@ function summary(name, result, eventsPerRequest) {
   };
 }
 
-await sql(adminUrl, 'drop database if exists bench_ingest with (force)');
-await sql(adminUrl, 'create database bench_ingest');
-await run('node', ['dist/migrate.js'], { DATABASE_URL: benchUrl.toString() });
+const benchUrl = await freshDatabase('bench_ingest');
+await run('node', ['dist/migrate.js'], { DATABASE_URL: benchUrl });
 
 const app = spawn(
   'node',
@@ -110,7 +95,7 @@ const app = spawn(
   {
     env: {
       ...process.env,
-      DATABASE_URL: benchUrl.toString(),
+      DATABASE_URL: benchUrl,
       PRIVATE_TOKEN: TOKEN,
       PORT: String(PORT),
       HOST: '127.0.0.1',
@@ -180,11 +165,11 @@ try {
 }
 
 const [{ events, jobs }] = await sql(
-  benchUrl.toString(),
+  benchUrl,
   'select (select count(*) from job_events)::int as events, (select count(*) from jobs)::int as jobs',
 );
 const acknowledged = results.reduce((n, r) => n + r.events_acknowledged, 0);
-await sql(adminUrl, 'drop database if exists bench_ingest with (force)');
+await dropDatabase('bench_ingest');
 
 const [baseline, single, batch] = results;
 const report = {
@@ -214,8 +199,7 @@ const table = [
       `| ${r.name} | ${f(r.req_per_s)} | ${f(r.events_per_s)} | ${r.p50_ms} | ${r.p99_ms} | ${r.non_2xx} | ${r.errors} |`,
   ),
 ].join('\n');
-const section = `<!-- bench:ingest -->
-## Ingestion (\`npm run bench:ingest\`)
+const section = `## Ingestion (\`npm run bench:ingest\`)
 
 Run ${report.date} on ${report.machine}; ${REQUESTS} requests each for the baseline and single-event
 phases over ${CONNECTIONS} connections, ${BATCH_REQUESTS} batches of ${BATCH} over ${BATCH_CONNECTIONS}. Load generator, app and
@@ -225,19 +209,8 @@ ${table}
 
 - **single-event / baseline requests/s: ${f(report.single_vs_baseline, 2)}** (target ≥ 0.50)
 - **batched: ${f(report.batch_events_per_s)} events/s** (target ≥ 30,000)
-- acknowledged events ${f(acknowledged)}, rows in job_events ${f(events)}, jobs ${f(jobs)}: **lost ${report.lost}**
-<!-- /bench:ingest -->`;
-let doc;
-try {
-  doc = readFileSync('bench/RESULTS.md', 'utf8');
-} catch {
-  doc =
-    '# Benchmark results\n\nEach section is rewritten by its benchmark; ratios are against a baseline measured in the same run.\n';
-}
-doc = doc.includes('<!-- bench:ingest -->')
-  ? doc.replace(/<!-- bench:ingest -->[\s\S]*<!-- \/bench:ingest -->/, section)
-  : `${doc.trimEnd()}\n\n${section}\n`;
-writeFileSync('bench/RESULTS.md', doc);
+- acknowledged events ${f(acknowledged)}, rows in job_events ${f(events)}, jobs ${f(jobs)}: **lost ${report.lost}**`;
+writeSection('ingest', section);
 if (report.lost !== 0) {
   console.error(`LOST ${report.lost} acknowledged events`);
   process.exit(1);

@@ -5,31 +5,18 @@
 // (Nest application context). Baseline: `select 1` through the same connection pool, same run.
 // Knobs: BENCH_JOBS (1000000), BENCH_RUNS (40), BENCH_KEEP=1 keeps the database for EXPLAIN.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import pg from 'pg';
+import { dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 if (!process.env.DATABASE_URL) {
   throw new Error('DATABASE_URL is not set: run through `npm run bench:job-manager`');
 }
+
 const adminUrl = process.env.DATABASE_URL;
-const benchUrl = new URL(adminUrl);
-benchUrl.pathname = '/bench_job_manager';
-
-async function sql(url, text, params) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-await sql(adminUrl, 'drop database if exists bench_job_manager with (force)');
-await sql(adminUrl, 'create database bench_job_manager');
-process.env.DATABASE_URL = benchUrl.toString();
+const benchUrl = await freshDatabase('bench_job_manager');
+// the app context below reads DATABASE_URL
+process.env.DATABASE_URL = benchUrl;
 process.env.PRIVATE_TOKEN ??= randomBytes(24).toString('hex');
 process.env.LOG_LEVEL = 'error';
 const { execFileSync } = await import('node:child_process');
@@ -39,7 +26,7 @@ let t = performance.now();
 // one statement: 1M jobs; ids ascending with time; 80% succeeded, 8% queued, 6% running,
 // 4% failed, 2% dead; arguments like ["customer-123456",{"tenant":"t17","amount":12.5}]
 await sql(
-  benchUrl.toString(),
+  benchUrl,
   `insert into jobs (instance, jid, job_class, queue, arguments, status, attempt, created_at,
      enqueued_at, started_at, completed_at, hostname, pid, event_count, first_event_at, last_event_at)
    select 'default', md5(g::text), 'Job' || (g % 50), case when g % 7 = 0 then 'critical' else 'default' end,
@@ -53,7 +40,7 @@ await sql(
        when g % 50 < 47 then 'running' when g % 50 < 49 then 'failed' else 'dead' end as status) s`,
   [JOBS],
 );
-await sql(benchUrl.toString(), 'vacuum analyze jobs');
+await sql(benchUrl, 'vacuum analyze jobs');
 const fillSeconds = (performance.now() - t) / 1000;
 
 const { NestFactory } = await import('@nestjs/core');
@@ -109,8 +96,9 @@ for (const [name, method] of cases) {
   }
 }
 await app.close();
+process.env.DATABASE_URL = adminUrl;
 if (!process.env.BENCH_KEEP) {
-  await sql(adminUrl, 'drop database if exists bench_job_manager with (force)');
+  await dropDatabase('bench_job_manager');
 }
 
 const worst = Math.max(...rows.filter((r) => r.label !== 'none').map((r) => r.p95));
@@ -118,8 +106,7 @@ const f = (n) => n.toFixed(2);
 console.log(
   JSON.stringify({ jobs: JOBS, fillSeconds, baseline, rows, worstFilteredP95: worst }, null, 2),
 );
-const section = `<!-- bench:job-manager -->
-## JobManager queries (\`npm run bench:job-manager\`)
+const section = `## JobManager queries (\`npm run bench:job-manager\`)
 
 Run ${new Date().toISOString()}: ${JOBS.toLocaleString('en-US')} jobs (filled in ${fillSeconds.toFixed(0)} s),
 ${RUNS} timed runs per query after one warm-up, first page (limit 50), through JobManagerService
@@ -130,10 +117,5 @@ p95 ${f(baseline.p95)} ms.
 | --- | --- | ---: | ---: | ---: | ---: |
 ${rows.map((r) => `| ${r.query} | ${r.label} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.max)} | ${(r.p95 / baseline.p95).toFixed(1)} |`).join('\n')}
 
-**Worst filtered first page: p95 ${f(worst)} ms** (target < 50 ms).
-<!-- /bench:job-manager -->`;
-let doc = readFileSync('bench/RESULTS.md', 'utf8');
-doc = doc.includes('<!-- bench:job-manager -->')
-  ? doc.replace(/<!-- bench:job-manager -->[\s\S]*<!-- \/bench:job-manager -->/, section)
-  : `${doc.trimEnd()}\n\n${section}\n`;
-writeFileSync('bench/RESULTS.md', doc);
+**Worst filtered first page: p95 ${f(worst)} ms** (target < 50 ms).`;
+writeSection('job-manager', section);

@@ -5,13 +5,7 @@ set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 npm run -s build
-if [[ -z "${DATABASE_URL:-}" || -z "${REDIS_URL:-}" ]]; then
-  given_db="${DATABASE_URL:-}" given_redis="${REDIS_URL:-}"
-  eval "$(SERVICES_QUIET=1 bash scripts/services.sh up)"
-  export DATABASE_URL="${given_db:-$DATABASE_URL}" REDIS_URL="${given_redis:-$REDIS_URL}"
-fi
-if [[ -z "${PRIVATE_TOKEN:-}" && -s .local/private-token ]]; then
-  PRIVATE_TOKEN="$(cat .local/private-token)"
-  export PRIVATE_TOKEN
-fi
+# shellcheck source=scripts/local-env.sh
+export SERVICES_QUIET=1
+source scripts/local-env.sh
 exec node dist/repl.js

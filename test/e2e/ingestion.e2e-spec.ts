@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { makeEvent, makeJid } from '../factories/job-event.factory.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { TEST_TOKEN, TestApp } from '../support/test-context.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
+import { startBehindDatabaseProxy, TEST_TOKEN, type TestApp } from '../support/test-context.js';
 
 const auth = { 'PRIVATE-TOKEN': TEST_TOKEN };
 
@@ -10,17 +10,9 @@ describe('lifecycle ingestion (e2e)', () => {
   let proxy: TcpProxy;
 
   beforeAll(async () => {
-    const target = new URL(process.env.DATABASE_URL!);
-    proxy = new TcpProxy(target.hostname, Number(target.port));
-    const port = await proxy.start();
-    ctx = await TestApp.start({
+    ({ ctx, proxy } = await startBehindDatabaseProxy({
       env: { INGEST_MAX_BATCH: '50', BODY_LIMIT: '64kb' },
-      rewriteDatabaseUrl: (url) => {
-        const proxied = new URL(url);
-        proxied.port = String(port);
-        return proxied.toString();
-      },
-    });
+    }));
   });
 
   afterAll(async () => {

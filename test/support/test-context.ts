@@ -6,6 +6,7 @@ import pg from 'pg';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
 import { adminUrl, databaseUrl, templateName } from './global-setup.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 export const TEST_TOKEN = 'test-bootstrap-admin-token-0123456789abcdef';
 
@@ -122,4 +123,22 @@ export class TestApp {
       await this.db.drop();
     }
   }
+}
+
+/** The app with its database connections going through a TcpProxy that a test can cut. */
+export async function startBehindDatabaseProxy(
+  options: TestAppOptions = {},
+): Promise<{ ctx: TestApp; proxy: TcpProxy }> {
+  const target = new URL(process.env.TEST_ADMIN_DATABASE_URL ?? process.env.DATABASE_URL!);
+  const proxy = new TcpProxy(target.hostname, Number(target.port));
+  const port = await proxy.start();
+  const ctx = await TestApp.start({
+    ...options,
+    rewriteDatabaseUrl: (url) => {
+      const proxied = new URL(url);
+      proxied.port = String(port);
+      return proxied.toString();
+    },
+  });
+  return { ctx, proxy };
 }

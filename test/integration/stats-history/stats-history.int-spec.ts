@@ -4,7 +4,7 @@ import { StatsHistoryScheduler } from '../../../src/scheduler/stats-history.sche
 import { LOCK_KEYS } from '../../../src/stats-history/stats-history.service.js';
 import { SidekiqWriter } from '../../support/sidekiq-writer.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
-import { TEST_TOKEN, TestApp } from '../../support/test-context.js';
+import { startBehindDatabaseProxy, TEST_TOKEN, TestApp } from '../../support/test-context.js';
 
 // Ticks are driven with a controllable clock (tick(name, now)); Redis holds data shaped exactly
 // like Sidekiq's (SidekiqWriter) in this file's own DB index.
@@ -244,16 +244,7 @@ describe('stats-history scheduler with Postgres unreachable', () => {
   let proxy: TcpProxy;
 
   beforeAll(async () => {
-    const target = new URL(process.env.TEST_ADMIN_DATABASE_URL ?? process.env.DATABASE_URL!);
-    proxy = new TcpProxy(target.hostname, Number(target.port));
-    const port = await proxy.start();
-    ctx = await TestApp.start({
-      rewriteDatabaseUrl: (url) => {
-        const proxied = new URL(url);
-        proxied.port = String(port);
-        return proxied.toString();
-      },
-    });
+    ({ ctx, proxy } = await startBehindDatabaseProxy());
   });
 
   afterAll(async () => {

@@ -1,0 +1,48 @@
+// Shared by the benchmarks: one-shot SQL and RESULTS.md sections.
+import { readFileSync, writeFileSync } from 'node:fs';
+import pg from 'pg';
+
+export async function sql(url, text, params) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh database next to DATABASE_URL's, for one benchmark: returns its URL. */
+export async function freshDatabase(name) {
+  const admin = process.env.DATABASE_URL;
+  await sql(admin, `drop database if exists ${name} with (force)`);
+  await sql(admin, `create database ${name}`);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export function dropDatabase(name) {
+  return sql(process.env.DATABASE_URL, `drop database if exists ${name} with (force)`);
+}
+
+/** Replaces (or appends) the section between <!-- bench:NAME --> markers in bench/RESULTS.md. */
+export function writeSection(name, section) {
+  let doc;
+  try {
+    doc = readFileSync('bench/RESULTS.md', 'utf8');
+  } catch {
+    doc =
+      '# Benchmark results\n\nEach section is rewritten by its benchmark; ratios are against a baseline measured in the same run.\n';
+  }
+  const open = `<!-- bench:${name} -->`;
+  const close = `<!-- /bench:${name} -->`;
+  const block = `${open}\n${section.trim()}\n${close}`;
+  const start = doc.indexOf(open);
+  const end = doc.indexOf(close);
+  doc =
+    start >= 0 && end > start
+      ? doc.slice(0, start) + block + doc.slice(end + close.length)
+      : `${doc.trimEnd()}\n\n${block}\n`;
+  writeFileSync('bench/RESULTS.md', doc);
+}

@@ -1,0 +1,111 @@
+// npm run bench:ruby-client — the cost of the Ruby client middleware on a real Sidekiq.
+// Boots this service (fresh database) on loopback, then runs clients/ruby/bench/throughput.rb: a real
+// Sidekiq processing N no-op jobs (and N jobs with 1 ms of I/O) without the middleware (baseline,
+// same run), with it in sync mode and in async mode, all reporting to this service.
+// Knobs: BENCH_JOBS (3000), BENCH_ROUNDS (3).
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
+
+const JOBS = Number(process.env.BENCH_JOBS ?? 3000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const PORT = Number(process.env.BENCH_PORT ?? 3918);
+const TOKEN = randomBytes(24).toString('hex');
+if (!process.env.DATABASE_URL || !process.env.REDIS_URL) {
+  throw new Error('DATABASE_URL / REDIS_URL not set: run through `npm run bench:ruby-client`');
+}
+const redisUrl = new URL(process.env.REDIS_URL);
+redisUrl.pathname = '/8';
+
+const benchUrl = await freshDatabase('bench_ruby_client');
+execFileSync('node', ['dist/migrate.js'], {
+  env: { ...process.env, DATABASE_URL: benchUrl },
+  stdio: 'ignore',
+});
+const app = spawn('node', ['dist/main.js'], {
+  env: {
+    ...process.env,
+    DATABASE_URL: benchUrl,
+    PRIVATE_TOKEN: TOKEN,
+    PORT: String(PORT),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    SCHEDULER_ENABLED: 'false',
+  },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+const runs = {};
+try {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${PORT}/api/v1/health`)).ok) {
+        break;
+      }
+    } catch {
+      // not yet listening
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const [label, sleepMs] of [
+    ['no-op jobs', 0],
+    ['jobs with 1 ms of I/O', 1],
+  ]) {
+    const out = join(tmpdir(), `ruby-client-bench-${process.pid}-${sleepMs}.json`);
+    execFileSync(
+      'ruby',
+      [
+        'clients/ruby/bench/throughput.rb',
+        '--jobs',
+        String(JOBS),
+        '--rounds',
+        String(ROUNDS),
+        '--modes',
+        'none,sync,async',
+        '--job-sleep-ms',
+        String(sleepMs),
+        '--json',
+        out,
+      ],
+      {
+        env: {
+          ...process.env,
+          REDIS_URL: redisUrl.toString(),
+          SIDEKIQ_SUPERVISOR_URL: `http://127.0.0.1:${PORT}`,
+          SIDEKIQ_SUPERVISOR_TOKEN: TOKEN,
+          RUBYOPT: '-W0',
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
+    runs[label] = JSON.parse(readFileSync(out, 'utf8')).summary;
+  }
+} finally {
+  app.kill('SIGTERM');
+  await new Promise((r) => app.on('exit', r));
+}
+const [{ events }] = await sql(benchUrl, 'select count(*)::int as events from job_events');
+await dropDatabase('bench_ruby_client');
+
+const rows = Object.entries(runs).flatMap(([label, summary]) =>
+  Object.entries(summary).map(
+    ([mode, s]) =>
+      `| ${label} | ${mode} | ${s.process_jobs_per_s.toFixed(0)} | ${s.process_ratio ?? '—'} | ${s.process_cost_pct ?? '—'}% | ${s.server_cpu_us_per_job.toFixed(0)} |`,
+  ),
+);
+const section = `## Ruby client middleware on a real Sidekiq (\`npm run bench:ruby-client\`)
+
+Run ${new Date().toISOString()}: Sidekiq ${JOBS} jobs per round, median of ${ROUNDS} rounds, modes interleaved;
+baseline "none" = no middleware, same run. Events went to this service on loopback (${events} events stored).
+Sidekiq, Redis, PostgreSQL and the service share the 2-core machine.
+
+| jobs | mode | processed jobs/s | ratio to none | throughput cost | server CPU µs/job |
+| --- | --- | ---: | ---: | ---: | ---: |
+${rows.join('\n')}
+
+Target: async mode costs under 10% (no-op jobs).`;
+writeSection('ruby-client', section);
+console.log(section);
