@@ -108,6 +108,27 @@ describe('parseEvent', () => {
     ]);
   });
 
+  it('refuses text Postgres cannot store: NUL and unpaired surrogates', () => {
+    const result = parseEvent(
+      {
+        type: 'queued',
+        job_id: 'a',
+        hostname: 'a\u0000b',
+        job_class: 'X\uD800',
+        arguments: '["\uDC00"]',
+      },
+      ctx,
+    );
+    expect(result.errors?.map((e) => e.field).sort()).toEqual([
+      'arguments',
+      'hostname',
+      'job_class',
+    ]);
+    expect(
+      parseEvent({ type: 'queued', job_id: 'a', job_class: 'Emoji😀' }, ctx).event?.jobClass,
+    ).toBe('Emoji😀');
+  });
+
   it('refuses a non-object body', () => {
     expect(parseEvent([1], ctx).errors).toEqual([{ field: 'body', message: 'must be an object' }]);
   });

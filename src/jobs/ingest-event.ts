@@ -57,6 +57,9 @@ export interface ParseContext {
 export const JID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_INT = 2_147_483_647;
+// NUL and unpaired UTF-16 surrogates cannot be stored as Postgres text: refused with 400
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this looks for
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // ISO 8601 date-time with a mandatory offset; fraction up to 9 digits
 const ISO_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))? ?(Z|[+-]\d{2}:?\d{2})$/i;
@@ -118,8 +121,8 @@ class Reader {
     if (value.length === 0 || value.length > max) {
       return this.fail(field, `must be 1 to ${max} characters`);
     }
-    if (value.includes('\u0000')) {
-      return this.fail(field, 'must not contain NUL characters');
+    if (UNSTORABLE.test(value)) {
+      return this.fail(field, 'must not contain NUL characters or unpaired surrogates');
     }
     if (pattern && !pattern.test(value)) {
       return this.fail(field, patternMessage ?? `must match ${pattern.source}`);
@@ -140,8 +143,8 @@ class Reader {
       value = JSON.stringify(value);
     }
     const text = value as string;
-    if (text.includes('\u0000')) {
-      return this.fail(field, 'must not contain NUL characters');
+    if (UNSTORABLE.test(text)) {
+      return this.fail(field, 'must not contain NUL characters or unpaired surrogates');
     }
     let parsed: unknown;
     try {
@@ -230,7 +233,7 @@ class Reader {
     if (
       !Array.isArray(lines) ||
       lines.length > 1000 ||
-      !lines.every((l) => typeof l === 'string' && !l.includes('\u0000'))
+      !lines.every((l) => typeof l === 'string' && !UNSTORABLE.test(l))
     ) {
       return this.fail(field, 'must be an array of at most 1000 strings');
     }

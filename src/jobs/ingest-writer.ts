@@ -155,7 +155,7 @@ export class IngestWriter implements OnApplicationShutdown {
       await client.query(LOCK_JOBS_SQL, [instances, jids]);
       const result = await client.query<{ instance: string; jid: string; dedupe_key: string }>(
         INSERT_EVENTS_SQL,
-        columns(events),
+        [JSON.stringify(events)],
       );
       if (result.rows.length > 0) {
         // refold every job that got a new event, from all of its events
@@ -163,7 +163,7 @@ export class IngestWriter implements OnApplicationShutdown {
           result.rows.map((r) => r.instance),
           result.rows.map((r) => r.jid),
         ]);
-        await client.query(UPSERT_JOBS_SQL, jobColumns(foldAll(stored.rows)));
+        await client.query(UPSERT_JOBS_SQL, [JSON.stringify(foldAll(stored.rows).map(toRow))]);
       }
       await client.query('commit');
       return new Set(result.rows.map((r) => `${r.instance}\u0000${r.jid}\u0000${r.dedupe_key}`));
@@ -186,37 +186,6 @@ export class IngestWriter implements OnApplicationShutdown {
     }
     await this.pool.end();
   }
-}
-
-function columns(events: IngestEvent[]): unknown[] {
-  const pick = <K extends keyof IngestEvent>(key: K) => events.map((e) => e[key]);
-  return [
-    pick('instance'),
-    pick('jid'),
-    pick('type'),
-    pick('dedupeKey'),
-    pick('occurredAt'),
-    pick('clientTime'),
-    pick('attempt'),
-    pick('retryCount'),
-    pick('jobClass'),
-    pick('queue'),
-    pick('arguments'),
-    pick('payload'),
-    pick('enqueuedAt'),
-    pick('createdAt'),
-    pick('scheduledAt'),
-    pick('hostname'),
-    pick('pid'),
-    pick('tid'),
-    pick('errorClass'),
-    pick('errorMessage'),
-    pick('errorBacktrace'),
-    pick('willRetry'),
-    pick('durationMs'),
-    pick('restartedAs'),
-    pick('restartedFrom'),
-  ];
 }
 
 interface StoredEventRow {
@@ -285,40 +254,36 @@ function foldAll(rows: StoredEventRow[]): KeyedJob[] {
   }));
 }
 
-function jobColumns(jobs: KeyedJob[]): unknown[] {
-  const pick = <T>(f: (j: KeyedJob) => T) => jobs.map(f);
-  const time = (f: (j: KeyedJob) => number | null) =>
-    jobs.map((j) => {
-      const us = f(j);
-      return us === null ? null : usToIso(us);
-    });
-  return [
-    pick((j) => j.instance),
-    pick((j) => j.jid),
-    pick((j) => j.jobClass),
-    pick((j) => j.queue),
-    pick((j) => j.arguments),
-    pick((j) => j.payloadFrom),
-    pick((j) => j.status),
-    pick((j) => j.attempt),
-    time((j) => j.createdUs),
-    time((j) => j.enqueuedUs),
-    time((j) => j.scheduledUs),
-    time((j) => j.startedUs),
-    time((j) => j.completedUs),
-    time((j) => j.failedUs),
-    pick((j) => j.hostname),
-    pick((j) => j.pid),
-    pick((j) => j.tid),
-    pick((j) => j.errorClass),
-    pick((j) => j.errorMessage),
-    pick((j) => j.errorBacktrace),
-    pick((j) => j.willRetry),
-    pick((j) => j.durationMs),
-    pick((j) => j.eventCount),
-    time((j) => j.firstUs),
-    time((j) => j.lastUs),
-    pick((j) => j.restartedAs),
-    pick((j) => j.restartedFrom),
-  ];
+/** The JSON row UPSERT_JOBS_SQL reads: times as microsecond ISO strings. */
+function toRow(job: KeyedJob): Record<string, unknown> {
+  const time = (us: number | null) => (us === null ? null : usToIso(us));
+  return {
+    instance: job.instance,
+    jid: job.jid,
+    jobClass: job.jobClass,
+    queue: job.queue,
+    arguments: job.arguments,
+    payloadFrom: job.payloadFrom,
+    status: job.status,
+    attempt: job.attempt,
+    createdAt: time(job.createdUs),
+    enqueuedAt: time(job.enqueuedUs),
+    scheduledAt: time(job.scheduledUs),
+    startedAt: time(job.startedUs),
+    completedAt: time(job.completedUs),
+    failedAt: time(job.failedUs),
+    hostname: job.hostname,
+    pid: job.pid,
+    tid: job.tid,
+    errorClass: job.errorClass,
+    errorMessage: job.errorMessage,
+    errorBacktrace: job.errorBacktrace,
+    willRetry: job.willRetry,
+    durationMs: job.durationMs,
+    restartedAs: job.restartedAs,
+    restartedFrom: job.restartedFrom,
+    eventCount: job.eventCount,
+    firstEventAt: time(job.firstUs),
+    lastEventAt: time(job.lastUs),
+  };
 }

@@ -13,28 +13,28 @@ join (select distinct instance, jid from unnest($1::text[], $2::text[]) as k(ins
   on e.instance = k.instance and e.jid = k.jid
 `;
 
-// Writes folded rows (job-fold.ts); one row per job, every column replaced.
+// Writes folded rows (job-fold.ts); one row per job, every column replaced. $1 is a JSON array of
+// FoldedRow objects (a single JSON parameter: JSON.stringify is far cheaper than building 27
+// Postgres array literals).
 export const UPSERT_JOBS_SQL = `
 insert into jobs (instance, jid, job_class, queue, arguments, payload, status, attempt, created_at,
   enqueued_at, scheduled_at, started_at, completed_at, failed_at, hostname, pid, tid, error_class,
   error_message, error_backtrace, will_retry, duration_ms, restarted_as, restarted_from, event_count,
   first_event_at, last_event_at, updated_at)
-select r.instance, r.jid, r.job_class, r.queue, r.arguments,
-  (select e.payload from job_events e
-    where e.instance = r.instance and e.jid = r.jid and e.dedupe_key = r.payload_from),
-  r.status, r.attempt, r.created_at, r.enqueued_at, r.scheduled_at, r.started_at, r.completed_at,
-  r.failed_at, r.hostname, r.pid, r.tid, r.error_class, r.error_message, r.error_backtrace,
-  r.will_retry, r.duration_ms, r.restarted_as, r.restarted_from, r.event_count, r.first_event_at,
-  r.last_event_at, now()
-from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-  $8::int[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
-  $13::timestamptz[], $14::timestamptz[], $15::text[], $16::int[], $17::text[], $18::text[],
-  $19::text[], $20::jsonb[], $21::boolean[], $22::float8[], $23::int[], $24::timestamptz[],
-  $25::timestamptz[], $26::text[], $27::text[])
-  as r(instance, jid, job_class, queue, arguments, payload_from, status, attempt, created_at,
-    enqueued_at, scheduled_at, started_at, completed_at, failed_at, hostname, pid, tid, error_class,
-    error_message, error_backtrace, will_retry, duration_ms, event_count, first_event_at,
-    last_event_at, restarted_as, restarted_from)
+select r."instance", r."jid", r."jobClass", r."queue", r."arguments",
+  case when r."payloadFrom" is not null then (select e.payload from job_events e
+    where e.instance = r."instance" and e.jid = r."jid" and e.dedupe_key = r."payloadFrom") end,
+  r."status", r."attempt", r."createdAt", r."enqueuedAt", r."scheduledAt", r."startedAt",
+  r."completedAt", r."failedAt", r."hostname", r."pid", r."tid", r."errorClass", r."errorMessage",
+  r."errorBacktrace"::jsonb, r."willRetry", r."durationMs", r."restartedAs", r."restartedFrom",
+  r."eventCount", r."firstEventAt", r."lastEventAt", now()
+from json_to_recordset($1::json) as r("instance" text, "jid" text, "jobClass" text, "queue" text,
+  "arguments" text, "payloadFrom" text, "status" text, "attempt" int, "createdAt" timestamptz,
+  "enqueuedAt" timestamptz, "scheduledAt" timestamptz, "startedAt" timestamptz,
+  "completedAt" timestamptz, "failedAt" timestamptz, "hostname" text, "pid" int, "tid" text,
+  "errorClass" text, "errorMessage" text, "errorBacktrace" text, "willRetry" boolean,
+  "durationMs" float8, "restartedAs" text, "restartedFrom" text, "eventCount" int,
+  "firstEventAt" timestamptz, "lastEventAt" timestamptz)
 on conflict (instance, jid) do update set
   job_class = excluded.job_class, queue = excluded.queue, arguments = excluded.arguments,
   payload = excluded.payload, status = excluded.status, attempt = excluded.attempt,
@@ -59,15 +59,22 @@ select count(pg_advisory_xact_lock(h)) from (
 ) s
 `;
 
+// $1: JSON array of IngestEvent objects, stored as they are (errorBacktrace is JSON text).
 export const INSERT_EVENTS_SQL = `
 insert into job_events (instance, jid, type, dedupe_key, occurred_at, client_time, attempt,
   retry_count, job_class, queue, arguments, payload, enqueued_at, created_at, scheduled_at,
   hostname, pid, tid, error_class, error_message, error_backtrace, will_retry, duration_ms,
   restarted_as, restarted_from)
-select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-  $6::boolean[], $7::int[], $8::int[], $9::text[], $10::text[], $11::text[], $12::text[],
-  $13::timestamptz[], $14::timestamptz[], $15::timestamptz[], $16::text[], $17::int[], $18::text[],
-  $19::text[], $20::text[], $21::jsonb[], $22::boolean[], $23::float8[], $24::text[], $25::text[])
+select e."instance", e."jid", e."type", e."dedupeKey", e."occurredAt", e."clientTime", e."attempt",
+  e."retryCount", e."jobClass", e."queue", e."arguments", e."payload", e."enqueuedAt", e."createdAt",
+  e."scheduledAt", e."hostname", e."pid", e."tid", e."errorClass", e."errorMessage",
+  e."errorBacktrace"::jsonb, e."willRetry", e."durationMs", e."restartedAs", e."restartedFrom"
+from json_to_recordset($1::json) as e("instance" text, "jid" text, "type" text, "dedupeKey" text,
+  "occurredAt" timestamptz, "clientTime" boolean, "attempt" int, "retryCount" int, "jobClass" text,
+  "queue" text, "arguments" text, "payload" text, "enqueuedAt" timestamptz, "createdAt" timestamptz,
+  "scheduledAt" timestamptz, "hostname" text, "pid" int, "tid" text, "errorClass" text,
+  "errorMessage" text, "errorBacktrace" text, "willRetry" boolean, "durationMs" float8,
+  "restartedAs" text, "restartedFrom" text)
 on conflict (instance, jid, dedupe_key) do nothing
 returning instance, jid, dedupe_key
 `;
