@@ -9,6 +9,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobManagerModule } from './job-manager/job-manager.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { SchedulerModule } from './scheduler/scheduler.module.js';
 import { SidekiqModule } from './sidekiq/sidekiq.module.js';
@@ -25,6 +26,7 @@ import { StatsHistoryModule } from './stats-history/stats-history.module.js';
     SidekiqModule,
     JobManagerModule,
     StatsHistoryModule,
+    MetricsModule,
     SchedulerModule,
   ],
   providers: [

@@ -7,7 +7,8 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { IS_PUBLIC } from './public.decorator.js';
+import { AppConfig } from '../config/app-config.js';
+import { IS_PUBLIC, PUBLIC_WHEN } from './public.decorator.js';
 import { REQUIRED_SCOPES, Scope } from './scopes.decorator.js';
 import { hasScope, type Principal, TokenVerifier } from './token-verifier.js';
 
@@ -19,11 +20,19 @@ export class PrivateTokenGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: TokenVerifier,
+    private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+      return true;
+    }
+    const flag = this.reflector.getAllAndOverride<'metricsPublic' | undefined>(
+      PUBLIC_WHEN,
+      targets,
+    );
+    if (flag && this.config[flag]) {
       return true;
     }
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();

@@ -31,6 +31,9 @@ export class AppConfig {
     readonly groupConcurrency: number;
   };
   readonly metricsPublic: boolean;
+  readonly metricsCacheMs: number;
+  /** null when STATSD_HOST is unset: no push */
+  readonly statsd: { readonly host: string; readonly port: number; readonly prefix: string } | null;
   readonly schedulerEnabled: boolean;
   readonly scheduler: {
     readonly enabled: boolean;
@@ -66,6 +69,10 @@ export class AppConfig {
       groupConcurrency: env.INGEST_GROUP_CONCURRENCY,
     });
     this.metricsPublic = env.METRICS_PUBLIC === 'true';
+    this.metricsCacheMs = env.METRICS_CACHE_MS;
+    this.statsd = env.STATSD_HOST
+      ? Object.freeze({ host: env.STATSD_HOST, port: env.STATSD_PORT, prefix: env.STATSD_PREFIX })
+      : null;
     this.schedulerEnabled = env.SCHEDULER_ENABLED === 'true';
     this.scheduler = Object.freeze({
       enabled: this.schedulerEnabled,

@@ -57,4 +57,28 @@ describe('AppConfig', () => {
     ]);
     expect(Object.isFrozen(config)).toBe(true);
   });
+
+  it('pushes to StatsD only with STATSD_HOST, and reads the metrics settings', () => {
+    const off = new AppConfig(validateEnv(VALID));
+    expect(off.statsd).toBeNull();
+    expect(off.metricsPublic).toBe(false);
+    expect(off.metricsCacheMs).toBe(5000);
+    const on = new AppConfig(
+      validateEnv({
+        ...VALID,
+        STATSD_HOST: 'statsd.internal',
+        STATSD_PORT: '9125',
+        METRICS_PUBLIC: 'true',
+        METRICS_CACHE_MS: '0',
+      }),
+    );
+    expect(on.statsd).toEqual({
+      host: 'statsd.internal',
+      port: 9125,
+      prefix: 'sidekiq_supervisor.',
+    });
+    expect(on.metricsPublic).toBe(true);
+    expect(on.metricsCacheMs).toBe(0);
+    expect(() => validateEnv({ ...VALID, STATSD_HOST: 'bad host;' })).toThrow(/STATSD_HOST/);
+  });
 });

@@ -48,6 +48,13 @@ export class EnvVars {
   @Type(() => Number) @IsInt() @Min(1) @Max(64) INGEST_GROUP_CONCURRENCY = 4;
 
   @IsIn(BOOL) METRICS_PUBLIC = 'false';
+  // Sidekiq state read by a /metrics scrape is reused this long (0: read Redis on every scrape)
+  @Type(() => Number) @IsInt() @Min(0) @Max(300_000) METRICS_CACHE_MS = 5000;
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9.-]{1,253}$/, { message: 'must be a host name or IP' })
+  STATSD_HOST?: string;
+  @Type(() => Number) @IsInt() @Min(1) @Max(65535) STATSD_PORT = 8125;
+  @Matches(/^[A-Za-z0-9_.-]{0,100}$/) STATSD_PREFIX = 'sidekiq_supervisor.';
   @IsIn(BOOL) SCHEDULER_ENABLED = 'true';
   @Matches(CRON, { message: 'must be a cron expression' }) STATS_SNAPSHOT_CRON = '0 * * * * *';
   @Matches(CRON, { message: 'must be a cron expression' }) STATS_IMPORT_CRON = '0 5 0 * * *';

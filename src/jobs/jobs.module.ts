@@ -1,6 +1,7 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
 import { JobEvent } from './job-event.entity.js';
+import { JobMetricsService } from './job-metrics.service.js';
 import { Job } from './job.entity.js';
 import { IngestWriter } from './ingest-writer.js';
 import { JobsController } from './jobs.controller.js';
@@ -9,7 +10,7 @@ import { JobsService } from './jobs.service.js';
 @Module({
   imports: [MikroOrmModule.forFeature([Job, JobEvent])],
   controllers: [JobsController],
-  providers: [JobsService, IngestWriter],
-  exports: [JobsService, IngestWriter],
+  providers: [JobsService, IngestWriter, JobMetricsService],
+  exports: [JobsService, IngestWriter, JobMetricsService],
 })
 export class JobsModule {}

@@ -12,7 +12,7 @@ import {
   toMicroIso,
 } from './ingest-event.js';
 import { JobEventType } from './job-status.js';
-import { IngestWriter } from './ingest-writer.js';
+import { type FlushStats, IngestWriter } from './ingest-writer.js';
 import {
   JobDetailDto,
   JobEventResponseDto,
@@ -22,6 +22,7 @@ import {
 import { type DurationKind, JobRepository, type JobQuery } from './job.repository.js';
 
 export type { DurationKind } from './job.repository.js';
+export type { FlushStats } from './ingest-writer.js';
 
 /** Filters for JobManager-style queries (offset pagination). */
 export interface JobFilter {
@@ -66,6 +67,8 @@ export interface ListJobsParams extends Omit<JobQuery, 'afterId' | 'limit'> {
 
 @Injectable()
 export class JobsService {
+  private readonly rejectedListeners: ((events: number) => void)[] = [];
+
   constructor(
     private readonly writer: IngestWriter,
     private readonly jobs: JobRepository,
@@ -197,6 +200,21 @@ export class JobsService {
     }));
   }
 
+  /** Called after each group commit (metrics). */
+  onFlush(listener: (stats: FlushStats) => void): void {
+    this.writer.onFlush(listener);
+  }
+
+  /** Called with the number of events each refused request carried (metrics). */
+  onRejected(listener: (events: number) => void): void {
+    this.rejectedListeners.push(listener);
+  }
+
+  private reject(events: number, error: DomainError): DomainError {
+    this.rejectedListeners.forEach((listener) => listener(events));
+    return error;
+  }
+
   /** Validates and commits one event; resolves after commit. */
   async recordEvent(
     raw: unknown,
@@ -204,7 +222,7 @@ export class JobsService {
   ): Promise<{ event: IngestEvent; duplicate: boolean }> {
     const parsed = parseEvent(raw ?? {}, { ...ctx, path: '', now: new Date() });
     if (parsed.errors) {
-      throw invalid(parsed.errors);
+      throw this.reject(1, invalid(parsed.errors));
     }
     const [duplicate] = await this.writer.write([parsed.event]);
     return { event: parsed.event, duplicate };
@@ -218,17 +236,23 @@ export class JobsService {
     const body = raw as { events?: unknown } | undefined;
     const list = body?.events;
     if (typeof raw !== 'object' || raw === null || !Array.isArray(list)) {
-      throw invalid([{ field: 'events', message: 'must be an array of events' }]);
+      throw this.reject(1, invalid([{ field: 'events', message: 'must be an array of events' }]));
     }
     const extra = Object.keys(raw).filter((k) => k !== 'events');
     if (extra.length > 0) {
-      throw invalid(extra.map((field) => ({ field, message: 'is not a known field' })));
+      throw this.reject(
+        list.length,
+        invalid(extra.map((field) => ({ field, message: 'is not a known field' }))),
+      );
     }
     if (list.length > this.config.ingest.maxBatch) {
-      throw new DomainError(
-        'PAYLOAD_TOO_LARGE',
-        `At most ${this.config.ingest.maxBatch} events per request (got ${list.length})`,
-        { field: 'events', max: this.config.ingest.maxBatch },
+      throw this.reject(
+        list.length,
+        new DomainError(
+          'PAYLOAD_TOO_LARGE',
+          `At most ${this.config.ingest.maxBatch} events per request (got ${list.length})`,
+          { field: 'events', max: this.config.ingest.maxBatch },
+        ),
       );
     }
     const now = new Date();
@@ -243,7 +267,7 @@ export class JobsService {
       }
     });
     if (errors.length > 0) {
-      throw invalid(errors.slice(0, 100));
+      throw this.reject(list.length, invalid(errors.slice(0, 100)));
     }
     const flags = await this.writer.write(events);
     return { accepted: events.length, duplicates: flags.filter(Boolean).length };

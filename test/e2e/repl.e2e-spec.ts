@@ -17,7 +17,8 @@ class ReplSession {
       env: { ...process.env, ...env, NO_COLOR: '1', NODE_DISABLE_COLORS: '1' },
     });
     const session = new ReplSession(child);
-    await session.waitFor(/> $/);
+    // the REPL prints a prompt, then our help text and a second prompt: wait for the second
+    await session.waitFor(/\.rows\n\n> $/);
     return session;
   }
 

@@ -1,0 +1,55 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsISO8601, IsOptional, Matches, MaxLength } from 'class-validator';
+
+export class JobMetricsQueryDto {
+  @ApiPropertyOptional({ description: 'window start, ISO 8601 (default: `to` − 24 h)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'window end, exclusive, ISO 8601 (default: now)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  to?: string;
+
+  @ApiPropertyOptional() @IsOptional() @MaxLength(1024) job_class?: string;
+  @ApiPropertyOptional() @IsOptional() @MaxLength(1024) queue?: string;
+
+  @ApiPropertyOptional({ description: 'instance name reported with the events' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
+    message: 'instance must be 1 to 64 characters of A-Z a-z 0-9 _ -',
+  })
+  instance?: string;
+}
+
+export class DurationStatsDto {
+  @ApiProperty({ type: Number, nullable: true }) p50: number | null;
+  @ApiProperty({ type: Number, nullable: true }) p95: number | null;
+  @ApiProperty({ type: Number, nullable: true }) p99: number | null;
+  @ApiProperty({ type: Number, nullable: true }) max: number | null;
+}
+
+export class JobClassMetricsDto {
+  @ApiProperty({ type: String, nullable: true }) job_class: string | null;
+  @ApiProperty({ type: String, nullable: true }) queue: string | null;
+  @ApiProperty({ description: 'jobs that ended (succeeded, failed, dead) in the window' })
+  count: number;
+  @ApiProperty() succeeded: number;
+  @ApiProperty({ description: 'failed without retry, or dead' }) failed: number;
+  @ApiProperty({ description: 'succeeded / count' }) success_rate: number;
+  @ApiProperty({ description: 'failed / count' }) failure_rate: number;
+  @ApiProperty({
+    type: DurationStatsDto,
+    description: 'seconds from enqueue to (last) start; exact percentiles (interpolated)',
+  })
+  wait_seconds: DurationStatsDto;
+  @ApiProperty({ type: DurationStatsDto, description: 'seconds from start to end of the last run' })
+  run_seconds: DurationStatsDto;
+}
+
+export class JobMetricsDto {
+  @ApiProperty() from: string;
+  @ApiProperty() to: string;
+  @ApiProperty({ type: [JobClassMetricsDto] }) classes: JobClassMetricsDto[];
+}

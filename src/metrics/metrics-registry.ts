@@ -1,0 +1,119 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+// 0.01 s to 1 h, roughly ×2.5 per step: short jobs and hour-long ones both get resolution
+export const DURATION_BUCKETS = [
+  0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600,
+];
+
+const JOB_LABELS = ['instance', 'job_class', 'queue'] as const;
+
+/** Our own prom-client registry (never the global one) and every metric in it. */
+@Injectable()
+export class MetricsRegistry {
+  readonly registry = new Registry();
+  private readonly registers = [this.registry];
+
+  // Sidekiq state, read from Redis on scrape (cached)
+  readonly sidekiqUp = this.gauge('sidekiq_up', 'Whether the last read of this instance worked', [
+    'instance',
+  ]);
+  readonly processed = this.gauge('sidekiq_processed_jobs', 'Sidekiq stat:processed', ['instance']);
+  readonly failed = this.gauge('sidekiq_failed_jobs', 'Sidekiq stat:failed', ['instance']);
+  readonly enqueued = this.gauge('sidekiq_enqueued_jobs', 'Jobs in all queues', ['instance']);
+  readonly scheduled = this.gauge('sidekiq_scheduled_jobs', 'Scheduled set size', ['instance']);
+  readonly retry = this.gauge('sidekiq_retry_jobs', 'Retry set size', ['instance']);
+  readonly dead = this.gauge('sidekiq_dead_jobs', 'Dead set size', ['instance']);
+  readonly busy = this.gauge('sidekiq_busy_workers', 'Jobs running now', ['instance']);
+  readonly processes = this.gauge('sidekiq_processes', 'Registered Sidekiq processes', [
+    'instance',
+  ]);
+  readonly queueSize = this.gauge('sidekiq_queue_size', 'Jobs waiting in the queue', [
+    'instance',
+    'queue',
+  ]);
+  readonly queueLatency = this.gauge(
+    'sidekiq_queue_latency_seconds',
+    'Seconds since the oldest job in the queue was enqueued',
+    ['instance', 'queue'],
+  );
+  readonly processBusy = this.gauge('sidekiq_process_busy', 'Jobs running in the process', [
+    'instance',
+    'hostname',
+    'pid',
+    'tag',
+  ]);
+  readonly processConcurrency = this.gauge(
+    'sidekiq_process_concurrency',
+    'Worker threads of the process',
+    ['instance', 'hostname', 'pid', 'tag'],
+  );
+
+  // lifecycle history, fed incrementally from job_events
+  readonly succeeded = this.counter('sidekiq_jobs_succeeded_total', 'Jobs that succeeded');
+  readonly jobFailures = this.counter('sidekiq_jobs_failed_total', 'Job runs that failed');
+  readonly retried = this.counter('sidekiq_jobs_retried_total', 'Failed jobs scheduled to retry');
+  readonly died = this.counter('sidekiq_jobs_dead_total', 'Jobs moved to the dead set');
+  readonly wait = new Histogram({
+    name: 'sidekiq_job_queue_wait_seconds',
+    help: 'Enqueue to start',
+    labelNames: JOB_LABELS,
+    buckets: DURATION_BUCKETS,
+    registers: this.registers,
+  });
+  readonly run = new Histogram({
+    name: 'sidekiq_job_run_seconds',
+    help: 'Start to finish (succeeded or failed)',
+    labelNames: JOB_LABELS,
+    buckets: DURATION_BUCKETS,
+    registers: this.registers,
+  });
+
+  // this service
+  readonly httpRequests = new Counter({
+    name: 'sidekiq_supervisor_http_requests_total',
+    help: 'HTTP requests by route pattern and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: this.registers,
+  });
+  readonly httpDuration = new Histogram({
+    name: 'sidekiq_supervisor_http_request_duration_seconds',
+    help: 'HTTP request time by route pattern',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: this.registers,
+  });
+  readonly ingestEvents = new Counter({
+    name: 'sidekiq_supervisor_ingest_events_total',
+    help: 'Lifecycle events received: accepted (new), duplicate, rejected (400/413)',
+    labelNames: ['result'],
+    registers: this.registers,
+  });
+  readonly ingestBatch = new Histogram({
+    name: 'sidekiq_supervisor_ingest_batch_events',
+    help: 'Events per group commit',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
+    registers: this.registers,
+  });
+  readonly ingestCommit = new Histogram({
+    name: 'sidekiq_supervisor_ingest_commit_seconds',
+    help: 'Time to write and commit one group',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: this.registers,
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    for (const result of ['accepted', 'duplicate', 'rejected']) {
+      this.ingestEvents.inc({ result }, 0);
+    }
+  }
+
+  private gauge(name: string, help: string, labelNames: string[]): Gauge {
+    return new Gauge({ name, help, labelNames, registers: this.registers });
+  }
+
+  private counter(name: string, help: string): Counter {
+    return new Counter({ name, help, labelNames: JOB_LABELS, registers: this.registers });
+  }
+}
