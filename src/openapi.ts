@@ -4,12 +4,11 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { buildOpenApi } from './app.setup.js';
 import { sortKeys } from './common/sort-keys.js';
+import { fillSpecOnlyEnvironment } from './config/config.module.js';
 
 // Writes openapi/openapi.json with a stable key order; needs no database or Redis (the ORM does
-// not connect at boot). Dummy settings: only route metadata is read.
-process.env.DATABASE_URL ??= 'postgresql://openapi@127.0.0.1:1/openapi';
-process.env.REDIS_URL ??= 'redis://127.0.0.1:1';
-process.env.PRIVATE_TOKEN ??= 'openapi-generation-only-not-a-real-token';
+// not connect at boot).
+fillSpecOnlyEnvironment();
 const app = await NestFactory.create(AppModule, { logger: false, bodyParser: false });
 const document = buildOpenApi(app);
 writeFileSync(

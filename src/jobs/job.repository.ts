@@ -24,6 +24,8 @@ export interface JobQuery {
   limit: number;
   /** also load the (lazy) raw payload */
   populate?: boolean;
+  /** only jobs with a started_at (durations from start) */
+  requireStarted?: boolean;
 }
 
 export function escapeLike(text: string): string {
@@ -32,9 +34,9 @@ export function escapeLike(text: string): string {
 
 // Rows of the newest part of a filtered list that an argument search looks through before it
 // falls back to the trigram index (see search()).
-const RECENT_WINDOW = 10_000;
-// Below this many estimated matches the trigram index alone is quick.
-const RARE_MATCHES = 2000;
+const RECENT_WINDOW = 5_000;
+// Fewer estimated matches than this: the needle is selective, the trigram index alone is quick.
+const SURELY_RARE = 100;
 
 interface PlanNode {
   'Relation Name'?: string;
@@ -47,9 +49,10 @@ export class JobRepository extends EntityRepository<Job> {
    * Newest job first; keyset pagination on id (stable while jobs change). An arguments substring
    * needs care on millions of rows: walking the id order and filtering is fast when matches are
    * common and slow when they are rare, the trigram index the other way round (it reads every
-   * match before sorting). So: when the planner expects many matches, look through the newest
-   * RECENT_WINDOW rows of the list first; when it expects few, or the window holds too few, ask
-   * the trigram index (`id + 0` keeps the planner off the id-order walk).
+   * match before sorting), and the planner's guess between the two swings with every ANALYZE.
+   * So: unless the planner expects almost no match, look through the newest RECENT_WINDOW rows of
+   * the list first (enough whenever ~1% of them match); when they hold too few matches, ask the
+   * trigram index (`id + 0` keeps the planner off the id-order walk).
    */
   async search(query: JobQuery): Promise<Job[]> {
     if (query.argumentsContain) {
@@ -71,18 +74,12 @@ export class JobRepository extends EntityRepository<Job> {
    * the latest start, to completion; newest first.
    */
   async durations(kind: DurationKind, query: JobQuery): Promise<JobDurationRow[]> {
-    const jobs = await this.find(
-      {
-        $and: [
-          ...this.filters({ ...query, statuses: ['succeeded'] }),
-          { completedAt: { $ne: null } },
-          kind === 'queued_to_completion'
-            ? { $or: [{ enqueuedAt: { $ne: null } }, { createdAt: { $ne: null } }] }
-            : { startedAt: { $ne: null } },
-        ],
-      },
-      { orderBy: { id: 'desc' }, limit: query.limit, offset: query.offset },
-    );
+    // succeeded jobs always have completed_at and created_at (the fold sets both)
+    const jobs = await this.search({
+      ...query,
+      statuses: ['succeeded'],
+      requireStarted: kind === 'started_to_completion',
+    });
     return jobs.map((job) => {
       const start =
         kind === 'queued_to_completion' ? (job.enqueuedAt ?? job.createdAt) : job.startedAt;
@@ -115,6 +112,9 @@ export class JobRepository extends EntityRepository<Job> {
     if (query.afterId) {
       void base.where('id', '<', query.afterId);
     }
+    if (query.requireStarted) {
+      void base.whereNotNull('started_at');
+    }
     const offset = query.offset ?? 0;
     const indexed = base
       .clone()
@@ -122,27 +122,27 @@ export class JobRepository extends EntityRepository<Job> {
       .orderByRaw('id + 0 desc')
       .limit(query.limit)
       .offset(offset);
-    // the planner's guess of how many rows match decides which path goes first
-    const estimate = await this.estimateRows(indexed.toString());
-    if (estimate === null || estimate >= RARE_MATCHES) {
-      const recent = knex
-        .select('*')
-        .from(base.clone().orderBy('id', 'desc').limit(RECENT_WINDOW).as('recent'))
-        .where('arguments', 'like', pattern)
-        .orderBy('id', 'desc')
-        .limit(query.limit)
-        .offset(offset);
-      const rows = await this.em.execute<Record<string, unknown>[]>(recent);
-      if (rows.length === query.limit) {
-        return rows.map((row) => this.em.map(this.entityName, row) as Job);
+    const recent = knex
+      .select('*')
+      .from(base.clone().orderBy('id', 'desc').limit(RECENT_WINDOW).as('recent'))
+      .where('arguments', 'like', pattern)
+      .orderBy('id', 'desc')
+      .limit(query.limit)
+      .offset(offset);
+    // the planner is trusted only when it expects almost nothing to match (a selective needle):
+    // then the trigram index alone answers; otherwise the recent rows go first
+    if ((await this.estimateRows(indexed.toString())) >= SURELY_RARE) {
+      const found = await this.em.execute<Record<string, unknown>[]>(recent);
+      if (found.length === query.limit) {
+        return found.map((row) => this.em.map(this.entityName, row) as Job);
       }
     }
     const rows = await this.em.execute<Record<string, unknown>[]>(indexed);
     return rows.map((row) => this.em.map(this.entityName, row) as Job);
   }
 
-  /** Rows the planner expects the scan of `jobs` to return, or null when the plan hides it. */
-  private async estimateRows(sql: string): Promise<number | null> {
+  /** Rows the planner expects from the scan of `jobs` (Infinity when the plan does not say). */
+  private async estimateRows(sql: string): Promise<number> {
     const [row] = await this.em.execute<{ 'QUERY PLAN': { Plan: PlanNode }[] }[]>(
       `explain (format json) ${sql}`,
     );
@@ -159,7 +159,7 @@ export class JobRepository extends EntityRepository<Job> {
       return null;
     };
     const plan = row?.['QUERY PLAN']?.[0]?.Plan;
-    return plan ? find(plan) : null;
+    return (plan ? find(plan) : null) ?? Number.POSITIVE_INFINITY;
   }
 
   private filters(query: JobQuery): FilterQuery<Job>[] {
@@ -187,6 +187,9 @@ export class JobRepository extends EntityRepository<Job> {
     }
     if (query.afterId) {
       where.push({ id: { $lt: query.afterId } });
+    }
+    if (query.requireStarted) {
+      where.push({ startedAt: { $ne: null } });
     }
     return where;
   }
