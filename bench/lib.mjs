@@ -46,3 +46,22 @@ export function writeSection(name, section) {
       : `${doc.trimEnd()}\n\n${block}\n`;
   writeFileSync('bench/RESULTS.md', doc);
 }
+
+/** p50, p95 and max of timings in ms. */
+export function percentiles(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return { p50: at(50), p95: at(95), max: sorted.at(-1) };
+}
+
+/** Times `fn` `runs` times after one warm-up call. */
+export async function timeRuns(fn, runs) {
+  await fn();
+  const samples = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await fn();
+    samples.push(performance.now() - started);
+  }
+  return percentiles(samples);
+}

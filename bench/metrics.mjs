@@ -5,7 +5,7 @@
 // service (Nest application context). Baseline: `select 1` through the same pool, same run.
 // Knobs: BENCH_JOBS (1000000), BENCH_RUNS (20), BENCH_KEEP=1 keeps the database for EXPLAIN.
 import { randomBytes } from 'node:crypto';
-import { dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
+import { dropDatabase, freshDatabase, sql, timeRuns, writeSection } from './lib.mjs';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -50,22 +50,7 @@ const app = await NestFactory.createApplicationContext(ReplModule, { logger: fal
 const metrics = app.get(JobMetricsService);
 const orm = app.get(MikroORM);
 
-function stats(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-  return { p50: at(50), p95: at(95), max: sorted.at(-1) };
-}
-
-async function time(fn) {
-  await fn(); // warm
-  const samples = [];
-  for (let i = 0; i < RUNS; i++) {
-    const s = performance.now();
-    await fn();
-    samples.push(performance.now() - s);
-  }
-  return stats(samples);
-}
+const time = (fn) => timeRuns(fn, RUNS);
 
 const from = new Date('2026-10-31T00:00:00Z');
 const to = new Date('2027-01-01T00:00:00Z');
