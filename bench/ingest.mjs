@@ -26,15 +26,6 @@ if (!process.env.DATABASE_URL) {
   throw new Error('DATABASE_URL is not set: run through `npm run bench:ingest`');
 }
 
-function run(cmd, args, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: 'inherit' });
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`)),
-    );
-  });
-}
-
 async function waitReady() {
   for (let i = 0; i < 100; i++) {
     try {
@@ -87,7 +78,6 @@ function summary(name, result, eventsPerRequest) {
 }
 
 const benchUrl = await freshDatabase('bench_ingest');
-await run('node', ['dist/migrate.js'], { DATABASE_URL: benchUrl });
 
 const app = spawn(
   'node',

@@ -19,8 +19,6 @@ const benchUrl = await freshDatabase('bench_job_manager');
 process.env.DATABASE_URL = benchUrl;
 process.env.PRIVATE_TOKEN ??= randomBytes(24).toString('hex');
 process.env.LOG_LEVEL = 'error';
-const { execFileSync } = await import('node:child_process');
-execFileSync('node', ['dist/migrate.js'], { env: process.env, stdio: 'ignore' });
 
 let t = performance.now();
 // one statement: 1M jobs; ids ascending with time; 80% succeeded, 8% queued, 6% running,

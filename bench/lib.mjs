@@ -1,4 +1,5 @@
 // Shared by the benchmarks: one-shot SQL and RESULTS.md sections.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 
@@ -12,13 +13,17 @@ export async function sql(url, text, params) {
   }
 }
 
-/** A fresh database next to DATABASE_URL's, for one benchmark: returns its URL. */
+/** A fresh, migrated database next to DATABASE_URL's, for one benchmark: returns its URL. */
 export async function freshDatabase(name) {
   const admin = process.env.DATABASE_URL;
   await sql(admin, `drop database if exists ${name} with (force)`);
   await sql(admin, `create database ${name}`);
   const url = new URL(admin);
   url.pathname = `/${name}`;
+  execFileSync('node', ['dist/migrate.js'], {
+    env: { ...process.env, DATABASE_URL: url.toString() },
+    stdio: 'ignore',
+  });
   return url.toString();
 }
 

@@ -18,8 +18,6 @@ const benchUrl = await freshDatabase('bench_metrics');
 process.env.DATABASE_URL = benchUrl;
 process.env.PRIVATE_TOKEN ??= randomBytes(24).toString('hex');
 process.env.LOG_LEVEL = 'error';
-const { execFileSync } = await import('node:child_process');
-execFileSync('node', ['dist/migrate.js'], { env: process.env, stdio: 'ignore' });
 
 let t = performance.now();
 await sql(

@@ -21,10 +21,6 @@ const redisUrl = new URL(process.env.REDIS_URL);
 redisUrl.pathname = '/8';
 
 const benchUrl = await freshDatabase('bench_ruby_client');
-execFileSync('node', ['dist/migrate.js'], {
-  env: { ...process.env, DATABASE_URL: benchUrl },
-  stdio: 'ignore',
-});
 const app = spawn('node', ['dist/main.js'], {
   env: {
     ...process.env,
