@@ -10,7 +10,11 @@ export type Resolution = 'minute' | 'hour' | 'day';
 const STEP_MS: Record<Resolution, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 const MAX_POINTS = 2000;
 // pg_try_advisory_xact_lock keys: one per kind of tick, shared by every copy of the service
-export const LOCK_KEYS = { snapshot: 7_301_001, import: 7_301_002, retention: 7_301_003 } as const;
+export const ADVISORY_LOCK_IDS = {
+  snapshot: 7_301_001,
+  import: 7_301_002,
+  retention: 7_301_003,
+} as const;
 
 export interface TickResult {
   ran: boolean;
@@ -91,7 +95,7 @@ export class StatsHistoryService {
    */
   async takeSnapshot(now: Date): Promise<TickResult> {
     const takenAt = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-    return this.locked(LOCK_KEYS.snapshot, async (execute) => {
+    return this.locked(ADVISORY_LOCK_IDS.snapshot, async (execute) => {
       const instances: TickResult['instances'] = {};
       for (const name of this.registry.instanceNames) {
         try {
@@ -140,7 +144,7 @@ export class StatsHistoryService {
   /** Copies Sidekiq's stat:processed:<day> / stat:failed:<day> of the last `days` days. */
   async importDaily(now: Date, days = this.config.statsImportDays): Promise<TickResult> {
     const start = now.toISOString().slice(0, 10);
-    return this.locked(LOCK_KEYS.import, async (execute) => {
+    return this.locked(ADVISORY_LOCK_IDS.import, async (execute) => {
       const instances: TickResult['instances'] = {};
       for (const name of this.registry.instanceNames) {
         try {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import request from 'supertest';
 import { StatsHistoryScheduler } from '../../../src/scheduler/stats-history.scheduler.js';
-import { LOCK_KEYS } from '../../../src/stats-history/stats-history.service.js';
+import { ADVISORY_LOCK_IDS } from '../../../src/stats-history/stats-history.service.js';
 import { SidekiqWriter } from '../../support/sidekiq-writer.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
 import { startBehindDatabaseProxy, TEST_TOKEN, TestApp } from '../../support/test-context.js';
@@ -112,7 +112,7 @@ describe('stats-history scheduler', () => {
     await other.connect();
     try {
       await other.query('begin');
-      await other.query('select pg_advisory_xact_lock($1)', [LOCK_KEYS.snapshot]);
+      await other.query('select pg_advisory_xact_lock($1)', [ADVISORY_LOCK_IDS.snapshot]);
       expect(await scheduler.tick('snapshot', at(10))).toBe('skipped');
       await other.query('commit');
     } finally {
