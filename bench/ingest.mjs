@@ -10,6 +10,7 @@
 // BENCH_BATCH (500), BENCH_BATCH_CONNECTIONS (8).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
 
@@ -61,6 +62,50 @@ function cannon(opts) {
   });
 }
 
+// CPU seconds used by the app, by Postgres (every process named postgres: the throwaway instance's
+// backends) and by this load generator, from /proc (Linux); null elsewhere.
+const TICK = 100;
+function cpuOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICK;
+  } catch {
+    return 0;
+  }
+}
+function postgresPids() {
+  try {
+    return readdirSync('/proc').filter((d) => {
+      try {
+        return /^\d+$/.test(d) && readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres';
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+function cpuSnapshot() {
+  const pg = new Map(postgresPids().map((pid) => [pid, cpuOf(pid)]));
+  return { app: cpuOf(app.pid), pg, self: process.cpuUsage() };
+}
+function cpuSince(start) {
+  const end = cpuSnapshot();
+  let pg = 0;
+  for (const [pid, seconds] of end.pg) {
+    pg += seconds - (start.pg.get(pid) ?? 0);
+  }
+  const self = process.cpuUsage(start.self);
+  return { app: end.app - start.app, pg, load: (self.user + self.system) / 1e6 };
+}
+async function measured(run) {
+  const start = cpuSnapshot();
+  const result = await run();
+  return { ...result, cpu: cpuSince(start) };
+}
+
 function summary(name, result, eventsPerRequest) {
   const ok = result['2xx'];
   const seconds = result.duration;
@@ -74,6 +119,7 @@ function summary(name, result, eventsPerRequest) {
     p50_ms: result.latency.p50,
     p99_ms: result.latency.p99,
     events_acknowledged: eventsPerRequest ? ok * eventsPerRequest : 0,
+    cpu_s: result.cpu,
   };
 }
 
@@ -105,7 +151,7 @@ try {
   results.push(
     summary(
       'baseline GET /api/v1/health (no DB)',
-      await cannon({ path: '/api/v1/health', connections: CONNECTIONS }),
+      await measured(() => cannon({ path: '/api/v1/health', connections: CONNECTIONS })),
       0,
     ),
   );
@@ -113,17 +159,19 @@ try {
   results.push(
     summary(
       'single-event POST /api/v1/jobs',
-      await cannon({
-        path: '/api/v1/jobs',
-        connections: CONNECTIONS,
-        requests: [
-          {
-            method: 'POST',
-            headers,
-            setupRequest: (req) => ({ ...req, body: JSON.stringify(event()) }),
-          },
-        ],
-      }),
+      await measured(() =>
+        cannon({
+          path: '/api/v1/jobs',
+          connections: CONNECTIONS,
+          requests: [
+            {
+              method: 'POST',
+              headers,
+              setupRequest: (req) => ({ ...req, body: JSON.stringify(event()) }),
+            },
+          ],
+        }),
+      ),
       1,
     ),
   );
@@ -131,21 +179,23 @@ try {
   results.push(
     summary(
       `batch POST /api/v1/events (${BATCH} per request)`,
-      await cannon({
-        path: '/api/v1/events',
-        connections: BATCH_CONNECTIONS,
-        amount: BATCH_REQUESTS,
-        requests: [
-          {
-            method: 'POST',
-            headers,
-            setupRequest: (req) => ({
-              ...req,
-              body: JSON.stringify({ events: Array.from({ length: BATCH }, () => event()) }),
-            }),
-          },
-        ],
-      }),
+      await measured(() =>
+        cannon({
+          path: '/api/v1/events',
+          connections: BATCH_CONNECTIONS,
+          amount: BATCH_REQUESTS,
+          requests: [
+            {
+              method: 'POST',
+              headers,
+              setupRequest: (req) => ({
+                ...req,
+                body: JSON.stringify({ events: Array.from({ length: BATCH }, () => event()) }),
+              }),
+            },
+          ],
+        }),
+      ),
       BATCH,
     ),
   );
@@ -181,12 +231,15 @@ const f = (n, d = 0) =>
   n === null
     ? '—'
     : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+// CPU per request (per event for the event phases), in µs, of the app, Postgres and the load generator
+const perUnit = (r, seconds) =>
+  f((seconds * 1e6) / Math.max(1, r.events_acknowledged || r.requests_ok));
 const table = [
-  '| phase | requests/s | events/s | p50 ms | p99 ms | non-2xx | errors |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| phase | requests/s | events/s | p50 ms | p99 ms | non-2xx | errors | CPU µs per event (app / Postgres / load generator) |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...results.map(
     (r) =>
-      `| ${r.name} | ${f(r.req_per_s)} | ${f(r.events_per_s)} | ${r.p50_ms} | ${r.p99_ms} | ${r.non_2xx} | ${r.errors} |`,
+      `| ${r.name} | ${f(r.req_per_s)} | ${f(r.events_per_s)} | ${r.p50_ms} | ${r.p99_ms} | ${r.non_2xx} | ${r.errors} | ${perUnit(r, r.cpu_s.app)} / ${perUnit(r, r.cpu_s.pg)} / ${perUnit(r, r.cpu_s.load)} |`,
   ),
 ].join('\n');
 const section = `## Ingestion (\`npm run bench:ingest\`)
@@ -194,6 +247,7 @@ const section = `## Ingestion (\`npm run bench:ingest\`)
 Run ${report.date} on ${report.machine}; ${REQUESTS} requests each for the baseline and single-event
 phases over ${CONNECTIONS} connections, ${BATCH_REQUESTS} batches of ${BATCH} over ${BATCH_CONNECTIONS}. Load generator, app and
 Postgres share the machine. Postgres is the throwaway instance from scripts/services.sh (fsync off).
+CPU per event is per request for the baseline (it has no events).
 
 ${table}
 

@@ -31,11 +31,14 @@ export function dropDatabase(name) {
   return sql(process.env.DATABASE_URL, `drop database if exists ${name} with (force)`);
 }
 
-/** Replaces (or appends) the section between <!-- bench:NAME --> markers in bench/RESULTS.md. */
+// BENCH_RESULTS=other.md sends a trial run's section elsewhere (bench/RESULTS.md keeps the record)
+const RESULTS_FILE = process.env.BENCH_RESULTS ?? 'bench/RESULTS.md';
+
+/** Replaces (or appends) the section between <!-- bench:NAME --> markers in the results file. */
 export function writeSection(name, section) {
   let doc;
   try {
-    doc = readFileSync('bench/RESULTS.md', 'utf8');
+    doc = readFileSync(RESULTS_FILE, 'utf8');
   } catch {
     doc =
       '# Benchmark results\n\nEach section is rewritten by its benchmark; ratios are against a baseline measured in the same run.\n';
@@ -49,7 +52,7 @@ export function writeSection(name, section) {
     start >= 0 && end > start
       ? doc.slice(0, start) + block + doc.slice(end + close.length)
       : `${doc.trimEnd()}\n\n${block}\n`;
-  writeFileSync('bench/RESULTS.md', doc);
+  writeFileSync(RESULTS_FILE, doc);
 }
 
 /** p50, p95 and max of timings in ms. */

@@ -3,11 +3,17 @@ import pg from 'pg';
 import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { isDatabaseUnavailable } from '../database/pg-errors.js';
-import type { IngestEvent } from './ingest-event.js';
+import { type IngestEvent, parseTimestamp } from './ingest-event.js';
 import { type FoldEvent, type FoldedJob, foldJob, usToIso } from './job-fold.js';
 import {
+  EVENT_COLUMNS,
   INSERT_EVENTS_SQL,
+  INSERT_JOBS_SQL,
+  INSERT_NEW_EVENTS_SQL,
+  JOB_COLUMNS,
+  type JobRowValues,
   LOCK_JOBS_SQL,
+  rowsParam,
   SELECT_EVENTS_SQL,
   UPSERT_JOBS_SQL,
 } from './job-fold.sql.js';
@@ -144,29 +150,30 @@ export class IngestWriter implements OnApplicationShutdown {
     }
   }
 
-  /** One transaction: lock the jobs, insert new events, refold the jobs that got one. */
+  /** One transaction; on the rare conflict the fast path cannot explain, the careful one. */
   private async commit(events: IngestEvent[]): Promise<Set<string>> {
+    try {
+      return await this.transaction((client) => this.writeFast(client, events));
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) {
+        throw error;
+      }
+      // a job row without events, or a writer that skipped the locks: let Postgres sort it out
+      this.logger.warn('ingest fell back to the upsert path after a unique violation');
+      return await this.transaction((client) => this.writeCareful(client, events));
+    }
+  }
+
+  private async transaction(
+    work: (client: pg.PoolClient) => Promise<Set<string>>,
+  ): Promise<Set<string>> {
     const client = await this.pool.connect();
     let broken = false;
     try {
       await client.query('begin');
-      const instances = events.map((e) => e.instance);
-      const jids = events.map((e) => e.jid);
-      await client.query(LOCK_JOBS_SQL, [instances, jids]);
-      const result = await client.query<{ instance: string; jid: string; dedupe_key: string }>(
-        INSERT_EVENTS_SQL,
-        [JSON.stringify(events)],
-      );
-      if (result.rows.length > 0) {
-        // refold every job that got a new event, from all of its events
-        const stored = await client.query<StoredEventRow>(SELECT_EVENTS_SQL, [
-          result.rows.map((r) => r.instance),
-          result.rows.map((r) => r.jid),
-        ]);
-        await client.query(UPSERT_JOBS_SQL, [JSON.stringify(foldAll(stored.rows).map(toRow))]);
-      }
+      const stored = await work(client);
       await client.query('commit');
-      return new Set(result.rows.map((r) => `${r.instance}\u0000${r.jid}\u0000${r.dedupe_key}`));
+      return stored;
     } catch (error) {
       broken = isDatabaseUnavailable(error);
       await client.query('rollback').catch(() => {
@@ -176,6 +183,85 @@ export class IngestWriter implements OnApplicationShutdown {
     } finally {
       client.release(broken);
     }
+  }
+
+  /**
+   * Lock the jobs, read the events they already have, and leave out the ones sent again; insert
+   * the rest; fold each job that got one from its stored events plus the new ones, in memory.
+   * A brand-new job costs one index probe to read: its events and row are plain inserts.
+   */
+  private async writeFast(client: pg.PoolClient, events: IngestEvent[]): Promise<Set<string>> {
+    const [instances, jids] = distinctJobs(events);
+    await client.query(LOCK_JOBS_SQL, [instances, jids]);
+    const stored = await client.query<StoredEventRow>(SELECT_EVENTS_SQL, [instances, jids]);
+    const jobs = new Map<string, JobEvents>();
+    const seen = new Set<string>();
+    for (const row of stored.rows) {
+      const key = jobKey(row.instance, row.jid);
+      entryFor(jobs, key, row.instance, row.jid, true).events.push(storedToFold(row));
+      seen.add(`${key}\u0000${row.dedupe_key}`);
+    }
+    const fresh: IngestEvent[] = [];
+    const inserted = new Set<string>();
+    for (const event of events) {
+      const key = jobKey(event.instance, event.jid);
+      const eventKey = `${key}\u0000${event.dedupeKey}`;
+      if (seen.has(eventKey)) {
+        continue;
+      }
+      seen.add(eventKey);
+      inserted.add(eventKey);
+      fresh.push(event);
+      const entry = entryFor(jobs, key, event.instance, event.jid, false);
+      entry.events.push(ingestToFold(event));
+      entry.touched = true;
+    }
+    if (fresh.length === 0) {
+      return inserted;
+    }
+    await client.query(INSERT_NEW_EVENTS_SQL, [rowsParam(EVENT_COLUMNS, fresh)]);
+    const created: JobRowValues[] = [];
+    const changed: JobRowValues[] = [];
+    for (const entry of jobs.values()) {
+      if (entry.touched) {
+        const row = toRow({ instance: entry.instance, jid: entry.jid, ...foldJob(entry.events) });
+        (entry.existed ? changed : created).push(row);
+      }
+    }
+    if (created.length > 0) {
+      await client.query(INSERT_JOBS_SQL, [rowsParam(JOB_COLUMNS, created)]);
+    }
+    if (changed.length > 0) {
+      await client.query(UPSERT_JOBS_SQL, [rowsParam(JOB_COLUMNS, changed)]);
+    }
+    return inserted;
+  }
+
+  /** Lets Postgres skip stored events and upsert rows; then refolds from all stored events. */
+  private async writeCareful(client: pg.PoolClient, events: IngestEvent[]): Promise<Set<string>> {
+    const [instances, jids] = distinctJobs(events);
+    await client.query(LOCK_JOBS_SQL, [instances, jids]);
+    const result = await client.query<{ instance: string; jid: string; dedupe_key: string }>(
+      INSERT_EVENTS_SQL,
+      [rowsParam(EVENT_COLUMNS, events)],
+    );
+    if (result.rows.length > 0) {
+      const stored = await client.query<StoredEventRow>(SELECT_EVENTS_SQL, [
+        result.rows.map((r) => r.instance),
+        result.rows.map((r) => r.jid),
+      ]);
+      const jobs = new Map<string, JobEvents>();
+      for (const row of stored.rows) {
+        entryFor(jobs, jobKey(row.instance, row.jid), row.instance, row.jid, true).events.push(
+          storedToFold(row),
+        );
+      }
+      const rows = [...jobs.values()].map((e) =>
+        toRow({ instance: e.instance, jid: e.jid, ...foldJob(e.events) }),
+      );
+      await client.query(UPSERT_JOBS_SQL, [rowsParam(JOB_COLUMNS, rows)]);
+    }
+    return new Set(result.rows.map((r) => `${jobKey(r.instance, r.jid)}\u0000${r.dedupe_key}`));
   }
 
   /** Lets queued and running groups commit (HTTP has stopped taking requests by now). */
@@ -215,48 +301,127 @@ interface StoredEventRow {
 
 type KeyedJob = FoldedJob & { instance: string; jid: string };
 
-function foldAll(rows: StoredEventRow[]): KeyedJob[] {
-  const byJob = new Map<string, { instance: string; jid: string; events: FoldEvent[] }>();
-  for (const row of rows) {
-    const key = `${row.instance}\u0000${row.jid}`;
-    let entry = byJob.get(key);
-    if (!entry) {
-      entry = { instance: row.instance, jid: row.jid, events: [] };
-      byJob.set(key, entry);
-    }
-    entry.events.push({
-      type: row.type as JobEventType,
-      dedupeKey: row.dedupe_key,
-      occurredUs: Number(row.occurred_us),
-      attempt: row.attempt,
-      jobClass: row.job_class,
-      queue: row.queue,
-      arguments: row.arguments,
-      hasPayload: row.has_payload,
-      createdUs: row.created_us === null ? null : Number(row.created_us),
-      scheduledUs: row.scheduled_us === null ? null : Number(row.scheduled_us),
-      hostname: row.hostname,
-      pid: row.pid,
-      tid: row.tid,
-      errorClass: row.error_class,
-      errorMessage: row.error_message,
-      errorBacktrace: row.error_backtrace,
-      willRetry: row.will_retry,
-      durationMs: row.duration_ms,
-      restartedAs: row.restarted_as,
-      restartedFrom: row.restarted_from,
-    });
-  }
-  return [...byJob.values()].map(({ instance, jid, events }) => ({
-    instance,
-    jid,
-    ...foldJob(events),
-  }));
+const UNIQUE_VIOLATION = '23505';
+
+interface JobEvents {
+  instance: string;
+  jid: string;
+  events: FoldEvent[];
+  /** it had stored events, so it has a row */
+  existed: boolean;
+  /** it got a new event in this transaction */
+  touched: boolean;
 }
 
-/** The JSON row UPSERT_JOBS_SQL reads: times as microsecond ISO strings. */
-function toRow(job: KeyedJob): Record<string, unknown> {
-  const time = (us: number | null) => (us === null ? null : usToIso(us));
+const jobKey = (instance: string, jid: string) => `${instance}\u0000${jid}`;
+
+function entryFor(
+  jobs: Map<string, JobEvents>,
+  key: string,
+  instance: string,
+  jid: string,
+  existed: boolean,
+): JobEvents {
+  let entry = jobs.get(key);
+  if (!entry) {
+    entry = { instance, jid, events: [], existed, touched: false };
+    jobs.set(key, entry);
+  }
+  return entry;
+}
+
+/** The distinct jobs of a batch as the two parallel arrays the lock and read statements take. */
+function distinctJobs(events: IngestEvent[]): [string[], string[]] {
+  const seen = new Set<string>();
+  const instances: string[] = [];
+  const jids: string[] = [];
+  for (const e of events) {
+    const key = jobKey(e.instance, e.jid);
+    if (!seen.has(key)) {
+      seen.add(key);
+      instances.push(e.instance);
+      jids.push(e.jid);
+    }
+  }
+  return [instances, jids];
+}
+
+function storedToFold(row: StoredEventRow): FoldEvent {
+  return {
+    type: row.type as JobEventType,
+    dedupeKey: row.dedupe_key,
+    occurredUs: Number(row.occurred_us),
+    attempt: row.attempt,
+    jobClass: row.job_class,
+    queue: row.queue,
+    arguments: row.arguments,
+    hasPayload: row.has_payload,
+    createdUs: row.created_us === null ? null : Number(row.created_us),
+    scheduledUs: row.scheduled_us === null ? null : Number(row.scheduled_us),
+    hostname: row.hostname,
+    pid: row.pid,
+    tid: row.tid,
+    errorClass: row.error_class,
+    errorMessage: row.error_message,
+    errorBacktrace: row.error_backtrace,
+    willRetry: row.will_retry,
+    durationMs: row.duration_ms,
+    restartedAs: row.restarted_as,
+    restartedFrom: row.restarted_from,
+  };
+}
+
+/** What the fold reads of an event about to be stored: the same values Postgres would return. */
+function ingestToFold(e: IngestEvent): FoldEvent {
+  return {
+    type: e.type,
+    dedupeKey: e.dedupeKey,
+    occurredUs: isoToUs(e.occurredAt),
+    attempt: e.attempt,
+    jobClass: e.jobClass,
+    queue: e.queue,
+    arguments: e.arguments,
+    hasPayload: e.payload !== null,
+    createdUs: e.createdAt === null ? null : isoToUs(e.createdAt),
+    scheduledUs: e.scheduledAt === null ? null : isoToUs(e.scheduledAt),
+    hostname: e.hostname,
+    pid: e.pid,
+    tid: e.tid,
+    errorClass: e.errorClass,
+    errorMessage: e.errorMessage,
+    errorBacktrace: e.errorBacktrace,
+    willRetry: e.willRetry,
+    durationMs: e.durationMs,
+    restartedAs: e.restartedAs,
+    restartedFrom: e.restartedFrom,
+  };
+}
+
+const MICRO_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
+
+/** An IngestEvent time (`2026-11-23T10:00:00.123456Z`, or any form parseTimestamp reads) → µs. */
+export function isoToUs(iso: string): number {
+  const micro = MICRO_ISO.test(iso) ? iso : parseTimestamp(iso);
+  if (micro === null) {
+    throw new Error(`not a timestamp: ${iso}`);
+  }
+  return Date.parse(micro.slice(0, 23) + 'Z') * 1000 + Number(micro.slice(23, 26));
+}
+
+// A job's times are often equal (a new job's first, last and enqueued time): format each once.
+let lastUs = -1;
+let lastIso = '';
+function isoOf(us: number): string {
+  if (us !== lastUs) {
+    lastUs = us;
+    lastIso = usToIso(us);
+  }
+  return lastIso;
+}
+
+/** The JSON row INSERT_JOBS_SQL / UPSERT_JOBS_SQL read: times as microsecond ISO strings. */
+function toRow(job: KeyedJob): JobRowValues {
+  const time = (us: number | null) => (us === null ? null : isoOf(us));
   return {
     instance: job.instance,
     jid: job.jid,
@@ -277,13 +442,14 @@ function toRow(job: KeyedJob): Record<string, unknown> {
     tid: job.tid,
     errorClass: job.errorClass,
     errorMessage: job.errorMessage,
-    errorBacktrace: job.errorBacktrace,
+    // JSON text: both the stored events (error_backtrace::text) and new ones carry text
+    errorBacktrace: job.errorBacktrace as string | null,
     willRetry: job.willRetry,
     durationMs: job.durationMs,
     restartedAs: job.restartedAs,
     restartedFrom: job.restartedFrom,
     eventCount: job.eventCount,
-    firstEventAt: time(job.firstUs),
-    lastEventAt: time(job.lastUs),
+    firstEventAt: isoOf(job.firstUs),
+    lastEventAt: isoOf(job.lastUs),
   };
 }

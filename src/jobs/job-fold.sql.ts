@@ -1,5 +1,154 @@
-// The events of the jobs to refold, with times as integer microseconds (a JS Date would drop the
-// microseconds). The payload stays in Postgres: the upsert copies it by dedupe key.
+// The ingest writer's statements. Rows travel as one jsonb parameter: an array of arrays, one
+// value per column in the order of the column lists below (Postgres reads `x->>i` from jsonb
+// far faster than it matches object keys in json_to_recordset, and JSON.stringify of arrays is
+// cheaper than of objects).
+
+/** A column the writer sends: the property of the JS row, the SQL column, its SQL type. */
+interface Column<Row> {
+  key: keyof Row & string;
+  column: string;
+  type: string;
+}
+
+/** The SQL expression list reading `columns` from jsonb array element `x`. */
+function readColumns<Row>(columns: readonly Column<Row>[]): string {
+  return columns
+    .map(({ type }, i) => (type === 'jsonb' ? `(x->>${i})::jsonb` : `(x->>${i})::${type}`))
+    .join(',\n  ');
+}
+
+/** JSON text of `rows` as arrays in `columns` order: the parameter the statements read. */
+export function rowsParam<Row>(columns: readonly Column<Row>[], rows: readonly Row[]): string {
+  const keys = columns.map((c) => c.key);
+  return JSON.stringify(rows.map((row) => keys.map((k) => row[k])));
+}
+
+/** What the writer inserts per event (IngestEvent's properties). */
+export interface EventRowValues {
+  instance: string;
+  jid: string;
+  type: string;
+  dedupeKey: string;
+  occurredAt: string;
+  clientTime: boolean;
+  attempt: number;
+  retryCount: number | null;
+  jobClass: string | null;
+  queue: string | null;
+  arguments: string | null;
+  payload: string | null;
+  enqueuedAt: string | null;
+  createdAt: string | null;
+  scheduledAt: string | null;
+  hostname: string | null;
+  pid: number | null;
+  tid: string | null;
+  errorClass: string | null;
+  errorMessage: string | null;
+  /** JSON text */
+  errorBacktrace: string | null;
+  willRetry: boolean | null;
+  durationMs: number | null;
+  restartedAs: string | null;
+  restartedFrom: string | null;
+}
+
+export const EVENT_COLUMNS: readonly Column<EventRowValues>[] = [
+  { key: 'instance', column: 'instance', type: 'text' },
+  { key: 'jid', column: 'jid', type: 'text' },
+  { key: 'type', column: 'type', type: 'text' },
+  { key: 'dedupeKey', column: 'dedupe_key', type: 'text' },
+  { key: 'occurredAt', column: 'occurred_at', type: 'timestamptz' },
+  { key: 'clientTime', column: 'client_time', type: 'boolean' },
+  { key: 'attempt', column: 'attempt', type: 'int' },
+  { key: 'retryCount', column: 'retry_count', type: 'int' },
+  { key: 'jobClass', column: 'job_class', type: 'text' },
+  { key: 'queue', column: 'queue', type: 'text' },
+  { key: 'arguments', column: 'arguments', type: 'text' },
+  { key: 'payload', column: 'payload', type: 'text' },
+  { key: 'enqueuedAt', column: 'enqueued_at', type: 'timestamptz' },
+  { key: 'createdAt', column: 'created_at', type: 'timestamptz' },
+  { key: 'scheduledAt', column: 'scheduled_at', type: 'timestamptz' },
+  { key: 'hostname', column: 'hostname', type: 'text' },
+  { key: 'pid', column: 'pid', type: 'int' },
+  { key: 'tid', column: 'tid', type: 'text' },
+  { key: 'errorClass', column: 'error_class', type: 'text' },
+  { key: 'errorMessage', column: 'error_message', type: 'text' },
+  { key: 'errorBacktrace', column: 'error_backtrace', type: 'jsonb' },
+  { key: 'willRetry', column: 'will_retry', type: 'boolean' },
+  { key: 'durationMs', column: 'duration_ms', type: 'float8' },
+  { key: 'restartedAs', column: 'restarted_as', type: 'text' },
+  { key: 'restartedFrom', column: 'restarted_from', type: 'text' },
+];
+
+/** A folded job row as the writer sends it (times as microsecond ISO strings). */
+export interface JobRowValues {
+  instance: string;
+  jid: string;
+  jobClass: string | null;
+  queue: string | null;
+  arguments: string | null;
+  /** dedupe key of the stored event whose payload the row copies */
+  payloadFrom: string | null;
+  status: string;
+  attempt: number;
+  createdAt: string | null;
+  enqueuedAt: string | null;
+  scheduledAt: string | null;
+  startedAt: string | null;
+  completedAt: string | null;
+  failedAt: string | null;
+  hostname: string | null;
+  pid: number | null;
+  tid: string | null;
+  errorClass: string | null;
+  errorMessage: string | null;
+  /** JSON text */
+  errorBacktrace: string | null;
+  willRetry: boolean | null;
+  durationMs: number | null;
+  restartedAs: string | null;
+  restartedFrom: string | null;
+  eventCount: number;
+  firstEventAt: string;
+  lastEventAt: string;
+}
+
+// payloadFrom is not a column: the statement copies the payload from job_events by it
+export const JOB_COLUMNS: readonly Column<JobRowValues>[] = [
+  { key: 'instance', column: 'instance', type: 'text' },
+  { key: 'jid', column: 'jid', type: 'text' },
+  { key: 'jobClass', column: 'job_class', type: 'text' },
+  { key: 'queue', column: 'queue', type: 'text' },
+  { key: 'arguments', column: 'arguments', type: 'text' },
+  { key: 'status', column: 'status', type: 'text' },
+  { key: 'attempt', column: 'attempt', type: 'int' },
+  { key: 'createdAt', column: 'created_at', type: 'timestamptz' },
+  { key: 'enqueuedAt', column: 'enqueued_at', type: 'timestamptz' },
+  { key: 'scheduledAt', column: 'scheduled_at', type: 'timestamptz' },
+  { key: 'startedAt', column: 'started_at', type: 'timestamptz' },
+  { key: 'completedAt', column: 'completed_at', type: 'timestamptz' },
+  { key: 'failedAt', column: 'failed_at', type: 'timestamptz' },
+  { key: 'hostname', column: 'hostname', type: 'text' },
+  { key: 'pid', column: 'pid', type: 'int' },
+  { key: 'tid', column: 'tid', type: 'text' },
+  { key: 'errorClass', column: 'error_class', type: 'text' },
+  { key: 'errorMessage', column: 'error_message', type: 'text' },
+  { key: 'errorBacktrace', column: 'error_backtrace', type: 'jsonb' },
+  { key: 'willRetry', column: 'will_retry', type: 'boolean' },
+  { key: 'durationMs', column: 'duration_ms', type: 'float8' },
+  { key: 'restartedAs', column: 'restarted_as', type: 'text' },
+  { key: 'restartedFrom', column: 'restarted_from', type: 'text' },
+  { key: 'eventCount', column: 'event_count', type: 'int' },
+  { key: 'firstEventAt', column: 'first_event_at', type: 'timestamptz' },
+  { key: 'lastEventAt', column: 'last_event_at', type: 'timestamptz' },
+  { key: 'payloadFrom', column: 'payload', type: 'text' },
+];
+
+// The events stored so far for the given jobs, with times as integer microseconds (a JS Date
+// would drop the microseconds). The payload stays in Postgres: the row copies it by dedupe key.
+// The lateral join makes each job one probe of job_events_dedupe_idx, whatever the planner
+// believes about the table's size (a brand-new job costs one probe that finds nothing).
 export const SELECT_EVENTS_SQL = `
 select e.instance, e.jid, e.type, e.dedupe_key,
   (extract(epoch from e.occurred_at) * 1000000)::int8 as occurred_us,
@@ -8,45 +157,31 @@ select e.instance, e.jid, e.type, e.dedupe_key,
   (extract(epoch from e.scheduled_at) * 1000000)::int8 as scheduled_us,
   e.hostname, e.pid, e.tid, e.error_class, e.error_message, e.error_backtrace::text as error_backtrace,
   e.will_retry, e.duration_ms, e.restarted_as, e.restarted_from
-from job_events e
-join (select distinct instance, jid from unnest($1::text[], $2::text[]) as k(instance, jid)) k
-  on e.instance = k.instance and e.jid = k.jid
+from (select distinct instance, jid from unnest($1::text[], $2::text[]) as k(instance, jid)) k
+cross join lateral (
+  select * from job_events j where j.instance = k.instance and j.jid = k.jid
+) e
 `;
 
-// Writes folded rows (job-fold.ts); one row per job, every column replaced. $1 is a JSON array of
-// FoldedRow objects (a single JSON parameter: JSON.stringify is far cheaper than building 27
-// Postgres array literals).
-export const UPSERT_JOBS_SQL = `
-insert into jobs (instance, jid, job_class, queue, arguments, payload, status, attempt, created_at,
-  enqueued_at, scheduled_at, started_at, completed_at, failed_at, hostname, pid, tid, error_class,
-  error_message, error_backtrace, will_retry, duration_ms, restarted_as, restarted_from, event_count,
-  first_event_at, last_event_at, updated_at)
-select r."instance", r."jid", r."jobClass", r."queue", r."arguments",
-  case when r."payloadFrom" is not null then (select e.payload from job_events e
-    where e.instance = r."instance" and e.jid = r."jid" and e.dedupe_key = r."payloadFrom") end,
-  r."status", r."attempt", r."createdAt", r."enqueuedAt", r."scheduledAt", r."startedAt",
-  r."completedAt", r."failedAt", r."hostname", r."pid", r."tid", r."errorClass", r."errorMessage",
-  r."errorBacktrace"::jsonb, r."willRetry", r."durationMs", r."restartedAs", r."restartedFrom",
-  r."eventCount", r."firstEventAt", r."lastEventAt", now()
-from json_to_recordset($1::json) as r("instance" text, "jid" text, "jobClass" text, "queue" text,
-  "arguments" text, "payloadFrom" text, "status" text, "attempt" int, "createdAt" timestamptz,
-  "enqueuedAt" timestamptz, "scheduledAt" timestamptz, "startedAt" timestamptz,
-  "completedAt" timestamptz, "failedAt" timestamptz, "hostname" text, "pid" int, "tid" text,
-  "errorClass" text, "errorMessage" text, "errorBacktrace" text, "willRetry" boolean,
-  "durationMs" float8, "restartedAs" text, "restartedFrom" text, "eventCount" int,
-  "firstEventAt" timestamptz, "lastEventAt" timestamptz)
-on conflict (instance, jid) do update set
-  job_class = excluded.job_class, queue = excluded.queue, arguments = excluded.arguments,
-  payload = excluded.payload, status = excluded.status, attempt = excluded.attempt,
-  created_at = excluded.created_at, enqueued_at = excluded.enqueued_at,
-  scheduled_at = excluded.scheduled_at, started_at = excluded.started_at,
-  completed_at = excluded.completed_at, failed_at = excluded.failed_at,
-  hostname = excluded.hostname, pid = excluded.pid, tid = excluded.tid,
-  error_class = excluded.error_class, error_message = excluded.error_message,
-  error_backtrace = excluded.error_backtrace, will_retry = excluded.will_retry,
-  duration_ms = excluded.duration_ms, event_count = excluded.event_count,
-  first_event_at = excluded.first_event_at, last_event_at = excluded.last_event_at,
-  restarted_as = excluded.restarted_as, restarted_from = excluded.restarted_from,
+const PAYLOAD_INDEX = JOB_COLUMNS.length - 1;
+const jobValues = readColumns(JOB_COLUMNS.slice(0, PAYLOAD_INDEX));
+
+// Folded rows (job-fold.ts) of jobs that have no row yet; $1 from rowsParam(JOB_COLUMNS, rows).
+// The writer holds the jobs' advisory locks, so no other writer inserts them meanwhile.
+export const INSERT_JOBS_SQL = `
+insert into jobs (${JOB_COLUMNS.map((c) => c.column).join(', ')}, updated_at)
+select ${jobValues},
+  case when x->>${PAYLOAD_INDEX} is not null then (select e.payload from job_events e
+    where e.instance = x->>0 and e.jid = x->>1 and e.dedupe_key = x->>${PAYLOAD_INDEX}) end,
+  now()
+from jsonb_array_elements($1::jsonb) x
+`;
+
+// The same for jobs that may have a row: every column replaced.
+export const UPSERT_JOBS_SQL = `${INSERT_JOBS_SQL}on conflict (instance, jid) do update set
+  ${JOB_COLUMNS.slice(2)
+    .map((c) => `${c.column} = excluded.${c.column}`)
+    .join(', ')},
   updated_at = excluded.updated_at
 `;
 
@@ -59,22 +194,15 @@ select count(pg_advisory_xact_lock(h)) from (
 ) s
 `;
 
-// $1: JSON array of IngestEvent objects, stored as they are (errorBacktrace is JSON text).
-export const INSERT_EVENTS_SQL = `
-insert into job_events (instance, jid, type, dedupe_key, occurred_at, client_time, attempt,
-  retry_count, job_class, queue, arguments, payload, enqueued_at, created_at, scheduled_at,
-  hostname, pid, tid, error_class, error_message, error_backtrace, will_retry, duration_ms,
-  restarted_as, restarted_from)
-select e."instance", e."jid", e."type", e."dedupeKey", e."occurredAt", e."clientTime", e."attempt",
-  e."retryCount", e."jobClass", e."queue", e."arguments", e."payload", e."enqueuedAt", e."createdAt",
-  e."scheduledAt", e."hostname", e."pid", e."tid", e."errorClass", e."errorMessage",
-  e."errorBacktrace"::jsonb, e."willRetry", e."durationMs", e."restartedAs", e."restartedFrom"
-from json_to_recordset($1::json) as e("instance" text, "jid" text, "type" text, "dedupeKey" text,
-  "occurredAt" timestamptz, "clientTime" boolean, "attempt" int, "retryCount" int, "jobClass" text,
-  "queue" text, "arguments" text, "payload" text, "enqueuedAt" timestamptz, "createdAt" timestamptz,
-  "scheduledAt" timestamptz, "hostname" text, "pid" int, "tid" text, "errorClass" text,
-  "errorMessage" text, "errorBacktrace" text, "willRetry" boolean, "durationMs" float8,
-  "restartedAs" text, "restartedFrom" text)
-on conflict (instance, jid, dedupe_key) do nothing
+// Events as they are; $1 from rowsParam(EVENT_COLUMNS, events). The writer has already left out
+// the events stored before (it read them under the jobs' locks).
+export const INSERT_NEW_EVENTS_SQL = `
+insert into job_events (${EVENT_COLUMNS.map((c) => c.column).join(', ')})
+select ${readColumns(EVENT_COLUMNS)}
+from jsonb_array_elements($1::jsonb) x
+`;
+
+// The same, skipping events stored before; returns the ones it stored.
+export const INSERT_EVENTS_SQL = `${INSERT_NEW_EVENTS_SQL}on conflict (instance, jid, dedupe_key) do nothing
 returning instance, jid, dedupe_key
 `;

@@ -158,6 +158,117 @@ describe('job fold (state machine) on real Postgres', () => {
     expect(events.rows[0].n).toBe(LIFECYCLE.length);
   });
 
+  it('gives the same row from one batch (new job, events repeated) as from one commit per event', async () => {
+    const sut = ctx.get(JobsService);
+    const once = makeJid();
+    const batched = makeJid();
+    for (const event of LIFECYCLE) {
+      await sut.recordEvent({ ...event, job_id: once }, { form: false });
+    }
+    // a brand-new job: its row is folded from the batch's own events, repeats left out in memory
+    const events = [...LIFECYCLE].reverse().concat(LIFECYCLE.slice(1, 4));
+    const result = await sut.recordBatch(
+      { events: events.map((e) => ({ ...e, job_id: batched })) },
+      false,
+    );
+    expect(result).toEqual({ accepted: events.length, duplicates: 3 });
+    // the same events again, with one job that exists and one that does not: all repeats
+    const other = makeJid();
+    const again = await sut.recordBatch(
+      {
+        events: [
+          ...LIFECYCLE.map((e) => ({ ...e, job_id: batched })),
+          { ...LIFECYCLE[0], job_id: other },
+        ],
+      },
+      false,
+    );
+    expect(again).toEqual({ accepted: LIFECYCLE.length + 1, duplicates: LIFECYCLE.length });
+    const { rows } = await ctx.db.sql.query(`select jid, ${FOLDED} from jobs where jid = any($1)`, [
+      [once, batched],
+    ]);
+    expect(rows).toHaveLength(2);
+    const [a, b] = rows.map(({ jid: _jid, ...rest }) => JSON.stringify(rest));
+    expect(a).toBe(b);
+    const stored = await ctx.db.sql.query(
+      'select jid, count(*)::int as n from job_events where jid = any($1) group by jid',
+      [[batched, other]],
+    );
+    expect(Object.fromEntries(stored.rows.map((r) => [r.jid, r.n]))).toEqual({
+      [batched]: LIFECYCLE.length,
+      [other]: 1,
+    });
+  });
+
+  it('stores values exactly on both paths: new job in one batch, known job event by event', async () => {
+    const sut = ctx.get(JobsService);
+    const payload = '{"class":"ReportJob","args":[1.50,"é\\u00e9"],"jid":"x","retry":true}';
+    const events = [
+      {
+        type: 'queued',
+        occurred_at: '2026-11-20T10:00:00.123456Z',
+        job_class: 'ReportJob',
+        queue: 'reports',
+        arguments: '[1.50, "é"]',
+        payload,
+      },
+      {
+        type: 'failed',
+        occurred_at: '2026-11-20T11:00:00.000001+01:00',
+        error_class: 'E',
+        error_message: 'boom',
+        error_backtrace: ['a.rb:1', 'b.rb:2'],
+        will_retry: false,
+        duration_ms: 0.1 + 0.2,
+      },
+    ];
+    const batched = makeJid();
+    const oneByOne = makeJid();
+    await sut.recordBatch({ events: events.map((e) => ({ ...e, job_id: batched })) }, false);
+    for (const e of events) {
+      await sut.recordEvent({ ...e, job_id: oneByOne }, { form: false });
+    }
+    const { rows } = await ctx.db.sql.query(
+      `select jid, payload, arguments, error_backtrace, duration_ms, status,
+         to_char(enqueued_at at time zone 'UTC', 'HH24:MI:SS.US') as enqueued,
+         to_char(failed_at at time zone 'UTC', 'HH24:MI:SS.US') as failed
+       from jobs where jid = any($1)`,
+      [[batched, oneByOne]],
+    );
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row).toMatchObject({
+        payload,
+        arguments: '[1.50, "é"]',
+        error_backtrace: ['a.rb:1', 'b.rb:2'],
+        duration_ms: 0.1 + 0.2,
+        status: 'failed',
+        enqueued: '10:00:00.123456',
+        failed: '10:00:00.000001',
+      });
+    }
+  });
+
+  it('takes events for a job whose row exists without events (upsert fallback)', async () => {
+    const sut = ctx.get(JobsService);
+    const jid = makeJid();
+    // a row the fast path does not expect: no stored events, so it would insert the row again
+    await ctx.db.sql.query(
+      `insert into jobs (instance, jid, status, attempt, event_count, first_event_at, last_event_at)
+       values ('default', $1, 'queued', 0, 0, now(), now())`,
+      [jid],
+    );
+    const result = await sut.recordEvent({ ...LIFECYCLE[1], job_id: jid }, { form: false });
+    expect(result.duplicate).toBe(false);
+    const { rows } = await ctx.db.sql.query(
+      'select status, event_count, hostname from jobs where jid = $1',
+      [jid],
+    );
+    expect(rows).toEqual([{ status: 'running', event_count: 1, hostname: 'worker-1' }]);
+    const again = await sut.recordEvent({ ...LIFECYCLE[1], job_id: jid }, { form: false });
+    expect(again.duplicate).toBe(true);
+  });
+
   it.each([
     [
       'a dead job',
