@@ -37,6 +37,29 @@ export function escapeLike(text: string): string {
 const RECENT_WINDOW = 5_000;
 // Fewer estimated matches than this: the needle is selective, the trigram index alone is quick.
 const SURELY_RARE = 100;
+// From this many rows on, a needle of several words is driven by its rarest word (see below),
+// found on a sample of about SAMPLE_ROWS rows.
+const SAMPLE_FROM = 50_000;
+const SAMPLE_ROWS = 1_000;
+
+/** The words pg_trgm indexes in a needle: runs of letters and digits, 3 or more long. */
+export function needleWords(needle: string): string[] {
+  return [...new Set(needle.split(/[^\p{L}\p{N}]+/u).filter((w) => w.length >= 3))];
+}
+
+/**
+ * The word to drive the trigram index with, from each word's matches in a sample: the rarest
+ * (the longest among equals); null when every word is as common as the others (no gain).
+ */
+export function rarestWord(counts: { word: string; matches: number }[]): string | null {
+  if (counts.length < 2) {
+    return null;
+  }
+  const sorted = [...counts].sort((a, b) => a.matches - b.matches || b.word.length - a.word.length);
+  return sorted[0].matches < sorted[sorted.length - 1].matches || sorted[0].matches === 0
+    ? sorted[0].word
+    : null;
+}
 
 interface PlanNode {
   'Relation Name'?: string;
@@ -137,8 +160,43 @@ export class JobRepository extends EntityRepository<Job> {
         return found.map((row) => this.em.map(this.entityName, row) as Job);
       }
     }
-    const rows = await this.em.execute<Record<string, unknown>[]>(indexed);
+    // A GIN scan reads the whole posting list of every trigram of the needle: one common word
+    // ("customer" in "customer-424242", present in every row) costs tens of ms on a million
+    // rows. Driving the index with the rarest word alone and checking the whole needle on the
+    // rows it finds (`arguments || ''` is not indexable, so it stays a filter) is ~10x faster.
+    const word = await this.drivingWord(needle);
+    const driven = word
+      ? base
+          .clone()
+          .where('arguments', 'like', `%${escapeLike(word)}%`)
+          .whereRaw(`(arguments || '') like ?`, [pattern])
+          .orderByRaw('id + 0 desc')
+          .limit(query.limit)
+          .offset(offset)
+      : indexed;
+    const rows = await this.em.execute<Record<string, unknown>[]>(driven);
     return rows.map((row) => this.em.map(this.entityName, row) as Job);
+  }
+
+  /** The needle's rarest word on a sample of the table, when that is worth knowing. */
+  private async drivingWord(needle: string): Promise<string | null> {
+    const words = needleWords(needle);
+    if (words.length < 2) {
+      return null;
+    }
+    const [table] = await this.em.execute<{ rows: number }[]>(
+      `select reltuples::float8 as rows from pg_class where oid = 'jobs'::regclass`,
+    );
+    if (!table || table.rows < SAMPLE_FROM) {
+      return null;
+    }
+    const percent = Math.min(100, (SAMPLE_ROWS * 100) / table.rows);
+    const [counts] = await this.em.execute<Record<string, number>[]>(
+      `select ${words.map((_, i) => `count(*) filter (where arguments like ?)::int as w${i}`).join(', ')}
+       from jobs tablesample system (${percent.toFixed(6)})`,
+      words.map((w) => `%${escapeLike(w)}%`),
+    );
+    return rarestWord(words.map((word, i) => ({ word, matches: counts?.[`w${i}`] ?? 0 })));
   }
 
   /** Rows the planner expects from the scan of `jobs` (Infinity when the plan does not say). */
