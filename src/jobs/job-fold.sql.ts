@@ -3,6 +3,8 @@
 // far faster than it matches object keys in json_to_recordset, and JSON.stringify of arrays is
 // cheaper than of objects).
 
+import type { IngestEvent } from './ingest-event.js';
+
 /** A column the writer sends: the property of the JS row, the SQL column, its SQL type. */
 interface Column<Row> {
   key: keyof Row & string;
@@ -23,37 +25,8 @@ export function rowsParam<Row>(columns: readonly Column<Row>[], rows: readonly R
   return JSON.stringify(rows.map((row) => keys.map((k) => row[k])));
 }
 
-/** What the writer inserts per event (IngestEvent's properties). */
-export interface EventRowValues {
-  instance: string;
-  jid: string;
-  type: string;
-  dedupeKey: string;
-  occurredAt: string;
-  clientTime: boolean;
-  attempt: number;
-  retryCount: number | null;
-  jobClass: string | null;
-  queue: string | null;
-  arguments: string | null;
-  payload: string | null;
-  enqueuedAt: string | null;
-  createdAt: string | null;
-  scheduledAt: string | null;
-  hostname: string | null;
-  pid: number | null;
-  tid: string | null;
-  errorClass: string | null;
-  errorMessage: string | null;
-  /** JSON text */
-  errorBacktrace: string | null;
-  willRetry: boolean | null;
-  durationMs: number | null;
-  restartedAs: string | null;
-  restartedFrom: string | null;
-}
-
-export const EVENT_COLUMNS: readonly Column<EventRowValues>[] = [
+// what the writer inserts per event
+export const EVENT_COLUMNS: readonly Column<IngestEvent>[] = [
   { key: 'instance', column: 'instance', type: 'text' },
   { key: 'jid', column: 'jid', type: 'text' },
   { key: 'type', column: 'type', type: 'text' },
