@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobManagerModule } from './job-manager/job-manager.module.js';
+import { JobStatusModule } from './job-status/job-status.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
@@ -23,6 +24,7 @@ import { StatsHistoryModule } from './stats-history/stats-history.module.js';
     AuthModule,
     HealthModule,
     JobsModule,
+    JobStatusModule,
     SidekiqModule,
     JobManagerModule,
     StatsHistoryModule,

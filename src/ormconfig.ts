@@ -4,6 +4,7 @@ import { ApiToken } from './auth/api-token.entity.js';
 import { Migration20261123000000 } from './database/migrations/Migration20261123000000.js';
 import { Migration20261123010000 } from './database/migrations/Migration20261123010000.js';
 import { Migration20261123020000 } from './database/migrations/Migration20261123020000.js';
+import { Migration20261124000000 } from './database/migrations/Migration20261124000000.js';
 import { JobEvent } from './jobs/job-event.entity.js';
 import { Job } from './jobs/job.entity.js';
 
@@ -16,6 +17,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261123000000', class: Migration20261123000000 },
   { name: 'Migration20261123010000', class: Migration20261123010000 },
   { name: 'Migration20261123020000', class: Migration20261123020000 },
+  { name: 'Migration20261124000000', class: Migration20261124000000 },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {

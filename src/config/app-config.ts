@@ -44,6 +44,8 @@ export class AppConfig {
   readonly retention: {
     readonly snapshotDays: number;
     readonly jobDays: number;
+    /** progress and custom data of finished jobs */
+    readonly statusDataMinutes: number;
     readonly batch: number;
   };
   readonly statsImportDays: number;
@@ -83,6 +85,7 @@ export class AppConfig {
     this.retention = Object.freeze({
       snapshotDays: env.SNAPSHOT_RETENTION_DAYS,
       jobDays: env.JOB_RETENTION_DAYS,
+      statusDataMinutes: env.STATUS_DATA_TTL_MINUTES,
       batch: env.RETENTION_BATCH,
     });
     this.statsImportDays = env.STATS_IMPORT_DAYS;

@@ -61,6 +61,8 @@ export class EnvVars {
   @Matches(CRON, { message: 'must be a cron expression' }) RETENTION_CRON = '0 17 * * * *';
   @Type(() => Number) @IsInt() @Min(1) @Max(36_500) SNAPSHOT_RETENTION_DAYS = 90;
   @Type(() => Number) @IsInt() @Min(1) @Max(36_500) JOB_RETENTION_DAYS = 90;
+  // progress and custom data of finished jobs (sidekiq-status keeps them 30 minutes)
+  @Type(() => Number) @IsInt() @Min(1) @Max(5_256_000) STATUS_DATA_TTL_MINUTES = 10_080;
   @Type(() => Number) @IsInt() @Min(100) @Max(100_000) RETENTION_BATCH = 5000;
   @Type(() => Number) @IsInt() @Min(1) @Max(1825) STATS_IMPORT_DAYS = 30;
 }

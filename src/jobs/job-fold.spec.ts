@@ -152,6 +152,31 @@ describe('foldJob (the job state machine)', () => {
     });
   });
 
+  it('shows a cancelled scheduled job as cancelled, in every order of its events', () => {
+    const events = [
+      event(T.Scheduled, 0, { ...identity, scheduledUs: T0 + 3600 * S }),
+      event(T.Queued, 1, identity),
+      event(T.Cancelled, 5),
+    ];
+    for (const order of permutations(events)) {
+      const job = foldJob(order);
+      expect(job.status).toBe(JobStatus.Cancelled);
+      expect(job.jobClass).toBe('ReportJob');
+    }
+  });
+
+  it('lets what ran win over a cancel that came too late', () => {
+    const events = [
+      event(T.Scheduled, 0, identity),
+      event(T.Cancelled, 5),
+      event(T.Started, 4, { hostname: 'w1' }),
+      event(T.Succeeded, 6, { hostname: 'w1' }),
+    ];
+    for (const order of permutations(events)) {
+      expect(foldJob(order).status).toBe(JobStatus.Succeeded);
+    }
+  });
+
   it('refuses an empty set', () => {
     expect(() => foldJob([])).toThrow();
   });

@@ -54,11 +54,14 @@ export interface FoldedJob {
   lastUs: number;
 }
 
-// Phase order within one run: scheduled < queued < started = interrupted < succeeded = failed <
-// retrying < dead < restarted (JobManager's restart ends the job's story in this run).
+// Phase order within one run: scheduled < queued < cancelled < started = interrupted < succeeded =
+// failed < retrying < dead < restarted (JobManager's restart ends the job's story in this run).
+// A cancel removes the job from Sidekiq's scheduled set, so nothing follows it; should a start
+// still arrive (the job had been moved to its queue already), what ran wins over the cancel.
 const RANK: Record<JobEventType, number> = {
   [JobEventType.Scheduled]: 0,
   [JobEventType.Queued]: 1,
+  [JobEventType.Cancelled]: 1.5,
   [JobEventType.Started]: 2,
   [JobEventType.Interrupted]: 2,
   [JobEventType.Succeeded]: 3,
@@ -124,6 +127,8 @@ function statusOf(e: FoldEvent): JobStatus {
       return JobStatus.Interrupted;
     case JobEventType.Restarted:
       return JobStatus.Restarted;
+    case JobEventType.Cancelled:
+      return JobStatus.Cancelled;
   }
 }
 

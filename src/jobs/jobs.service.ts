@@ -86,50 +86,37 @@ export class JobsService {
     created: { jid: string; jobClass: string; queue: string; arguments: string; payload: string },
   ): Promise<void> {
     const now = toMicroIso(new Date());
-    const base = {
-      instance: old.instance,
-      occurredAt: now,
-      clientTime: true,
-      retryCount: null,
-      enqueuedAt: null,
-      createdAt: null,
-      scheduledAt: null,
-      hostname: null,
-      pid: null,
-      tid: null,
-      errorClass: null,
-      errorMessage: null,
-      errorBacktrace: null,
-      willRetry: null,
-      durationMs: null,
-    };
     await this.writer.write([
-      {
-        ...base,
-        jid: old.jid,
-        type: JobEventType.Restarted,
-        attempt: old.attempt,
-        jobClass: null,
-        queue: null,
-        arguments: null,
-        payload: null,
+      serverEvent(old.instance, old.jid, JobEventType.Restarted, old.attempt, now, {
         restartedAs: created.jid,
-        restartedFrom: null,
-        dedupeKey: `restarted|${old.attempt}|${now}`,
-      },
-      {
-        ...base,
-        jid: created.jid,
-        type: JobEventType.Queued,
-        attempt: 0,
+      }),
+      serverEvent(old.instance, created.jid, JobEventType.Queued, 0, now, {
         jobClass: created.jobClass,
         queue: created.queue,
         arguments: created.arguments,
         payload: created.payload,
-        restartedAs: null,
         restartedFrom: old.jid,
-        dedupeKey: `queued|0|${now}`,
-      },
+      }),
+    ]);
+  }
+
+  /**
+   * Records that a scheduled job was taken out of Sidekiq before it ran (the cancel route), with
+   * what Sidekiq's entry said of it, so a job we never heard of still gets a readable row.
+   */
+  async recordCancel(
+    instance: string,
+    jid: string,
+    identity: {
+      jobClass: string | null;
+      queue: string | null;
+      arguments: string | null;
+      payload: string | null;
+    },
+  ): Promise<void> {
+    const now = toMicroIso(new Date());
+    await this.writer.write([
+      serverEvent(instance, jid, JobEventType.Cancelled, 0, now, { ...identity }),
     ]);
   }
 
@@ -329,4 +316,47 @@ function decodeCursor(cursor: string): string {
     throw invalid([{ field: 'cursor', message: 'is not a cursor returned by this API' }]);
   }
   return id;
+}
+
+/** An event the service writes itself (restart, cancel); fields not given are null. */
+function serverEvent(
+  instance: string,
+  jid: string,
+  type: JobEventType,
+  attempt: number,
+  occurredAt: string,
+  fields: Partial<
+    Pick<
+      IngestEvent,
+      'jobClass' | 'queue' | 'arguments' | 'payload' | 'restartedAs' | 'restartedFrom'
+    >
+  >,
+): IngestEvent {
+  return {
+    instance,
+    jid,
+    type,
+    occurredAt,
+    clientTime: true,
+    attempt,
+    retryCount: null,
+    jobClass: fields.jobClass ?? null,
+    queue: fields.queue ?? null,
+    arguments: fields.arguments ?? null,
+    payload: fields.payload ?? null,
+    enqueuedAt: null,
+    createdAt: null,
+    scheduledAt: null,
+    hostname: null,
+    pid: null,
+    tid: null,
+    errorClass: null,
+    errorMessage: null,
+    errorBacktrace: null,
+    willRetry: null,
+    durationMs: null,
+    restartedAs: fields.restartedAs ?? null,
+    restartedFrom: fields.restartedFrom ?? null,
+    dedupeKey: `${type}|${attempt}|${occurredAt}`,
+  };
 }

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { JobStatusModule } from '../job-status/job-status.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { StatsHistoryModule } from '../stats-history/stats-history.module.js';
 import { StatsHistoryScheduler } from './stats-history.scheduler.js';
 
 @Module({
-  imports: [ScheduleModule.forRoot(), StatsHistoryModule, JobsModule],
+  imports: [ScheduleModule.forRoot(), StatsHistoryModule, JobsModule, JobStatusModule],
   providers: [StatsHistoryScheduler],
   exports: [StatsHistoryScheduler],
 })

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { AppConfig } from '../config/app-config.js';
+import { JobStatusService } from '../job-status/job-status.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { StatsHistoryService } from '../stats-history/stats-history.service.js';
 
@@ -22,6 +23,7 @@ export class StatsHistoryScheduler implements OnApplicationBootstrap {
     private readonly config: AppConfig,
     private readonly history: StatsHistoryService,
     private readonly jobs: JobsService,
+    private readonly statusData: JobStatusService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -62,8 +64,11 @@ export class StatsHistoryScheduler implements OnApplicationBootstrap {
           const snapshots = await this.history.pruneSnapshots(now);
           const cutoff = new Date(now.getTime() - this.config.retention.jobDays * 86_400_000);
           const jobs = await this.jobs.pruneOlderThan(cutoff, this.config.retention.batch);
-          if (snapshots + jobs > 0) {
-            this.logger.log(`retention: ${snapshots} snapshots and ${jobs} jobs removed`);
+          const statuses = await this.statusData.pruneExpired(now);
+          if (snapshots + jobs + statuses > 0) {
+            this.logger.log(
+              `retention: ${snapshots} snapshots, ${jobs} jobs and the status data of ${statuses} finished jobs removed`,
+            );
           }
           return 'ran';
         }

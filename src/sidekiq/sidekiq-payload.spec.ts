@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  rawMember,
   buildNewPayload,
   buildRepush,
   decodeJob,
@@ -341,5 +342,24 @@ describe('identities', () => {
     });
     expect(parseIdentity('a:b:1:ff')).toEqual({ hostname: 'a:b', pid: 1, nonce: 'ff' });
     expect(parseIdentity('nocolon')).toBeNull();
+  });
+});
+
+describe('rawMember', () => {
+  const raw =
+    '{"retry":true,"queue":"default","class":"HardJob","args":[1, "two",{"three":3.0,"s":"]}\\"x"}],"jid":"abc","n":-1.50e3}';
+
+  it('returns the text of a member exactly as written', () => {
+    expect(rawMember(raw, 'args')).toBe('[1, "two",{"three":3.0,"s":"]}\\"x"}]');
+    expect(rawMember(raw, 'jid')).toBe('"abc"');
+    expect(rawMember(raw, 'n')).toBe('-1.50e3');
+    expect(rawMember(raw, 'retry')).toBe('true');
+  });
+
+  it('is null for a missing member or text that is not an object', () => {
+    expect(rawMember(raw, 'missing')).toBeNull();
+    expect(rawMember('[1,2]', 'args')).toBeNull();
+    expect(rawMember('{"args":', 'x')).toBeNull();
+    expect(rawMember(' { "args" : [ ] } ', 'args')).toBe('[ ]');
   });
 });

@@ -603,3 +603,87 @@ export function parseIdentity(
     nonce: identity.slice(last + 1),
   };
 }
+
+/**
+ * The exact text of a top-level member of a JSON object (`args` of a payload, say), as written:
+ * re-serialising would change it (Ruby writes 3.0 where JavaScript writes 3). Null when the text
+ * is not an object or has no such member.
+ */
+export function rawMember(raw: string, name: string): string | null {
+  let i = 0;
+  const space = () => {
+    while (i < raw.length && ' \t\n\r'.includes(raw[i])) {
+      i++;
+    }
+  };
+  const skipString = () => {
+    i++; // opening quote
+    while (i < raw.length && raw[i] !== '"') {
+      i += raw[i] === '\\' ? 2 : 1;
+    }
+    i++; // closing quote
+  };
+  const skipValue = () => {
+    if (raw[i] === '"') {
+      skipString();
+      return;
+    }
+    let depth = 0;
+    while (i < raw.length) {
+      const c = raw[i];
+      if (c === '"') {
+        skipString();
+        continue;
+      }
+      if (c === '{' || c === '[') {
+        depth++;
+      } else if (c === '}' || c === ']') {
+        if (depth === 0) {
+          return;
+        }
+        depth--;
+      } else if (c === ',' && depth === 0) {
+        return;
+      }
+      i++;
+      if (depth === 0 && (c === '}' || c === ']')) {
+        return;
+      }
+    }
+  };
+  space();
+  if (raw[i] !== '{') {
+    return null;
+  }
+  i++;
+  for (;;) {
+    space();
+    if (raw[i] !== '"') {
+      return null;
+    }
+    const keyStart = i;
+    skipString();
+    let key: unknown;
+    try {
+      key = JSON.parse(raw.slice(keyStart, i));
+    } catch {
+      return null;
+    }
+    space();
+    if (raw[i] !== ':') {
+      return null;
+    }
+    i++;
+    space();
+    const valueStart = i;
+    skipValue();
+    if (key === name) {
+      return raw.slice(valueStart, i).trimEnd();
+    }
+    space();
+    if (raw[i] !== ',') {
+      return null;
+    }
+    i++;
+  }
+}

@@ -104,6 +104,22 @@ export class SortedSetsService {
     );
   }
 
+  /** The name an instance parameter resolves to (the default instance when absent). */
+  instanceName(instance: string | undefined): string {
+    return this.access.readable(instance).instance.name;
+  }
+
+  /**
+   * Takes a job out of the scheduled set (sidekiq-status's cancel / unschedule); also returns the
+   * payload text as it was stored.
+   */
+  unschedule(
+    instance: string | undefined,
+    jid: string,
+  ): Promise<{ entry: SidekiqSetEntryDto; raw: string }> {
+    return this.remove(instance, SidekiqSetName.Scheduled, jid);
+  }
+
   /** SortedEntry#delete: ZREM the exact member. */
   async delete(
     instance: string | undefined,
@@ -111,12 +127,24 @@ export class SortedSetsService {
     jid: string,
     score?: number,
   ): Promise<SidekiqSetEntryDto> {
+    return (await this.remove(instance, set, jid, score)).entry;
+  }
+
+  private async remove(
+    instance: string | undefined,
+    set: SidekiqSetName,
+    jid: string,
+    score?: number,
+  ): Promise<{ entry: SidekiqSetEntryDto; raw: string }> {
     const store = this.access.writable(instance);
     const entry = await this.findEntry(store, set, jid, score);
     if ((await store.removeFromSet(set, entry.raw)) === 0) {
       throw this.notFound(set, jid);
     }
-    return SidekiqSetEntryDto.fromEntry(decodeJob(entry.raw), entry.score, nowSeconds());
+    return {
+      entry: SidekiqSetEntryDto.fromEntry(decodeJob(entry.raw), entry.score, nowSeconds()),
+      raw: entry.raw,
+    };
   }
 
   /**

@@ -1,0 +1,96 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Scope, Scopes } from '../auth/scopes.decorator.js';
+import {
+  BulkStatusDto,
+  BulkStatusRequestDto,
+  CancelResultDto,
+  DataRequestDto,
+  InstanceParamDto,
+  JidParamDto,
+  JobDataDto,
+  JobStatusDto,
+  MAX_BULK_JIDS,
+  ProgressRequestDto,
+} from './dto/job-status.dto.js';
+import { DATA_LIMITS, JobStatusService } from './job-status.service.js';
+
+@ApiTags('job status')
+@Controller('api/v1/jobs')
+export class JobStatusController {
+  constructor(private readonly statuses: JobStatusService) {}
+
+  @Post('statuses')
+  @HttpCode(200)
+  @Scopes(Scope.Read)
+  @ApiOperation({
+    summary: `Statuses of up to ${MAX_BULK_JIDS} jobs at once, in the order asked (null: nothing known)`,
+  })
+  bulk(@Body() body: BulkStatusRequestDto): Promise<BulkStatusDto> {
+    return this.statuses.statuses(body.jids, body.instance);
+  }
+
+  @Get(':jid/status')
+  @Scopes(Scope.Read, Scope.Ingest)
+  @ApiOperation({
+    summary:
+      "A job's status as sidekiq-status names it (queued, working, retrying, complete, failed, interrupted; cancelled), with progress and custom data",
+  })
+  @ApiNotFoundResponse({ description: 'Nothing is known of this job' })
+  status(@Param() params: JidParamDto, @Query() query: InstanceParamDto): Promise<JobStatusDto> {
+    return this.statuses.status(params.jid, query.instance);
+  }
+
+  @Post(':jid/progress')
+  @HttpCode(200)
+  @Scopes(Scope.Ingest)
+  @ApiOperation({
+    summary: 'Report progress (sidekiq-status at / total / message); pct_complete = at / total',
+  })
+  progress(
+    @Param() params: JidParamDto,
+    @Query() query: InstanceParamDto,
+    @Body() body: ProgressRequestDto,
+  ): Promise<JobStatusDto> {
+    return this.statuses.progress(params.jid, body, query.instance);
+  }
+
+  @Put(':jid/data')
+  @Scopes(Scope.Ingest)
+  @ApiOperation({
+    summary: `Store custom data (sidekiq-status store): merged; null removes a key; at most ${DATA_LIMITS.keys} keys, ${DATA_LIMITS.bytes} bytes`,
+  })
+  @ApiPayloadTooLargeResponse({ description: 'The merged data would exceed the limits' })
+  store(
+    @Param() params: JidParamDto,
+    @Query() query: InstanceParamDto,
+    @Body() body: DataRequestDto,
+  ): Promise<JobDataDto> {
+    return this.statuses.store(params.jid, body.data, query.instance);
+  }
+
+  @Get(':jid/data')
+  @Scopes(Scope.Read, Scope.Ingest)
+  @ApiOperation({ summary: 'Read custom data back (sidekiq-status retrieve / get_all)' })
+  data(@Param() params: JidParamDto, @Query() query: InstanceParamDto): Promise<JobDataDto> {
+    return this.statuses.data(params.jid, query.instance);
+  }
+
+  @Post(':jid/cancel')
+  @HttpCode(200)
+  @Scopes(Scope.Admin)
+  @ApiOperation({
+    summary:
+      "Cancel (unschedule) a scheduled job: removed from Sidekiq's scheduled set, recorded as cancelled",
+  })
+  @ApiConflictResponse({ description: 'NOT_SCHEDULED: not in the scheduled set; nothing changed' })
+  cancel(@Param() params: JidParamDto, @Query() query: InstanceParamDto): Promise<CancelResultDto> {
+    return this.statuses.cancel(params.jid, query.instance);
+  }
+}
