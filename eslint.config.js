@@ -102,6 +102,12 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
+    // the /sidekiq page: browser modules, served as they are
+    files: ['dashboard/**/*.js'],
+    languageOptions: { globals: { ...globals.browser }, sourceType: 'module' },
+    rules: { curly: 'error', eqeqeq: 'error', 'no-console': 'error' },
+  },
+  {
     files: ['test/**/*.ts', 'src/**/*.spec.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

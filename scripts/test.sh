@@ -22,6 +22,7 @@ check build npm run -s build
 
 # Ruby + Sidekiq for the Ruby-side tests (Debian packages)
 bash scripts/ensure-ruby.sh
+bash scripts/ensure-chromium.sh
 
 vitest_rc=0
 bash scripts/services.sh run -- npx vitest run --reporter=default --reporter=json \

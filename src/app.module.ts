@@ -5,6 +5,7 @@ import { PrivateTokenGuard } from './auth/private-token.guard.js';
 import { BodyParserMiddleware } from './common/body-parser.middleware.js';
 import { DomainErrorFilter } from './common/errors/domain-error.filter.js';
 import { ConfigModule } from './config/config.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobManagerModule } from './job-manager/job-manager.module.js';
@@ -30,6 +31,7 @@ import { StatsHistoryModule } from './stats-history/stats-history.module.js';
     StatsHistoryModule,
     MetricsModule,
     SchedulerModule,
+    DashboardModule,
   ],
   providers: [
     { provide: APP_GUARD, useClass: PrivateTokenGuard },

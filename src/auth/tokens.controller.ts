@@ -1,11 +1,13 @@
-import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   CreatedTokenDto,
   CreateTokenDto,
   TokenIdParamDto,
   TokenResponseDto,
+  TokenSelfDto,
 } from './dto/token.dto.js';
+import type { AuthenticatedRequest } from './private-token.guard.js';
 import { Scope, Scopes } from './scopes.decorator.js';
 import { TokensService } from './tokens.service.js';
 
@@ -23,6 +25,17 @@ export class TokensController {
       body.scopes,
       body.expires_at ? new Date(body.expires_at) : undefined,
     );
+  }
+
+  @Get('self')
+  @Scopes(Scope.Ingest, Scope.Read)
+  @ApiOperation({
+    summary:
+      'The token making the request: its name and scopes (any valid token; never the secret)',
+  })
+  self(@Req() request: AuthenticatedRequest): TokenSelfDto {
+    const principal = request.principal!;
+    return { id: principal.tokenId, name: principal.name, scopes: principal.scopes };
   }
 
   @Get()

@@ -23,14 +23,21 @@ describe('PRIVATE-TOKEN auth (e2e)', () => {
     return res.body as { id: string; token: string; token_prefix: string };
   };
 
-  it('opens exactly the health routes; every other route answers 401 without a token', async () => {
+  it('opens exactly health and the dashboard shell; every other route answers 401 without a token', async () => {
     const routes = listRoutes(ctx.app);
     expect(routes.length).toBeGreaterThan(8);
     const open = routes
       .filter((r) => r.public)
       .map((r) => `${r.method} ${r.path}`)
       .sort();
-    expect(open).toEqual(['GET /api/v1/health', 'GET /api/v1/health/ready']);
+    // the /sidekiq page's files hold no data: every number on it comes from the API with a token
+    expect(open).toEqual([
+      'GET /api/v1/health',
+      'GET /api/v1/health/ready',
+      'GET /sidekiq',
+      'GET /sidekiq/assets/:name',
+      'GET /sidekiq/vendor/:name',
+    ]);
     for (const route of routes.filter((r) => !r.public)) {
       const path = route.path.replace(/:[a-z_]+/g, 'abc');
       const res = await request(ctx.http)[route.method.toLowerCase() as 'get'](path).send({});
@@ -52,6 +59,22 @@ describe('PRIVATE-TOKEN auth (e2e)', () => {
     });
     expect(spec.body.paths['/api/v1/health'].get.security).toEqual([]);
     expect(spec.body.security).toEqual([{ 'private-token': [] }]);
+  });
+
+  it('tells any valid token its own name and scopes, never the secret', async () => {
+    const created = await createToken(['ingest']);
+    const self = await request(ctx.http)
+      .get('/api/v1/tokens/self')
+      .set('PRIVATE-TOKEN', created.token)
+      .expect(200);
+    expect(self.body).toEqual({ id: created.id, name: 't-ingest', scopes: ['ingest'] });
+    const boot = await request(ctx.http)
+      .get('/api/v1/tokens/self')
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .expect(200);
+    expect(boot.body).toMatchObject({ id: null, scopes: ['admin'] });
+    expect(JSON.stringify(boot.body)).not.toContain(TEST_TOKEN);
+    await request(ctx.http).get('/api/v1/tokens/self').expect(401);
   });
 
   it('rejects a wrong token with 401 in the common error shape', async () => {

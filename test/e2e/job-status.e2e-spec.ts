@@ -252,7 +252,9 @@ describe('job status API (e2e)', () => {
         .set(admin)
         .expect(403);
       expect(res.body.code).toBe('READ_ONLY_MODE');
-      expect((await redis.zrange('schedule', '0', '-1')).some((m) => m.includes(spec.jid))).toBe(true);
+      expect((await redis.zrange('schedule', '0', '-1')).some((m) => m.includes(spec.jid))).toBe(
+        true,
+      );
     } finally {
       await readOnly.closeApp();
     }

@@ -70,3 +70,10 @@ export class CreatedTokenDto extends TokenResponseDto {
   @ApiProperty({ description: 'The token itself: shown only in this response' })
   token!: string;
 }
+
+export class TokenSelfDto {
+  @ApiProperty({ nullable: true, type: String, description: 'null for the bootstrap token' })
+  id!: string | null;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: Scope, isArray: true }) scopes!: Scope[];
+}

@@ -1,0 +1,241 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import request from 'supertest';
+import { makeJid } from '../factories/job-event.factory.js';
+import { flushDb, redisUrlForDb } from '../integration/sidekiq/sidekiq-test-app.js';
+import { SidekiqWriter } from '../support/sidekiq-writer.js';
+import { TEST_TOKEN, TestApp } from '../support/test-context.js';
+
+// The /sidekiq page in a real browser (Debian's Chromium, driven by playwright-core) against the
+// running service with seeded Sidekiq data, history and jobs. Writes a screenshot of the
+// overview to test-results/dashboard-overview.png for review.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const REDIS = redisUrlForDb(0);
+const SHOT = 'test-results/dashboard-overview.png';
+
+describe('dashboard at /sidekiq (headless Chromium)', () => {
+  let ctx: TestApp;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  let writer: SidekiqWriter;
+  let redis: Redis;
+  let readToken: string;
+  const errors: string[] = [];
+  const jid = makeJid();
+  let retryJid: string;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: scripts/ensure-chromium.sh installs it`);
+    }
+    await flushDb(REDIS);
+    ctx = await TestApp.start({ env: { REDIS_URL: REDIS } });
+    await ctx.app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(ctx.http.address() as AddressInfo).port}`;
+    writer = SidekiqWriter.connect(REDIS);
+    redis = new Redis(REDIS);
+
+    // Sidekiq's side: counters, queues, a scheduled, a retry, a dead entry, a busy process
+    await writer.stat('processed', 1234);
+    await writer.stat('failed', 56);
+    for (let i = 0; i < 3; i++) {
+      await writer.push({ class: 'MailJob', queue: 'default' });
+    }
+    await writer.push({ class: 'BillingJob', queue: 'critical' });
+    const now = Math.floor(Date.now() / 1000);
+    await writer.schedule({ class: 'ReminderJob', queue: 'default' }, now + 3600);
+    retryJid = (
+      await writer.retry({ class: 'SyncJob', queue: 'critical' }, now + 600, {
+        errorClass: 'Net::ReadTimeout',
+        message: 'timed out',
+      })
+    ).spec.jid;
+    await writer.dead({ class: 'ImportJob' }, now - 60, { errorClass: 'KeyError' });
+    await writer.heartbeat({
+      identity: 'worker-1:4242:abc',
+      hostname: 'worker-1',
+      pid: 4242,
+      startedAt: now - 3600,
+      queues: ['default', 'critical'],
+    });
+    // our history: a snapshot a minute for the last half hour (counters only grow)
+    let processed = 1000;
+    let failed = 40;
+    for (let m = 30; m >= 1; m--) {
+      processed += 20 + ((m * 37) % 50);
+      failed += m % 4 === 0 ? 3 : m % 3 === 0 ? 1 : 0;
+      const at = new Date(Math.floor(Date.now() / 60_000) * 60_000 - m * 60_000);
+      await ctx.db.sql.query(
+        `insert into stats_snapshots (instance, taken_at, processed, failed, enqueued, scheduled,
+           retry, dead, busy, processes, default_latency, queues)
+         values ('default', $1, $2, $3, $4, 1, 1, 1, 2, 1, 0.5, $5::jsonb)`,
+        [
+          at,
+          processed,
+          failed,
+          4 + (m % 5),
+          JSON.stringify({
+            default: { size: 3 + (m % 4), latency: 1 },
+            critical: { size: 1 + (m % 3), latency: 0.2 },
+          }),
+        ],
+      );
+    }
+    // our jobs: one that ran start to finish
+    await request(ctx.http)
+      .post('/api/v1/events')
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .send({
+        events: [
+          {
+            type: 'queued',
+            job_id: jid,
+            job_class: 'MailJob',
+            queue: 'default',
+            arguments: '["a@b.c"]',
+            occurred_at: '2026-11-23T10:00:00Z',
+          },
+          {
+            type: 'started',
+            job_id: jid,
+            hostname: 'worker-1',
+            pid: 4242,
+            occurred_at: '2026-11-23T10:00:01Z',
+          },
+          { type: 'succeeded', job_id: jid, occurred_at: '2026-11-23T10:00:02Z' },
+        ],
+      })
+      .expect(200);
+    readToken = (
+      await request(ctx.http)
+        .post('/api/v1/tokens')
+        .set('PRIVATE-TOKEN', TEST_TOKEN)
+        .send({ name: 'dashboard reader', scopes: ['read'] })
+        .expect(201)
+    ).body.token;
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') {
+        errors.push(m.text());
+      }
+    });
+    page.on('response', (r) => {
+      if (r.status() >= 400) {
+        errors.push(`${r.status()} ${r.url()}`);
+      }
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await writer?.close();
+    redis?.disconnect();
+    await ctx?.close();
+  });
+
+  async function signIn(token: string): Promise<void> {
+    await page.goto(`${base}/sidekiq`);
+    await page.fill('#token', token);
+    await page.click('#signin button[type=submit]');
+    await page.waitForSelector('#nav:not([hidden])');
+  }
+
+  it('serves the shell publicly with a strict CSP, and asks for a token', async () => {
+    const res = await request(ctx.http).get('/sidekiq').expect(200);
+    expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(res.headers['content-security-policy']).not.toContain('unsafe-inline');
+    await page.goto(`${base}/sidekiq`);
+    await page.waitForSelector('#signin-view:not([hidden])');
+    expect(await page.isHidden('#nav')).toBe(true);
+  });
+
+  it('shows the overview: Sidekiq numbers and charts from our history', async () => {
+    await signIn(TEST_TOKEN);
+    await page.waitForSelector('#chart-throughput canvas');
+    await page.waitForSelector('#chart-queues canvas');
+    const stat = (key: string) => page.textContent(`[data-stat="${key}"]`);
+    expect(await stat('processed')).toBe('1,234');
+    expect(await stat('failed')).toBe('56');
+    expect(await stat('enqueued')).toBe('4');
+    expect(await stat('scheduled_size')).toBe('1');
+    expect(await stat('retry_size')).toBe('1');
+    expect(await stat('dead_size')).toBe('1');
+    expect(await stat('processes_size')).toBe('1');
+    // both queues appear in the depth chart's legend
+    const legend = await page.textContent('#chart-queues');
+    expect(legend).toContain('critical');
+    expect(legend).toContain('default');
+    mkdirSync('test-results', { recursive: true });
+    await page.screenshot({ path: SHOT, fullPage: true });
+    // eslint-disable-next-line no-console -- the run names the screenshot it wrote for review
+    console.log(`dashboard screenshot: ${SHOT}`);
+    // the token is in this tab's session, never in the URL
+    expect(page.url()).not.toContain(TEST_TOKEN);
+    expect(await page.evaluate<string[]>('Object.values(sessionStorage)')).toContain(TEST_TOKEN);
+  });
+
+  it('retries a retry-set entry from the page, and Sidekiq has it in its queue', async () => {
+    await page.goto(`${base}/sidekiq#/retry`);
+    const row = `tr[data-jid="${retryJid}"]`;
+    await page.waitForSelector(row);
+    expect(await page.textContent(row)).toContain('Net::ReadTimeout');
+    await page.click(`${row} button[data-action="retry"]`);
+    await page.waitForSelector('#flash.ok');
+    expect(await page.textContent('#flash')).toContain('Retry now: done');
+    expect(await redis.zcard('retry')).toBe(0);
+    const queued = await redis.lrange('queue:critical', 0, -1);
+    expect(queued.some((raw) => JSON.parse(raw).jid === retryJid)).toBe(true);
+    await page.waitForSelector(`${row}`, { state: 'detached' });
+  });
+
+  it('lists queues, busy processes, and a job with its timeline', async () => {
+    await page.goto(`${base}/sidekiq#/queues`);
+    await page.waitForSelector('tr[data-queue="critical"]');
+    expect(await page.textContent('tr[data-queue="default"]')).toContain('3');
+    await page.goto(`${base}/sidekiq#/busy`);
+    await page.waitForSelector('tr[data-identity="worker-1:4242:abc"]');
+    await page.goto(`${base}/sidekiq#/jobs`);
+    await page.waitForSelector(`tr[data-jid="${jid}"]`);
+    await page.click(`tr[data-jid="${jid}"] a`);
+    await page.waitForSelector('#timeline li');
+    const types = await page.$$eval('#timeline li', (items) =>
+      items.map((li) => li.getAttribute('data-type')),
+    );
+    expect(types).toEqual(['queued', 'started', 'succeeded']);
+  });
+
+  it('hides every action from a read-only token', async () => {
+    await page.click('#signout');
+    await page.waitForSelector('#signin-view:not([hidden])');
+    expect(await page.evaluate<string[]>('Object.values(sessionStorage)')).not.toContain(
+      TEST_TOKEN,
+    );
+    await signIn(readToken);
+    expect(await page.textContent('#who-name')).toContain('read');
+    for (const view of ['scheduled', 'dead', 'queues', 'busy']) {
+      await page.goto(`${base}/sidekiq#/${view}`);
+      await page.waitForSelector('#view table tbody tr');
+      expect(await page.$$('button[data-action]')).toHaveLength(0);
+    }
+    // nothing failed in the page all along: no script error, no failed request
+    expect(errors).toEqual([]);
+  });
+});
