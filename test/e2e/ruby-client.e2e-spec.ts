@@ -100,6 +100,23 @@ describe('Ruby client with a real Sidekiq (e2e)', () => {
       // job moves to its queue is kept, not merged
       const scheduled = jobs.find(([, j]) => j.expected_events[0] === 'scheduled');
       expect(scheduled?.[1].expected_events).toContain('queued');
+      // a job that reported progress and data through Sidekiq::Supervisor::Status (and read its
+      // data back, or it would have failed)
+      const progress = jobs.find(([, j]) => j.scenario === 'reports_progress');
+      expect(progress).toBeDefined();
+      const status = await request(ctx.http)
+        .get(`/api/v1/jobs/${progress![0]}/status`)
+        .query({ instance: `ruby-${mode}` })
+        .set('PRIVATE-TOKEN', TEST_TOKEN)
+        .expect(200);
+      expect(status.body).toMatchObject({
+        status: 'complete',
+        pct_complete: 100,
+        at: 6,
+        total: 8,
+        message: 'six of eight',
+        data: { run: JSON.parse(progress![1].arguments)[0], step: 6 },
+      });
     },
   );
 });

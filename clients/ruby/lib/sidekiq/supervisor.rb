@@ -9,6 +9,7 @@ require "sidekiq/supervisor/async_dispatcher"
 require "sidekiq/supervisor/reporter"
 require "sidekiq/supervisor/compat"
 require "sidekiq/supervisor/middleware"
+require "sidekiq/supervisor/status"
 
 module Sidekiq
   # Reports each Sidekiq job's lifecycle to a Sidekiq Supervisor service.

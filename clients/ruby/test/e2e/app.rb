@@ -13,6 +13,7 @@ $LOAD_PATH.unshift File.expand_path("../../lib", __dir__)
 require "json"
 require "fileutils"
 require "sidekiq"
+require "sidekiq/supervisor/status" # ProgressJob includes it; the rest is required below
 
 Redis.silence_deprecations = true if defined?(Redis) && Redis.respond_to?(:silence_deprecations=) # redis-rb 4.8 noise
 REDIS_CONFIG = {url: ENV.fetch("REDIS_URL", "redis://127.0.0.1:6379/0")}.freeze
@@ -112,6 +113,21 @@ module SupervisorE2E
     sidekiq_options queue: "default", retry: 3
 
     def perform(_run, _label); end
+  end
+
+  # Reports progress and custom data as sidekiq-status users do (Sidekiq::Supervisor::Status).
+  class ProgressJob
+    include Sidekiq::Worker
+    include Sidekiq::Supervisor::Status
+    sidekiq_options queue: "default", retry: 3
+
+    def perform(run)
+      total 8
+      at 6, "six of eight"
+      store "run" => run, "step" => 6, "drop" => "me"
+      store "drop" => nil
+      raise "retrieve gave #{retrieve(:step).inspect}" unless retrieve(:step) == "6"
+    end
   end
 end
 

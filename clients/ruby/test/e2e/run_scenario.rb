@@ -199,6 +199,10 @@ begin
   add.call(child_jid, "enqueued_by_a_job", SupervisorE2E::ChildJob, [run_id, "child"], "succeeded",
     [q.("queued"), q.("started"), q.("succeeded")])
 
+  args = [run_id]
+  add.call(push.call(SupervisorE2E::ProgressJob, args), "reports_progress", SupervisorE2E::ProgressJob, args,
+    "succeeded", [q.("queued"), q.("started"), q.("succeeded")])
+
   log "enqueued #{jobs.size} jobs (run #{run_id})"
 
   # ---------------------------------------------------------------- wait until settled

@@ -40,6 +40,11 @@ module Sidekiq
       # POST body (a JSON string) to base path + path. Returns a Response; raises Transport::Error
       # (wrapping the cause) on network errors and timeouts.
       def post(path, body, read_timeout: nil)
+        request(Net::HTTP::Post, path, body, read_timeout: read_timeout)
+      end
+
+      # GET / PUT / POST (a Net::HTTPRequest class) with an optional JSON body; as post.
+      def request(verb, path, body = nil, read_timeout: nil)
         uri = config.base_uri or raise Error, "no supervisor URL configured"
         full_path = "#{config.base_path}#{path}"
         attempts = 0
@@ -47,8 +52,8 @@ module Sidekiq
           attempts += 1
           http, reused = checkout(uri)
           http.read_timeout = read_timeout || config.read_timeout
-          req = Net::HTTP::Post.new(full_path, headers)
-          req.body = body
+          req = verb.new(full_path, headers)
+          req.body = body if body
           res = http.request(req)
           checkin(http, keep: keep_alive?(res))
           Response.new(res.code.to_i, res.body)
