@@ -100,8 +100,8 @@ describe('Ruby client with a real Sidekiq (e2e)', () => {
       // job moves to its queue is kept, not merged
       const scheduled = jobs.find(([, j]) => j.expected_events[0] === 'scheduled');
       expect(scheduled?.[1].expected_events).toContain('queued');
-      // a job that reported progress and data through Sidekiq::Supervisor::Status (and read its
-      // data back, or it would have failed)
+      // a job that reported progress and data through Sidekiq::Supervisor::Status, and read its
+      // data back (retrieve gives strings, as sidekiq-status does)
       const progress = jobs.find(([, j]) => j.scenario === 'reports_progress');
       expect(progress).toBeDefined();
       const status = await request(ctx.http)
@@ -115,7 +115,7 @@ describe('Ruby client with a real Sidekiq (e2e)', () => {
         at: 6,
         total: 8,
         message: 'six of eight',
-        data: { run: JSON.parse(progress![1].arguments)[0], step: 6 },
+        data: { run: JSON.parse(progress![1].arguments)[0], step: 6, read_back: '6' },
       });
     },
   );

@@ -37,10 +37,13 @@ class E2EHarnessTest < Minitest::Test
     assert_equal mode, manifest["mode"]
     events = @sink.events
     assert_equal 0, @sink.requests.count { |r| r.headers["private-token"] != "e2e-token" }
+    # lifecycle events only (the progress job's status calls are direct requests in both modes)
+    lifecycle = @sink.requests.reject { |r| r.path.match?(%r{/(progress|data)\z}) }
+    assert_operator @sink.requests.size - lifecycle.size, :>=, 4, "the progress job's at/total/store/retrieve"
     if mode == "async"
-      assert(@sink.requests.all? { |r| r.path == "/api/v1/events" }, "async mode uses the batch route only")
+      assert(lifecycle.all? { |r| r.path == "/api/v1/events" }, "async mode uses the batch route only")
     else
-      assert(@sink.requests.all? { |r| r.path.match?(%r{\A/api/v1/jobs/[0-9a-f]{24}/events\z}) })
+      assert(lifecycle.all? { |r| r.path.match?(%r{\A/api/v1/jobs/[0-9a-f]{24}/events\z}) })
     end
     events.each { |e| assert_empty e.keys - ALLOWED, "unexpected fields: #{e.keys - ALLOWED}" }
 
