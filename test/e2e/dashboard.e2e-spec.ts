@@ -54,6 +54,7 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
       })
     ).spec.jid;
     await writer.dead({ class: 'ImportJob' }, now - 60, { errorClass: 'KeyError' });
+    await writer.dead({ class: 'ExportJob' }, now - 30, { errorClass: 'IOError' });
     await writer.heartbeat({
       identity: 'worker-1:4242:abc',
       hostname: 'worker-1',
@@ -177,7 +178,7 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
     expect(await stat('enqueued')).toBe('4');
     expect(await stat('scheduled_size')).toBe('1');
     expect(await stat('retry_size')).toBe('1');
-    expect(await stat('dead_size')).toBe('1');
+    expect(await stat('dead_size')).toBe('2');
     expect(await stat('processes_size')).toBe('1');
     // both queues appear in the depth chart's legend
     const legend = await page.textContent('#chart-queues');
@@ -204,6 +205,19 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
     const queued = await redis.lrange('queue:critical', 0, -1);
     expect(queued.some((raw) => JSON.parse(raw).jid === retryJid)).toBe(true);
     await page.waitForSelector(`${row}`, { state: 'detached' });
+  });
+
+  it('searches the dead set', async () => {
+    await page.goto(`${base}/sidekiq#/dead`);
+    await page.waitForSelector('#view table tbody tr[data-jid]');
+    expect(await page.$$('#view tbody tr[data-jid]')).toHaveLength(2);
+    await page.fill('#search', 'ExportJob');
+    await page.click('#view form button[type=submit]');
+    await page.waitForFunction(
+      "document.querySelectorAll('#view tbody tr[data-jid]').length === 1",
+    );
+    expect(await page.textContent('#view tbody')).toContain('ExportJob');
+    expect(await page.textContent('#view tbody')).not.toContain('ImportJob');
   });
 
   it('lists queues, busy processes, and a job with its timeline', async () => {
