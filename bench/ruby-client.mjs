@@ -1,7 +1,9 @@
 // npm run bench:ruby-client — the cost of the Ruby client middleware on a real Sidekiq.
 // Boots this service (fresh database) on loopback, then runs clients/ruby/bench/throughput.rb: a real
 // Sidekiq processing N no-op jobs (and N jobs with 1 ms of I/O) without the middleware (baseline,
-// same run), with it in sync mode and in async mode, all reporting to this service.
+// same run), with it in sync mode and in async mode, all reporting to this service. A last run sends
+// the async events to a sink that discards them (throughput.rb's own Ruby sink), to tell the
+// client's own cost from the CPU the service and Postgres take on the same two cores.
 // Knobs: BENCH_JOBS (3000), BENCH_ROUNDS (3).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -46,9 +48,10 @@ try {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  for (const [label, sleepMs] of [
-    ['no-op jobs', 0],
-    ['jobs with 1 ms of I/O', 1],
+  for (const [label, sleepMs, toService, modes] of [
+    ['no-op jobs', 0, true, 'none,sync,async'],
+    ['jobs with 1 ms of I/O', 1, true, 'none,sync,async'],
+    ['no-op jobs, events to a discard sink (client cost only)', 0, false, 'none,async'],
   ]) {
     const out = join(tmpdir(), `ruby-client-bench-${process.pid}-${sleepMs}.json`);
     execFileSync(
@@ -60,7 +63,7 @@ try {
         '--rounds',
         String(ROUNDS),
         '--modes',
-        'none,sync,async',
+        modes,
         '--job-sleep-ms',
         String(sleepMs),
         '--json',
@@ -70,8 +73,13 @@ try {
         env: {
           ...process.env,
           REDIS_URL: redisUrl.toString(),
-          SIDEKIQ_SUPERVISOR_URL: `http://127.0.0.1:${PORT}`,
-          SIDEKIQ_SUPERVISOR_TOKEN: TOKEN,
+          // without a URL, throughput.rb starts its sink
+          ...(toService
+            ? {
+                SIDEKIQ_SUPERVISOR_URL: `http://127.0.0.1:${PORT}`,
+                SIDEKIQ_SUPERVISOR_TOKEN: TOKEN,
+              }
+            : { SIDEKIQ_SUPERVISOR_URL: '' }),
           RUBYOPT: '-W0',
         },
         stdio: ['ignore', 'inherit', 'inherit'],
@@ -95,7 +103,8 @@ const rows = Object.entries(runs).flatMap(([label, summary]) =>
 const section = `## Ruby client middleware on a real Sidekiq (\`npm run bench:ruby-client\`)
 
 Run ${new Date().toISOString()}: Sidekiq ${JOBS} jobs per round, median of ${ROUNDS} rounds, modes interleaved;
-baseline "none" = no middleware, same run. Events went to this service on loopback (${events} events stored).
+baseline "none" = no middleware, same run. Events went to this service on loopback (${events} events stored),
+except in the last row group, where a Ruby sink took and discarded them (the client's own cost).
 Sidekiq, Redis, PostgreSQL and the service share the 2-core machine.
 
 | jobs | mode | processed jobs/s | ratio to none | throughput cost | server CPU µs/job |
