@@ -34,7 +34,12 @@ line=$(node -e '
   let vp = 0, vf = 0;
   try {
     const r = JSON.parse(fs.readFileSync(".vitest-report.json", "utf8"));
-    vp = r.numPassedTests; vf = r.numFailedTests + (r.numFailedTestSuites ?? 0);
+    vp = r.numPassedTests;
+    // a file that failed outside its tests (import error, hook) counts once; its tests are not double-counted
+    const broken = (r.testResults ?? []).filter(
+      (f) => f.status === "failed" && !(f.assertionResults ?? []).some((a) => a.status === "failed"),
+    ).length;
+    vf = r.numFailedTests + broken;
   } catch { vf = 1; }
   if (rc !== 0 && vf === 0) vf = 1; // the runner failed outside any test
   console.log(`${p + vp} passed, ${f + vf} failed`);
