@@ -607,7 +607,19 @@ async function jobs(arg) {
       query.set(key, value);
     }
   }
+  const cursor = sessionStorage.getItem('job-cursor');
+  if (cursor) {
+    query.set('cursor', cursor);
+  }
   const data = await api(`/api/v1/jobs?${query}`);
+  const page = (next) => {
+    if (next) {
+      sessionStorage.setItem('job-cursor', next);
+    } else {
+      sessionStorage.removeItem('job-cursor');
+    }
+    void render();
+  };
   const field = (name, placeholder) =>
     h('input', { name, placeholder, value: filters[name] ?? '' });
   const form = h(
@@ -619,7 +631,7 @@ async function jobs(arg) {
         e.preventDefault();
         const next = Object.fromEntries(new FormData(e.target).entries());
         sessionStorage.setItem('job-filters', JSON.stringify(next));
-        void render();
+        page(null);
       },
     },
     h(
@@ -653,6 +665,21 @@ async function jobs(arg) {
           h('td', { class: 'args' }, job.arguments ?? '—'),
           h('td', {}, time(job.last_event_at)),
         ),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('button', { type: 'button', disabled: !cursor, onclick: () => page(null) }, '« Newest'),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'older',
+          disabled: !data.next_cursor,
+          onclick: () => page(data.next_cursor),
+        },
+        'Older ›',
       ),
     ),
   );

@@ -110,6 +110,19 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
         ],
       })
       .expect(200);
+    // and 55 more, so the history has a second page
+    await request(ctx.http)
+      .post('/api/v1/events')
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .send({
+        events: Array.from({ length: 55 }, (_, i) => ({
+          type: 'queued',
+          job_id: makeJid(),
+          job_class: 'PageJob',
+          occurred_at: `2026-11-23T09:00:${String(i).padStart(2, '0')}Z`,
+        })),
+      })
+      .expect(200);
     readToken = (
       await request(ctx.http)
         .post('/api/v1/tokens')
@@ -225,8 +238,14 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
     expect(await page.textContent('tr[data-queue="default"]')).toContain('3');
     await page.goto(`${base}/sidekiq#/busy`);
     await page.waitForSelector('tr[data-identity="worker-1:4242:abc"]');
+    // 56 jobs: the newest 50, then the rest
     await page.goto(`${base}/sidekiq#/jobs`);
-    await page.waitForSelector(`tr[data-jid="${jid}"]`);
+    await page.waitForSelector('#view tbody tr[data-jid]');
+    expect(await page.$$('#view tbody tr[data-jid]')).toHaveLength(50);
+    await page.click('#older');
+    await expect.poll(async () => (await page.$$('#view tbody tr[data-jid]')).length).toBe(6);
+    expect(await page.isDisabled('#older')).toBe(true);
+    // the first job reported is the oldest: on this last page
     await page.click(`tr[data-jid="${jid}"] a`);
     await page.waitForSelector('#timeline li');
     const types = await page.$$eval('#timeline li', (items) =>
