@@ -225,7 +225,10 @@ export class JobStatusService {
     };
   }
 
-  /** Retention: progress and data of jobs finished longer than the TTL ago, in batches. */
+  /**
+   * Retention: progress and data of jobs finished longer than the TTL ago, and of jids that never
+   * reported a lifecycle event (nothing will ever finish them), in batches.
+   */
   async pruneExpired(now: Date): Promise<number> {
     const cutoff = new Date(now.getTime() - this.config.retention.statusDataMinutes * 60_000);
     let total = 0;
@@ -234,9 +237,10 @@ export class JobStatusService {
         `with gone as (
            delete from job_status_data d where (d.instance, d.jid) in (
              select d2.instance, d2.jid from job_status_data d2
-             join jobs j on j.instance = d2.instance and j.jid = d2.jid
-             where d2.updated_at < ? and j.last_event_at < ?
-               and j.status in (select jsonb_array_elements_text(?::jsonb))
+             left join jobs j on j.instance = d2.instance and j.jid = d2.jid
+             where d2.updated_at < ?
+               and (j.jid is null or (j.last_event_at < ?
+                 and j.status in (select jsonb_array_elements_text(?::jsonb))))
              order by d2.updated_at limit ?)
            returning 1)
          select count(*)::int as n from gone`,

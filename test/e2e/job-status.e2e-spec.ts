@@ -263,7 +263,9 @@ describe('job status API (e2e)', () => {
   it('expires the status data of jobs finished longer ago than the TTL, through retention', async () => {
     const finished = await seed(['queued', 'started', 'succeeded']);
     const running = await seed(['queued', 'started']);
-    for (const jid of [finished, running]) {
+    // progress for a jid that never reports a lifecycle event: nothing would ever finish it
+    const orphan = makeJid();
+    for (const jid of [finished, running, orphan]) {
       await http()
         .put(`/api/v1/jobs/${jid}/data`)
         .set(ingest)
@@ -273,15 +275,17 @@ describe('job status API (e2e)', () => {
     const scheduler = ctx.get(StatsHistoryScheduler);
     // within the TTL (default 7 days) nothing goes
     expect(await scheduler.tick('retention', new Date(Date.now() + 60_000))).toBe('ran');
-    expect((await http().get(`/api/v1/jobs/${finished}/data`).set(read)).body.data).toEqual({
-      a: 1,
-    });
-    // 8 days on: the finished job's data is gone, the running job's kept, the job itself kept
+    for (const jid of [finished, orphan]) {
+      expect((await http().get(`/api/v1/jobs/${jid}/data`).set(read)).body.data).toEqual({ a: 1 });
+    }
+    // 8 days on: the finished job's and the orphan's data are gone, the running job's kept, the
+    // job itself kept
     expect(await scheduler.tick('retention', new Date(Date.now() + 8 * 86_400_000))).toBe('ran');
     expect((await http().get(`/api/v1/jobs/${finished}/data`).set(read)).body.data).toEqual({});
     expect((await http().get(`/api/v1/jobs/${running}/data`).set(read)).body.data).toEqual({
       a: 1,
     });
+    expect((await http().get(`/api/v1/jobs/${orphan}/data`).set(read)).body.data).toEqual({});
     const status = await http().get(`/api/v1/jobs/${finished}/status`).set(read).expect(200);
     expect(status.body).toMatchObject({ status: 'complete', data: {} });
   });
