@@ -20,6 +20,7 @@ cat <<EOF
   Sidekiq Supervisor
   URL:         http://$shown:$port
   Swagger UI:  http://$shown:$port/api/docs
+  Dashboard:   http://$shown:$port/sidekiq   (sign in with a token)
   Admin token: $token_hint   (send it as the PRIVATE-TOKEN header;
                create scoped tokens with POST /api/v1/tokens)
   Stop the local PostgreSQL + Redis later with: npm run services down
