@@ -193,9 +193,27 @@ export class JobStatusService {
    * record it as cancelled. A job no longer scheduled (queued, running, done) is left alone: 409.
    */
   async cancel(jid: string, instance?: string): Promise<CancelResultDto> {
-    let removed;
+    const name = this.sortedSets.instanceName(instance);
     try {
-      removed = await this.sortedSets.unschedule(instance, jid);
+      // Redis first (ZREM is what decides whether the job was still scheduled); should recording
+      // fail (Postgres down: 503), unschedule puts the entry back, so nothing has changed
+      return await this.sortedSets.unschedule(instance, jid, async ({ entry, raw }) => {
+        // arguments exactly as Sidekiq's payload holds them (never re-serialised), and the payload
+        await this.jobs.recordCancel(name, jid, {
+          jobClass: entry.class,
+          queue: entry.queue,
+          arguments: entry.decodable ? rawMember(raw, 'args') : null,
+          payload: entry.decodable ? raw : null,
+        });
+        return {
+          jid,
+          instance: name,
+          cancelled: true,
+          class: entry.class,
+          queue: entry.queue,
+          scheduled_for: entry.score,
+        };
+      });
     } catch (error) {
       if (error instanceof DomainError && error.code === 'SIDEKIQ_JOB_NOT_FOUND') {
         throw new DomainError(
@@ -206,23 +224,6 @@ export class JobStatusService {
       }
       throw error;
     }
-    const { entry, raw } = removed;
-    const name = this.sortedSets.instanceName(instance);
-    // arguments exactly as Sidekiq's payload holds them (never re-serialised), and the payload
-    await this.jobs.recordCancel(name, jid, {
-      jobClass: entry.class,
-      queue: entry.queue,
-      arguments: entry.decodable ? rawMember(raw, 'args') : null,
-      payload: entry.decodable ? raw : null,
-    });
-    return {
-      jid,
-      instance: name,
-      cancelled: true,
-      class: entry.class,
-      queue: entry.queue,
-      scheduled_for: entry.score,
-    };
   }
 
   /**

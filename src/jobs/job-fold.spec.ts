@@ -175,6 +175,18 @@ describe('foldJob (the job state machine)', () => {
     for (const order of permutations(events)) {
       expect(foldJob(order).status).toBe(JobStatus.Succeeded);
     }
+    // still running, whether the start is stamped before or after the cancel
+    for (const startedAt of [4, 7]) {
+      const running = [
+        event(T.Scheduled, 0, identity),
+        event(T.Queued, 1),
+        event(T.Cancelled, 5),
+        event(T.Started, startedAt, { hostname: 'w1' }),
+      ];
+      for (const order of permutations(running)) {
+        expect(foldJob(order)).toMatchObject({ status: JobStatus.Running, hostname: 'w1' });
+      }
+    }
   });
 
   it('refuses an empty set', () => {

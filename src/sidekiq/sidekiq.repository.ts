@@ -416,6 +416,13 @@ export class SidekiqStore {
     return this.run(() => this.redis.zrem(this.keys.set(set), raw));
   }
 
+  /** ZADD NX: puts an exact member back (an undone removal); an existing member is left as is. */
+  addToSet(set: SidekiqSetName, score: number, raw: string): Promise<number> {
+    return this.run(async () =>
+      Number(await this.redis.zadd(this.keys.set(set), 'NX', score, raw)),
+    );
+  }
+
   /** The lowest-scored `count` entries (for retry-all / kill-all batches). */
   lowestEntries(set: SidekiqSetName, count: number): Promise<RawEntry[]> {
     return this.run(async () =>

@@ -1,10 +1,11 @@
 import request from 'supertest';
 import { Redis } from 'ioredis';
+import { JobsService } from '../../src/jobs/jobs.service.js';
 import { StatsHistoryScheduler } from '../../src/scheduler/stats-history.scheduler.js';
 import { makeJid } from '../factories/job-event.factory.js';
 import { flushDb, redisUrlForDb } from '../integration/sidekiq/sidekiq-test-app.js';
 import { SidekiqWriter } from '../support/sidekiq-writer.js';
-import { TEST_TOKEN, TestApp } from '../support/test-context.js';
+import { startBehindDatabaseProxy, TEST_TOKEN, TestApp } from '../support/test-context.js';
 
 // The job status API (sidekiq-status's, durable): status names, bulk, progress, custom data,
 // cancel of a scheduled job in Sidekiq's Redis, and expiry through the retention tick.
@@ -79,6 +80,51 @@ describe('job status API (e2e)', () => {
     expect(res.body.update_time).toBe(Date.parse(`${T}${types.length - 1}Z`) / 1000);
   });
 
+  it('names a job JobManager restarted (re-enqueued as a new jid) interrupted', async () => {
+    const jid = await seed(['queued', 'started', 'dead']);
+    const next = makeJid();
+    await ctx
+      .get(JobsService)
+      .recordRestart(
+        { instance: 'default', jid, attempt: 0 },
+        { jid: next, jobClass: 'ReportJob', queue: 'reports', arguments: '[1]', payload: '{}' },
+      );
+    const res = await http().get(`/api/v1/jobs/${jid}/status`).set(read).expect(200);
+    expect(res.body).toMatchObject({
+      status: 'interrupted',
+      job_status: 'restarted',
+      restarted_as: next,
+    });
+    const fresh = await http().get(`/api/v1/jobs/${next}/status`).set(read).expect(200);
+    expect(fresh.body).toMatchObject({ status: 'queued', job_status: 'queued' });
+  });
+
+  it('gives each route only to its scopes: ingest reports, read reads, admin cancels', async () => {
+    const jid = await seed(['queued', 'started']);
+    const forbidden: [Record<string, string>, string, string, object | undefined][] = [
+      [read, 'post', `/api/v1/jobs/${jid}/progress`, { at: 1 }],
+      [read, 'put', `/api/v1/jobs/${jid}/data`, { data: { a: 1 } }],
+      [ingest, 'post', '/api/v1/jobs/statuses', { jids: [jid] }],
+      [ingest, 'post', `/api/v1/jobs/${jid}/cancel`, undefined],
+      [read, 'post', `/api/v1/jobs/${jid}/cancel`, undefined],
+    ];
+    for (const [who, method, url, body] of forbidden) {
+      const res = await (method === 'put' ? http().put(url) : http().post(url)).set(who).send(body);
+      expect([url, method, res.status, res.body.code]).toEqual([url, method, 403, 'FORBIDDEN']);
+    }
+    for (const url of [`/api/v1/jobs/${jid}/status`, `/api/v1/jobs/${jid}/data`]) {
+      await http().get(url).expect(401);
+      await http().get(url).set(ingest).expect(200);
+      await http().get(url).set(read).expect(200);
+    }
+    await http().post(`/api/v1/jobs/${jid}/progress`).send({ at: 1 }).expect(401);
+    // nothing of the refused writes was kept
+    expect((await http().get(`/api/v1/jobs/${jid}/status`).set(read)).body).toMatchObject({
+      at: null,
+      data: {},
+    });
+  });
+
   it('answers 404 for a job nothing is known of, and 400 for a bad jid', async () => {
     const res = await http().get(`/api/v1/jobs/${makeJid()}/status`).set(read).expect(404);
     expect(res.body.code).toBe('JOB_NOT_FOUND');
@@ -109,6 +155,43 @@ describe('job status API (e2e)', () => {
     await http().post('/api/v1/jobs/statuses').set(read).send({ jids: [] }).expect(400);
   });
 
+  it('tells instances apart: one jid in two instances needs ?instance= (409 without)', async () => {
+    const jid = makeJid();
+    const send = (instance: string, type: string, at: string) =>
+      http()
+        .post('/api/v1/events')
+        .set(ingest)
+        .send({ events: [{ type, job_id: jid, instance, occurred_at: at }] })
+        .expect(200);
+    await send('default', 'succeeded', '2026-11-23T10:00:00Z');
+    await send('eu', 'started', '2026-11-23T11:00:00Z');
+    const both = await http().get(`/api/v1/jobs/${jid}/status`).set(read).expect(409);
+    expect(both.body).toMatchObject({ code: 'CONFLICT', details: { field: 'instance' } });
+    const eu = await http().get(`/api/v1/jobs/${jid}/status?instance=eu`).set(read).expect(200);
+    expect(eu.body).toMatchObject({ instance: 'eu', status: 'working' });
+    const bulk = (body: object) =>
+      http().post('/api/v1/jobs/statuses').set(read).send(body).expect(200);
+    // without an instance, the most recently changed of the two
+    expect((await bulk({ jids: [jid] })).body.statuses[0].status).toMatchObject({
+      instance: 'eu',
+    });
+    expect(
+      (await bulk({ jids: [jid], instance: 'default' })).body.statuses[0].status,
+    ).toMatchObject({ instance: 'default', status: 'complete' });
+    // progress goes to the instance named, the other keeps none
+    await http()
+      .post(`/api/v1/jobs/${jid}/progress?instance=eu`)
+      .set(ingest)
+      .send({ at: 3, total: 4 })
+      .expect(200);
+    expect(
+      (await http().get(`/api/v1/jobs/${jid}/status?instance=eu`).set(read)).body,
+    ).toMatchObject({ pct_complete: 75 });
+    expect(
+      (await http().get(`/api/v1/jobs/${jid}/status?instance=default`).set(read)).body,
+    ).toMatchObject({ at: null, pct_complete: 100 });
+  });
+
   it('keeps progress: at / total / message, pct_complete from them', async () => {
     const jid = await seed(['queued', 'started']);
     const url = `/api/v1/jobs/${jid}/progress`;
@@ -119,6 +202,9 @@ describe('job status API (e2e)', () => {
     expect(res.body).toMatchObject({ at: 5, total: 40, pct_complete: 12, message: 'Almost' });
     res = await http().post(url).set(ingest).send({ at: 30 }).expect(200);
     expect(res.body).toMatchObject({ at: 30, pct_complete: 75, message: null });
+    // past the total: capped at 100 (the job is not complete until it says so)
+    res = await http().post(url).set(ingest).send({ at: 50 }).expect(200);
+    expect(res.body).toMatchObject({ at: 50, total: 40, pct_complete: 100, status: 'working' });
     res = await http().post(url).set(ingest).send({ total: 0 }).expect(200);
     expect(res.body.pct_complete).toBeNull();
     // progress before any lifecycle event: the job is working
@@ -181,7 +267,11 @@ describe('job status API (e2e)', () => {
       [{ 'bad key': 'x' }, 'data.bad key', 400],
       [{ nested: { a: 1 } }, 'data.nested', 400],
       [{ long: 'x'.repeat(4097) }, 'data.long', 400],
+      [{ ['k'.repeat(65)]: 1 }, `data.${'k'.repeat(65)}`, 400],
+      [{ list: [1] }, 'data.list', 400],
+      [Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`m${i}`, i])), 'data', 400],
       [{}, 'data', 400],
+      ['text', 'data', 400],
     ];
     for (const [data, field, code] of cases) {
       const res = await http().put(url).set(ingest).send({ data });
@@ -230,6 +320,60 @@ describe('job status API (e2e)', () => {
     const again = await http().post(`/api/v1/jobs/${spec.jid}/cancel`).set(admin).expect(409);
     expect(again.body).toMatchObject({ code: 'NOT_SCHEDULED', details: { field: 'jid' } });
     expect(await redis.zcard('schedule')).toBe(1);
+  });
+
+  it('shows what really ran when a cancelled job still reports a start (race)', async () => {
+    const at = Math.floor(Date.now() / 1000) + 3600;
+    const { spec } = await writer.schedule({ class: 'ReportJob', queue: 'reports' }, at);
+    const report = (type: string, second: number) =>
+      http()
+        .post('/api/v1/events')
+        .set(ingest)
+        .send({
+          events: [
+            {
+              type,
+              job_id: spec.jid,
+              occurred_at: new Date(Date.now() + second * 1000).toISOString(),
+            },
+          ],
+        })
+        .expect(200);
+    await report('scheduled', -10);
+    await http().post(`/api/v1/jobs/${spec.jid}/cancel`).set(admin).expect(200);
+    const status = () => http().get(`/api/v1/jobs/${spec.jid}/status`).set(read).expect(200);
+    expect((await status()).body).toMatchObject({ status: 'cancelled', job_status: 'cancelled' });
+    // a Sidekiq poller had already moved it to its queue: the start that follows wins
+    await report('started', 5);
+    expect((await status()).body).toMatchObject({ status: 'working', job_status: 'running' });
+    await report('succeeded', 6);
+    expect((await status()).body).toMatchObject({ status: 'complete', job_status: 'succeeded' });
+  });
+
+  it('puts the job back in the scheduled set when the cancel cannot be recorded (Postgres down)', async () => {
+    const { ctx: cut, proxy } = await startBehindDatabaseProxy({ env: { REDIS_URL: REDIS } });
+    try {
+      const at = Math.floor(Date.now() / 1000) + 3600.25;
+      const { spec, raw } = await writer.schedule({}, at);
+      await proxy.cut();
+      try {
+        const res = await request(cut.http).post(`/api/v1/jobs/${spec.jid}/cancel`).set(admin);
+        expect(res.status).toBe(503);
+        expect(res.body.code).toBe('DATABASE_UNAVAILABLE');
+        expect(await redis.zscore('schedule', raw)).toBe(String(at));
+      } finally {
+        await proxy.restore();
+      }
+      let res = await request(cut.http).post(`/api/v1/jobs/${spec.jid}/cancel`).set(admin);
+      for (let i = 0; i < 50 && res.status === 503; i++) {
+        res = await request(cut.http).post(`/api/v1/jobs/${spec.jid}/cancel`).set(admin);
+      }
+      expect(res.status).toBe(200);
+      expect(await redis.zscore('schedule', raw)).toBeNull();
+    } finally {
+      await cut.close();
+      await proxy.stop();
+    }
   });
 
   it('does not let clients send a cancelled event themselves', async () => {

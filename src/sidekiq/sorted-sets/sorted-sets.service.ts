@@ -110,14 +110,27 @@ export class SortedSetsService {
   }
 
   /**
-   * Takes a job out of the scheduled set (sidekiq-status's cancel / unschedule); also returns the
-   * payload text as it was stored.
+   * Takes a job out of the scheduled set (sidekiq-status's cancel / unschedule), then runs
+   * `record` with the entry and the payload text as it was stored. Should `record` fail, the
+   * entry goes back (same member, same score) and the error is rethrown: all or nothing.
    */
-  unschedule(
+  async unschedule<T>(
     instance: string | undefined,
     jid: string,
-  ): Promise<{ entry: SidekiqSetEntryDto; raw: string }> {
-    return this.remove(instance, SidekiqSetName.Scheduled, jid);
+    record: (removed: { entry: SidekiqSetEntryDto; raw: string }) => Promise<T>,
+  ): Promise<T> {
+    const store = this.access.writable(instance);
+    const found = await this.findEntry(store, SidekiqSetName.Scheduled, jid);
+    if ((await store.removeFromSet(SidekiqSetName.Scheduled, found.raw)) === 0) {
+      throw this.notFound(SidekiqSetName.Scheduled, jid);
+    }
+    const entry = SidekiqSetEntryDto.fromEntry(decodeJob(found.raw), found.score, nowSeconds());
+    try {
+      return await record({ entry, raw: found.raw });
+    } catch (error) {
+      await store.addToSet(SidekiqSetName.Scheduled, found.score, found.raw);
+      throw error;
+    }
   }
 
   /** SortedEntry#delete: ZREM the exact member. */
