@@ -7,7 +7,15 @@ const TOKEN_KEY = 'sidekiq-supervisor-token';
 const REFRESH_MS = 5000;
 const PER_PAGE = 25;
 
-const state = { me: null, timer: null, paused: false, charts: [] };
+const state = {
+  me: null,
+  instances: ['default'],
+  readOnly: false,
+  timer: null,
+  renders: 0,
+  paused: false,
+  charts: [],
+};
 
 // ---------- small helpers ----------
 
@@ -47,7 +55,24 @@ const time = (value) => {
     .replace('T', ' ')
     .replace(/\.\d+Z$/, 'Z');
 };
-const jobLink = (jid) => (jid ? h('a', { href: `#/jobs/${encodeURIComponent(jid)}` }, jid) : '—');
+const instance = () => sessionStorage.getItem('instance') ?? state.instances[0];
+/** `path` for the selected Sidekiq instance (the default one needs no parameter). */
+const sk = (path) =>
+  instance() === state.instances[0]
+    ? path
+    : `${path}${path.includes('?') ? '&' : '?'}instance=${encodeURIComponent(instance())}`;
+/** Link to our job page; `inst` picks the row when a jid is known in several instances. */
+const jobLink = (jid, inst) =>
+  jid
+    ? h(
+        'a',
+        {
+          href: `#/jobs/${encodeURIComponent(jid)}${inst ? `/${encodeURIComponent(inst)}` : ''}`,
+        },
+        jid,
+      )
+    : '—';
+const sidekiqJobLink = (jid) => jobLink(jid, state.instances.length > 1 ? instance() : undefined);
 
 function flash(message, ok = false) {
   const el = $('flash');
@@ -89,9 +114,12 @@ async function api(path, { method = 'GET', body } = {}) {
 /** Runs an admin action, reports its outcome, then redraws the current view. */
 async function act(label, path, method = 'POST') {
   try {
-    await api(path, { method });
+    await api(sk(path), { method });
     flash(`${label}: done`, true);
   } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      return; // signed out already
+    }
     flash(`${label}: ${error.message}`);
   }
   await render();
@@ -125,7 +153,7 @@ function table(headers, rows) {
       h(
         'tr',
         {},
-        headers.map((t) => h('th', {}, t)),
+        headers.map((t) => (t instanceof HTMLTableCellElement ? t : h('th', {}, t))),
       ),
     ),
     h(
@@ -169,6 +197,8 @@ function stopTimers() {
 
 async function render() {
   stopTimers();
+  // only the latest navigation may draw: an older, slower answer must not replace it
+  const seq = ++state.renders;
   const { name, arg } = route();
   for (const a of document.querySelectorAll('#nav a')) {
     a.classList.toggle('active', a.getAttribute('href') === `#/${name}`);
@@ -186,10 +216,13 @@ async function render() {
     };
     const draw = views[name] ?? overview;
     const content = await draw(arg, name);
+    if (seq !== state.renders || !state.me) {
+      return;
+    }
     view.replaceChildren(content);
     content.dispatchEvent(new Event('attached'));
   } catch (error) {
-    if (!(error instanceof ApiError && error.status === 401)) {
+    if (seq === state.renders && !(error instanceof ApiError && error.status === 401)) {
       view.replaceChildren(h('p', { class: 'flash' }, `Could not load: ${error.message}`));
     }
   }
@@ -210,21 +243,27 @@ const STAT_TILES = [
 
 const RANGES = { '1h': [3600, 'minute'], '24h': [86400, 'hour'], '7d': [7 * 86400, 'hour'] };
 
-async function overview() {
+function loadOverview() {
   const range = sessionStorage.getItem('range') ?? '1h';
   const [seconds, resolution] = RANGES[range] ?? RANGES['1h'];
   const from = new Date(Date.now() - seconds * 1000).toISOString();
-  const [stats, history] = await Promise.all([
-    api('/api/v1/sidekiq/stats'),
-    api(`/api/v1/stats/history?resolution=${resolution}&from=${encodeURIComponent(from)}`),
+  return Promise.all([
+    api(sk('/api/v1/sidekiq/stats')),
+    api(sk(`/api/v1/stats/history?resolution=${resolution}&from=${encodeURIComponent(from)}`)),
+    api(sk('/api/v1/sidekiq/queues')),
   ]);
+}
+
+async function overview() {
+  const range = sessionStorage.getItem('range') ?? '1h';
+  const [stats, history, queueList] = await loadOverview();
   const tiles = h(
     'div',
     { class: 'tiles' },
     STAT_TILES.map(([key, label]) =>
       h(
         'div',
-        { class: 'tile' },
+        { class: `tile ${key}` },
         h('div', { class: 'value', dataset: { stat: key } }, fmt(stats[key])),
         h('div', { class: 'label' }, label),
       ),
@@ -241,6 +280,7 @@ async function overview() {
     },
     Object.keys(RANGES).map((r) => h('option', { value: r, selected: r === range }, `last ${r}`)),
   );
+  const liveLabel = () => (state.paused ? 'Resume live updates' : 'Pause live updates');
   const pause = h(
     'button',
     {
@@ -248,11 +288,18 @@ async function overview() {
       id: 'pause',
       onclick: () => {
         state.paused = !state.paused;
-        pause.textContent = state.paused ? 'Resume live updates' : 'Pause live updates';
+        pause.textContent = liveLabel();
+        live.textContent = state.paused ? 'paused' : `live, every ${REFRESH_MS / 1000} s`;
       },
     },
-    state.paused ? 'Resume live updates' : 'Pause live updates',
+    liveLabel(),
   );
+  const live = h(
+    'span',
+    { class: 'muted', id: 'live' },
+    state.paused ? 'paused' : `live, every ${REFRESH_MS / 1000} s`,
+  );
+  const queueSummary = h('div', { class: 'overview-queues' }, queueTable(queueList, history));
   const throughput = h('div', { class: 'chart', id: 'chart-throughput' });
   const depth = h('div', { class: 'chart', id: 'chart-queues' });
   const root = h(
@@ -260,26 +307,35 @@ async function overview() {
     {},
     h('h1', {}, 'Overview'),
     tiles,
-    h('div', { class: 'toolbar' }, rangeSelect, pause),
-    h('h2', {}, 'Processed and failed per interval'),
-    throughput,
-    h('h2', {}, 'Queue depth'),
-    depth,
+    h('div', { class: 'toolbar' }, rangeSelect, pause, live),
+    h(
+      'div',
+      { class: 'charts' },
+      h('section', {}, h('h2', {}, 'Processed and failed per interval'), throughput),
+      h('section', {}, h('h2', {}, 'Queue depth'), depth),
+    ),
+    h('h2', {}, 'Queues'),
+    queueSummary,
   );
   root.addEventListener('attached', () => {
-    drawCharts(history, throughput, depth);
+    const charts = drawCharts(history, throughput, depth);
     state.timer = setInterval(async () => {
       if (state.paused || document.hidden) {
         return;
       }
       try {
-        const fresh = await api('/api/v1/sidekiq/stats');
+        const [fresh, freshHistory, freshQueues] = await loadOverview();
+        if (!root.isConnected) {
+          return; // the page moved on while this was on its way
+        }
+        queueSummary.replaceChildren(queueTable(freshQueues, freshHistory));
         for (const [key] of STAT_TILES) {
           const el = root.querySelector(`[data-stat="${key}"]`);
           if (el) {
             el.textContent = fmt(fresh[key]);
           }
         }
+        charts.update(freshHistory);
       } catch {
         // shown on the next full render
       }
@@ -288,50 +344,129 @@ async function overview() {
   return root;
 }
 
-function drawCharts(history, throughputEl, depthEl) {
+/** Seconds as "45 s", "12 min", "3.5 h". */
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) {
+    return '—';
+  }
+  if (seconds < 90) {
+    return `${Math.round(seconds)} s`;
+  }
+  if (seconds < 5400) {
+    return `${Math.round(seconds / 60)} min`;
+  }
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function queueTable(list, history) {
+  return table(
+    [
+      'Queue',
+      h('th', { class: 'num' }, 'Size'),
+      h('th', { class: 'num' }, 'Latency'),
+      'Time to drain',
+    ],
+    [...list]
+      .sort((a, b) => b.size - a.size || a.name.localeCompare(b.name))
+      .map((q) => {
+        const drain = history.drain?.[q.name];
+        return h(
+          'tr',
+          { dataset: { summary: q.name } },
+          h('td', {}, h('a', { href: `#/queues/${encodeURIComponent(q.name)}` }, q.name)),
+          h('td', { class: 'num' }, fmt(q.size)),
+          h('td', { class: 'num' }, duration(q.latency)),
+          h(
+            'td',
+            {},
+            q.size === 0
+              ? 'empty'
+              : drain?.eta_seconds
+                ? duration(drain.eta_seconds)
+                : 'not shrinking',
+          ),
+        );
+      }),
+  );
+}
+
+const PALETTE = ['#2563eb', '#b1003e', '#15803d', '#a16207', '#7c3aed', '#0f766e', '#be185d'];
+// counts never go below zero; keep 0 on the axis so small numbers do not look dramatic
+const fromZero = { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] };
+
+function throughputData(history) {
   const xs = history.points.map((p) => Date.parse(p.at) / 1000);
-  const width = Math.max(320, throughputEl.clientWidth - 20);
-  const common = { width, height: 220, scales: { x: { time: true } } };
-  state.charts.push(
-    new uPlot(
-      {
-        ...common,
-        series: [
-          {},
-          { label: 'processed', stroke: '#15803d', fill: 'rgba(21,128,61,0.08)' },
-          { label: 'failed', stroke: '#b91c1c' },
-        ],
-      },
-      [xs, history.points.map((p) => p.throughput), history.points.map((p) => p.failures)],
-      throughputEl,
-    ),
+  return [xs, history.points.map((p) => p.throughput), history.points.map((p) => p.failures)];
+}
+
+function depthData(history, names) {
+  const xs = history.points.map((p) => Date.parse(p.at) / 1000);
+  return [
+    xs,
+    ...names.map((name) => {
+      const sizes = new Map(
+        (history.queues[name] ?? []).map((p) => [Date.parse(p.at) / 1000, p.size]),
+      );
+      return xs.map((x) => sizes.get(x) ?? null);
+    }),
+  ];
+}
+
+function drawCharts(history, throughputEl, depthEl) {
+  const size = () => ({ width: Math.max(280, throughputEl.clientWidth - 16), height: 220 });
+  const common = { ...size(), scales: { x: { time: true }, y: fromZero } };
+  const throughput = new uPlot(
+    {
+      ...common,
+      series: [
+        {},
+        { label: 'processed', stroke: '#15803d', fill: 'rgba(21,128,61,0.10)', width: 2 },
+        { label: 'failed', stroke: '#b91c1c', fill: 'rgba(185,28,28,0.10)', width: 2 },
+      ],
+    },
+    throughputData(history),
+    throughputEl,
   );
-  const names = Object.keys(history.queues).sort();
-  const palette = ['#b1003e', '#1d4ed8', '#15803d', '#a16207', '#7c3aed', '#0f766e', '#be185d'];
-  const byQueue = names.map((name) => {
-    const sizes = new Map(history.queues[name].map((p) => [Date.parse(p.at) / 1000, p.size]));
-    return xs.map((x) => sizes.get(x) ?? null);
+  let names = Object.keys(history.queues).sort();
+  const depthOptions = (list) => ({
+    ...common,
+    ...size(),
+    series: [
+      {},
+      ...list.map((name, i) => ({ label: name, stroke: PALETTE[i % PALETTE.length], width: 2 })),
+    ],
   });
-  state.charts.push(
-    new uPlot(
-      {
-        ...common,
-        series: [
-          {},
-          ...names.map((name, i) => ({ label: name, stroke: palette[i % palette.length] })),
-        ],
-      },
-      [xs, ...byQueue],
-      depthEl,
-    ),
-  );
+  let depth = new uPlot(depthOptions(names), depthData(history, names), depthEl);
+  state.charts.push(throughput, depth);
+  const onResize = () => {
+    throughput.setSize(size());
+    depth.setSize(size());
+  };
+  window.addEventListener('resize', onResize);
+  state.charts.push({ destroy: () => window.removeEventListener('resize', onResize) });
+  return {
+    update(fresh) {
+      throughput.setData(throughputData(fresh));
+      const freshNames = Object.keys(fresh.queues).sort();
+      if (freshNames.join('\n') === names.join('\n')) {
+        depth.setData(depthData(fresh, names));
+        return;
+      }
+      // a queue appeared or went: new series, so a new chart
+      names = freshNames;
+      state.charts = state.charts.filter((c) => c !== depth);
+      depth.destroy();
+      depth = new uPlot(depthOptions(names), depthData(fresh, names), depthEl);
+      state.charts.push(depth);
+    },
+  };
 }
 
 async function queues(arg) {
   if (arg) {
     return queuePage(arg, Number(sessionStorage.getItem(`page:q:${arg}`) ?? 1));
   }
-  const list = await api('/api/v1/sidekiq/queues');
+  const list = await api(sk('/api/v1/sidekiq/queues'));
   return h(
     'div',
     {},
@@ -366,7 +501,7 @@ async function queues(arg) {
 
 async function queuePage(name, page) {
   const data = await api(
-    `/api/v1/sidekiq/queues/${encodeURIComponent(name)}?page=${page}&per_page=${PER_PAGE}`,
+    sk(`/api/v1/sidekiq/queues/${encodeURIComponent(name)}?page=${page}&per_page=${PER_PAGE}`),
   );
   const go = (p) => {
     sessionStorage.setItem(`page:q:${name}`, String(p));
@@ -383,7 +518,7 @@ async function queuePage(name, page) {
         h(
           'tr',
           { dataset: { jid: job.jid ?? '' } },
-          h('td', {}, jobLink(job.jid)),
+          h('td', {}, sidekiqJobLink(job.jid)),
           h('td', {}, job.display_class ?? '—'),
           h('td', { class: 'args' }, JSON.stringify(job.display_args)),
           h('td', {}, time(job.enqueued_at)),
@@ -442,7 +577,7 @@ async function sortedSet(_arg, set) {
   if (search) {
     query.set('search', search);
   }
-  const data = await api(`/api/v1/sidekiq/sets/${set}?${query}`);
+  const data = await api(sk(`/api/v1/sidekiq/sets/${set}?${query}`));
   const base = `/api/v1/sidekiq/sets/${set}`;
   const searchBox = h('input', {
     id: 'search',
@@ -486,7 +621,7 @@ async function sortedSet(_arg, set) {
           'tr',
           { dataset: { jid: entry.jid ?? '' } },
           h('td', {}, time(entry.score)),
-          h('td', {}, jobLink(entry.jid)),
+          h('td', {}, sidekiqJobLink(entry.jid)),
           h('td', {}, entry.display_class ?? '—'),
           h('td', { class: 'args' }, JSON.stringify(entry.display_args)),
           h(
@@ -525,8 +660,8 @@ async function sortedSet(_arg, set) {
 
 async function busy() {
   const [processes, workers] = await Promise.all([
-    api('/api/v1/sidekiq/processes'),
-    api('/api/v1/sidekiq/workers'),
+    api(sk('/api/v1/sidekiq/processes')),
+    api(sk('/api/v1/sidekiq/workers')),
   ]);
   const id = (p) => encodeURIComponent(p.identity);
   return h(
@@ -572,7 +707,7 @@ async function busy() {
           {},
           h('td', {}, w.process),
           h('td', {}, w.thread),
-          h('td', {}, jobLink(w.job?.jid)),
+          h('td', {}, sidekiqJobLink(w.job?.jid)),
           h('td', {}, w.job?.display_class ?? '—'),
           h('td', {}, w.queue),
           h('td', {}, time(w.run_at)),
@@ -644,6 +779,19 @@ async function jobs(arg) {
     field('job_class', 'class'),
     field('queue', 'queue'),
     field('arguments', 'arguments contain'),
+    state.instances.length > 1
+      ? h(
+          'select',
+          { name: 'instance' },
+          ['', ...state.instances].map((i) =>
+            h(
+              'option',
+              { value: i, selected: i === (filters.instance ?? '') },
+              i || 'any instance',
+            ),
+          ),
+        )
+      : null,
     h('button', { type: 'submit' }, 'Filter'),
   );
   return h(
@@ -658,7 +806,7 @@ async function jobs(arg) {
         h(
           'tr',
           { dataset: { jid: job.job_id } },
-          h('td', {}, jobLink(job.job_id)),
+          h('td', {}, jobLink(job.job_id, job.instance)),
           h('td', { class: `status ${job.status}` }, job.status),
           h('td', {}, job.job_class ?? '—'),
           h('td', {}, job.queue ?? '—'),
@@ -685,8 +833,10 @@ async function jobs(arg) {
   );
 }
 
-async function jobPage(jid) {
-  const job = await api(`/api/v1/jobs/${encodeURIComponent(jid)}`);
+async function jobPage(arg) {
+  const [jid, inst] = arg.split('/');
+  const query = inst ? `?instance=${encodeURIComponent(inst)}` : '';
+  const job = await api(`/api/v1/jobs/${encodeURIComponent(jid)}${query}`);
   let status = null;
   try {
     status = await api(
@@ -707,8 +857,8 @@ async function jobPage(jid) {
     ['Completed', time(job.completed_at)],
     ['Worker', job.hostname ? `${job.hostname}:${job.pid ?? '?'} ${job.tid ?? ''}` : '—'],
     ['Error', job.error_class ? `${job.error_class}: ${job.error_message ?? ''}` : '—'],
-    ['Restarted as', jobLink(job.restarted_as)],
-    ['Restarted from', jobLink(job.restarted_from)],
+    ['Restarted as', jobLink(job.restarted_as, job.instance)],
+    ['Restarted from', jobLink(job.restarted_from, job.instance)],
   ];
   if (status?.pct_complete !== null && status?.pct_complete !== undefined) {
     // a style property, not a style attribute: the page's CSP allows no inline styles
@@ -758,7 +908,8 @@ async function jobPage(jid) {
 // ---------- session ----------
 
 function signOut(message) {
-  sessionStorage.removeItem(TOKEN_KEY);
+  // the token and everything the tab remembered for it (filters, pages, instance)
+  sessionStorage.clear();
   state.me = null;
   stopTimers();
   $('nav').hidden = true;
@@ -774,17 +925,36 @@ async function start() {
     return;
   }
   try {
-    state.me = await api('/api/v1/tokens/self');
+    const me = await api('/api/v1/tokens/self');
+    if (!me.scopes.includes('read') && !me.scopes.includes('admin')) {
+      signOut(`The token "${me.name}" may only ingest; the dashboard needs the read scope.`);
+      return;
+    }
+    const known = await api('/api/v1/sidekiq/instances');
+    state.me = me;
+    state.instances = known.instances;
+    state.readOnly = known.read_only;
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 401)) {
       flash(`Could not reach the service: ${error.message}`);
     }
     return;
   }
+  if (!state.instances.includes(instance())) {
+    sessionStorage.removeItem('instance');
+  }
+  const picker = $('instance');
+  picker.replaceChildren(
+    ...state.instances.map((i) => h('option', { value: i, selected: i === instance() }, i)),
+  );
+  $('instance-pick').hidden = state.instances.length < 2;
+  $('read-only').hidden = !state.readOnly;
   $('signin-view').hidden = true;
   $('nav').hidden = false;
   $('who').hidden = false;
-  $('who-name').textContent = `${state.me.name} (${state.me.scopes.join(', ')})`;
+  const who = `${state.me.name} (${state.me.scopes.join(', ')})`;
+  $('who-name').textContent = who;
+  $('who-name').title = who;
   await render();
 }
 
@@ -796,6 +966,11 @@ $('signin').addEventListener('submit', (e) => {
   void start();
 });
 $('signout').addEventListener('click', () => signOut('Signed out.'));
+$('instance').addEventListener('change', (e) => {
+  sessionStorage.setItem('instance', e.target.value);
+  flash('');
+  void render();
+});
 window.addEventListener('hashchange', () => {
   if (state.me) {
     flash('');

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { InstancesController } from './instances/instances.controller.js';
 import { ProcessesController } from './processes/processes.controller.js';
 import { ProcessesService } from './processes/processes.service.js';
 import { QueuesController } from './queues/queues.controller.js';
@@ -24,6 +25,7 @@ import { WorkersService } from './workers/workers.service.js';
     ProcessesController,
     WorkersController,
     StatsController,
+    InstancesController,
   ],
   providers: [
     SidekiqRepository,

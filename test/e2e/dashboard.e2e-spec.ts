@@ -14,6 +14,8 @@ import { TEST_TOKEN, TestApp } from '../support/test-context.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const REDIS = redisUrlForDb(0);
 const SHOT = 'test-results/dashboard-overview.png';
+// a second Sidekiq instance in the same Redis DB, under a namespace
+const EU = `${REDIS}?namespace=eu`;
 
 describe('dashboard at /sidekiq (headless Chromium)', () => {
   let ctx: TestApp;
@@ -21,8 +23,10 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
   let browser: Browser;
   let page: Page;
   let writer: SidekiqWriter;
+  let euWriter: SidekiqWriter;
   let redis: Redis;
   let readToken: string;
+  let ingestToken: string;
   const errors: string[] = [];
   const jid = makeJid();
   let retryJid: string;
@@ -32,10 +36,11 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
       throw new Error(`${CHROMIUM} is missing: scripts/ensure-chromium.sh installs it`);
     }
     await flushDb(REDIS);
-    ctx = await TestApp.start({ env: { REDIS_URL: REDIS } });
+    ctx = await TestApp.start({ env: { REDIS_URL: REDIS, SIDEKIQ_INSTANCES: `eu=${EU}` } });
     await ctx.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(ctx.http.address() as AddressInfo).port}`;
     writer = SidekiqWriter.connect(REDIS);
+    euWriter = SidekiqWriter.connect(REDIS, 'v6', 'eu');
     redis = new Redis(REDIS);
 
     // Sidekiq's side: counters, queues, a scheduled, a retry, a dead entry, a busy process
@@ -55,6 +60,9 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
     ).spec.jid;
     await writer.dead({ class: 'ImportJob' }, now - 60, { errorClass: 'KeyError' });
     await writer.dead({ class: 'ExportJob' }, now - 30, { errorClass: 'IOError' });
+    await euWriter.stat('processed', 777);
+    await euWriter.push({ class: 'EuJob', queue: 'eu-only' });
+    await euWriter.push({ class: 'EuJob', queue: 'eu-only' });
     await writer.heartbeat({
       identity: 'worker-1:4242:abc',
       hostname: 'worker-1',
@@ -130,6 +138,13 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
         .send({ name: 'dashboard reader', scopes: ['read'] })
         .expect(201)
     ).body.token;
+    ingestToken = (
+      await request(ctx.http)
+        .post('/api/v1/tokens')
+        .set('PRIVATE-TOKEN', TEST_TOKEN)
+        .send({ name: 'billing app', scopes: ['ingest'] })
+        .expect(201)
+    ).body.token;
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -145,6 +160,8 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
       ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // no time limit of Playwright's own: vitest's test timeout is the only one
+    page.setDefaultTimeout(0);
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => {
       if (m.type() === 'error') {
@@ -161,6 +178,9 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
   afterAll(async () => {
     await browser?.close();
     await writer?.close();
+    await euWriter?.close();
+    delete process.env.SIDEKIQ_INSTANCES;
+    delete process.env.SIDEKIQ_READ_ONLY;
     redis?.disconnect();
     await ctx?.close();
   });
@@ -197,6 +217,17 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
     const legend = await page.textContent('#chart-queues');
     expect(legend).toContain('critical');
     expect(legend).toContain('default');
+    // the queue summary, largest first, with latency and time to drain
+    const summary = await page.$$eval('tr[data-summary]', (rows) =>
+      rows.map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent)),
+    );
+    expect(summary).toEqual([
+      ['default', '3'],
+      ['critical', '1'],
+    ]);
+    // live: Sidekiq counts 66 more, the tile follows without a reload
+    await writer.stat('processed', 66);
+    await page.waitForSelector('[data-stat="processed"]:text-is("1,300")');
     mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: SHOT, fullPage: true });
     // eslint-disable-next-line no-console -- the run names the screenshot it wrote for review
@@ -204,6 +235,26 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
     // the token is in this tab's session, never in the URL
     expect(page.url()).not.toContain(TEST_TOKEN);
     expect(await page.evaluate<string[]>('Object.values(sessionStorage)')).toContain(TEST_TOKEN);
+  });
+
+  it('switches to another Sidekiq instance (SIDEKIQ_INSTANCES) and back', async () => {
+    const known = await request(ctx.http)
+      .get('/api/v1/sidekiq/instances')
+      .set('PRIVATE-TOKEN', readToken)
+      .expect(200);
+    expect(known.body).toEqual({ instances: ['default', 'eu'], read_only: false });
+    expect(await page.isVisible('#instance-pick')).toBe(true);
+    await page.goto(`${base}/sidekiq#/queues`);
+    await page.waitForSelector('tr[data-queue="critical"]');
+    await page.selectOption('#instance', 'eu');
+    await page.waitForSelector('tr[data-queue="eu-only"]');
+    expect(await page.$$('tr[data-queue="critical"]')).toHaveLength(0);
+    expect(await page.textContent('tr[data-queue="eu-only"] td:nth-child(2)')).toBe('2');
+    await page.goto(`${base}/sidekiq#/overview`);
+    await page.waitForSelector('[data-stat="processed"]:text-is("777")');
+    expect(await page.textContent('[data-stat="enqueued"]')).toBe('2');
+    await page.selectOption('#instance', 'default');
+    await page.waitForSelector('[data-stat="processed"]:text-is("1,300")');
   });
 
   it('retries a retry-set entry from the page, and Sidekiq has it in its queue', async () => {
@@ -226,8 +277,8 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
     expect(await page.$$('#view tbody tr[data-jid]')).toHaveLength(2);
     await page.fill('#search', 'ExportJob');
     await page.click('#view form button[type=submit]');
-    // (a string predicate would be eval'd in the page, which its CSP forbids)
-    await expect.poll(async () => (await page.$$('#view tbody tr[data-jid]')).length).toBe(1);
+    // waits by selector: a predicate would be eval'd in the page, which its CSP forbids
+    await page.waitForSelector('#view tbody tr[data-jid]:only-child');
     expect(await page.textContent('#view tbody')).toContain('ExportJob');
     expect(await page.textContent('#view tbody')).not.toContain('ImportJob');
   });
@@ -243,7 +294,7 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
     await page.waitForSelector('#view tbody tr[data-jid]');
     expect(await page.$$('#view tbody tr[data-jid]')).toHaveLength(50);
     await page.click('#older');
-    await expect.poll(async () => (await page.$$('#view tbody tr[data-jid]')).length).toBe(6);
+    await page.waitForSelector('#view tbody tr[data-jid]:nth-child(6):last-child');
     expect(await page.isDisabled('#older')).toBe(true);
     // the first job reported is the oldest: on this last page
     await page.click(`tr[data-jid="${jid}"] a`);
@@ -267,7 +318,38 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
       await page.waitForSelector('#view table tbody tr');
       expect(await page.$$('button[data-action]')).toHaveLength(0);
     }
+    // a token that may only ingest is told so and stays signed out
+    await page.click('#signout');
+    await page.fill('#token', ingestToken);
+    await page.click('#signin button[type=submit]');
+    await page.waitForSelector('#flash:text("needs the read scope")');
+    expect(await page.isHidden('#nav')).toBe(true);
+    expect(await page.evaluate<string[]>('Object.values(sessionStorage)')).toEqual([]);
     // nothing failed in the page all along: no script error, no failed request
     expect(errors).toEqual([]);
+  });
+
+  it('in read-only mode shows why an action is refused (the 403 message of the API)', async () => {
+    const ro = await TestApp.startOn(ctx.db, {
+      env: { REDIS_URL: REDIS, SIDEKIQ_READ_ONLY: 'true' },
+    });
+    try {
+      await ro.app.listen(0, '127.0.0.1');
+      const roBase = `http://127.0.0.1:${(ro.http.address() as AddressInfo).port}`;
+      await page.goto(`${roBase}/sidekiq`);
+      await page.fill('#token', TEST_TOKEN);
+      await page.click('#signin button[type=submit]');
+      await page.waitForSelector('#read-only:not([hidden])');
+      await page.goto(`${roBase}/sidekiq#/dead`);
+      await page.waitForSelector('#view tbody tr[data-jid] button[data-action="retry"]');
+      await page.click('#view tbody tr[data-jid] button[data-action="retry"]');
+      await page.waitForSelector('#flash:not([hidden]):not(.ok)');
+      expect(await page.textContent('#flash')).toBe(
+        'Retry now: Sidekiq is read-only here (SIDEKIQ_READ_ONLY=true)',
+      );
+      expect(await redis.zcard('dead')).toBe(2);
+    } finally {
+      await ro.closeApp();
+    }
   });
 });
