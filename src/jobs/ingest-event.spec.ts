@@ -1,4 +1,4 @@
-import { parseEvent, parseTimestamp } from './ingest-event.js';
+import { batchItems, parseEvent, parseTimestamp } from './ingest-event.js';
 import { JobEventType } from './job-status.js';
 
 const ctx = { path: '', form: false, now: new Date('2026-11-23T12:00:00.000Z') };
@@ -131,5 +131,111 @@ describe('parseEvent', () => {
 
   it('refuses a non-object body', () => {
     expect(parseEvent([1], ctx).errors).toEqual([{ field: 'body', message: 'must be an object' }]);
+  });
+});
+
+describe('microsecond fields', () => {
+  it('read integer epoch microseconds and a duration in microseconds like their ISO/ms twins', () => {
+    const us = parseEvent(
+      {
+        type: 'succeeded',
+        job_id: 'a',
+        occurred_at_us: 1_795_000_000_250_001,
+        enqueued_at_us: '1795000000000000',
+        created_at_us: 1_795_000_000_000_000,
+        duration_us: 1500,
+      },
+      ctx,
+    );
+    const iso = parseEvent(
+      {
+        type: 'succeeded',
+        job_id: 'a',
+        occurred_at: '2026-11-18T11:06:40.250001Z',
+        enqueued_at: 1_795_000_000,
+        created_at: '2026-11-18T11:06:40Z',
+        duration_ms: 1.5,
+      },
+      ctx,
+    );
+    expect(us.errors).toBeUndefined();
+    expect(us.event).toEqual(iso.event);
+    expect(us.event?.occurredAt).toBe('2026-11-18T11:06:40.250001Z');
+  });
+
+  it('refuses both twins at once, fractions and out-of-range values', () => {
+    const result = parseEvent(
+      {
+        type: 'started',
+        job_id: 'a',
+        occurred_at: '2026-11-18T11:06:40Z',
+        occurred_at_us: 1_795_000_000_000_000,
+        enqueued_at_us: 1.5,
+        created_at_us: -1,
+        duration_ms: 1,
+        duration_us: 1000,
+      },
+      ctx,
+    );
+    expect(result.errors?.map((e) => e.field).sort()).toEqual([
+      'created_at_us',
+      'duration_us',
+      'enqueued_at_us',
+      'occurred_at_us',
+    ]);
+  });
+});
+
+describe('batchItems (the batch body)', () => {
+  it('expands compact rows with defaults into the same events as objects', () => {
+    const columns = ['type', 'job_id', 'occurred_at_us', 'queue', 'duration_us'];
+    const { items, errors } = batchItems({
+      events: [{ type: 'queued', job_id: 'a' }],
+      columns,
+      defaults: { hostname: 'w1', pid: 7, queue: 'default' },
+      rows: [
+        ['started', 'a', 1_795_000_000_000_000, null, null],
+        ['succeeded', 'a', 1_795_000_000_500_000, 'critical', 500_000],
+      ],
+    });
+    expect(errors).toEqual([]);
+    expect(items.map((i) => i.path)).toEqual(['events[0].', 'rows[0].', 'rows[1].']);
+    expect(items[1].raw).toEqual({
+      hostname: 'w1',
+      pid: 7,
+      queue: 'default',
+      type: 'started',
+      job_id: 'a',
+      occurred_at_us: 1_795_000_000_000_000,
+    });
+    // a row's own value wins over the default
+    expect(items[2].raw).toMatchObject({ queue: 'critical', duration_us: 500_000 });
+    const parsed = parseEvent(items[2].raw, { ...ctx, path: items[2].path });
+    expect(parsed.event).toMatchObject({
+      type: JobEventType.Succeeded,
+      hostname: 'w1',
+      durationMs: 500,
+      occurredAt: '2026-11-18T11:06:40.500000Z',
+    });
+  });
+
+  it('names every fault of the shape', () => {
+    const fields = (raw: unknown) => batchItems(raw).errors.map((e) => e.field);
+    expect(fields([])).toEqual(['events']);
+    expect(fields({})).toEqual(['events']);
+    expect(fields({ events: {}, extra: 1 })).toEqual(['extra', 'events']);
+    expect(fields({ events: [], columns: ['type'] })).toEqual(['columns']);
+    expect(fields({ rows: [] })).toEqual(['columns']);
+    expect(fields({ columns: ['type', 'color', 'type'], rows: [] })).toEqual([
+      'columns[1]',
+      'columns[2]',
+    ]);
+    expect(fields({ columns: ['type'], defaults: { color: 1 }, rows: [] })).toEqual([
+      'defaults.color',
+    ]);
+    expect(fields({ columns: ['type'], rows: {} })).toEqual(['rows']);
+    expect(
+      fields({ columns: ['type', 'job_id'], rows: [['started', 'a'], ['started'], 'x'] }),
+    ).toEqual(['rows[1]', 'rows[2]']);
   });
 });

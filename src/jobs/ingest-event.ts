@@ -1,4 +1,5 @@
 import { DEFAULT_INSTANCE } from '../config/app-config.js';
+import { usToIso } from './job-fold.js';
 import { CLIENT_EVENT_TYPES, JobEventType } from './job-status.js';
 
 /** A validated lifecycle event, normalised for the writer. */
@@ -65,6 +66,7 @@ const ISO_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))? ?(Z|[+-]\d{2}:?\d{2})$/i;
 const MIN_EPOCH_MS = Date.UTC(1970, 0, 1);
 const MAX_EPOCH_MS = Date.UTC(9999, 11, 31);
+const MAX_EPOCH_US = MAX_EPOCH_MS * 1000;
 
 /** Field names an event may carry (snake_case, as the Ruby client sends them). */
 export const EVENT_FIELDS = [
@@ -88,6 +90,13 @@ export const EVENT_FIELDS = [
   'error_backtrace',
   'will_retry',
   'duration_ms',
+  // integer epoch microseconds / a duration in microseconds: what busy clients send (no float or
+  // date formatting on their side); each one instead of its ISO (or ms) twin, never both
+  'occurred_at_us',
+  'enqueued_at_us',
+  'created_at_us',
+  'scheduled_at_us',
+  'duration_us',
 ] as const;
 const KNOWN = new Set<string>(EVENT_FIELDS);
 
@@ -169,8 +178,8 @@ class Reader {
     if (value === undefined) {
       return null;
     }
-    const n = typeof value === 'string' && /^-?\d{1,12}$/.test(value) ? Number(value) : value;
-    if (typeof n !== 'number' || !Number.isInteger(n)) {
+    const n = typeof value === 'string' && /^-?\d{1,16}$/.test(value) ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
       return this.fail(field, 'must be an integer');
     }
     if (n < min || n > max) {
@@ -222,6 +231,15 @@ class Reader {
       );
     }
     return parsed;
+  }
+
+  /** `field` (ISO or epoch seconds) or `field_us` (integer epoch microseconds), not both. */
+  timeOrUs(field: string): string | null {
+    const us = this.int(`${field}_us`, 0, MAX_EPOCH_US);
+    if (this.raw(`${field}_us`) !== undefined && this.raw(field) !== undefined) {
+      return this.fail(`${field}_us`, `give ${field} or ${field}_us, not both`);
+    }
+    return us === null ? this.time(field) : usToIso(us);
   }
 
   backtrace(field: string): string | null {
@@ -347,7 +365,7 @@ export function parseEvent(
     r.fail('job_id', 'is required');
   }
 
-  const occurred = r.time('occurred_at');
+  const occurred = r.timeOrUs('occurred_at');
   const retryCount = r.int('retry_count', 0, 1_000_000);
   const instance =
     r.text('instance', 64, NAME_PATTERN, 'must be 1 to 64 characters of A-Z a-z 0-9 _ -') ??
@@ -356,9 +374,9 @@ export function parseEvent(
   const queue = r.text('queue', 1024);
   const args = r.jsonText('arguments', 'any');
   const payload = r.jsonText('payload', 'object');
-  const enqueuedAt = r.time('enqueued_at');
-  const createdAt = r.time('created_at');
-  const scheduledAt = r.time('scheduled_at');
+  const enqueuedAt = r.timeOrUs('enqueued_at');
+  const createdAt = r.timeOrUs('created_at');
+  const scheduledAt = r.timeOrUs('scheduled_at');
   const hostname = r.text('hostname', 1024);
   const pid = r.int('pid', 0, MAX_INT);
   const tid = r.text('tid', 128);
@@ -366,7 +384,14 @@ export function parseEvent(
   const errorMessage = r.text('error_message', 1_000_000);
   const errorBacktrace = r.backtrace('error_backtrace');
   const willRetry = r.bool('will_retry');
-  const durationMs = r.number('duration_ms', 0, 1e12);
+  let durationMs = r.number('duration_ms', 0, 1e12);
+  const durationUs = r.int('duration_us', 0, Number.MAX_SAFE_INTEGER);
+  if (durationUs !== null) {
+    durationMs =
+      durationMs === null
+        ? durationUs / 1000
+        : r.fail('duration_us', 'give duration_ms or duration_us, not both');
+  }
   if (r.errors.length > 0 || type === null || jid === null) {
     return { errors: r.errors };
   }
@@ -407,4 +432,108 @@ export function parseEvent(
       dedupeKey: `${type}|${attempt}|${occurred ?? '-'}`,
     },
   };
+}
+
+/** The batch route's body: `events` (objects) and/or the compact `columns` + `rows` (+ `defaults`). */
+export interface BatchItems {
+  /** each event object with the path its errors are named under */
+  items: { raw: unknown; path: string }[];
+  errors: FieldError[];
+}
+
+const BATCH_KEYS = new Set(['events', 'columns', 'rows', 'defaults']);
+
+/**
+ * Reads a batch body. Compact form: `columns` names event fields once, each row is an array of
+ * values in that order (null = absent), `defaults` holds fields shared by every row (hostname,
+ * pid, instance); a row's own value wins. Both forms may be in one body.
+ */
+export function batchItems(raw: unknown): BatchItems {
+  const items: BatchItems['items'] = [];
+  const errors: FieldError[] = [];
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { items, errors: [{ field: 'events', message: 'must be an array of events' }] };
+  }
+  const body = raw as Record<string, unknown>;
+  for (const key of Object.keys(body)) {
+    if (!BATCH_KEYS.has(key)) {
+      errors.push({ field: key, message: 'is not a known field' });
+    }
+  }
+  const { events, columns, rows, defaults } = body;
+  if (events === undefined && rows === undefined) {
+    errors.push({
+      field: 'events',
+      message: 'must be an array of events (or give columns and rows)',
+    });
+  }
+  if (events !== undefined) {
+    if (Array.isArray(events)) {
+      events.forEach((item, i) => items.push({ raw: item, path: `events[${i}].` }));
+    } else {
+      errors.push({ field: 'events', message: 'must be an array of events' });
+    }
+  }
+  if (rows === undefined) {
+    for (const key of ['columns', 'defaults'] as const) {
+      if (body[key] !== undefined) {
+        errors.push({ field: key, message: 'is only allowed with rows' });
+      }
+    }
+    return { items, errors };
+  }
+  const names = Array.isArray(columns) ? columns : [];
+  if (
+    !Array.isArray(columns) ||
+    columns.length === 0 ||
+    !columns.every((c) => typeof c === 'string')
+  ) {
+    errors.push({ field: 'columns', message: 'must be a non-empty array of event field names' });
+  } else {
+    columns.forEach((name: string, k) => {
+      if (!KNOWN.has(name)) {
+        errors.push({ field: `columns[${k}]`, message: 'is not a known field' });
+      } else if (columns.indexOf(name) !== k) {
+        errors.push({ field: `columns[${k}]`, message: 'is given twice' });
+      }
+    });
+  }
+  let shared: Record<string, unknown> = {};
+  if (defaults !== undefined) {
+    if (typeof defaults !== 'object' || defaults === null || Array.isArray(defaults)) {
+      errors.push({ field: 'defaults', message: 'must be an object of event fields' });
+    } else {
+      shared = defaults as Record<string, unknown>;
+      for (const key of Object.keys(shared)) {
+        if (!KNOWN.has(key)) {
+          errors.push({ field: `defaults.${key}`, message: 'is not a known field' });
+        }
+      }
+    }
+  }
+  if (!Array.isArray(rows)) {
+    errors.push({ field: 'rows', message: 'must be an array of arrays' });
+    return { items, errors };
+  }
+  if (errors.length > 0) {
+    return { items, errors };
+  }
+  rows.forEach((row: unknown, i) => {
+    if (!Array.isArray(row) || row.length !== names.length) {
+      errors.push({
+        field: `rows[${i}]`,
+        message: `must be an array of ${names.length} values (one per column)`,
+      });
+      return;
+    }
+    const event: Record<string, unknown> = { ...shared };
+    for (let k = 0; k < names.length; k++) {
+      const value: unknown = row[k];
+      if (value !== null && value !== undefined) {
+        event[names[k] as string] = value;
+      }
+    }
+    items.push({ raw: event, path: `rows[${i}].` });
+  });
+  return { items, errors };
 }

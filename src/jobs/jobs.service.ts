@@ -7,6 +7,7 @@ import {
   type FieldError,
   type IngestEvent,
   JID_PATTERN,
+  batchItems,
   parseEvent,
   type ParseContext,
   toMicroIso,
@@ -220,41 +221,30 @@ export class JobsService {
     raw: unknown,
     form: boolean,
   ): Promise<{ accepted: number; duplicates: number }> {
-    const body = raw as { events?: unknown } | undefined;
-    const list = body?.events;
-    if (typeof raw !== 'object' || raw === null || !Array.isArray(list)) {
-      throw this.reject(1, invalid([{ field: 'events', message: 'must be an array of events' }]));
-    }
-    const extra = Object.keys(raw).filter((k) => k !== 'events');
-    if (extra.length > 0) {
+    // faults of the body's shape and of each event are reported together
+    const { items, errors } = batchItems(raw);
+    if (items.length > this.config.ingest.maxBatch) {
       throw this.reject(
-        list.length,
-        invalid(extra.map((field) => ({ field, message: 'is not a known field' }))),
-      );
-    }
-    if (list.length > this.config.ingest.maxBatch) {
-      throw this.reject(
-        list.length,
+        items.length,
         new DomainError(
           'PAYLOAD_TOO_LARGE',
-          `At most ${this.config.ingest.maxBatch} events per request (got ${list.length})`,
+          `At most ${this.config.ingest.maxBatch} events per request (got ${items.length})`,
           { field: 'events', max: this.config.ingest.maxBatch },
         ),
       );
     }
     const now = new Date();
     const events: IngestEvent[] = [];
-    const errors: FieldError[] = [];
-    list.forEach((item, i) => {
-      const parsed = parseEvent(item, { path: `events[${i}].`, form, now });
+    for (const { raw: item, path } of items) {
+      const parsed = parseEvent(item, { path, form, now });
       if (parsed.errors) {
         errors.push(...parsed.errors);
       } else {
         events.push(parsed.event);
       }
-    });
+    }
     if (errors.length > 0) {
-      throw this.reject(list.length, invalid(errors.slice(0, 100)));
+      throw this.reject(Math.max(items.length, 1), invalid(errors.slice(0, 100)));
     }
     const flags = await this.writer.write(events);
     return { accepted: events.length, duplicates: flags.filter(Boolean).length };

@@ -118,6 +118,85 @@ describe('lifecycle ingestion (e2e)', () => {
     expect(list.body.jobs.map((j: { job_id: string }) => j.job_id)).toContain(jid);
   });
 
+  it('takes the compact form (columns + rows + defaults) as the same events as objects', async () => {
+    const [a, b] = [makeJid(), makeJid()];
+    const started = 1_795_000_000_250_001;
+    const columns = ['type', 'job_id', 'occurred_at_us', 'job_class', 'arguments', 'duration_us'];
+    await request(ctx.http)
+      .post('/api/v1/events')
+      .set(auth)
+      .send({
+        events: [{ type: 'queued', job_id: b, job_class: 'Obj', arguments: '[2]' }],
+        columns,
+        defaults: { hostname: 'w1', pid: 7, queue: 'critical' },
+        rows: [
+          ['started', a, started, 'Row', '[1, "x"]', null],
+          ['succeeded', a, started + 1500, 'Row', '[1, "x"]', 1500],
+        ],
+      })
+      .expect(200, { accepted: 3, duplicates: 0 });
+    const res = await request(ctx.http).get(`/api/v1/jobs/${a}`).set(auth).expect(200);
+    expect(res.body).toMatchObject({
+      status: 'succeeded',
+      job_class: 'Row',
+      queue: 'critical',
+      arguments: '[1, "x"]',
+      hostname: 'w1',
+      event_count: 2,
+    });
+    expect(res.body.events).toMatchObject([
+      { type: 'started', occurred_at: '2026-11-18T11:06:40.250Z' },
+      { type: 'succeeded', occurred_at: '2026-11-18T11:06:40.251Z', duration_ms: 1.5 },
+    ]);
+    expect(await count('job_events', b)).toBe(1);
+    // the same run again, as objects: nothing new
+    await request(ctx.http)
+      .post('/api/v1/events')
+      .set(auth)
+      .send({
+        events: [
+          {
+            type: 'started',
+            job_id: a,
+            occurred_at: '2026-11-18T11:06:40.250001Z',
+            job_class: 'Row',
+            arguments: '[1, "x"]',
+            hostname: 'w1',
+            pid: 7,
+            queue: 'critical',
+          },
+        ],
+      })
+      .expect(200, { accepted: 1, duplicates: 1 });
+    expect(await count('job_events', a)).toBe(2);
+  });
+
+  it('names the row at fault in a compact batch and writes nothing', async () => {
+    const good = makeJid();
+    const res = await request(ctx.http)
+      .post('/api/v1/events')
+      .set(auth)
+      .send({
+        columns: ['type', 'job_id', 'occurred_at_us'],
+        rows: [['started', good, 1_795_000_000_000_000], ['started', 'bad jid', 1.5], ['started']],
+      })
+      .expect(400);
+    const fields = res.body.details.errors.map((e: { field: string }) => e.field).sort();
+    expect(fields).toEqual(['rows[1].job_id', 'rows[1].occurred_at_us', 'rows[2]']);
+    expect(await count('job_events', good)).toBe(0);
+    // rows count against INGEST_MAX_BATCH (50 here) together with events
+    const many = Array.from({ length: 30 }, () => ['queued', makeJid(), null]);
+    await request(ctx.http)
+      .post('/api/v1/events')
+      .set(auth)
+      .send({
+        events: Array.from({ length: 21 }, () => makeEvent()),
+        columns: ['type', 'job_id', 'occurred_at_us'],
+        rows: many,
+      })
+      .expect(413);
+  });
+
   it('rejects a batch with one bad event, names the field, and writes nothing', async () => {
     const good = makeEvent();
     const res = await request(ctx.http)

@@ -62,11 +62,56 @@ export class JobEventDto {
   @ApiPropertyOptional({ description: 'On failed: whether Sidekiq will retry the job' })
   will_retry?: boolean;
   @ApiPropertyOptional() duration_ms?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'occurred_at as integer epoch microseconds (instead of occurred_at)',
+    example: 1795000000250001,
+  })
+  occurred_at_us?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'enqueued_at in epoch microseconds' })
+  enqueued_at_us?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'created_at in epoch microseconds' })
+  created_at_us?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'scheduled_at in epoch microseconds' })
+  scheduled_at_us?: number;
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'duration in microseconds (instead of duration_ms)',
+  })
+  duration_us?: number;
 }
 
 export class EventBatchDto {
-  @ApiProperty({ type: [JobEventDto], description: 'At most INGEST_MAX_BATCH (default 1000)' })
-  events!: JobEventDto[];
+  @ApiPropertyOptional({
+    type: [JobEventDto],
+    description: 'Event objects. Together with rows at most INGEST_MAX_BATCH (default 1000)',
+  })
+  events?: JobEventDto[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Compact form: the event field names of every row, in order',
+    example: ['type', 'job_id', 'occurred_at_us', 'job_class', 'queue', 'arguments', 'duration_us'],
+  })
+  columns?: string[];
+
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'array', items: {} },
+    description:
+      'Compact form: one array of values per event, one value per column (null = absent)',
+    example: [['started', 'b1a2', 1795000000250001, 'HardWorker', 'default', '[1]', null]],
+  })
+  rows?: unknown[][];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Compact form: fields every row shares (e.g. hostname, pid); a row value wins',
+    example: { hostname: 'worker-1', pid: 4242 },
+  })
+  defaults?: Record<string, unknown>;
 }
 
 export class EventAcceptedDto {
