@@ -37,7 +37,7 @@ module SupervisorBench
       cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) # all threads of this process
       gc = GC.stat
       Sidekiq.redis do |c|
-        c.hset(KEY, name, "#{SupervisorBench.now} #{cpu} #{gc[:total_allocated_objects]} #{gc[:minor_gc_count]} #{gc[:major_gc_count]}")
+        c.hset(KEY, name, "#{SupervisorBench.now} #{cpu} #{gc[:total_allocated_objects]} #{gc[:minor_gc_count]} #{gc[:major_gc_count]} #{gc[:time].to_i}")
       end
     end
   end
@@ -70,5 +70,15 @@ if %w[sync async off].include?(BENCH_MODE) && Sidekiq.server?
     Sidekiq::Supervisor.configure { |c| c.enabled = false }
   else
     Sidekiq::Supervisor.install! { |c| c.mode = BENCH_MODE }
+  end
+end
+# Diagnostics (not used by npm run bench:ruby-client): BENCH_VARIANT=null_rows|null_push|null_deliver
+# stubs out one stage of async mode to see what each costs inside a real Sidekiq.
+if ENV["BENCH_VARIANT"] && defined?(Sidekiq::Supervisor) && Sidekiq.server?
+  r = Sidekiq::Supervisor.reporter
+  case ENV["BENCH_VARIANT"]
+  when "null_push" then r.define_singleton_method(:push_row) { |_row| true }
+  when "null_rows" then Sidekiq::Supervisor.define_singleton_method(:started_row) { |*_a| nil }
+  when "null_deliver" then r.define_singleton_method(:deliver_batch) { |_b| :ok }
   end
 end

@@ -3,11 +3,11 @@
 # Throughput of a real Sidekiq with and without the supervisor middleware, measured in one run.
 #
 #   REDIS_URL=redis://127.0.0.1:56379/0 [SIDEKIQ_SUPERVISOR_URL=http://127.0.0.1:3000 SIDEKIQ_SUPERVISOR_TOKEN=...] \
-#     ruby clients/ruby/bench/throughput.rb [--jobs 5000] [--concurrency 5] [--rounds 3] [--modes none,sync,async]
+#     ruby clients/ruby/bench/throughput.rb [--jobs 5000] [--warmup 2000] [--concurrency 5] [--rounds 3] [--modes none,sync,async]
 #                                           [--job-sleep-ms 0] [--log-info] [--json FILE]
 #
 # Without SIDEKIQ_SUPERVISOR_URL a Ruby sink (test/support/sink.rb) is started on 127.0.0.1 as the target.
-# For each round and mode: N no-op jobs are enqueued by this process (client middleware in that mode,
+# For each round and mode: W warm-up jobs and N no-op jobs are enqueued by this process (client middleware in that mode,
 # measured: enqueue jobs/s), then a Sidekiq server is started (`sidekiq -r bench/app.rb -c C -q bench`),
 # and the time from a start-marker job to an end-marker job gives processing jobs/s. Modes run
 # interleaved within each round; the medians are compared with the no-middleware baseline ("none").
@@ -23,11 +23,14 @@ require "logger"
 require "rbconfig"
 
 $LOAD_PATH.unshift File.expand_path("../lib", __dir__)
-opts = {jobs: 5000, concurrency: 5, rounds: 3, modes: %w[none sync async], json: nil, sleep_ms: 0.0, log_info: false}
+opts = {jobs: 5000, concurrency: 5, rounds: 3, modes: %w[none sync async], json: nil, sleep_ms: 0.0, log_info: false,
+        warmup: 2000}
 OptionParser.new do |o|
   o.on("--jobs N", Integer) { |v| opts[:jobs] = v }
   o.on("--concurrency N", Integer) { |v| opts[:concurrency] = v }
   o.on("--rounds N", Integer) { |v| opts[:rounds] = v }
+  o.on("--warmup N", Integer, "jobs processed before the start mark (default 2000): a freshly started Sidekiq's heap",
+    "still grows (major GCs) during its first thousands of jobs, more so with more code loaded") { |v| opts[:warmup] = v }
   o.on("--modes LIST") { |v| opts[:modes] = v.split(",").map(&:strip) }
   o.on("--json FILE") { |v| opts[:json] = v }
   o.on("--job-sleep-ms MS", Float, "each job sleeps this long (emulated I/O); default 0 = no-op") { |v| opts[:sleep_ms] = v }
@@ -80,6 +83,7 @@ def run_one(mode, opts, state_dir)
     end
     Sidekiq::Supervisor.install_client(Sidekiq::Supervisor::Compat.default_config)
   end
+  opts[:warmup].times { |i| SupervisorBench::NoopJob.perform_async(-i) }
   SupervisorBench::MarkJob.perform_async("start")
   t0 = mono
   opts[:jobs].times { |i| SupervisorBench::NoopJob.perform_async(i) }
@@ -107,8 +111,8 @@ def run_one(mode, opts, state_dir)
   Process.wait(pid)
   stop_s = mono - t_stop
   server_stats = JSON.parse(File.read(File.join(state_dir, "server-stats.json"))) rescue {}
-  w0, c0, a0, mi0, ma0 = marks["start"].split.map(&:to_f)
-  w1, c1, a1, mi1, ma1 = marks["end"].split.map(&:to_f)
+  w0, c0, a0, mi0, ma0, g0 = marks["start"].split.map(&:to_f)
+  w1, c1, a1, mi1, ma1, g1 = marks["end"].split.map(&:to_f)
   process_s = w1 - w0
   cpu_us_per_job = (c1 - c0) * 1e6 / opts[:jobs]
   {
@@ -116,7 +120,7 @@ def run_one(mode, opts, state_dir)
     "process_jobs_per_s" => (opts[:jobs] / process_s).round(1), "process_s" => process_s.round(3),
     "server_cpu_us_per_job" => cpu_us_per_job.round(1),
     "server_objects_per_job" => ((a1 - a0) / opts[:jobs]).round(1), "server_minor_gcs" => (mi1 - mi0).to_i,
-    "server_major_gcs" => (ma1 - ma0).to_i,
+    "server_major_gcs" => (ma1 - ma0).to_i, "server_gc_us_per_job" => ((g1.to_f - g0.to_f) * 1000 / opts[:jobs]).round(1),
     "stop_s" => stop_s.round(2), "client_flushed" => client_flushed,
     "client_events_sent" => client_stats[:sent].to_i, "client_events_dropped" => client_stats[:dropped].to_i,
     "server_events_sent" => server_stats["sent"].to_i, "server_events_dropped" => server_stats["dropped"].to_i,
@@ -137,9 +141,9 @@ begin
     opts[:modes].each do |mode|
       r = run_one(mode, opts, state_dir).merge("round" => round + 1)
       log format("round %d %-5s enqueue %8.1f jobs/s   process %8.1f jobs/s  %7.1f cpu-us/job  %6.1f objects/job  " \
-        "GCs %d/%d   events sent %d/%d dropped %d/%d",
+        "GCs %d/%d (%.1f us/job)   events sent %d/%d dropped %d/%d",
         r["round"], mode, r["enqueue_jobs_per_s"], r["process_jobs_per_s"], r["server_cpu_us_per_job"],
-        r["server_objects_per_job"], r["server_minor_gcs"], r["server_major_gcs"], r["client_events_sent"],
+        r["server_objects_per_job"], r["server_minor_gcs"], r["server_major_gcs"], r["server_gc_us_per_job"], r["client_events_sent"],
         r["server_events_sent"], r["client_events_dropped"], r["server_events_dropped"])
       results << r
     end

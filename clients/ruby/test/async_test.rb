@@ -106,6 +106,27 @@ class AsyncDispatcherTest < Minitest::Test
     d&.shutdown(1)
   end
 
+  def test_a_custom_batch_holds_the_events_instead_of_an_array
+    sent = Queue.new
+    batch_class = Struct.new(:text, :size) do
+      def <<(e)
+        self.text += e.to_s
+        self.size += 1
+        self
+      end
+    end
+    d = D.new(capacity: 100, batch_size: 3, flush_interval: 5, max_backoff: 0.2,
+      deliver: ->(b) { sent << b.text; :ok }, new_batch: -> { batch_class.new(+"", 0) })
+    7.times { |i| d.push(i) }
+    assert_equal "012", Timeout.timeout(2) { sent.pop }, "sealed at batch_size"
+    assert_equal "345", Timeout.timeout(2) { sent.pop }
+    assert d.flush(2)
+    assert_equal "6", sent.pop
+    assert_equal 7, d.stats[:sent]
+  ensure
+    d&.shutdown(1)
+  end
+
   def test_fork_gets_an_empty_buffer_and_its_own_thread
     skip "fork not available" unless Process.respond_to?(:fork)
     r, w = IO.pipe
@@ -202,6 +223,81 @@ class AsyncReporterTest < Minitest::Test
     assert Sidekiq::Supervisor.flush(5)
     assert_equal 16, Sidekiq::Supervisor.stats[:sent]
     assert_equal 16, @sink.requests.select { |r| r.json["events"].size <= 4 }.sum { |r| r.json["events"].size }
+  end
+
+  # The server middleware's rows (compact form) travel with event objects in one body.
+  def run_jobs(n, prefix = "r", **job)
+    mw = Sidekiq::Supervisor::Middleware::Server.new
+    n.times { |i| mw.call(nil, job_hash({"jid" => "#{prefix}#{i}"}.merge(job)), "default") { :done } }
+  end
+
+  def test_the_server_middleware_sends_rows_with_the_columns_and_process_defaults
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 100, flush_interval: 5, instance: "eu")
+    publish(2, "e")
+    run_jobs(3, "r", "retry_count" => 2, "enqueued_at" => 1_700_000_000_654, "created_at" => 1_700_000_000.5)
+    assert Sidekiq::Supervisor.flush(5)
+    body = @sink.requests.last.json
+    assert_equal Sidekiq::Supervisor::Reporter::ROW_COLUMNS, body["columns"]
+    assert_equal({"hostname" => Socket.gethostname, "pid" => Process.pid, "instance" => "eu"}, body["defaults"])
+    assert_equal 2, body["events"].size
+    assert_equal 6, body["rows"].size
+    started, succeeded = body["rows"].first(2).map { |r| body["columns"].zip(r).to_h }
+    assert_equal "started", started["type"]
+    assert_equal "succeeded", succeeded["type"]
+    assert_equal "r0", succeeded["job_id"]
+    assert_equal '[1,"two",{"three":3}]', started["arguments"], "arguments text exactly as JSON.generate(args)"
+    assert_equal started.values_at("job_class", "queue", "arguments", "tid", "retry_count"),
+      succeeded.values_at("job_class", "queue", "arguments", "tid", "retry_count")
+    assert_equal ["HardJob", "default", 2], started.values_at("job_class", "queue", "retry_count")
+    assert_equal 1_700_000_000_654_000, started["enqueued_at_us"], "Sidekiq 8 milliseconds"
+    assert_equal 1_700_000_000_500_000, started["created_at_us"], "Sidekiq 6/7 float seconds"
+    now_us = Process.clock_gettime(Process::CLOCK_REALTIME, :microsecond)
+    assert_in_delta now_us, started["occurred_at_us"], 10_000_000
+    assert_operator succeeded["occurred_at_us"], :>=, started["occurred_at_us"]
+    assert_kind_of Integer, succeeded["duration_us"]
+    assert_nil started["duration_us"]
+    assert_equal 8, Sidekiq::Supervisor.stats[:sent]
+  end
+
+  def test_a_failing_job_in_async_mode_sends_failed_and_retrying_as_event_objects
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 100, flush_interval: 5)
+    mw = Sidekiq::Supervisor::Middleware::Server.new
+    job = job_hash("jid" => "f1", "retry" => 3)
+    assert_raises(ArgumentError) { mw.call(nil, job, "default") { raise ArgumentError, "nope" } }
+    assert Sidekiq::Supervisor.flush(5)
+    assert_equal %w[failed retrying started], @sink.events.map { |e| e["type"] }.sort
+    failed = @sink.events.find { |e| e["type"] == "failed" }
+    assert_equal ["ArgumentError", "nope", true], failed.values_at("error_class", "error_message", "will_retry")
+    assert_equal '[1,"two",{"three":3}]', failed["arguments"]
+  end
+
+  def test_a_row_named_by_the_service_is_dropped_and_the_rest_resent
+    @sink.handler = lambda do |req|
+      rows = Sink.batch_events(req.json).drop(Array(req.json["events"]).size)
+      bad = rows.each_index.select { |i| rows[i]["job_id"] == "bad0" }
+      bad.any? ? [400, {"message" => bad.map { |i| "rows[#{i}].job_id is invalid" }}] : [200, {"accepted" => 1}]
+    end
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 100, flush_interval: 5)
+    publish(1, "e")
+    run_jobs(1, "a")
+    run_jobs(1, "bad")
+    run_jobs(1, "b")
+    assert Sidekiq::Supervisor.flush(5)
+    assert_equal 2, @sink.request_count
+    last = Sink.batch_events(@sink.requests.last.json)
+    assert_equal %w[e0 a0 a0 b0 b0], last.map { |e| e["job_id"] }
+    assert_equal 2, Sidekiq::Supervisor.stats[:rejected]
+  end
+
+  def test_413_splits_a_batch_of_rows
+    @sink.handler = ->(req) { (n = Sink.batch_events(req.json).size) > 4 ? [413, {}] : [200, {"accepted" => n}] }
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 16, flush_interval: 5)
+    run_jobs(8)
+    assert Sidekiq::Supervisor.flush(5)
+    assert_equal 16, Sidekiq::Supervisor.stats[:sent]
+    delivered = @sink.requests.select { |r| Sink.batch_events(r.json).size <= 4 }.flat_map { |r| Sink.batch_events(r.json) }
+    assert_equal 16, delivered.size
+    assert_equal((0...8).flat_map { |i| ["r#{i}"] * 2 }, delivered.map { |e| e["job_id"] })
   end
 
   def test_shutdown_flushes

@@ -227,4 +227,34 @@ class EventsTest < Minitest::Test
     refute_includes frag, '"job_class"'
     refute_includes frag, '"queue"'
   end
+
+  def test_epoch_us_reads_every_sidekiq_time_shape
+    assert_equal 1_700_000_000_123_456, E.epoch_us(1_700_000_000.123456), "6.x/7.x float seconds"
+    assert_equal 1_700_000_000_123_000, E.epoch_us(1_700_000_000_123), "8.x integer milliseconds"
+    assert_equal 1_700_000_000_000_000, E.epoch_us(1_700_000_000), "integer seconds"
+    assert_equal 1_700_000_000_500_000, E.epoch_us("1700000000.5")
+    assert_equal 1_700_000_000_123_500, E.epoch_us(1_700_000_000_123.5), "float milliseconds"
+    [nil, -1.0, Float::NAN, Float::INFINITY, "soon", "2026-11-24T10:00:00Z", Object.new].each do |v|
+      assert_nil E.epoch_us(v), v.inspect
+    end
+  end
+
+  def test_retry_count_normalises_what_sidekiq_may_hold
+    assert_equal 3, E.retry_count(3)
+    assert_equal 3, E.retry_count(3.0)
+    assert_equal 12, E.retry_count("12")
+    assert_nil E.retry_count("x")
+    assert_nil E.retry_count(Float::NAN)
+  end
+
+  def test_row_json_is_the_c_generator_output_and_survives_bad_encodings
+    g = E.row_generator
+    assert_same g, E.row_generator, "one generator state per thread, reused"
+    refute_same g, Thread.new { E.row_generator }.value
+    row = ["started", "abc", 1, "K", "q", "[1]", "t", nil, nil, nil, nil]
+    assert_equal JSON.generate(row), E.row_json(row, g)
+    bad = ["started", "abc", 1, "caf\xC3".dup.force_encoding("BINARY"), "q", nil, "t", nil, nil, nil, Float::NAN]
+    assert_equal ["started", "abc", 1, "caf?", "q", nil, "t", nil, nil, nil, "NaN"], JSON.parse(E.row_json(bad, g))
+    assert_equal "[1,\"two\"]", E.arguments_json([1, "two"], g)
+  end
 end

@@ -140,14 +140,42 @@ module Sidekiq
       # What the server middleware computes once per job run: the shared JSON fragment and the jid JSON.
       RunInfo = Struct.new(:job_id, :job_id_json, :fragment, :queue, :args_json)
 
-      def run_info(job, queue)
+      def run_info(job, queue, args_json = :encode)
         c = configuration
-        args_json = c.send_arguments ? Events.arguments_json(job["args"]) : nil
+        args_json = c.send_arguments ? Events.arguments_json(job["args"]) : nil if args_json == :encode
         RunInfo.new(job["jid"].to_s, Events.job_id_json(job), Events.run_fragment(job, queue, context, Compat.tid, args_json),
           queue, args_json)
       rescue StandardError => e
         report_error(e)
         nil
+      end
+
+      # Async mode: pushes the started event as a row (Reporter::ROW_COLUMNS) and returns the row for
+      # succeeded_row. Its values cannot change with the job: the arguments are encoded now.
+      def started_row(reporter, job, queue)
+        json = Events.row_generator
+        args = configuration.send_arguments ? Events.arguments_json(job["args"], json) : nil
+        klass = job["class"]
+        klass = klass.to_s unless klass.is_a?(String) || klass.nil?
+        rc = job["retry_count"]
+        rc = Events.retry_count(rc) unless rc.nil? || rc.is_a?(Integer)
+        row = ["started", job["jid"], ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond), klass, queue,
+          args, Compat.tid, rc, Events.epoch_us(job["enqueued_at"]), Events.epoch_us(job["created_at"]), nil]
+        reporter.push_row(Events.row_json(row, json))
+        row
+      rescue StandardError => e
+        report_error(e)
+        nil
+      end
+
+      # Async mode: the succeeded event of a run begun with started_row (the row is reused).
+      def succeeded_row(reporter, row, duration_us)
+        row[0] = "succeeded"
+        row[2] = ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond)
+        row[10] = duration_us
+        reporter.push_row(Events.row_json(row, Events.row_generator))
+      rescue StandardError => e
+        report_error(e)
       end
 
       def report_enqueued(job, queue)

@@ -2,6 +2,7 @@
 
 require "socket"
 require "json"
+require "time"
 
 # A tiny real HTTP/1.1 server on 127.0.0.1 that stands in for the Supervisor's ingestion API in tests
 # and benchmarks. Keep-alive aware; records every request (method, path, headers, parsed body, which
@@ -70,7 +71,7 @@ class Sink
       @requests.flat_map do |r|
         next [] unless r.json.is_a?(Hash)
         if r.path.end_with?("/api/v1/events")
-          Array(r.json["events"])
+          Sink.batch_events(r.json)
         elsif (m = r.path.match(%r{/api/v1/jobs/([^/]+)/events\z}))
           [r.json.merge("job_id" => r.json["job_id"] || m[1])]
         else
@@ -104,13 +105,33 @@ class Sink
     true
   end
 
+  # The events of a batch body: its event objects, then its rows (the compact form: columns, rows,
+  # defaults) as the objects the service reads them as (*_us times as ISO 8601, duration_us as ms).
+  def self.batch_events(body)
+    events = Array(body["events"])
+    cols = body["columns"]
+    return events unless cols.is_a?(Array) && body["rows"].is_a?(Array)
+    defaults = body["defaults"].is_a?(Hash) ? body["defaults"] : {}
+    events + body["rows"].map do |row|
+      ev = defaults.dup
+      cols.each_with_index { |c, i| ev[c] = row[i] unless row[i].nil? }
+      %w[occurred_at enqueued_at created_at scheduled_at].each do |k|
+        us = ev.delete("#{k}_us")
+        ev[k] = Time.at(us / 1_000_000, us % 1_000_000, :usec).utc.iso8601(6) if us
+      end
+      d = ev.delete("duration_us")
+      ev["duration_ms"] = d / 1000.0 if d
+      ev
+    end
+  end
+
   private
 
   def serve(sock, conn_id)
     loop do
       req = read_request(sock, conn_id)
       break unless req
-      n = req.json.is_a?(Hash) && req.json["events"].is_a?(Array) ? req.json["events"].size : 1
+      n = req.json.is_a?(Hash) && req.path.end_with?("/api/v1/events") ? Sink.batch_events(req.json).size : 1
       @mutex.synchronize do
         @requests << req if @record
         @events_count += n
@@ -139,9 +160,10 @@ class Sink
     return [401, {"message" => "401 Unauthorized"}] if @token && req.headers["private-token"] != @token
     if req.path.end_with?("/api/v1/events")
       events = req.json.is_a?(Hash) ? req.json["events"] : nil
-      return [400, {"message" => ["events must be an array"]}] unless events.is_a?(Array)
-      return [413, {"message" => "too many events"}] if events.size > 1000
-      [200, {"accepted" => events.size, "duplicates" => 0}]
+      return [400, {"message" => ["events must be an array"]}] unless events.is_a?(Array) || req.json.is_a?(Hash) && req.json["rows"]
+      n = Sink.batch_events(req.json).size
+      return [413, {"message" => "too many events"}] if n > 1000
+      [200, {"accepted" => n, "duplicates" => 0}]
     else
       [201, {"job_id" => req.path.split("/")[4], "type" => req.json.is_a?(Hash) ? req.json["type"] : nil, "duplicate" => false}]
     end

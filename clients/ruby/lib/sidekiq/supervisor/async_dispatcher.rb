@@ -2,51 +2,88 @@
 
 module Sidekiq
   module Supervisor
+    # Tells whether this process is a fork of the one that built an object: on Ruby 3.1+ a hook on
+    # Process._fork bumps a generation number in the child (reading it costs a method call); before
+    # 3.1 the pid is compared (a getpid call each time).
+    module ForkTracker
+      @generation = 0
+
+      module Hook
+        def _fork
+          pid = super
+          ForkTracker.forked! if pid.zero?
+          pid
+        end
+      end
+
+      HOOKED = ::Process.respond_to?(:_fork) && (::Process.singleton_class.prepend(Hook) && true)
+
+      class << self
+        def forked!
+          @generation += 1
+        end
+
+        # Changes in a forked child (and never otherwise).
+        def token
+          HOOKED ? @generation : ::Process.pid
+        end
+      end
+    end
+
     # A bounded in-memory buffer drained by one background thread in batches.
     #
-    # * push never blocks on I/O: it takes a mutex for a few instructions, and when the buffer is full
-    #   it drops the event and counts it (dropped_full).
-    # * The thread sends a batch when batch_size events are waiting, when flush_interval has passed
-    #   since the last batch, on flush, and on shutdown.
+    # * push never blocks on I/O: it takes a mutex for a few instructions (an append to the batch being
+    #   filled), and when the buffer is full it drops the event and counts it (dropped_full).
+    # * new_batch makes an empty batch: an Array by default, or any object with << and size, such as
+    #   the reporter's, which appends JSON text to a String. Then no per-event Ruby object waits in
+    #   the buffer: in a busy Sidekiq this thread may wait tens of milliseconds for the GVL, long enough
+    #   for buffered objects to survive three minor GCs and be promoted, and promoted garbage is what
+    #   makes a process run major GCs.
+    # * A batch is sealed when batch_size events are in it, when flush_interval has passed since the
+    #   last batch, on flush, and on shutdown; the thread sends sealed batches in order.
     # * A batch that fails transiently (network, timeout, 5xx, 429) is kept and retried with
     #   exponential backoff (up to max_backoff); new events keep filling the buffer meanwhile.
     # * shutdown(timeout) drains what it can before the deadline and counts the rest (dropped_shutdown).
     # * Fork-safe: a child process starts with an empty buffer and its own thread.
     #
-    # deliver is called with an Array of events and must return :ok, :drop (permanent failure, the
-    # batch is discarded) or :retry (transient failure).
+    # deliver is called with a batch and must return :ok, :drop (permanent failure, the batch is
+    # discarded) or :retry (transient failure).
     class AsyncDispatcher
       attr_reader :capacity, :batch_size
 
-      def initialize(capacity:, batch_size:, flush_interval:, max_backoff:, deliver:, on_error: nil)
+      def initialize(capacity:, batch_size:, flush_interval:, max_backoff:, deliver:, on_error: nil,
+        new_batch: nil)
         @capacity = [capacity.to_i, 1].max
         @batch_size = [batch_size.to_i, 1].max
         @flush_interval = flush_interval.to_f
         @max_backoff = max_backoff.to_f
         @deliver = deliver
+        @new_batch = new_batch
         @on_error = on_error
-        @mutex = Mutex.new
-        @work_cv = ConditionVariable.new   # signalled: a full batch is waiting, flush, or shutdown
-        @idle_cv = ConditionVariable.new   # broadcast: buffer drained and nothing in flight
-        @stop_cv = ConditionVariable.new   # signalled: shutdown (interrupts backoff sleeps)
         reset_state
       end
 
       # Non-blocking. Returns true when buffered, false when dropped.
       def push(event)
+        reset_after_fork unless @fork_token == ForkTracker.token
         @mutex.synchronize do
-          reset_after_fork
           if @closed
             @counts[:dropped_closed] += 1
             return false
           end
-          if @buf.size >= @capacity
+          if @pending >= @capacity
             @counts[:dropped_full] += 1
             return false
           end
-          @buf << event
-          @counts[:buffered_total] += 1
-          @work_cv.signal if @buf.size >= @batch_size
+          batch = (@current ||= (@new_batch ? @new_batch.call : []))
+          batch << event
+          @pending += 1
+          @pushed += 1
+          if batch.size >= @batch_size
+            @ready << batch
+            @current = nil
+            @work_cv.signal
+          end
           start_thread unless @thread&.alive?
         end
         true
@@ -55,9 +92,9 @@ module Sidekiq
       # Ask the thread to send everything now and wait until the buffer is empty and nothing is in
       # flight, or until timeout. Returns true when drained.
       def flush(timeout = 5.0)
+        reset_after_fork unless @fork_token == ForkTracker.token
         deadline = now + timeout.to_f
         @mutex.synchronize do
-          reset_after_fork
           return true if drained?
           start_thread unless @thread&.alive?
           @flush_requested = true
@@ -74,19 +111,18 @@ module Sidekiq
       # Final flush: send what can be sent before the deadline, then stop the thread. Events pushed
       # afterwards are dropped (dropped_closed). Idempotent.
       def shutdown(timeout = 5.0)
+        reset_after_fork unless @fork_token == ForkTracker.token
         thread = nil
         lost_before = 0
         @mutex.synchronize do
-          reset_after_fork
           lost_before = @counts[:dropped_shutdown]
-          return true if @closed && !(@thread&.alive?)
+          return true if @closed && !@thread&.alive?
           @stopping = true
           @closed = true
           @deadline = now + timeout.to_f
           thread = @thread
           if thread.nil? || !thread.alive?
-            @counts[:dropped_shutdown] += @buf.size
-            @buf.clear
+            discard(:dropped_shutdown)
             return true
           end
           @work_cv.signal
@@ -98,51 +134,65 @@ module Sidekiq
           thread.join(0.5)
         end
         @mutex.synchronize do
-          lost = @buf.size + @inflight
-          @counts[:dropped_shutdown] += lost
-          @buf.clear
-          @inflight = 0
+          discard(:dropped_shutdown)
           @idle_cv.broadcast
           @counts[:dropped_shutdown] == lost_before
         end
       end
 
+      # Events buffered and not yet in a request.
       def size
-        @mutex.synchronize { @buf.size }
+        @mutex.synchronize { @pending - @inflight }
       end
 
       def stats
-        @mutex.synchronize { @counts.merge(buffered: @buf.size, in_flight: @inflight) }
+        @mutex.synchronize do
+          @counts.merge(buffered_total: @pushed, buffered: @pending - @inflight, in_flight: @inflight)
+        end
       end
 
       def running?
-        @mutex.synchronize { !!@thread&.alive? }
+        !!@thread&.alive?
       end
 
       private
 
       def reset_state
-        @buf = []
+        @mutex = Mutex.new
+        @work_cv = ConditionVariable.new   # signalled: a batch is sealed, flush, or shutdown
+        @idle_cv = ConditionVariable.new   # broadcast: buffer drained and nothing in flight
+        @stop_cv = ConditionVariable.new   # signalled: shutdown (interrupts backoff sleeps)
+        @current = nil                     # the batch being filled
+        @ready = []                        # sealed batches, oldest first
+        @pending = 0                       # events buffered or in flight (bounded by capacity)
+        @pushed = 0
         @inflight = 0
         @thread = nil
         @stopping = false
         @closed = false
         @flush_requested = false
         @deadline = nil
-        @pid = ::Process.pid
-        @counts = Hash.new(0).merge(buffered_total: 0, sent: 0, dropped_full: 0, dropped_rejected: 0,
+        @fork_token = ForkTracker.token
+        @counts = Hash.new(0).merge(sent: 0, dropped_full: 0, dropped_rejected: 0,
           dropped_shutdown: 0, dropped_closed: 0, batches: 0, failed_batches: 0)
       end
 
       def reset_after_fork
-        return if @pid == ::Process.pid
         # The parent's thread does not exist here and its buffered events belong to the parent.
-        # (The mutex itself stays usable: Ruby abandons locks held by threads that did not fork.)
         reset_state
       end
 
+      # Called with the mutex held: every event not yet sent is counted as lost under counter.
+      def discard(counter)
+        @counts[counter] += @pending
+        @current = nil
+        @ready.clear
+        @pending = 0
+        @inflight = 0
+      end
+
       def drained?
-        @buf.empty? && @inflight.zero?
+        @pending.zero?
       end
 
       def now
@@ -171,9 +221,7 @@ module Sidekiq
             @mutex.synchronize do
               @counts[:failed_batches] += 1
               if @stopping && now >= @deadline
-                @counts[:dropped_shutdown] += batch.size + @buf.size
-                @buf.clear
-                @inflight = 0
+                discard(:dropped_shutdown)
                 @idle_cv.broadcast
                 batch = :stop
               else
@@ -186,12 +234,9 @@ module Sidekiq
           else
             backoff = 0.0
             @mutex.synchronize do
-              if result == :ok
-                @counts[:sent] += batch.size
-              else
-                @counts[:dropped_rejected] += batch.size
-              end
+              @counts[result == :ok ? :sent : :dropped_rejected] += batch.size
               @counts[:batches] += 1
+              @pending -= batch.size
               @inflight = 0
               @idle_cv.broadcast if drained?
             end
@@ -202,28 +247,34 @@ module Sidekiq
         @on_error&.call(e)
         @mutex.synchronize do
           @counts[:dropped_rejected] += @inflight
+          @pending -= @inflight
           @inflight = 0
           @idle_cv.broadcast
         end
         raise if e.is_a?(SignalException) || e.is_a?(SystemExit)
       end
 
-      # Called with the mutex held. Waits for work; returns an Array, nil (nothing yet), or :stop.
+      # Called with the mutex held. Waits for a sealed batch (sealing the one being filled when
+      # flush_interval passes, on flush and on shutdown); returns a batch, nil (nothing yet) or :stop.
       def next_batch
         deadline = now + @flush_interval
-        while @buf.size < @batch_size && !@stopping && !@flush_requested
+        while @ready.empty? && !@stopping && !@flush_requested
           left = deadline - now
           break if left <= 0
           @work_cv.wait(@mutex, left)
         end
-        if @buf.empty?
+        if @ready.empty? && @current
+          @ready << @current
+          @current = nil
+        end
+        batch = @ready.shift
+        if batch.nil?
           @flush_requested = false
-          @idle_cv.broadcast if @inflight.zero?
+          @idle_cv.broadcast if drained?
           return :stop if @stopping
           return nil
         end
-        batch = @buf.shift(@batch_size)
-        @flush_requested = false if @buf.empty?
+        @flush_requested = false if @ready.empty? && @current.nil?
         @inflight = batch.size
         batch
       end

@@ -39,6 +39,8 @@ module Sidekiq
 
       def initialize(env = ENV)
         @url = presence(env["SIDEKIQ_SUPERVISOR_URL"]) || presence(env["SIDEKIQ_SUPERVISOR_HOST"])
+        @base_uri_for = nil # the @url that @base_uri was parsed from
+        @base_uri = nil
         @token = presence(env["SIDEKIQ_SUPERVISOR_TOKEN"])
         @enabled = boolean(env["SIDEKIQ_SUPERVISOR_ENABLED"], nil)
         self.mode = presence(env["SIDEKIQ_SUPERVISOR_MODE"]) || :sync
@@ -99,8 +101,10 @@ module Sidekiq
 
       # The base URL without a trailing slash or a trailing /api/v1.
       def base_uri
-        return nil if @url.nil? || @url.to_s.strip.empty?
-        return @base_uri if defined?(@base_uri_for) && @base_uri_for == @url
+        return nil if @url.nil?
+        # (no defined?: it allocates a String, and this runs for every job via enabled?)
+        return @base_uri if @base_uri_for == @url
+        return nil if @url.to_s.strip.empty?
         uri = URI.parse(@url.to_s.strip)
         uri = URI.parse("http://#{@url.to_s.strip}") unless uri.is_a?(URI::HTTP) && uri.host
         path = uri.path.to_s.sub(%r{/+\z}, "").sub(%r{/api/v1\z}, "")

@@ -44,6 +44,26 @@ module Sidekiq
         nil
       end
 
+      # Sidekiq's epoch values (float seconds on 6.x/7.x, integer milliseconds on 8.x) as integer
+      # epoch microseconds; nil when absent, not a time, or before 1970.
+      def epoch_us(value)
+        # the usual case first: Sidekiq 6/7 float seconds (NaN fails both comparisons)
+        return (value * 1e6).round if value.is_a?(Float) && value >= 0 && value < MS_THRESHOLD
+        us = case value
+        when Float then value.finite? ? (value.abs >= MS_THRESHOLD ? value * 1000 : value * 1_000_000).round : nil
+        when Integer then value.abs >= MS_THRESHOLD ? value * 1000 : value * 1_000_000
+        when String then value.match?(/\A\d+(\.\d+)?\z/) ? epoch_us(value.include?(".") ? Float(value) : Integer(value, 10)) : nil
+        end
+        us unless us.nil? || us.negative?
+      end
+
+      # retry_count as Sidekiq may hold it (an Integer, rarely a numeric String): Integer or nil.
+      def retry_count(value)
+        return value if value.is_a?(Integer)
+        return value.to_i if value.is_a?(Numeric) && value.finite?
+        value.to_i if value.is_a?(String) && value.match?(/\A\d+\z/)
+      end
+
       # Wall-clock now as an ISO 8601 UTC string.
       def now_iso
         us = ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond)
@@ -74,10 +94,25 @@ module Sidekiq
 
       # The args array as JSON text, exactly as Sidekiq writes it to Redis (Sidekiq.dump_json, i.e.
       # JSON.generate), which is `job['args'].to_json` unless ActiveSupport changed to_json.
-      def arguments_json(args)
-        dump(args.nil? ? [] : args)
+      # generator: a JSON::State to reuse (row_generator), else JSON.generate makes one.
+      def arguments_json(args, generator = nil)
+        args = [] if args.nil?
+        generator ? generator.generate(args) : dump(args)
       rescue JSON::GeneratorError, Encoding::UndefinedConversionError, EncodingError
-        dump(scrub(args.nil? ? [] : args))
+        dump(scrub(args))
+      end
+
+      # This thread's JSON generator state, reused: JSON.generate builds a new one per call, which is
+      # half of the cost of encoding a short row. (Per thread: a state is not meant to be shared.)
+      def row_generator
+        Thread.current[:sidekiq_supervisor_json] ||= JSON::State.new
+      end
+
+      # One row as JSON text; never raises on bad encodings or non-finite floats.
+      def row_json(row, generator)
+        generator.generate(row)
+      rescue JSON::GeneratorError, EncodingError
+        dump(scrub(row))
       end
 
       # Common fields of every job event. ctx holds the per-process fields (hostname, pid, instance,

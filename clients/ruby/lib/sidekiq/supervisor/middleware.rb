@@ -27,6 +27,22 @@ module Sidekiq
           reporter = Supervisor.reporter
           return yield unless reporter.active?
 
+          if reporter.rows?
+            # Async mode: two rows (short JSON arrays) appended to the buffer's text; failures take
+            # the full path.
+            row = Supervisor.started_row(reporter, job, queue)
+            t0 = ::Process.clock_gettime(::Process::CLOCK_MONOTONIC, :microsecond)
+            begin
+              result = yield
+            rescue Exception => e # rubocop:disable Lint/RescueException -- report, then re-raise untouched
+              elapsed = (::Process.clock_gettime(::Process::CLOCK_MONOTONIC, :microsecond) - t0) / 1000.0
+              Supervisor.report_failure(Supervisor.run_info(job, queue, row ? row[5] : :encode), worker, job, e, elapsed)
+              raise
+            end
+            Supervisor.succeeded_row(reporter, row, ::Process.clock_gettime(::Process::CLOCK_MONOTONIC, :microsecond) - t0) if row
+            return result
+          end
+
           # Fields shared by this run's events, encoded once, before the job can touch its arguments.
           run = Supervisor.run_info(job, queue)
           Supervisor.report_started(run)
