@@ -239,3 +239,45 @@ describe('batchItems (the batch body)', () => {
     ).toEqual(['rows[1]', 'rows[2]']);
   });
 });
+
+describe('started_at on the event that ends a run', () => {
+  it('derives the run started event, as the client would have sent it', () => {
+    const fields = {
+      job_id: 'a',
+      retry_count: 1,
+      job_class: 'K',
+      queue: 'q',
+      arguments: '[1]',
+      tid: 't1',
+      hostname: 'w1',
+    };
+    const ended = parseEvent(
+      {
+        ...fields,
+        type: 'succeeded',
+        occurred_at_us: 1_795_000_001_000_000,
+        started_at_us: 1_795_000_000_250_000,
+        duration_us: 750_000,
+      },
+      ctx,
+    );
+    const alone = parseEvent(
+      { ...fields, type: 'started', occurred_at: '2026-11-18T11:06:40.250000Z' },
+      ctx,
+    );
+    expect(ended.errors).toBeUndefined();
+    expect(ended.event?.durationMs).toBe(750);
+    expect(ended.started).toEqual(alone.event);
+    expect(alone.started).toBeNull();
+  });
+
+  it('is refused on events that do not end a run, named as sent', () => {
+    const us = parseEvent({ type: 'queued', job_id: 'a', started_at_us: 1 }, ctx);
+    const iso = parseEvent(
+      { type: 'retrying', job_id: 'a', started_at: '2026-11-18T11:06:40Z' },
+      ctx,
+    );
+    expect(us.errors?.map((e) => e.field)).toEqual(['started_at_us']);
+    expect(iso.errors?.map((e) => e.field)).toEqual(['started_at']);
+  });
+});

@@ -97,6 +97,10 @@ export const EVENT_FIELDS = [
   'created_at_us',
   'scheduled_at_us',
   'duration_us',
+  // on the event that ends a run (succeeded, failed, interrupted): when the run started; the
+  // service then also records that run's started event (a busy client's one event per job)
+  'started_at',
+  'started_at_us',
 ] as const;
 const KNOWN = new Set<string>(EVENT_FIELDS);
 
@@ -110,6 +114,11 @@ class Reader {
   fail(field: string, message: string): null {
     this.errors.push({ field: this.ctx.path + field, message });
     return null;
+  }
+
+  /** whether the body carries a value for `field` */
+  sent(field: string): boolean {
+    return this.raw(field) !== undefined;
   }
 
   private raw(field: string): unknown {
@@ -318,10 +327,19 @@ export function toMicroIso(date: Date): string {
 }
 
 /** Validates one event; returns the event or every field at fault. */
+/** Event types that end a run: they may carry `started_at` (see EVENT_FIELDS). */
+const ENDS_RUN: readonly JobEventType[] = [
+  JobEventType.Succeeded,
+  JobEventType.Failed,
+  JobEventType.Interrupted,
+];
+
 export function parseEvent(
   raw: unknown,
   ctx: ParseContext,
-): { event: IngestEvent; errors?: undefined } | { event?: undefined; errors: FieldError[] } {
+):
+  | { event: IngestEvent; started: IngestEvent | null; errors?: undefined }
+  | { event?: undefined; started?: undefined; errors: FieldError[] } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return {
       errors: [{ field: ctx.path.replace(/\.$/, '') || 'body', message: 'must be an object' }],
@@ -392,6 +410,13 @@ export function parseEvent(
         ? durationUs / 1000
         : r.fail('duration_us', 'give duration_ms or duration_us, not both');
   }
+  const startedAt = r.timeOrUs('started_at');
+  if (startedAt !== null && type !== null && !ENDS_RUN.includes(type)) {
+    r.fail(
+      r.sent('started_at_us') ? 'started_at_us' : 'started_at',
+      `is only allowed on ${ENDS_RUN.join(', ')} events`,
+    );
+  }
   if (r.errors.length > 0 || type === null || jid === null) {
     return { errors: r.errors };
   }
@@ -401,37 +426,52 @@ export function parseEvent(
   const closesRun = type === JobEventType.Retrying || type === JobEventType.Dead;
   const attempt = retryCount === null ? 0 : closesRun ? retryCount : retryCount + 1;
   // one object literal with every field (a single shape: the writer's hot loops stay fast)
-  return {
-    event: {
-      instance,
-      jid,
-      type,
-      occurredAt: occurred ?? toMicroIso(ctx.now),
-      clientTime: occurred !== null,
-      attempt,
-      retryCount,
-      jobClass,
-      queue,
-      arguments: args,
-      payload,
-      enqueuedAt,
-      createdAt,
-      scheduledAt,
-      hostname,
-      pid,
-      tid,
-      errorClass,
-      errorMessage,
-      errorBacktrace,
-      willRetry,
-      durationMs,
-      restartedAs: null,
-      restartedFrom: null,
-      // Same jid + type + attempt + client time = the same event (an HTTP retry). Without a
-      // client time there is nothing to tell two sends apart, so they are one event.
-      dedupeKey: `${type}|${attempt}|${occurred ?? '-'}`,
-    },
+  const event: IngestEvent = {
+    instance,
+    jid,
+    type,
+    occurredAt: occurred ?? toMicroIso(ctx.now),
+    clientTime: occurred !== null,
+    attempt,
+    retryCount,
+    jobClass,
+    queue,
+    arguments: args,
+    payload,
+    enqueuedAt,
+    createdAt,
+    scheduledAt,
+    hostname,
+    pid,
+    tid,
+    errorClass,
+    errorMessage,
+    errorBacktrace,
+    willRetry,
+    durationMs,
+    restartedAs: null,
+    restartedFrom: null,
+    // Same jid + type + attempt + client time = the same event (an HTTP retry). Without a
+    // client time there is nothing to tell two sends apart, so they are one event.
+    dedupeKey: `${type}|${attempt}|${occurred ?? '-'}`,
   };
+  // the run's started event, exactly as if the client had sent it on its own (same dedupe key)
+  const started: IngestEvent | null =
+    startedAt === null
+      ? null
+      : {
+          ...event,
+          type: JobEventType.Started,
+          occurredAt: startedAt,
+          clientTime: true,
+          errorClass: null,
+          errorMessage: null,
+          errorBacktrace: null,
+          willRetry: null,
+          durationMs: null,
+          dedupeKey: `${JobEventType.Started}|${attempt}|${startedAt}`,
+        };
+  return { event, started };
 }
 
 /** The batch route's body: `events` (objects) and/or the compact `columns` + `rows` (+ `defaults`). */

@@ -212,7 +212,9 @@ export class JobsService {
     if (parsed.errors) {
       throw this.reject(1, invalid(parsed.errors));
     }
-    const [duplicate] = await this.writer.write([parsed.event]);
+    const [duplicate] = await this.writer.write(
+      parsed.started ? [parsed.event, parsed.started] : [parsed.event],
+    );
     return { event: parsed.event, duplicate };
   }
 
@@ -235,19 +237,28 @@ export class JobsService {
     }
     const now = new Date();
     const events: IngestEvent[] = [];
+    const derived: IngestEvent[] = [];
     for (const { raw: item, path } of items) {
       const parsed = parseEvent(item, { path, form, now });
       if (parsed.errors) {
         errors.push(...parsed.errors);
       } else {
         events.push(parsed.event);
+        if (parsed.started) {
+          derived.push(parsed.started);
+        }
       }
     }
     if (errors.length > 0) {
       throw this.reject(Math.max(items.length, 1), invalid(errors.slice(0, 100)));
     }
-    const flags = await this.writer.write(events);
-    return { accepted: events.length, duplicates: flags.filter(Boolean).length };
+    // started events derived from started_at are written too, but not counted in the answer
+    const flags = await this.writer.write(derived.length > 0 ? [...events, ...derived] : events);
+    let duplicates = 0;
+    for (let i = 0; i < events.length; i++) {
+      duplicates += flags[i] ? 1 : 0;
+    }
+    return { accepted: events.length, duplicates };
   }
 
   async list(params: ListJobsParams): Promise<JobPageDto> {

@@ -171,6 +171,41 @@ describe('lifecycle ingestion (e2e)', () => {
     expect(await count('job_events', a)).toBe(2);
   });
 
+  it('records the run started event from started_at_us on the row that ends it', async () => {
+    const jid = makeJid();
+    const columns = [
+      'type',
+      'job_id',
+      'occurred_at_us',
+      'arguments',
+      'duration_us',
+      'started_at_us',
+    ];
+    const t0 = 1_795_000_000_250_001;
+    await request(ctx.http)
+      .post('/api/v1/events')
+      .set(auth)
+      .send({
+        columns,
+        defaults: { hostname: 'w1', tid: 't7' },
+        rows: [['succeeded', jid, t0 + 2000, '[1]', 2000, t0]],
+      })
+      .expect(200, { accepted: 1, duplicates: 0 });
+    const res = await request(ctx.http).get(`/api/v1/jobs/${jid}`).set(auth).expect(200);
+    expect(res.body).toMatchObject({ status: 'succeeded', event_count: 2, arguments: '[1]' });
+    expect(res.body.events).toMatchObject([
+      { type: 'started', tid: 't7', hostname: 'w1', duration_ms: null },
+      { type: 'succeeded', duration_ms: 2 },
+    ]);
+    // the started event sent on its own (a long job's, announced while it ran) is the same event
+    await request(ctx.http)
+      .post(`/api/v1/jobs/${jid}/events`)
+      .set(auth)
+      .send({ type: 'started', occurred_at_us: t0, arguments: '[1]', hostname: 'w1', tid: 't7' })
+      .expect(201, { job_id: jid, type: 'started', duplicate: true });
+    expect(await count('job_events', jid)).toBe(2);
+  });
+
   it('names the row at fault in a compact batch and writes nothing', async () => {
     const good = makeJid();
     const res = await request(ctx.http)

@@ -80,6 +80,13 @@ export class JobEventDto {
     description: 'duration in microseconds (instead of duration_ms)',
   })
   duration_us?: number;
+
+  @ApiPropertyOptional({
+    description: `On succeeded, failed or interrupted: when the run started (${TIME}); the run's started event is then recorded too, as if sent on its own`,
+  })
+  started_at?: string;
+  @ApiPropertyOptional({ type: 'integer', description: 'started_at in epoch microseconds' })
+  started_at_us?: number;
 }
 
 export class EventBatchDto {
