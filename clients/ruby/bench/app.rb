@@ -78,7 +78,7 @@ if ENV["BENCH_VARIANT"] && defined?(Sidekiq::Supervisor) && Sidekiq.server?
   r = Sidekiq::Supervisor.reporter
   case ENV["BENCH_VARIANT"]
   when "null_push" then r.define_singleton_method(:push_row) { |_row| true }
-  when "null_rows" then Sidekiq::Supervisor.define_singleton_method(:started_row) { |*_a| nil }
+  when "null_rows" then Sidekiq::Supervisor.define_singleton_method(:begin_run) { |*_a| nil }
   when "null_deliver" then r.define_singleton_method(:deliver_batch) { |_b| :ok }
   end
 end

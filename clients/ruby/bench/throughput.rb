@@ -10,7 +10,7 @@
 # For each round and mode: W warm-up jobs and N no-op jobs are enqueued by this process (client middleware in that mode,
 # measured: enqueue jobs/s), then a Sidekiq server is started (`sidekiq -r bench/app.rb -c C -q bench`),
 # and the time from a start-marker job to an end-marker job gives processing jobs/s. Modes run
-# interleaved within each round; the medians are compared with the no-middleware baseline ("none").
+# interleaved within each round (in a rotated order); the medians are compared with the no-middleware baseline ("none").
 # Mode "off" (not run by default) installs the middleware with SIDEKIQ_SUPERVISOR_ENABLED=false: the cost
 # of Sidekiq's middleware chain itself.
 # Uses only the queue "bench" and the key supervisor-bench:marks in REDIS_URL's database.
@@ -138,7 +138,7 @@ state_dir = Dir.mktmpdir("supervisor-bench-")
 begin
   Sidekiq.redis(&:ping)
   opts[:rounds].times do |round|
-    opts[:modes].each do |mode|
+    opts[:modes].rotate(round).each do |mode| # each mode takes each position in turn (no order bias)
       r = run_one(mode, opts, state_dir).merge("round" => round + 1)
       log format("round %d %-5s enqueue %8.1f jobs/s   process %8.1f jobs/s  %7.1f cpu-us/job  %6.1f objects/job  " \
         "GCs %d/%d (%.1f us/job)   events sent %d/%d dropped %d/%d",
@@ -161,7 +161,9 @@ summary = opts[:modes].to_h do |mode|
   rs = results.select { |r| r["mode"] == mode }
   [mode, {"enqueue_jobs_per_s" => median(rs.map { |r| r["enqueue_jobs_per_s"] }),
           "process_jobs_per_s" => median(rs.map { |r| r["process_jobs_per_s"] }),
-          "server_cpu_us_per_job" => median(rs.map { |r| r["server_cpu_us_per_job"] })}]
+          "server_cpu_us_per_job" => median(rs.map { |r| r["server_cpu_us_per_job"] }),
+          "server_gc_us_per_job" => median(rs.map { |r| r["server_gc_us_per_job"] }),
+          "server_major_gcs" => median(rs.map { |r| r["server_major_gcs"] })}]
 end
 base = summary["none"]
 if base

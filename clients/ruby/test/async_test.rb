@@ -231,7 +231,7 @@ class AsyncReporterTest < Minitest::Test
     n.times { |i| mw.call(nil, job_hash({"jid" => "#{prefix}#{i}"}.merge(job)), "default") { :done } }
   end
 
-  def test_the_server_middleware_sends_rows_with_the_columns_and_process_defaults
+  def test_the_server_middleware_sends_one_row_per_run_with_the_columns_and_process_defaults
     configure_supervisor(url: @sink.url, mode: :async, batch_size: 100, flush_interval: 5, instance: "eu")
     publish(2, "e")
     run_jobs(3, "r", "retry_count" => 2, "enqueued_at" => 1_700_000_000_654, "created_at" => 1_700_000_000.5)
@@ -240,23 +240,51 @@ class AsyncReporterTest < Minitest::Test
     assert_equal Sidekiq::Supervisor::Reporter::ROW_COLUMNS, body["columns"]
     assert_equal({"hostname" => Socket.gethostname, "pid" => Process.pid, "instance" => "eu"}, body["defaults"])
     assert_equal 2, body["events"].size
-    assert_equal 6, body["rows"].size
-    started, succeeded = body["rows"].first(2).map { |r| body["columns"].zip(r).to_h }
-    assert_equal "started", started["type"]
-    assert_equal "succeeded", succeeded["type"]
-    assert_equal "r0", succeeded["job_id"]
-    assert_equal '[1,"two",{"three":3}]', started["arguments"], "arguments text exactly as JSON.generate(args)"
-    assert_equal started.values_at("job_class", "queue", "arguments", "tid", "retry_count"),
-      succeeded.values_at("job_class", "queue", "arguments", "tid", "retry_count")
-    assert_equal ["HardJob", "default", 2], started.values_at("job_class", "queue", "retry_count")
-    assert_equal 1_700_000_000_654_000, started["enqueued_at_us"], "Sidekiq 8 milliseconds"
-    assert_equal 1_700_000_000_500_000, started["created_at_us"], "Sidekiq 6/7 float seconds"
+    assert_equal 3, body["rows"].size, "one row per run: it carries the start and the end"
+    row = body["columns"].zip(body["rows"].first).to_h
+    assert_equal ["succeeded", "r0"], row.values_at("type", "job_id")
+    assert_equal '[1,"two",{"three":3}]', row["arguments"], "arguments text exactly as JSON.generate(args)"
+    assert_equal ["HardJob", "default", 2], row.values_at("job_class", "queue", "retry_count")
+    assert_equal 1_700_000_000_654_000, row["enqueued_at_us"], "Sidekiq 8 milliseconds"
+    assert_equal 1_700_000_000_500_000, row["created_at_us"], "Sidekiq 6/7 float seconds"
     now_us = Process.clock_gettime(Process::CLOCK_REALTIME, :microsecond)
-    assert_in_delta now_us, started["occurred_at_us"], 10_000_000
-    assert_operator succeeded["occurred_at_us"], :>=, started["occurred_at_us"]
-    assert_kind_of Integer, succeeded["duration_us"]
-    assert_nil started["duration_us"]
-    assert_equal 8, Sidekiq::Supervisor.stats[:sent]
+    assert_in_delta now_us, row["started_at_us"], 10_000_000
+    assert_operator row["occurred_at_us"], :>=, row["started_at_us"]
+    assert_kind_of Integer, row["duration_us"]
+    # read as the service reads it: started and succeeded, with the same job fields
+    started, succeeded = @sink.events.select { |e| e["job_id"] == "r0" }
+    assert_equal %w[started succeeded], [started["type"], succeeded["type"]]
+    assert_equal started.values_at("job_class", "queue", "arguments", "tid", "retry_count", "hostname"),
+      succeeded.values_at("job_class", "queue", "arguments", "tid", "retry_count", "hostname")
+    refute started.key?("duration_ms")
+    assert_equal 5, Sidekiq::Supervisor.stats[:sent]
+    assert_nil Thread.current[Sidekiq::Supervisor::RUN_KEY], "the run left its slot"
+  end
+
+  def test_a_long_run_is_announced_while_it_runs_and_once
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 100, flush_interval: 0.05, started_delay: 0.1)
+    mw = Sidekiq::Supervisor::Middleware::Server.new
+    announced = nil
+    mw.call(nil, job_hash("jid" => "long1"), "default") do
+      announced = @sink.wait_for(3) { @sink.events.any? { |e| e["job_id"] == "long1" } }
+      sleep 0.3 # more ticks: still announced once
+      :done
+    end
+    assert announced, "the started event was sent while the job ran"
+    assert Sidekiq::Supervisor.flush(5)
+    mine = @sink.events.select { |e| e["job_id"] == "long1" }
+    # the announcement, then the end row (which the service reads as started again: the same event)
+    assert_equal %w[started started succeeded], mine.map { |e| e["type"] }
+    assert_equal mine[0], mine[1], "the announced started event is exactly the one the end row implies"
+  end
+
+  def test_a_short_run_is_not_announced
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 100, flush_interval: 0.05, started_delay: 5)
+    run_jobs(3, "s")
+    sleep 0.2
+    assert Sidekiq::Supervisor.flush(5)
+    assert_equal 3, @sink.requests.sum { |r| r.json["rows"].size }
+    assert_equal %w[started succeeded] * 3, @sink.events.map { |e| e["type"] }
   end
 
   def test_a_failing_job_in_async_mode_sends_failed_and_retrying_as_event_objects
@@ -273,8 +301,8 @@ class AsyncReporterTest < Minitest::Test
 
   def test_a_row_named_by_the_service_is_dropped_and_the_rest_resent
     @sink.handler = lambda do |req|
-      rows = Sink.batch_events(req.json).drop(Array(req.json["events"]).size)
-      bad = rows.each_index.select { |i| rows[i]["job_id"] == "bad0" }
+      rows = Array(req.json["rows"])
+      bad = rows.each_index.select { |i| rows[i][1] == "bad0" }
       bad.any? ? [400, {"message" => bad.map { |i| "rows[#{i}].job_id is invalid" }}] : [200, {"accepted" => 1}]
     end
     configure_supervisor(url: @sink.url, mode: :async, batch_size: 100, flush_interval: 5)
@@ -286,7 +314,7 @@ class AsyncReporterTest < Minitest::Test
     assert_equal 2, @sink.request_count
     last = Sink.batch_events(@sink.requests.last.json)
     assert_equal %w[e0 a0 a0 b0 b0], last.map { |e| e["job_id"] }
-    assert_equal 2, Sidekiq::Supervisor.stats[:rejected]
+    assert_equal 1, Sidekiq::Supervisor.stats[:rejected]
   end
 
   def test_413_splits_a_batch_of_rows
@@ -294,7 +322,7 @@ class AsyncReporterTest < Minitest::Test
     configure_supervisor(url: @sink.url, mode: :async, batch_size: 16, flush_interval: 5)
     run_jobs(8)
     assert Sidekiq::Supervisor.flush(5)
-    assert_equal 16, Sidekiq::Supervisor.stats[:sent]
+    assert_equal 8, Sidekiq::Supervisor.stats[:sent], "8 rows (each read as started + succeeded)"
     delivered = @sink.requests.select { |r| Sink.batch_events(r.json).size <= 4 }.flat_map { |r| Sink.batch_events(r.json) }
     assert_equal 16, delivered.size
     assert_equal((0...8).flat_map { |i| ["r#{i}"] * 2 }, delivered.map { |e| e["job_id"] })

@@ -24,6 +24,9 @@ module Sidekiq
   # flush of the async buffer at exit. Reporting never raises into, nor blocks, a job beyond the
   # configured timeouts.
   module Supervisor
+    # Thread slot of the job run in progress on that thread (async mode; see begin_run).
+    RUN_KEY = :sidekiq_supervisor_run
+
     @mutex = Mutex.new
     @installed = false
     @at_exit_registered = false
@@ -150,30 +153,42 @@ module Sidekiq
         nil
       end
 
-      # Async mode: pushes the started event as a row (Reporter::ROW_COLUMNS) and returns the row for
-      # succeeded_row. Its values cannot change with the job: the arguments are encoded now.
-      def started_row(reporter, job, queue)
-        json = Events.row_generator
-        args = configuration.send_arguments ? Events.arguments_json(job["args"], json) : nil
+      # Async mode: a job run begins. Returns its row (Reporter::ROW_COLUMNS, with the start time in
+      # started_at_us), made of values the job cannot change afterwards (the arguments are encoded
+      # now), and leaves it in this thread's slot. Nothing is sent yet: the run's end sends one row
+      # that carries both times, and the service records started and succeeded from it. A run still
+      # going after started_delay is announced by the sender thread (Reporter#announce_running).
+      def begin_run(reporter, job, queue)
+        args = configuration.send_arguments ? Events.arguments_json(job["args"], Events.row_generator) : nil
         klass = job["class"]
         klass = klass.to_s unless klass.is_a?(String) || klass.nil?
         rc = job["retry_count"]
         rc = Events.retry_count(rc) unless rc.nil? || rc.is_a?(Integer)
-        row = ["started", job["jid"], ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond), klass, queue,
-          args, Compat.tid, rc, Events.epoch_us(job["enqueued_at"]), Events.epoch_us(job["created_at"]), nil]
-        reporter.push_row(Events.row_json(row, json))
+        row = [nil, job["jid"], nil, klass, queue, args, Compat.tid, rc, Events.epoch_us(job["enqueued_at"]),
+          Events.epoch_us(job["created_at"]), nil, ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond)]
+        Thread.current[RUN_KEY] = row
+        reporter.watch_runs
         row
       rescue StandardError => e
         report_error(e)
         nil
       end
 
-      # Async mode: the succeeded event of a run begun with started_row (the row is reused).
+      # Async mode: the run ended well; one row: succeeded, with duration and started_at_us.
       def succeeded_row(reporter, row, duration_us)
+        Thread.current[RUN_KEY] = nil
         row[0] = "succeeded"
         row[2] = ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond)
         row[10] = duration_us
         reporter.push_row(Events.row_json(row, Events.row_generator))
+      rescue StandardError => e
+        report_error(e)
+      end
+
+      # Async mode: the run raised; its started event goes now (the failure events follow as objects).
+      def end_run_failed(reporter, row)
+        Thread.current[RUN_KEY] = nil
+        reporter.push_row(Events.started_row_json(row, Events.row_generator)) if row
       rescue StandardError => e
         report_error(e)
       end

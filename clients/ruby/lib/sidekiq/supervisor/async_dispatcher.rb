@@ -47,18 +47,20 @@ module Sidekiq
     # * Fork-safe: a child process starts with an empty buffer and its own thread.
     #
     # deliver is called with a batch and must return :ok, :drop (permanent failure, the batch is
-    # discarded) or :retry (transient failure).
+    # discarded) or :retry (transient failure). tick, when given, is called on the thread before each
+    # wait for a batch (at least every flush_interval); it may push.
     class AsyncDispatcher
       attr_reader :capacity, :batch_size
 
       def initialize(capacity:, batch_size:, flush_interval:, max_backoff:, deliver:, on_error: nil,
-        new_batch: nil)
+        new_batch: nil, tick: nil)
         @capacity = [capacity.to_i, 1].max
         @batch_size = [batch_size.to_i, 1].max
         @flush_interval = flush_interval.to_f
         @max_backoff = max_backoff.to_f
         @deliver = deliver
         @new_batch = new_batch
+        @tick = tick
         @on_error = on_error
         reset_state
       end
@@ -87,6 +89,13 @@ module Sidekiq
           start_thread unless @thread&.alive?
         end
         true
+      end
+
+      # Starts the thread if it is not running (tick then runs even before the first push).
+      def ensure_running
+        reset_after_fork unless @fork_token == ForkTracker.token
+        return if @thread&.alive?
+        @mutex.synchronize { start_thread unless @thread&.alive? || @closed }
       end
 
       # Ask the thread to send everything now and wait until the buffer is empty and nothing is in
@@ -211,6 +220,7 @@ module Sidekiq
         batch = nil
         loop do
           if batch.nil?
+            safe_tick
             batch = @mutex.synchronize { next_batch }
             break if batch == :stop
             next if batch.nil?
@@ -277,6 +287,13 @@ module Sidekiq
         @flush_requested = false if @ready.empty? && @current.nil?
         @inflight = batch.size
         batch
+      end
+
+      # tick runs on this thread before it waits for each batch (at least every flush_interval).
+      def safe_tick
+        @tick&.call
+      rescue StandardError => e
+        @on_error&.call(e)
       end
 
       def safe_deliver(batch)

@@ -20,6 +20,8 @@ module Sidekiq
     #   SIDEKIQ_SUPERVISOR_BATCH_SIZE    events per batch request, 1..1000 (default 500)
     #   SIDEKIQ_SUPERVISOR_FLUSH_INTERVAL seconds between batches when the buffer is not full (default 1.0)
     #   SIDEKIQ_SUPERVISOR_SHUTDOWN_TIMEOUT seconds to flush the async buffer at exit (default 5.0)
+    #   SIDEKIQ_SUPERVISOR_STARTED_DELAY  async: a job still running after this many seconds has its started
+    #                                    event sent on its own (default 1.0; shorter runs send one event)
     #   SIDEKIQ_SUPERVISOR_PROCESS_EVENTS true/false: report process startup/quiet/shutdown (default false)
     #   SIDEKIQ_SUPERVISOR_SEND_PAYLOAD  true/false: send the raw job JSON on queued/scheduled (default true)
     #   SIDEKIQ_SUPERVISOR_HOST          accepted as a fallback for SIDEKIQ_SUPERVISOR_URL (the seed's name)
@@ -33,7 +35,7 @@ module Sidekiq
         :batch_read_timeout, :keep_alive_timeout, :buffer_size, :batch_size, :flush_interval,
         :shutdown_timeout, :process_events, :send_payload, :send_arguments, :backtrace_lines,
         :pool_size, :failure_threshold, :failure_cooldown, :max_backoff, :log_interval,
-        :hostname, :logger, :skip_in_testing, :max_retries
+        :hostname, :logger, :skip_in_testing, :max_retries, :started_delay
       attr_writer :enabled
       attr_reader :mode
 
@@ -54,6 +56,7 @@ module Sidekiq
         @batch_size = integer(env["SIDEKIQ_SUPERVISOR_BATCH_SIZE"], 500)
         @flush_interval = float(env["SIDEKIQ_SUPERVISOR_FLUSH_INTERVAL"], 1.0)
         @shutdown_timeout = float(env["SIDEKIQ_SUPERVISOR_SHUTDOWN_TIMEOUT"], 5.0)
+        @started_delay = float(env["SIDEKIQ_SUPERVISOR_STARTED_DELAY"], 1.0)
         @process_events = boolean(env["SIDEKIQ_SUPERVISOR_PROCESS_EVENTS"], false)
         @send_payload = boolean(env["SIDEKIQ_SUPERVISOR_SEND_PAYLOAD"], true)
         @send_arguments = true

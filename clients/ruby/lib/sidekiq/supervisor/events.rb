@@ -108,6 +108,17 @@ module Sidekiq
         Thread.current[:sidekiq_supervisor_json] ||= JSON::State.new
       end
 
+      # The started event of a run row (see Supervisor.begin_run): its start time as occurred_at_us.
+      # Built from a copy: the job's thread may be filling in the run's end meanwhile.
+      def started_row_json(row, generator)
+        started = row.dup
+        started[0] = "started"
+        started[2] = started[11]
+        started[10] = nil
+        started[11] = nil
+        row_json(started, generator)
+      end
+
       # One row as JSON text; never raises on bad encodings or non-finite floats.
       def row_json(row, generator)
         generator.generate(row)

@@ -28,14 +28,15 @@ module Sidekiq
           return yield unless reporter.active?
 
           if reporter.rows?
-            # Async mode: two rows (short JSON arrays) appended to the buffer's text; failures take
-            # the full path.
-            row = Supervisor.started_row(reporter, job, queue)
+            # Async mode: one row (a short JSON array) appended to the buffer's text when the job
+            # ends, carrying its start and end; failures take the full path.
+            row = Supervisor.begin_run(reporter, job, queue)
             t0 = ::Process.clock_gettime(::Process::CLOCK_MONOTONIC, :microsecond)
             begin
               result = yield
             rescue Exception => e # rubocop:disable Lint/RescueException -- report, then re-raise untouched
               elapsed = (::Process.clock_gettime(::Process::CLOCK_MONOTONIC, :microsecond) - t0) / 1000.0
+              Supervisor.end_run_failed(reporter, row)
               Supervisor.report_failure(Supervisor.run_info(job, queue, row ? row[5] : :encode), worker, job, e, elapsed)
               raise
             end

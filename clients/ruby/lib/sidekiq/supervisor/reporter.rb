@@ -17,7 +17,7 @@ module Sidekiq
       # the C JSON generator (a reused generator state: ~0.5 us). Times are integer epoch microseconds
       # (no date formatting).
       ROW_COLUMNS = %w[type job_id occurred_at_us job_class queue arguments tid retry_count enqueued_at_us
-        created_at_us duration_us].freeze
+        created_at_us duration_us started_at_us].freeze
       COLUMNS_JSON = JSON.generate(ROW_COLUMNS).freeze
 
       attr_reader :config, :transport
@@ -86,6 +86,31 @@ module Sidekiq
         ok
       end
 
+      # Async mode: makes sure the sender thread runs (it announces long runs even before anything
+      # was pushed). A few instructions when it does.
+      def watch_runs
+        dispatcher.ensure_running
+      end
+
+      # Sender thread, between batches: the started event of every run in progress for longer than
+      # started_delay, once per run (runs sit in their thread's slot, see Supervisor.begin_run).
+      def announce_running
+        limit = ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond) - (config.started_delay.to_f * 1_000_000)
+        generator = nil
+        seen = {}.compare_by_identity
+        Thread.list.each do |thread|
+          row = thread[Supervisor::RUN_KEY]
+          next unless row.is_a?(Array) && row[11].is_a?(Integer)
+          seen[row] = true
+          next if @announced&.key?(row) || row[11] > limit
+          generator ||= JSON::State.new
+          push_row(Events.started_row_json(row, generator))
+        end
+        @announced = seen.select { |row, _| @announced&.key?(row) || row[11] <= limit }
+      rescue StandardError => e
+        warn_limited(:announce, "sidekiq-supervisor: could not announce running jobs: #{e.class}: #{e.message}")
+      end
+
       # Process lifecycle events go out at once as a one-element batch, in both modes.
       def publish_process(event)
         return false unless active?
@@ -145,7 +170,7 @@ module Sidekiq
           @dispatcher ||= AsyncDispatcher.new(
             capacity: config.buffer_size, batch_size: config.effective_batch_size,
             flush_interval: config.flush_interval, max_backoff: config.max_backoff,
-            deliver: method(:deliver_batch), new_batch: -> { Batch.new },
+            deliver: method(:deliver_batch), new_batch: -> { Batch.new }, tick: method(:announce_running),
             on_error: ->(e) { warn_limited(:thread, "sidekiq-supervisor: background thread error: #{e.class}: #{e.message}") }
           )
         end
