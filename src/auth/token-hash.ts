@@ -2,14 +2,17 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const TOKEN_PREFIX = 'sks_';
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+/** SHA-256 of a token: 32 bytes (what is compared) or hex (what is stored). */
+export function tokenDigest(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
 }
 
-/** Constant time in the token's content: both sides are hashed to 32 bytes first. */
-export function tokensMatch(sent: string, expected: string): boolean {
-  const a = createHash('sha256').update(sent, 'utf8').digest();
-  const b = createHash('sha256').update(expected, 'utf8').digest();
+export function hashToken(token: string): string {
+  return tokenDigest(token).toString('hex');
+}
+
+/** Constant time in the token's content: digests (always 32 bytes) are compared, never the texts. */
+export function digestsMatch(a: Buffer, b: Buffer): boolean {
   return timingSafeEqual(a, b);
 }
 

@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config.js';
 import { isDatabaseUnavailable } from '../database/pg-errors.js';
 import { ApiToken } from './api-token.entity.js';
 import { Scope } from './scopes.decorator.js';
-import { hashToken, tokensMatch } from './token-hash.js';
+import { digestsMatch, tokenDigest } from './token-hash.js';
 
 export interface Principal {
   /** null for the bootstrap admin token from PRIVATE_TOKEN */
@@ -29,11 +29,14 @@ export class TokenVerifier implements OnApplicationShutdown {
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
   private readonly used = new Set<string>();
   private readonly timer: NodeJS.Timeout;
+  /** digest of the bootstrap token, computed once: a request costs one hash, whatever its token */
+  private readonly bootstrapDigest: Buffer;
 
   constructor(
     private readonly config: AppConfig,
     private readonly orm: MikroORM,
   ) {
+    this.bootstrapDigest = tokenDigest(config.privateToken);
     this.timer = setInterval(() => void this.flushLastUsed(), TOUCH_EVERY_MS);
     this.timer.unref();
   }
@@ -42,10 +45,11 @@ export class TokenVerifier implements OnApplicationShutdown {
     if (!sent) {
       return null;
     }
-    if (tokensMatch(sent, this.config.privateToken)) {
+    const digest = tokenDigest(sent);
+    if (digestsMatch(digest, this.bootstrapDigest)) {
       return { tokenId: null, name: 'bootstrap admin (PRIVATE_TOKEN)', scopes: [Scope.Admin] };
     }
-    const hash = hashToken(sent);
+    const hash = digest.toString('hex');
     const now = Date.now();
     const cached = this.cache.get(hash);
     if (cached && cached.until > now) {
