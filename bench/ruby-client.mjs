@@ -1,11 +1,14 @@
 // npm run bench:ruby-client — the cost of the Ruby client middleware on a real Sidekiq.
 // Boots this service (fresh database) on loopback, then runs clients/ruby/bench/throughput.rb: a real
 // Sidekiq processing N no-op jobs (and N jobs with 1 ms of I/O) without the middleware (baseline,
-// same run), with it in sync mode and in async mode, all reporting to this service. A last run sends
-// the async events to a sink that discards them (throughput.rb's own Ruby sink), to tell the
-// client's own cost from the CPU the service and Postgres take on the same two cores.
+// same run), with it in async mode and in sync mode, all reporting to this service. Then the async
+// events go to a sink that discards them (throughput.rb's own Ruby sink), to tell the client's own
+// cost from the CPU the service and Postgres take on the same two cores; "off" there is the
+// middleware registered but switched off (the cost of Sidekiq's middleware chain itself).
 // Knobs: BENCH_JOBS (10000), BENCH_WARMUP (5000 jobs run first in each Sidekiq, not measured: a
-// fresh process's heap still grows), BENCH_ROUNDS (3).
+// fresh process's heap still grows), BENCH_ROUNDS (5; sync mode runs one short round: it is ~25x
+// slower and its cost is not in doubt), BENCH_BREAKDOWN=1 (also async with one stage stubbed out:
+// rows built but not buffered / buffered but not sent; see clients/ruby/bench/app.rb).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -15,7 +18,7 @@ import { dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 10000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 5000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const PORT = Number(process.env.BENCH_PORT ?? 3918);
 const TOKEN = randomBytes(24).toString('hex');
 if (!process.env.DATABASE_URL || !process.env.REDIS_URL) {
@@ -50,22 +53,35 @@ try {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  for (const [label, sleepMs, toService, modes] of [
-    ['no-op jobs', 0, true, 'none,sync,async'],
-    ['jobs with 1 ms of I/O', 1, true, 'none,async'],
-    ['no-op jobs, events to a discard sink (client cost only)', 0, false, 'none,off,async'],
-  ]) {
-    const out = join(tmpdir(), `ruby-client-bench-${process.pid}-${sleepMs}.json`);
+  const SINK = 'no-op jobs, events to a discard sink (client cost only)';
+  const groups = [
+    // [label, job sleep ms, to the service?, modes, jobs, warm-up, rounds, BENCH_VARIANT]
+    ['no-op jobs', 0, true, 'none,async', JOBS, WARMUP, ROUNDS],
+    ['no-op jobs (sync: one short round)', 0, true, 'none,sync', 2000, 1000, 1],
+    ['jobs with 1 ms of I/O', 1, true, 'none,async', JOBS, WARMUP, ROUNDS],
+    [SINK, 0, false, 'none,off,async', JOBS, WARMUP, ROUNDS],
+  ];
+  if (process.env.BENCH_BREAKDOWN === '1') {
+    for (const [variant, what] of [
+      ['null_push', 'rows built as JSON, not buffered'],
+      ['null_deliver', 'rows buffered, batches not sent'],
+    ]) {
+      groups.push([`${SINK}: ${what}`, 0, false, 'none,async', JOBS, WARMUP, ROUNDS, variant]);
+    }
+  }
+  let n = 0;
+  for (const [label, sleepMs, toService, modes, jobs, warmup, rounds, variant] of groups) {
+    const out = join(tmpdir(), `ruby-client-bench-${process.pid}-${n++}.json`);
     execFileSync(
       'ruby',
       [
         'clients/ruby/bench/throughput.rb',
         '--jobs',
-        String(JOBS),
+        String(jobs),
         '--rounds',
-        String(ROUNDS),
+        String(rounds),
         '--warmup',
-        String(WARMUP),
+        String(warmup),
         '--modes',
         modes,
         '--job-sleep-ms',
@@ -85,6 +101,7 @@ try {
               }
             : { SIDEKIQ_SUPERVISOR_URL: '' }),
           RUBYOPT: '-W0',
+          ...(variant ? { BENCH_VARIANT: variant } : {}),
         },
         stdio: ['ignore', 'inherit', 'inherit'],
       },
@@ -107,11 +124,11 @@ const rows = Object.entries(runs).flatMap(([label, summary]) =>
 const section = `## Ruby client middleware on a real Sidekiq (\`npm run bench:ruby-client\`)
 
 Run ${new Date().toISOString()}: Sidekiq ${JOBS} jobs per round (after ${WARMUP} warm-up jobs), median of ${ROUNDS}
-rounds, modes interleaved in a rotated order; baseline "none" = no middleware, same run. Events went to this service on loopback
-(${events} events stored), except in the last row group, where a Ruby sink took and discarded them (the client's
-own cost); "off" there = the middleware registered but switched off (the cost of having any middleware in
-Sidekiq's chain). Sidekiq, Redis, PostgreSQL and the service share the 2-core machine. Server CPU and GC are
-the Sidekiq process's (all its threads), per job.
+rounds (sync: one round of 2000), modes interleaved in a rotated order; baseline "none" = no middleware, same run.
+Events went to this service on loopback (${events} events stored), except in the groups marked "discard sink",
+where a Ruby sink took and discarded them (the client's own cost); "off" there = the middleware registered but
+switched off (the cost of having any middleware in Sidekiq's chain). Sidekiq, Redis, PostgreSQL and the service
+share the 2-core machine. Server CPU and GC are the Sidekiq process's (all its threads), per job.
 
 | jobs | mode | processed jobs/s | ratio to none | throughput cost | server CPU µs/job | GC µs/job / major GCs |
 | --- | --- | ---: | ---: | ---: | ---: | ---: |

@@ -72,13 +72,13 @@ if %w[sync async off].include?(BENCH_MODE) && Sidekiq.server?
     Sidekiq::Supervisor.install! { |c| c.mode = BENCH_MODE }
   end
 end
-# Diagnostics (not used by npm run bench:ruby-client): BENCH_VARIANT=null_rows|null_push|null_deliver
-# stubs out one stage of async mode to see what each costs inside a real Sidekiq.
+# Diagnostics (npm run bench:ruby-client with BENCH_BREAKDOWN=1): BENCH_VARIANT=null_push|null_deliver
+# stubs out one stage of async mode to see what each costs inside a real Sidekiq (mode "off" is the
+# middleware that does nothing).
 if ENV["BENCH_VARIANT"] && defined?(Sidekiq::Supervisor) && Sidekiq.server?
   r = Sidekiq::Supervisor.reporter
   case ENV["BENCH_VARIANT"]
   when "null_push" then r.define_singleton_method(:push_row) { |_row| true }
-  when "null_rows" then Sidekiq::Supervisor.define_singleton_method(:begin_run) { |*_a| nil }
   when "null_deliver" then r.define_singleton_method(:deliver_batch) { |_b| :ok }
   end
 end
