@@ -261,6 +261,45 @@ class AsyncReporterTest < Minitest::Test
     assert_nil Thread.current[Sidekiq::Supervisor::RUN_KEY], "the run left its slot"
   end
 
+  def rows_of(prefix)
+    @sink.requests.flat_map { |r| (r.json["rows"] || []).map { |v| r.json["columns"].zip(v).to_h } }
+      .select { |row| row["job_id"].start_with?(prefix) }
+  end
+
+  def test_a_row_holds_the_arguments_as_they_were_before_the_job_ran_and_its_duration_is_end_minus_start
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 100, flush_interval: 5)
+    mw = Sidekiq::Supervisor::Middleware::Server.new
+    job = job_hash("jid" => "m1", "args" => [1, {"k" => "v"}])
+    mw.call(nil, job, "default") do
+      job["args"][1]["k"] = "changed by the job"
+      job["args"] << 99
+      sleep 0.01
+    end
+    assert Sidekiq::Supervisor.flush(5)
+    row = rows_of("m1").first
+    assert_equal '[1,{"k":"v"}]', row["arguments"]
+    assert_equal row["occurred_at_us"] - row["started_at_us"], row["duration_us"]
+    assert_operator row["duration_us"], :>=, 10_000
+  end
+
+  def test_values_the_fast_path_does_not_expect_take_the_careful_path_and_still_make_a_row
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 100, flush_interval: 5)
+    mw = Sidekiq::Supervisor::Middleware::Server.new
+    # a string that is not UTF-8 (JSON cannot encode it), the job class as a Symbol, a numeric
+    # String retry_count, Sidekiq 8 integer-millisecond times and a missing created_at
+    job = job_hash("jid" => "odd1", "args" => ["caf\xE9".b], "class" => :OddJob, "retry_count" => "4",
+      "enqueued_at" => 1_700_000_000_123)
+    job.delete("created_at")
+    assert_equal :ran, mw.call(nil, job, "default") { :ran }
+    assert Sidekiq::Supervisor.flush(5)
+    row = rows_of("odd1").first
+    refute_nil row, "the run was reported"
+    assert_equal ["succeeded", "OddJob", 4, 1_700_000_000_123_000, nil],
+      row.values_at("type", "job_class", "retry_count", "enqueued_at_us", "created_at_us")
+    assert_kind_of String, row["arguments"]
+    assert_equal 1, JSON.parse(row["arguments"]).size
+  end
+
   def test_a_long_run_is_announced_while_it_runs_and_once
     configure_supervisor(url: @sink.url, mode: :async, batch_size: 100, flush_interval: 0.05, started_delay: 0.1)
     mw = Sidekiq::Supervisor::Middleware::Server.new

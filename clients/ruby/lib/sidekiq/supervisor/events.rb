@@ -104,8 +104,10 @@ module Sidekiq
 
       # This thread's JSON generator state, reused: JSON.generate builds a new one per call, which is
       # half of the cost of encoding a short row. (Per thread: a state is not meant to be shared.)
+      GENERATOR_KEY = :sidekiq_supervisor_json
+
       def row_generator
-        Thread.current[:sidekiq_supervisor_json] ||= JSON::State.new
+        Thread.current[GENERATOR_KEY] ||= JSON::State.new
       end
 
       # The started event of a run row (see Supervisor.begin_run): its start time as occurred_at_us.

@@ -44,6 +44,11 @@ module Sidekiq
         config.async?
       end
 
+      # Whether events carry the job's arguments (a flag read for every job).
+      def send_arguments?
+        config.send_arguments
+      end
+
       # Report one event (a Hash from Events). Returns true when sent (sync) or buffered (async).
       def publish(event)
         return false unless active?
@@ -89,7 +94,9 @@ module Sidekiq
       # Async mode: makes sure the sender thread runs (it announces long runs even before anything
       # was pushed). A few instructions when it does.
       def watch_runs
+        return if @watching == ForkTracker.token # started in this process (push restarts a dead thread)
         dispatcher.ensure_running
+        @watching = ForkTracker.token
       end
 
       # Sender thread, between batches: the started event of every run in progress for longer than
