@@ -120,8 +120,11 @@ export const JOB_COLUMNS: readonly Column<JobRowValues>[] = [
 
 // The events stored so far for the given jobs, with times as integer microseconds (a JS Date
 // would drop the microseconds). The payload stays in Postgres: the row copies it by dedupe key.
-// The lateral join makes each job one probe of job_events_dedupe_idx, whatever the planner
-// believes about the table's size (a brand-new job costs one probe that finds nothing).
+// Each job is one probe of job_events_dedupe_idx (a brand-new job costs one probe that finds
+// nothing), whatever the planner believes about the table's size: `offset 0` keeps the lateral
+// subquery from being pulled up into a plain join. Without it the connection's cached generic plan,
+// made while the table was small, hash-joined a sequential scan of all of job_events into every
+// group, so each batch cost more than the one before.
 export const SELECT_EVENTS_SQL = `
 select e.instance, e.jid, e.type, e.dedupe_key,
   (extract(epoch from e.occurred_at) * 1000000)::int8 as occurred_us,
@@ -132,7 +135,7 @@ select e.instance, e.jid, e.type, e.dedupe_key,
   e.will_retry, e.duration_ms, e.restarted_as, e.restarted_from
 from (select distinct instance, jid from unnest($1::text[], $2::text[]) as k(instance, jid)) k
 cross join lateral (
-  select * from job_events j where j.instance = k.instance and j.jid = k.jid
+  select * from job_events j where j.instance = k.instance and j.jid = k.jid offset 0
 ) e
 `;
 
