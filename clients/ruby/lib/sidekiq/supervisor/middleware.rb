@@ -23,64 +23,26 @@ module Sidekiq
       class Server
         include ::Sidekiq::ServerMiddleware if defined?(::Sidekiq::ServerMiddleware)
 
-        EMPTY_ARGS = [].freeze
-
-        REALTIME = ::Process::CLOCK_REALTIME
-        MS_THRESHOLD = Events::MS_THRESHOLD
-
         def call(worker, job, queue)
           reporter = Supervisor.reporter
           return yield unless reporter.active?
 
           if reporter.rows?
-            # Async mode, the hot path (a no-op job costs Sidekiq ~70 us, so every microsecond here
-            # counts): the run's row (Reporter::ROW_COLUMNS) is made before the job runs, from values
-            # the job cannot change afterwards (its arguments are encoded now), and left in this
-            # thread's slot, where the sender thread finds runs that last longer than started_delay.
-            # When the job returns, the row gets its end time and goes into the buffer as JSON text:
-            # one row carries both the started and the succeeded event. Written inline, with one
-            # clock for both times (duration = end - start), because method calls are a good part of
-            # the cost at this scale; anything unusual takes Supervisor.begin_run's careful path.
-            th = ::Thread.current
-            t0 = ::Process.clock_gettime(REALTIME, :microsecond)
-            row = begin
-              gen = th[Events::GENERATOR_KEY] || Events.row_generator
-              enq = job["enqueued_at"]
-              enq = enq.is_a?(Float) && enq >= 0 && enq < MS_THRESHOLD ? (enq * 1e6).round : Events.epoch_us(enq)
-              created = job["created_at"]
-              created = created.is_a?(Float) && created >= 0 && created < MS_THRESHOLD ? (created * 1e6).round : Events.epoch_us(created)
-              rc = job["retry_count"]
-              rc = Events.retry_count(rc) unless rc.nil? || rc.is_a?(Integer)
-              klass = job["class"]
-              klass = klass.to_s unless klass.is_a?(String) || klass.nil?
-              args = reporter.send_arguments? ? gen.generate(job["args"] || EMPTY_ARGS) : nil
-              [nil, job["jid"], nil, klass, queue, args, th["sidekiq_tid"] || Compat.tid, rc, enq, created, nil, t0]
-            rescue StandardError
-              Supervisor.begin_run(reporter, job, queue, t0) # bad encodings, odd values: the careful path
-            end
-            th[Supervisor::RUN_KEY] = row
-            reporter.watch_runs
+            # Async mode: one row (a short JSON array) appended to the buffer's text when the job
+            # ends, carrying its start and end (one realtime clock: duration = end - start);
+            # failures take the full path.
+            t0 = ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond)
+            row = Supervisor.begin_run(reporter, job, queue, t0)
             begin
               result = yield
             rescue Exception => e # rubocop:disable Lint/RescueException -- report, then re-raise untouched
-              elapsed = (::Process.clock_gettime(REALTIME, :microsecond) - t0) / 1000.0
+              elapsed = (::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond) - t0) / 1000.0
               Supervisor.end_run_failed(reporter, row)
               Supervisor.report_failure(Supervisor.run_info(job, queue, row ? row[5] : :encode), worker, job, e,
                 elapsed.negative? ? 0.0 : elapsed)
               raise
             end
-            th[Supervisor::RUN_KEY] = nil
-            if row
-              begin
-                t1 = ::Process.clock_gettime(REALTIME, :microsecond)
-                row[0] = "succeeded"
-                row[2] = t1
-                row[10] = t1 > t0 ? t1 - t0 : 0 # a clock stepped back: no negative duration
-                reporter.push_row(Events.row_json(row, gen || Events.row_generator))
-              rescue StandardError => e
-                Supervisor.report_internal(e)
-              end
-            end
+            Supervisor.succeeded_row(reporter, row) if row
             return result
           end
 

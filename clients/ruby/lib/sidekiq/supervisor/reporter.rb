@@ -44,11 +44,6 @@ module Sidekiq
         config.async?
       end
 
-      # Whether events carry the job's arguments (a flag read for every job).
-      def send_arguments?
-        config.send_arguments
-      end
-
       # Report one event (a Hash from Events). Returns true when sent (sync) or buffered (async).
       def publish(event)
         return false unless active?
