@@ -61,9 +61,15 @@ const MAX_INT = 2_147_483_647;
 // NUL and unpaired UTF-16 surrogates cannot be stored as Postgres text: refused with 400
 // eslint-disable-next-line no-control-regex -- NUL is exactly what this looks for
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// eslint-disable-next-line no-control-regex -- as above
+const MAYBE_UNSTORABLE = /[\u0000\uD800-\uDFFF]/;
+/** UNSTORABLE's answer; the plain character class rules out almost every string first */
+const unstorable = (s: string) => MAYBE_UNSTORABLE.test(s) && UNSTORABLE.test(s);
 // ISO 8601 date-time with a mandatory offset; fraction up to 9 digits
 const ISO_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))? ?(Z|[+-]\d{2}:?\d{2})$/i;
+// what JavaScript's toISOString and Ruby's iso8601(3 or 6) print: read without the general regex
+const CANONICAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(?:\d{3})?Z$/;
 const MIN_EPOCH_MS = Date.UTC(1970, 0, 1);
 const MAX_EPOCH_MS = Date.UTC(9999, 11, 31);
 const MAX_EPOCH_US = MAX_EPOCH_MS * 1000;
@@ -103,6 +109,14 @@ export const EVENT_FIELDS = [
   'started_at_us',
 ] as const;
 const KNOWN = new Set<string>(EVENT_FIELDS);
+type TimeField = 'occurred_at' | 'enqueued_at' | 'created_at' | 'scheduled_at' | 'started_at';
+const US_FIELD: Record<TimeField, string> = {
+  occurred_at: 'occurred_at_us',
+  enqueued_at: 'enqueued_at_us',
+  created_at: 'created_at_us',
+  scheduled_at: 'scheduled_at_us',
+  started_at: 'started_at_us',
+};
 
 class Reader {
   readonly errors: FieldError[] = [];
@@ -139,7 +153,7 @@ class Reader {
     if (value.length === 0 || value.length > max) {
       return this.fail(field, `must be 1 to ${max} characters`);
     }
-    if (UNSTORABLE.test(value)) {
+    if (unstorable(value)) {
       return this.fail(field, 'must not contain NUL characters or unpaired surrogates');
     }
     if (pattern && !pattern.test(value)) {
@@ -161,7 +175,7 @@ class Reader {
       value = JSON.stringify(value);
     }
     const text = value as string;
-    if (UNSTORABLE.test(text)) {
+    if (unstorable(text)) {
       return this.fail(field, 'must not contain NUL characters or unpaired surrogates');
     }
     let parsed: unknown;
@@ -243,12 +257,17 @@ class Reader {
   }
 
   /** `field` (ISO or epoch seconds) or `field_us` (integer epoch microseconds), not both. */
-  timeOrUs(field: string): string | null {
-    const us = this.int(`${field}_us`, 0, MAX_EPOCH_US);
-    if (this.raw(`${field}_us`) !== undefined && this.raw(field) !== undefined) {
-      return this.fail(`${field}_us`, `give ${field} or ${field}_us, not both`);
+  timeOrUs(field: TimeField): string | null {
+    const usField = US_FIELD[field];
+    const us = this.int(usField, 0, MAX_EPOCH_US);
+    if (us !== null || this.raw(usField) !== undefined) {
+      return this.raw(field) !== undefined
+        ? this.fail(usField, `give ${field} or ${usField}, not both`)
+        : us === null
+          ? null
+          : usToIso(us);
     }
-    return us === null ? this.time(field) : usToIso(us);
+    return this.time(field);
   }
 
   backtrace(field: string): string | null {
@@ -260,7 +279,7 @@ class Reader {
     if (
       !Array.isArray(lines) ||
       lines.length > 1000 ||
-      !lines.every((l) => typeof l === 'string' && !UNSTORABLE.test(l))
+      !lines.every((l) => typeof l === 'string' && !unstorable(l))
     ) {
       return this.fail(field, 'must be an array of at most 1000 strings');
     }
@@ -273,6 +292,14 @@ class Reader {
  * epoch milliseconds (Sidekiq 8 integers). Returns a microsecond-precision UTC ISO string.
  */
 export function parseTimestamp(value: unknown): string | null {
+  if (typeof value === 'string' && CANONICAL_TIME.test(value)) {
+    const head = value.slice(0, 23);
+    const ms = Date.parse(head + 'Z');
+    // Date.parse rolls 02-30 over to March: the round trip proves every field was in range
+    if (ms >= MIN_EPOCH_MS && ms <= MAX_EPOCH_MS && new Date(ms).toISOString().startsWith(head)) {
+      return value.length === 27 ? value : head + '000Z';
+    }
+  }
   let epochMs: number;
   let micros: number;
   if (typeof value === 'number') {

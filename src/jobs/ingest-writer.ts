@@ -228,7 +228,7 @@ export class IngestWriter implements OnApplicationShutdown {
     const changed: JobRowValues[] = [];
     for (const entry of jobs.values()) {
       if (entry.touched) {
-        const row = toRow({ instance: entry.instance, jid: entry.jid, ...foldJob(entry.events) });
+        const row = toRow(entry.instance, entry.jid, foldJob(entry.events));
         (entry.existed ? changed : created).push(row);
       }
     }
@@ -264,9 +264,7 @@ export class IngestWriter implements OnApplicationShutdown {
           storedToFold(row),
         );
       }
-      const rows = [...jobs.values()].map((e) =>
-        toRow({ instance: e.instance, jid: e.jid, ...foldJob(e.events) }),
-      );
+      const rows = [...jobs.values()].map((e) => toRow(e.instance, e.jid, foldJob(e.events)));
       await client.query(UPSERT_JOBS_SQL, [rowsParam(JOB_COLUMNS, rows)]);
     }
     return new Set(result.rows.map((r) => `${jobKey(r.instance, r.jid)}\u0000${r.dedupe_key}`));
@@ -306,8 +304,6 @@ interface StoredEventRow {
   restarted_as: string | null;
   restarted_from: string | null;
 }
-
-type KeyedJob = FoldedJob & { instance: string; jid: string };
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -436,12 +432,13 @@ function isoOf(us: number): string {
   return lastIso;
 }
 
+const time = (us: number | null) => (us === null ? null : isoOf(us));
+
 /** The JSON row INSERT_JOBS_SQL / UPSERT_JOBS_SQL read: times as microsecond ISO strings. */
-function toRow(job: KeyedJob): JobRowValues {
-  const time = (us: number | null) => (us === null ? null : isoOf(us));
+function toRow(instance: string, jid: string, job: FoldedJob): JobRowValues {
   return {
-    instance: job.instance,
-    jid: job.jid,
+    instance,
+    jid,
     jobClass: job.jobClass,
     queue: job.queue,
     arguments: job.arguments,

@@ -1,4 +1,4 @@
-import { type FoldEvent, foldJob, usToIso } from './job-fold.js';
+import { type FoldEvent, foldEvents, foldJob, usToIso } from './job-fold.js';
 import { JobEventType as T, JobStatus } from './job-status.js';
 
 const S = 1_000_000; // microseconds per second
@@ -187,6 +187,42 @@ describe('foldJob (the job state machine)', () => {
         expect(foldJob(order)).toMatchObject({ status: JobStatus.Running, hostname: 'w1' });
       }
     }
+  });
+
+  it("folds a job's only event exactly as the general fold does, for every type and field mix", () => {
+    const full: Partial<FoldEvent> = {
+      ...identity,
+      attempt: 2,
+      hasPayload: true,
+      createdUs: T0 - S,
+      scheduledUs: T0 + 90 * S,
+      hostname: 'w1',
+      pid: 7,
+      tid: 'abc',
+      errorClass: 'Boom',
+      errorMessage: 'it broke',
+      errorBacktrace: '["a.rb:1"]',
+      durationMs: 12.5,
+      restartedAs: 'newjid',
+      restartedFrom: 'oldjid',
+    };
+    const mixes: Partial<FoldEvent>[] = [
+      {},
+      full,
+      { ...full, willRetry: true },
+      { ...full, willRetry: false },
+      { ...full, createdUs: T0 + 5 * S, hostname: null, pid: null },
+      { tid: 'only-tid', errorClass: 'Boom', restartedAs: null },
+    ];
+    let compared = 0;
+    for (const type of Object.values(T)) {
+      for (const mix of mixes) {
+        const only = [event(type, 3, mix)];
+        expect(foldJob(only), `${type} ${JSON.stringify(mix)}`).toEqual(foldEvents(only));
+        compared++;
+      }
+    }
+    expect(compared).toBe(Object.values(T).length * mixes.length);
   });
 
   it('refuses an empty set', () => {
