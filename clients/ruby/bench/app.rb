@@ -58,6 +58,19 @@ Sidekiq.configure_server do |c|
   c.on(:startup) { File.write(File.join(ENV["BENCH_STATE_DIR"], "ready"), Process.pid.to_s) if ENV["BENCH_STATE_DIR"] }
 end
 
+# Mode "trivial": a pass-through middleware of the bench's own, not this gem: what any server
+# middleware costs a Sidekiq job (Sidekiq skips its chain only while the chain is empty).
+if BENCH_MODE == "trivial" && Sidekiq.server?
+  module SupervisorBench
+    class PassThrough
+      def call(*)
+        yield
+      end
+    end
+  end
+  Sidekiq.configure_server { |c| c.server_middleware { |chain| chain.add(SupervisorBench::PassThrough) } }
+end
+
 if %w[sync async off].include?(BENCH_MODE) && Sidekiq.server?
   require "sidekiq/supervisor"
   if BENCH_MODE == "off"

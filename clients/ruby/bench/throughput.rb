@@ -12,7 +12,8 @@
 # and the time from a start-marker job to an end-marker job gives processing jobs/s. Modes run
 # interleaved within each round (in a rotated order); the medians are compared with the no-middleware baseline ("none").
 # Mode "off" (not run by default) installs the middleware with SIDEKIQ_SUPERVISOR_ENABLED=false: the cost
-# of Sidekiq's middleware chain itself.
+# of Sidekiq's middleware chain itself. Mode "trivial" (not run by default) installs a pass-through middleware of
+# the bench's own instead of this gem: what any server middleware costs.
 # Uses only the queue "bench" and the key supervisor-bench:marks in REDIS_URL's database.
 
 require "json"
@@ -37,7 +38,7 @@ OptionParser.new do |o|
   o.on("--log-info", "keep Sidekiq's per-job INFO log lines (default: WARN, so the middleware is what is measured)") { opts[:log_info] = true }
 end.parse!(ARGV)
 abort "REDIS_URL is required" if ENV["REDIS_URL"].to_s.empty?
-abort "modes must be among none, off, sync, async" unless (opts[:modes] - %w[none off sync async]).empty?
+abort "modes must be among none, trivial, off, sync, async" unless (opts[:modes] - %w[none trivial off sync async]).empty?
 
 def mono
   Process.clock_gettime(Process::CLOCK_MONOTONIC)
