@@ -13,6 +13,17 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import autocannon from 'autocannon';
+import pg from 'pg';
+import { parseEvent } from '../dist/jobs/ingest-event.js';
+import { foldJob, usToIso } from '../dist/jobs/job-fold.js';
+import {
+  EVENT_COLUMNS,
+  INSERT_JOBS_SQL,
+  INSERT_NEW_EVENTS_SQL,
+  JOB_COLUMNS,
+  rowsParam,
+} from '../dist/jobs/job-fold.sql.js';
+import { isoToUs } from '../dist/jobs/ingest-writer.js';
 import { dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20000);
@@ -226,12 +237,87 @@ try {
   await new Promise((r) => app.on('exit', r));
 }
 
+// Postgres's own ceiling for these rows on this machine: the batch phase's events and job rows
+// (as many, same statements and indexes, GROUP events per transaction over the writer's default 4
+// connections) inserted straight from this process into a fresh database, with every parameter
+// built beforehand: no HTTP, no validation, no fold, no per-job lock or read of stored events.
+// What the batch route reaches is reported as a ratio of this.
+const GROUP = 1000;
+const GROUP_CONNECTIONS = 4;
+async function postgresCeiling() {
+  const url = await freshDatabase('bench_ingest_ceiling');
+  const now = new Date();
+  const groups = Array.from({ length: Math.ceil((BATCH_REQUESTS * BATCH) / GROUP) }, () => {
+    const events = Array.from(
+      { length: GROUP },
+      () => parseEvent(event(), { path: '', form: false, now }).event,
+    );
+    const time = (us) => (us === null ? null : usToIso(us));
+    const rows = events.map((e) => {
+      const job = foldJob([
+        {
+          ...e,
+          occurredUs: isoToUs(e.occurredAt),
+          hasPayload: false,
+          createdUs: null,
+          scheduledUs: null,
+        },
+      ]);
+      return {
+        ...job,
+        instance: e.instance,
+        jid: e.jid,
+        createdAt: time(job.createdUs),
+        enqueuedAt: time(job.enqueuedUs),
+        scheduledAt: time(job.scheduledUs),
+        startedAt: time(job.startedUs),
+        completedAt: time(job.completedUs),
+        failedAt: time(job.failedUs),
+        firstEventAt: time(job.firstUs),
+        lastEventAt: time(job.lastUs),
+      };
+    });
+    return [rowsParam(EVENT_COLUMNS, events), rowsParam(JOB_COLUMNS, rows)];
+  });
+  const clients = await Promise.all(
+    Array.from({ length: GROUP_CONNECTIONS }, async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      return client;
+    }),
+  );
+  try {
+    const start = cpuSnapshot();
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      clients.map(async (client) => {
+        while (next < groups.length) {
+          const [eventRows, jobRows] = groups[next++];
+          await client.query('begin');
+          await client.query({ name: 'e', text: INSERT_NEW_EVENTS_SQL, values: [eventRows] });
+          await client.query({ name: 'j', text: INSERT_JOBS_SQL, values: [jobRows] });
+          await client.query('commit');
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = cpuSince(start);
+    const [{ n }] = await sql(url, 'select count(*)::int as n from jobs');
+    return { events: n, events_per_s: n / seconds, cpu_s: { pg: cpu.pg, load: cpu.load } };
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+    await dropDatabase('bench_ingest_ceiling');
+  }
+}
+
 const [{ events, jobs }] = await sql(
   benchUrl,
   'select (select count(*) from job_events)::int as events, (select count(*) from jobs)::int as jobs',
 );
 const acknowledged = results.reduce((n, r) => n + r.events_acknowledged, 0);
 await dropDatabase('bench_ingest');
+const ceiling = await postgresCeiling();
 
 const [baseline, single, batch] = results;
 const report = {
@@ -242,6 +328,8 @@ const report = {
   results,
   single_vs_baseline: single.req_per_s / baseline.req_per_s,
   batch_events_per_s: batch.events_per_s,
+  postgres_ceiling: ceiling,
+  batch_vs_postgres_ceiling: batch.events_per_s / ceiling.events_per_s,
   events_acknowledged: acknowledged,
   events_in_postgres: events,
   jobs_in_postgres: jobs,
@@ -275,6 +363,11 @@ ${table}
 
 - **single-event / baseline requests/s: ${f(report.single_vs_baseline, 2)}** (target ≥ 0.50)
 - **batched: ${f(report.batch_events_per_s)} events/s** (target ≥ 30,000)
+- Postgres's own ceiling for the same rows on this machine (${f(ceiling.events)} events and job rows inserted
+  straight from the load generator in transactions of ${GROUP} over ${GROUP_CONNECTIONS} connections, every parameter built
+  beforehand: no HTTP, validation, fold, locks or reads): **${f(ceiling.events_per_s)} events/s**
+  (Postgres ${f((ceiling.cpu_s.pg * 1e6) / ceiling.events)} µs CPU per event); the batch route reaches
+  **${f(report.batch_vs_postgres_ceiling, 2)}** of it
 - acknowledged events ${f(acknowledged)}, rows in job_events ${f(events)}, jobs ${f(jobs)}: **lost ${report.lost}**`;
 writeSection('ingest', section);
 if (report.lost !== 0) {
