@@ -21,8 +21,32 @@ function readColumns<Row>(columns: readonly Column<Row>[]): string {
 
 /** JSON text of `rows` as arrays in `columns` order: the parameter the statements read. */
 export function rowsParam<Row>(columns: readonly Column<Row>[], rows: readonly Row[]): string {
-  const keys = columns.map((c) => c.key);
-  return JSON.stringify(rows.map((row) => keys.map((k) => row[k])));
+  return JSON.stringify(rows.map(valuesOf(columns)));
+}
+
+const accessors = new WeakMap<object, (row: never) => unknown[]>();
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * `(row) => [row.a, row.b, ...]` for `columns`, made once per column list: named property reads
+ * the JIT inlines. Reading `row[key]` in a loop over 25 keys goes through V8's megamorphic keyed
+ * lookup, which cost about as much as the JSON text itself (0.7 µs of ~1.8 per row).
+ */
+function valuesOf<Row>(columns: readonly Column<Row>[]): (row: Row) => unknown[] {
+  let accessor = accessors.get(columns) as ((row: Row) => unknown[]) | undefined;
+  if (!accessor) {
+    const bad = columns.find((c) => !IDENTIFIER.test(c.key));
+    if (bad) {
+      throw new Error(`column key ${bad.key} is not an identifier`);
+    }
+    // the keys are this file's own identifiers (checked above), never input
+    accessor = new Function(
+      'row',
+      `return [${columns.map((c) => `row.${c.key}`).join(', ')}];`,
+    ) as (row: Row) => unknown[];
+    accessors.set(columns, accessor);
+  }
+  return accessor;
 }
 
 // what the writer inserts per event
