@@ -15,7 +15,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { parseEvent } from '../dist/jobs/ingest-event.js';
-import { foldJob, usToIso } from '../dist/jobs/job-fold.js';
+import { foldJob } from '../dist/jobs/job-fold.js';
 import {
   EVENT_COLUMNS,
   INSERT_JOBS_SQL,
@@ -23,7 +23,7 @@ import {
   JOB_COLUMNS,
   rowsParam,
 } from '../dist/jobs/job-fold.sql.js';
-import { isoToUs } from '../dist/jobs/ingest-writer.js';
+import { ingestToFold, toRow } from '../dist/jobs/ingest-writer.js';
 import { dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20000);
@@ -252,31 +252,8 @@ async function postgresCeiling() {
       { length: GROUP },
       () => parseEvent(event(), { path: '', form: false, now }).event,
     );
-    const time = (us) => (us === null ? null : usToIso(us));
-    const rows = events.map((e) => {
-      const job = foldJob([
-        {
-          ...e,
-          occurredUs: isoToUs(e.occurredAt),
-          hasPayload: false,
-          createdUs: null,
-          scheduledUs: null,
-        },
-      ]);
-      return {
-        ...job,
-        instance: e.instance,
-        jid: e.jid,
-        createdAt: time(job.createdUs),
-        enqueuedAt: time(job.enqueuedUs),
-        scheduledAt: time(job.scheduledUs),
-        startedAt: time(job.startedUs),
-        completedAt: time(job.completedUs),
-        failedAt: time(job.failedUs),
-        firstEventAt: time(job.firstUs),
-        lastEventAt: time(job.lastUs),
-      };
-    });
+    // the rows exactly as the writer makes them for new jobs
+    const rows = events.map((e) => toRow(e.instance, e.jid, foldJob([ingestToFold(e)])));
     return [rowsParam(EVENT_COLUMNS, events), rowsParam(JOB_COLUMNS, rows)];
   });
   const clients = await Promise.all(

@@ -385,7 +385,7 @@ function storedToFold(row: StoredEventRow): FoldEvent {
 }
 
 /** What the fold reads of an event about to be stored: the same values Postgres would return. */
-function ingestToFold(e: IngestEvent): FoldEvent {
+export function ingestToFold(e: IngestEvent): FoldEvent {
   return {
     type: e.type,
     dedupeKey: e.dedupeKey,
@@ -435,7 +435,7 @@ function isoOf(us: number): string {
 const time = (us: number | null) => (us === null ? null : isoOf(us));
 
 /** The JSON row INSERT_JOBS_SQL / UPSERT_JOBS_SQL read: times as microsecond ISO strings. */
-function toRow(instance: string, jid: string, job: FoldedJob): JobRowValues {
+export function toRow(instance: string, jid: string, job: FoldedJob): JobRowValues {
   return {
     instance,
     jid,
