@@ -134,7 +134,9 @@ const aboveTrivial =
 const section = `## Ruby client middleware on a real Sidekiq (\`npm run bench:ruby-client\`)
 
 Run ${new Date().toISOString()}: Sidekiq ${JOBS} jobs per round (after ${WARMUP} warm-up jobs), median of ${ROUNDS}
-rounds (sync: one round of 2000), modes interleaved in a rotated order; baseline "none" = no middleware, same run.
+rounds (sync: one round of 2000), modes interleaved in a rotated order; baseline "none" = no middleware, same run;
+"ratio to none" = median over the rounds of each round's run against that round's "none" (paired: the host's speed
+drifts between rounds), jobs/s and CPU = medians of the runs.
 Events went to this service on loopback (${events} events stored), except in the groups marked "discard sink",
 where a Ruby sink took and discarded them (the client's own cost); "trivial" there = a pass-through middleware
 of the bench's own instead of this gem (what any server middleware costs), "off" = this gem's middleware

@@ -10,7 +10,8 @@
 # For each round and mode: W warm-up jobs and N no-op jobs are enqueued by this process (client middleware in that mode,
 # measured: enqueue jobs/s), then a Sidekiq server is started (`sidekiq -r bench/app.rb -c C -q bench`),
 # and the time from a start-marker job to an end-marker job gives processing jobs/s. Modes run
-# interleaved within each round (in a rotated order); the medians are compared with the no-middleware baseline ("none").
+# interleaved within each round (in a rotated order); each round's run of a mode is compared with that round's
+# no-middleware baseline ("none"), and the median of those ratios over the rounds is reported.
 # Mode "off" (not run by default) installs the middleware with SIDEKIQ_SUPERVISOR_ENABLED=false: the cost
 # of Sidekiq's middleware chain itself. Mode "trivial" (not run by default) installs a pass-through middleware of
 # the bench's own instead of this gem: what any server middleware costs.
@@ -166,13 +167,19 @@ summary = opts[:modes].to_h do |mode|
           "server_gc_us_per_job" => median(rs.map { |r| r["server_gc_us_per_job"] }),
           "server_major_gcs" => median(rs.map { |r| r["server_major_gcs"] })}]
 end
-base = summary["none"]
-if base
-  summary.each_value do |s|
-    s["enqueue_ratio"] = (s["enqueue_jobs_per_s"] / base["enqueue_jobs_per_s"]).round(3)
-    s["process_ratio"] = (s["process_jobs_per_s"] / base["process_jobs_per_s"]).round(3)
+# Ratios are paired: each round's run of a mode against the same round's "none" (they ran minutes
+# apart at most), then the median over rounds. The machine's speed drifts between rounds (other load
+# on a shared host), which a ratio of whole-run medians would mix into the comparison.
+if summary["none"]
+  by_round = results.group_by { |r| r["round"] }.transform_values { |rs| rs.to_h { |r| [r["mode"], r] } }
+  paired = lambda do |mode, key|
+    median(by_round.values.map { |runs| runs[mode][key] / runs["none"][key] })
+  end
+  summary.each do |mode, s|
+    s["enqueue_ratio"] = paired.call(mode, "enqueue_jobs_per_s").round(3)
+    s["process_ratio"] = paired.call(mode, "process_jobs_per_s").round(3)
     s["process_cost_pct"] = ((1 - s["process_ratio"]) * 100).round(1)
-    s["cpu_ratio"] = (s["server_cpu_us_per_job"] / base["server_cpu_us_per_job"]).round(3)
+    s["cpu_ratio"] = paired.call(mode, "server_cpu_us_per_job").round(3)
     s["cpu_cost_pct"] = ((s["cpu_ratio"] - 1) * 100).round(1)
   end
 end
@@ -186,7 +193,8 @@ summary.each do |mode, s|
     s["server_cpu_us_per_job"], s["cpu_cost_pct"] ? "#{s["cpu_cost_pct"]}%" : "-")
 end
 puts "cost: throughput lost vs. none (wall clock, sensitive to other load on the machine); " \
-  "cpu cost: extra CPU of the Sidekiq process per job (all its threads) vs. none"
+  "cpu cost: extra CPU of the Sidekiq process per job (all its threads) vs. none; " \
+  "ratios and costs: median over rounds of each round's run against that round's none (jobs/s and CPU: medians of the runs)"
 puts "(medians of #{opts[:rounds]} round(s), #{opts[:jobs]} jobs each, job sleep #{opts[:sleep_ms]} ms, sidekiq -c #{opts[:concurrency]}, " \
   "#{opts[:log_info] ? "INFO" : "WARN"} logging, target #{url}, Sidekiq #{Sidekiq::VERSION}, Ruby #{RUBY_VERSION})"
 if opts[:json]
