@@ -1,3 +1,4 @@
+import { isoToUs } from './ingest-writer.js';
 import { type FoldEvent, foldEvents, foldJob, usToIso } from './job-fold.js';
 import { JobEventType as T, JobStatus } from './job-status.js';
 
@@ -233,5 +234,41 @@ describe('foldJob (the job state machine)', () => {
 describe('usToIso', () => {
   it('keeps microseconds', () => {
     expect(usToIso(1_795_000_000_123_456)).toBe('2026-11-18T11:06:40.123456Z');
+  });
+
+  it('formats like toISOString plus three digits, in and across seconds, in any order', () => {
+    const plain = (us: number) => {
+      const ms = Math.floor(us / 1000);
+      return new Date(ms).toISOString().replace('Z', String(us - ms * 1000).padStart(3, '0') + 'Z');
+    };
+    const values = [0, 1, 999_999, 1_000_000, 951_782_399_999_999, 951_782_400_000_000];
+    let seed = 7;
+    for (let i = 0; i < 2000; i++) {
+      seed = (seed * 48271) % 2147483647;
+      // runs of values within one second, then jumps (the cache's hits and misses)
+      values.push(
+        i % 5 === 0 ? T0 + seed * 1000 + (seed % 1000) : values[values.length - 1] + (seed % 3),
+      );
+    }
+    values.push(Number.MAX_SAFE_INTEGER); // in 2255: the last exact microsecond
+    for (const us of values) {
+      expect(usToIso(us)).toBe(plain(us));
+    }
+  });
+});
+
+describe('isoToUs', () => {
+  it('reads back what usToIso writes, in and across seconds', () => {
+    let us = T0;
+    for (let i = 0; i < 3000; i++) {
+      us += i % 7 === 0 ? 1_234_567 : 13;
+      expect(isoToUs(usToIso(us))).toBe(us);
+    }
+  });
+
+  it('reads the other forms through parseTimestamp', () => {
+    expect(isoToUs('2026-11-18T11:06:40.123Z')).toBe(1_795_000_000_123_000);
+    expect(isoToUs('2026-11-18T12:06:40.5+01:00')).toBe(1_795_000_000_500_000);
+    expect(() => isoToUs('yesterday')).toThrow();
   });
 });
