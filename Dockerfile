@@ -21,4 +21,6 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/v1/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# a 64 MB young generation for ingest batches (see scripts/start.sh); override with -e NODE_OPTIONS=...
+ENV NODE_OPTIONS=--max-semi-space-size=64
 CMD ["node", "dist/main.js"]

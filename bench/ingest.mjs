@@ -6,6 +6,7 @@
 // and checks that the rows in Postgres equal the events acknowledged (zero lost).
 // Each phase sends a fixed number of requests (not a duration) so that every request is answered
 // before the count of acknowledged events is compared with the rows in Postgres.
+// The app runs with the service's own V8 flags (APP_NODE_ARGS); BENCH_NODE_ARGS adds more.
 // Knobs: BENCH_REQUESTS (20000), BENCH_BATCH_REQUESTS (200), BENCH_CONNECTIONS (64),
 // BENCH_BATCH (500), BENCH_BATCH_CONNECTIONS (8); BENCH_PRE_SQL: statements (`;`-separated) run on
 // the bench database after it is migrated, for experiments (e.g. dropping an index to see its cost).
@@ -24,7 +25,7 @@ import {
   rowsParam,
 } from '../dist/jobs/job-fold.sql.js';
 import { ingestToFold, toRow } from '../dist/jobs/ingest-writer.js';
-import { dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
+import { APP_NODE_ARGS, dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20000);
 const BATCH_REQUESTS = Number(process.env.BENCH_BATCH_REQUESTS ?? 200);
@@ -151,7 +152,11 @@ for (const statement of (process.env.BENCH_PRE_SQL ?? '').split(';').filter((q) 
 
 const app = spawn(
   'node',
-  [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/main.js'],
+  [
+    ...APP_NODE_ARGS,
+    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    'dist/main.js',
+  ],
   {
     env: {
       ...process.env,

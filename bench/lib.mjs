@@ -3,6 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 
+/** The V8 flags the service runs with (scripts/start.sh, the Dockerfile, npm run start:prod). */
+export const APP_NODE_ARGS = ['--max-semi-space-size=64'];
+
 export async function sql(url, text, params) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();

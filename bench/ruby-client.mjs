@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
+import { APP_NODE_ARGS, dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 10000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 5000);
@@ -29,7 +29,7 @@ const redisUrl = new URL(process.env.REDIS_URL);
 redisUrl.pathname = '/8';
 
 const benchUrl = await freshDatabase('bench_ruby_client');
-const app = spawn('node', ['dist/main.js'], {
+const app = spawn('node', [...APP_NODE_ARGS, 'dist/main.js'], {
   env: {
     ...process.env,
     DATABASE_URL: benchUrl,
