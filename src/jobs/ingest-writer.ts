@@ -102,22 +102,19 @@ export class IngestWriter implements OnApplicationShutdown {
   private async flush(group: Pending[]): Promise<void> {
     const started = performance.now();
     try {
-      const events = group.flatMap((p) => p.events);
-      const inserted = await this.commit(events);
-      const seen = new Set<string>();
+      const events = group.length === 1 ? group[0].events : group.flatMap((p) => p.events);
+      const stored = await this.commit(events);
       let newCount = 0;
+      let offset = 0;
       for (const pending of group) {
-        pending.resolve(
-          pending.events.map((e) => {
-            const key = `${e.instance}\u0000${e.jid}\u0000${e.dedupeKey}`;
-            const isNew = inserted.has(key) && !seen.has(key);
-            seen.add(key);
-            if (isNew) {
-              newCount++;
-            }
-            return !isNew;
-          }),
-        );
+        const duplicates = new Array<boolean>(pending.events.length);
+        for (let i = 0; i < duplicates.length; i++) {
+          const isNew = stored[offset + i];
+          newCount += isNew ? 1 : 0;
+          duplicates[i] = !isNew;
+        }
+        offset += duplicates.length;
+        pending.resolve(duplicates);
       }
       this.emit({
         requests: group.length,
@@ -150,8 +147,11 @@ export class IngestWriter implements OnApplicationShutdown {
     }
   }
 
-  /** One transaction; on the rare conflict the fast path cannot explain, the careful one. */
-  private async commit(events: IngestEvent[]): Promise<Set<string>> {
+  /**
+   * One transaction; on the rare conflict the fast path cannot explain, the careful one. Resolves
+   * with one flag per event: true when this transaction stored it (its first copy in the group).
+   */
+  private async commit(events: IngestEvent[]): Promise<boolean[]> {
     try {
       return await this.transaction((client) => this.writeFast(client, events));
     } catch (error) {
@@ -165,8 +165,8 @@ export class IngestWriter implements OnApplicationShutdown {
   }
 
   private async transaction(
-    work: (client: pg.PoolClient) => Promise<Set<string>>,
-  ): Promise<Set<string>> {
+    work: (client: pg.PoolClient) => Promise<boolean[]>,
+  ): Promise<boolean[]> {
     const client = await this.pool.connect();
     let broken = false;
     try {
@@ -190,7 +190,7 @@ export class IngestWriter implements OnApplicationShutdown {
    * the rest; fold each job that got one from its stored events plus the new ones, in memory.
    * A brand-new job costs one index probe to read: its events and row are plain inserts.
    */
-  private async writeFast(client: pg.PoolClient, events: IngestEvent[]): Promise<Set<string>> {
+  private async writeFast(client: pg.PoolClient, events: IngestEvent[]): Promise<boolean[]> {
     const [instances, jids] = distinctJobs(events);
     await client.query(prepared('lock_jobs', LOCK_JOBS_SQL, [instances, jids]));
     const stored = await client.query<StoredEventRow>(
@@ -204,22 +204,23 @@ export class IngestWriter implements OnApplicationShutdown {
       seen.add(`${key}\u0000${row.dedupe_key}`);
     }
     const fresh: IngestEvent[] = [];
-    const inserted = new Set<string>();
-    for (const event of events) {
+    const storedNow = new Array<boolean>(events.length).fill(false);
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i];
       const key = jobKey(event.instance, event.jid);
       const eventKey = `${key}\u0000${event.dedupeKey}`;
       if (seen.has(eventKey)) {
         continue;
       }
       seen.add(eventKey);
-      inserted.add(eventKey);
+      storedNow[i] = true;
       fresh.push(event);
       const entry = entryFor(jobs, key, event.instance, event.jid, false);
       entry.events.push(ingestToFold(event));
       entry.touched = true;
     }
     if (fresh.length === 0) {
-      return inserted;
+      return storedNow;
     }
     await client.query(
       prepared('insert_new_events', INSERT_NEW_EVENTS_SQL, [rowsParam(EVENT_COLUMNS, fresh)]),
@@ -242,11 +243,11 @@ export class IngestWriter implements OnApplicationShutdown {
         prepared('upsert_jobs', UPSERT_JOBS_SQL, [rowsParam(JOB_COLUMNS, changed)]),
       );
     }
-    return inserted;
+    return storedNow;
   }
 
   /** Lets Postgres skip stored events and upsert rows; then refolds from all stored events. */
-  private async writeCareful(client: pg.PoolClient, events: IngestEvent[]): Promise<Set<string>> {
+  private async writeCareful(client: pg.PoolClient, events: IngestEvent[]): Promise<boolean[]> {
     const [instances, jids] = distinctJobs(events);
     await client.query(prepared('lock_jobs', LOCK_JOBS_SQL, [instances, jids]));
     const result = await client.query<{ instance: string; jid: string; dedupe_key: string }>(
@@ -267,7 +268,11 @@ export class IngestWriter implements OnApplicationShutdown {
       const rows = [...jobs.values()].map((e) => toRow(e.instance, e.jid, foldJob(e.events)));
       await client.query(UPSERT_JOBS_SQL, [rowsParam(JOB_COLUMNS, rows)]);
     }
-    return new Set(result.rows.map((r) => `${jobKey(r.instance, r.jid)}\u0000${r.dedupe_key}`));
+    const inserted = new Set(
+      result.rows.map((r) => `${jobKey(r.instance, r.jid)}\u0000${r.dedupe_key}`),
+    );
+    // the first copy of each stored event in the group is the one that stored it
+    return events.map((e) => inserted.delete(`${jobKey(e.instance, e.jid)}\u0000${e.dedupeKey}`));
   }
 
   /** Lets queued and running groups commit (HTTP has stopped taking requests by now). */

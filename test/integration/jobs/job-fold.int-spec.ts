@@ -269,6 +269,33 @@ describe('job fold (state machine) on real Postgres', () => {
     expect(again.duplicate).toBe(true);
   });
 
+  it('counts the first copy of a repeated event as stored on the upsert fallback too', async () => {
+    const sut = ctx.get(JobsService);
+    const jid = makeJid();
+    await ctx.db.sql.query(
+      `insert into jobs (instance, jid, status, attempt, event_count, first_event_at, last_event_at)
+       values ('default', $1, 'queued', 0, 0, now(), now())`,
+      [jid],
+    );
+    const events = [LIFECYCLE[0], LIFECYCLE[1], LIFECYCLE[0]].map((e) => ({ ...e, job_id: jid }));
+    expect(await sut.recordBatch({ events }, false)).toEqual({ accepted: 3, duplicates: 1 });
+    expect(await sut.recordBatch({ events }, false)).toEqual({ accepted: 3, duplicates: 3 });
+  });
+
+  it('stores each event once when concurrent requests carry the same ones', async () => {
+    const sut = ctx.get(JobsService);
+    const jid = makeJid();
+    const events = LIFECYCLE.slice(0, 4).map((e) => ({ ...e, job_id: jid }));
+    const results = await Promise.all([0, 1, 2, 3].map(() => sut.recordBatch({ events }, false)));
+    const stored = results.reduce((n, r) => n + r.accepted - r.duplicates, 0);
+    expect(stored).toBe(events.length);
+    const { rows } = await ctx.db.sql.query(
+      'select count(*)::int as n from job_events where jid = $1',
+      [jid],
+    );
+    expect(rows[0].n).toBe(events.length);
+  });
+
   it.each([
     [
       'a dead job',
