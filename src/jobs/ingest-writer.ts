@@ -423,16 +423,8 @@ export function isoToUs(iso: string): number {
   if (micro === null) {
     throw new Error(`not a timestamp: ${iso}`);
   }
-  const head = micro.slice(0, 19);
-  if (head !== cachedHead) {
-    cachedHeadMs = Date.parse(head + 'Z');
-    cachedHead = head;
-  }
-  return cachedHeadMs * 1000 + Number(micro.slice(20, 26));
+  return Date.parse(micro.slice(0, 23) + 'Z') * 1000 + Number(micro.slice(23, 26));
 }
-// the last isoToUs call's date and time to the second, and its epoch ms (see usToIso)
-let cachedHead = '';
-let cachedHeadMs = 0;
 
 // A job's times are often equal (a new job's first, last and enqueued time): format each once.
 let lastUs = -1;

@@ -245,7 +245,7 @@ describe('usToIso', () => {
     let seed = 7;
     for (let i = 0; i < 2000; i++) {
       seed = (seed * 48271) % 2147483647;
-      // runs of values within one second, then jumps (the cache's hits and misses)
+      // runs of values within one second, then jumps to other seconds
       values.push(
         i % 5 === 0 ? T0 + seed * 1000 + (seed % 1000) : values[values.length - 1] + (seed % 3),
       );

@@ -260,23 +260,8 @@ export function foldEvents(events: FoldEvent[]): FoldedJob {
   };
 }
 
-// The date and time to the second of the last usToIso call: the times of one batch mostly share it,
-// and toISOString was the dearest part of formatting them.
-let cachedSecond = Number.NaN;
-let cachedPrefix = '';
-
 /** Microseconds since the epoch (an integer) → ISO 8601 with six fraction digits, for timestamptz. */
 export function usToIso(us: number): string {
-  const second = Math.floor(us / 1_000_000);
-  if (second !== cachedSecond) {
-    const iso = new Date(second * 1000).toISOString();
-    if (iso.length !== 24) {
-      // a year outside 0000-9999 (never a job's): the plain way
-      const ms = Math.floor(us / 1000);
-      return new Date(ms).toISOString().replace('Z', String(us - ms * 1000).padStart(3, '0') + 'Z');
-    }
-    cachedSecond = second;
-    cachedPrefix = iso.slice(0, 19);
-  }
-  return `${cachedPrefix}.${String(us - second * 1_000_000).padStart(6, '0')}Z`;
+  const ms = Math.floor(us / 1000);
+  return new Date(ms).toISOString().replace('Z', String(us - ms * 1000).padStart(3, '0') + 'Z');
 }
