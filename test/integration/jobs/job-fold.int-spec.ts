@@ -90,6 +90,14 @@ describe('job fold (state machine) on real Postgres', () => {
     await ctx?.close();
   });
 
+  /** A job row the fast path does not expect: no stored events, so it would insert the row again. */
+  const insertRowWithoutEvents = (jid: string) =>
+    ctx.db.sql.query(
+      `insert into jobs (instance, jid, status, attempt, event_count, first_event_at, last_event_at)
+       values ('default', $1, 'queued', 0, 0, now(), now())`,
+      [jid],
+    );
+
   it('gives the same row for all 5040 orders of a retried job, one commit per event', async () => {
     const sut = ctx.get(JobsService);
     const orders = permutations(LIFECYCLE.map((_, i) => i));
@@ -252,12 +260,7 @@ describe('job fold (state machine) on real Postgres', () => {
   it('takes events for a job whose row exists without events (upsert fallback)', async () => {
     const sut = ctx.get(JobsService);
     const jid = makeJid();
-    // a row the fast path does not expect: no stored events, so it would insert the row again
-    await ctx.db.sql.query(
-      `insert into jobs (instance, jid, status, attempt, event_count, first_event_at, last_event_at)
-       values ('default', $1, 'queued', 0, 0, now(), now())`,
-      [jid],
-    );
+    await insertRowWithoutEvents(jid);
     const result = await sut.recordEvent({ ...LIFECYCLE[1], job_id: jid }, { form: false });
     expect(result.duplicate).toBe(false);
     const { rows } = await ctx.db.sql.query(
@@ -272,11 +275,7 @@ describe('job fold (state machine) on real Postgres', () => {
   it('counts the first copy of a repeated event as stored on the upsert fallback too', async () => {
     const sut = ctx.get(JobsService);
     const jid = makeJid();
-    await ctx.db.sql.query(
-      `insert into jobs (instance, jid, status, attempt, event_count, first_event_at, last_event_at)
-       values ('default', $1, 'queued', 0, 0, now(), now())`,
-      [jid],
-    );
+    await insertRowWithoutEvents(jid);
     const events = [LIFECYCLE[0], LIFECYCLE[1], LIFECYCLE[0]].map((e) => ({ ...e, job_id: jid }));
     expect(await sut.recordBatch({ events }, false)).toEqual({ accepted: 3, duplicates: 1 });
     expect(await sut.recordBatch({ events }, false)).toEqual({ accepted: 3, duplicates: 3 });
