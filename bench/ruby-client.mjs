@@ -10,9 +10,13 @@
 // fresh process's heap still grows), BENCH_ROUNDS (5; sync mode runs one short round: it is ~25x
 // slower and its cost is not in doubt), BENCH_BREAKDOWN=1 (also async with one stage stubbed out:
 // rows built but not buffered / buffered but not sent; see clients/ruby/bench/app.rb).
-import { execFileSync, spawn } from 'node:child_process';
+// Instructions: the same Sidekiq run under valgrind's callgrind (throughput.rb --callgrind), twice, with
+// BENCH_CG_JOBS (1000) and 5x as many jobs; the difference per job is the Sidekiq process's
+// instructions per job, which do not depend on the host's speed or load (the throughput figures on a
+// shared 2-core host drift by 20% between runs). BENCH_INSTRUCTIONS=0 skips it (so does a missing valgrind).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APP_NODE_ARGS, dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
@@ -20,6 +24,10 @@ import { APP_NODE_ARGS, dropDatabase, freshDatabase, sql, writeSection } from '.
 const JOBS = Number(process.env.BENCH_JOBS ?? 10000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 5000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const CG_JOBS = Number(process.env.BENCH_CG_JOBS ?? 1000);
+const CG_MODES = ['none', 'trivial', 'off', 'async'];
+const INSTRUCTIONS =
+  process.env.BENCH_INSTRUCTIONS !== '0' && spawnSync('valgrind', ['--version']).status === 0;
 const PORT = Number(process.env.BENCH_PORT ?? 3918);
 const TOKEN = randomBytes(24).toString('hex');
 if (!process.env.DATABASE_URL || !process.env.REDIS_URL) {
@@ -43,6 +51,56 @@ const app = spawn('node', [...APP_NODE_ARGS, 'dist/main.js'], {
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const runs = {};
+const instructions = {};
+let runCount = 0;
+
+// One throughput.rb run; returns its summary (per mode). Without toService, events go to its sink.
+function throughput({
+  sleepMs = 0,
+  toService = false,
+  modes,
+  jobs,
+  warmup,
+  rounds,
+  variant,
+  callgrind,
+}) {
+  const out = join(tmpdir(), `ruby-client-bench-${process.pid}-${runCount++}.json`);
+  execFileSync(
+    'ruby',
+    [
+      'clients/ruby/bench/throughput.rb',
+      '--jobs',
+      String(jobs),
+      '--rounds',
+      String(rounds),
+      '--warmup',
+      String(warmup),
+      '--modes',
+      modes,
+      '--job-sleep-ms',
+      String(sleepMs),
+      '--json',
+      out,
+      ...(callgrind ? ['--callgrind', callgrind] : []),
+    ],
+    {
+      env: {
+        ...process.env,
+        REDIS_URL: redisUrl.toString(),
+        ...(toService
+          ? { SIDEKIQ_SUPERVISOR_URL: `http://127.0.0.1:${PORT}`, SIDEKIQ_SUPERVISOR_TOKEN: TOKEN }
+          : { SIDEKIQ_SUPERVISOR_URL: '' }),
+        RUBYOPT: '-W0',
+        ...(variant ? { BENCH_VARIANT: variant } : {}),
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  const summary = JSON.parse(readFileSync(out, 'utf8')).summary;
+  rmSync(out, { force: true });
+  return summary;
+}
 const SINK = 'no-op jobs, events to a discard sink (client cost only)';
 try {
   for (let i = 0; i < 100; i++) {
@@ -70,44 +128,22 @@ try {
       groups.push([`${SINK}: ${what}`, 0, false, 'none,async', JOBS, WARMUP, ROUNDS, variant]);
     }
   }
-  let n = 0;
   for (const [label, sleepMs, toService, modes, jobs, warmup, rounds, variant] of groups) {
-    const out = join(tmpdir(), `ruby-client-bench-${process.pid}-${n++}.json`);
-    execFileSync(
-      'ruby',
-      [
-        'clients/ruby/bench/throughput.rb',
-        '--jobs',
-        String(jobs),
-        '--rounds',
-        String(rounds),
-        '--warmup',
-        String(warmup),
-        '--modes',
-        modes,
-        '--job-sleep-ms',
-        String(sleepMs),
-        '--json',
-        out,
-      ],
-      {
-        env: {
-          ...process.env,
-          REDIS_URL: redisUrl.toString(),
-          // without a URL, throughput.rb starts its sink
-          ...(toService
-            ? {
-                SIDEKIQ_SUPERVISOR_URL: `http://127.0.0.1:${PORT}`,
-                SIDEKIQ_SUPERVISOR_TOKEN: TOKEN,
-              }
-            : { SIDEKIQ_SUPERVISOR_URL: '' }),
-          RUBYOPT: '-W0',
-          ...(variant ? { BENCH_VARIANT: variant } : {}),
-        },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      },
-    );
-    runs[label] = JSON.parse(readFileSync(out, 'utf8')).summary;
+    runs[label] = throughput({ sleepMs, toService, modes, jobs, warmup, rounds, variant });
+  }
+  if (INSTRUCTIONS) {
+    const dir = mkdtempSync(join(tmpdir(), 'ruby-client-callgrind-'));
+    try {
+      const [small, large] = [CG_JOBS, CG_JOBS * 5].map((jobs) =>
+        throughput({ modes: CG_MODES.join(','), jobs, warmup: 1000, rounds: 1, callgrind: dir }),
+      );
+      for (const mode of CG_MODES) {
+        instructions[mode] =
+          (large[mode].server_instructions - small[mode].server_instructions) / (CG_JOBS * 4);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 } finally {
   app.kill('SIGTERM');
@@ -131,6 +167,22 @@ const aboveTrivial =
       `async mode costs ${(sink.async.process_cost_pct - sink.trivial.process_cost_pct).toFixed(1)} points ` +
       `(${(sink.async.server_cpu_us_per_job - sink.trivial.server_cpu_us_per_job).toFixed(1)} µs per job) more than that.`
     : '';
+// instructions per job of the Sidekiq process, and each mode's cost against none
+const cgRows = Object.entries(instructions).map(
+  ([mode, perJob]) =>
+    `| ${mode} | ${Math.round(perJob).toLocaleString('en-US')} | ${Math.round(perJob - instructions.none).toLocaleString('en-US')} | ${(((perJob - instructions.none) / instructions.none) * 100).toFixed(1)}% |`,
+);
+const cgSection = cgRows.length
+  ? `
+
+Instructions (valgrind callgrind; host speed and load do not change them): the Sidekiq server process
+run under callgrind with ${CG_JOBS} and ${CG_JOBS * 5} no-op jobs (after 1000 warm-up jobs; events to the
+discard sink), the difference divided by the ${CG_JOBS * 4} extra jobs, so boot and shutdown cancel out.
+
+| mode | instructions per job | more than none | cost |
+| --- | ---: | ---: | ---: |
+${cgRows.join('\n')}`
+  : '';
 const section = `## Ruby client middleware on a real Sidekiq (\`npm run bench:ruby-client\`)
 
 Run ${new Date().toISOString()}: Sidekiq ${JOBS} jobs per round (after ${WARMUP} warm-up jobs), median of ${ROUNDS}
@@ -147,7 +199,7 @@ share the 2-core machine. Server CPU and GC are the Sidekiq process's (all its t
 | --- | --- | ---: | ---: | ---: | ---: | ---: |
 ${rows.join('\n')}
 
-${aboveTrivial}
+${aboveTrivial}${cgSection}
 
 Target: async mode costs under 10% (no-op jobs).`;
 writeSection('ruby-client', section);

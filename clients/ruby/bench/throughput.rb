@@ -4,7 +4,7 @@
 #
 #   REDIS_URL=redis://127.0.0.1:56379/0 [SIDEKIQ_SUPERVISOR_URL=http://127.0.0.1:3000 SIDEKIQ_SUPERVISOR_TOKEN=...] \
 #     ruby clients/ruby/bench/throughput.rb [--jobs 5000] [--warmup 2000] [--concurrency 5] [--rounds 3] [--modes none,sync,async]
-#                                           [--job-sleep-ms 0] [--log-info] [--json FILE]
+#                                           [--job-sleep-ms 0] [--log-info] [--json FILE] [--callgrind DIR]
 #
 # Without SIDEKIQ_SUPERVISOR_URL a Ruby sink (test/support/sink.rb) is started on 127.0.0.1 as the target.
 # For each round and mode: W warm-up jobs and N no-op jobs are enqueued by this process (client middleware in that mode,
@@ -15,6 +15,12 @@
 # Mode "off" (not run by default) installs the middleware with SIDEKIQ_SUPERVISOR_ENABLED=false: the cost
 # of Sidekiq's middleware chain itself. Mode "trivial" (not run by default) installs a pass-through middleware of
 # the bench's own instead of this gem: what any server middleware costs.
+# --callgrind DIR runs each Sidekiq server under valgrind's callgrind and records the instructions it
+# executed (server_instructions: the whole process, boot and shutdown included). Instruction counts do
+# not depend on the host's speed or on other load: run twice with different --jobs and take the
+# difference per job (bench/ruby-client.mjs does) to get a repeatable cost per job. The server then gets
+# SIDEKIQ_SUPERVISOR_FLUSH_INTERVAL=30, so that its batches fill to batch_size as at full speed (under
+# valgrind it runs ~30x slower).
 # Uses only the queue "bench" and the key supervisor-bench:marks in REDIS_URL's database.
 
 require "json"
@@ -36,6 +42,7 @@ OptionParser.new do |o|
   o.on("--modes LIST") { |v| opts[:modes] = v.split(",").map(&:strip) }
   o.on("--json FILE") { |v| opts[:json] = v }
   o.on("--job-sleep-ms MS", Float, "each job sleeps this long (emulated I/O); default 0 = no-op") { |v| opts[:sleep_ms] = v }
+  o.on("--callgrind DIR", "run each Sidekiq server under callgrind (writes DIR/cg.<mode>.<round>)") { |v| opts[:callgrind] = v }
   o.on("--log-info", "keep Sidekiq's per-job INFO log lines (default: WARN, so the middleware is what is measured)") { opts[:log_info] = true }
 end.parse!(ARGV)
 abort "REDIS_URL is required" if ENV["REDIS_URL"].to_s.empty?
@@ -98,8 +105,14 @@ def run_one(mode, opts, state_dir)
   env = {"BENCH_SUPERVISOR" => mode, "BENCH_STATE_DIR" => state_dir, "SIDEKIQ_SUPERVISOR_ENABLED" => "true",
          "BENCH_JOB_SLEEP_MS" => opts[:sleep_ms].to_s, "BENCH_LOG_INFO" => opts[:log_info] ? "1" : "0"}
   cmd = [ENV["SIDEKIQ_BIN"] || "sidekiq", "-r", APP, "-c", opts[:concurrency].to_s, "-q", "bench", "-t", "5"]
+  cg_out = nil
+  if opts[:callgrind]
+    cg_out = File.join(opts[:callgrind], "cg.#{mode}.#{opts[:jobs]}.#{Process.clock_gettime(Process::CLOCK_REALTIME, :nanosecond)}")
+    cmd = ["valgrind", "--tool=callgrind", "--dump-instr=no", "--callgrind-out-file=#{cg_out}", *cmd]
+    env["SIDEKIQ_SUPERVISOR_FLUSH_INTERVAL"] = "30"
+  end
   pid = Process.spawn(env, *cmd, out: File.join(state_dir, "sidekiq.log"), err: [:child, :out], in: File::NULL)
-  deadline = mono + 300
+  deadline = mono + (cg_out ? 3600 : 300)
   marks = {}
   loop do
     marks = Sidekiq.redis { |c| c.hgetall(SupervisorBench::KEY) }
@@ -117,6 +130,7 @@ def run_one(mode, opts, state_dir)
   w1, c1, a1, mi1, ma1, g1 = marks["end"].split.map(&:to_f)
   process_s = w1 - w0
   cpu_us_per_job = (c1 - c0) * 1e6 / opts[:jobs]
+  instructions = cg_out && File.foreach(cg_out).grep(/\Atotals:/).first.to_s.split[1].to_i
   {
     "mode" => mode, "jobs" => opts[:jobs], "enqueue_jobs_per_s" => (opts[:jobs] / enqueue_s).round(1),
     "process_jobs_per_s" => (opts[:jobs] / process_s).round(1), "process_s" => process_s.round(3),
@@ -126,7 +140,7 @@ def run_one(mode, opts, state_dir)
     "stop_s" => stop_s.round(2), "client_flushed" => client_flushed,
     "client_events_sent" => client_stats[:sent].to_i, "client_events_dropped" => client_stats[:dropped].to_i,
     "server_events_sent" => server_stats["sent"].to_i, "server_events_dropped" => server_stats["dropped"].to_i,
-    "server_batches" => server_stats["batches"]
+    "server_batches" => server_stats["batches"], "server_instructions" => instructions
   }
 end
 
@@ -165,7 +179,8 @@ summary = opts[:modes].to_h do |mode|
           "process_jobs_per_s" => median(rs.map { |r| r["process_jobs_per_s"] }),
           "server_cpu_us_per_job" => median(rs.map { |r| r["server_cpu_us_per_job"] }),
           "server_gc_us_per_job" => median(rs.map { |r| r["server_gc_us_per_job"] }),
-          "server_major_gcs" => median(rs.map { |r| r["server_major_gcs"] })}]
+          "server_major_gcs" => median(rs.map { |r| r["server_major_gcs"] }),
+          "server_instructions" => (median(rs.map { |r| r["server_instructions"] }) if opts[:callgrind])}.compact]
 end
 # Ratios are paired: each round's run of a mode against the same round's "none" (they ran minutes
 # apart at most), then the median over rounds. The machine's speed drifts between rounds (other load
