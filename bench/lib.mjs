@@ -16,10 +16,29 @@ export async function sql(url, text, params) {
   }
 }
 
+/**
+ * DROP DATABASE ... WITH (FORCE), tried again while Postgres answers 55006 (object in use): it waits
+ * only 5 s for the backends it signals, and an autovacuum worker cleaning a GIN pending list after a
+ * bench's inserts can take longer to stop.
+ */
+async function dropForce(name) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sql(process.env.DATABASE_URL, `drop database if exists ${name} with (force)`);
+      return;
+    } catch (err) {
+      if (err?.code !== '55006' || attempt >= 6) {
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+
 /** A fresh, migrated database next to DATABASE_URL's, for one benchmark: returns its URL. */
 export async function freshDatabase(name) {
   const admin = process.env.DATABASE_URL;
-  await sql(admin, `drop database if exists ${name} with (force)`);
+  await dropForce(name);
   await sql(admin, `create database ${name}`);
   const url = new URL(admin);
   url.pathname = `/${name}`;
@@ -31,7 +50,7 @@ export async function freshDatabase(name) {
 }
 
 export function dropDatabase(name) {
-  return sql(process.env.DATABASE_URL, `drop database if exists ${name} with (force)`);
+  return dropForce(name);
 }
 
 // BENCH_RESULTS=other.md sends a trial run's section elsewhere (bench/RESULTS.md keeps the record)
