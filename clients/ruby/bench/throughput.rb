@@ -42,7 +42,7 @@ OptionParser.new do |o|
   o.on("--modes LIST") { |v| opts[:modes] = v.split(",").map(&:strip) }
   o.on("--json FILE") { |v| opts[:json] = v }
   o.on("--job-sleep-ms MS", Float, "each job sleeps this long (emulated I/O); default 0 = no-op") { |v| opts[:sleep_ms] = v }
-  o.on("--callgrind DIR", "run each Sidekiq server under callgrind (writes DIR/cg.<mode>.<round>)") { |v| opts[:callgrind] = v }
+  o.on("--callgrind DIR", "run each Sidekiq server under callgrind (writes DIR/cg.<mode>.<jobs>.<time>)") { |v| opts[:callgrind] = v }
   o.on("--log-info", "keep Sidekiq's per-job INFO log lines (default: WARN, so the middleware is what is measured)") { opts[:log_info] = true }
 end.parse!(ARGV)
 abort "REDIS_URL is required" if ENV["REDIS_URL"].to_s.empty?

@@ -166,12 +166,8 @@ module Sidekiq
         klass = klass.to_s unless klass.is_a?(String) || klass.nil?
         rc = job["retry_count"]
         rc = Events.retry_count(rc) unless rc.nil? || rc.is_a?(Integer)
-        # Sidekiq 6/7's float seconds converted inline (a method call costs as much as the maths)
-        ea = job["enqueued_at"]
-        ea = ea.is_a?(Float) && ea >= 0.0 && ea < 1e11 ? (ea * 1e6).round : Events.epoch_us(ea)
-        ca = job["created_at"]
-        ca = ca.is_a?(Float) && ca >= 0.0 && ca < 1e11 ? (ca * 1e6).round : Events.epoch_us(ca)
-        row = [nil, job["jid"], nil, klass, queue, args, th["sidekiq_tid"] || Compat.tid, rc, ea, ca, nil, started_at_us]
+        row = [nil, job["jid"], nil, klass, queue, args, th["sidekiq_tid"] || Compat.tid, rc, Events.epoch_us(job["enqueued_at"]),
+          Events.epoch_us(job["created_at"]), nil, started_at_us]
         th[RUN_KEY] = row
         reporter.watch_runs
         row
