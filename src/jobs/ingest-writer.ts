@@ -201,18 +201,18 @@ export class IngestWriter implements OnApplicationShutdown {
     for (const row of stored.rows) {
       const key = jobKey(row.instance, row.jid);
       entryFor(jobs, key, row.instance, row.jid, true).events.push(storedToFold(row));
-      seen.add(`${key}\u0000${row.dedupe_key}`);
+      seen.add(eventKey(key, row.dedupe_key));
     }
     const fresh: IngestEvent[] = [];
     const storedNow = new Array<boolean>(events.length).fill(false);
     for (let i = 0; i < events.length; i++) {
       const event = events[i];
       const key = jobKey(event.instance, event.jid);
-      const eventKey = `${key}\u0000${event.dedupeKey}`;
-      if (seen.has(eventKey)) {
+      const eventId = eventKey(key, event.dedupeKey);
+      if (seen.has(eventId)) {
         continue;
       }
-      seen.add(eventKey);
+      seen.add(eventId);
       storedNow[i] = true;
       fresh.push(event);
       const entry = entryFor(jobs, key, event.instance, event.jid, false);
@@ -269,10 +269,10 @@ export class IngestWriter implements OnApplicationShutdown {
       await client.query(UPSERT_JOBS_SQL, [rowsParam(JOB_COLUMNS, rows)]);
     }
     const inserted = new Set(
-      result.rows.map((r) => `${jobKey(r.instance, r.jid)}\u0000${r.dedupe_key}`),
+      result.rows.map((r) => eventKey(jobKey(r.instance, r.jid), r.dedupe_key)),
     );
     // the first copy of each stored event in the group is the one that stored it
-    return events.map((e) => inserted.delete(`${jobKey(e.instance, e.jid)}\u0000${e.dedupeKey}`));
+    return events.map((e) => inserted.delete(eventKey(jobKey(e.instance, e.jid), e.dedupeKey)));
   }
 
   /** Lets queued and running groups commit (HTTP has stopped taking requests by now). */
@@ -332,6 +332,8 @@ interface JobEvents {
 }
 
 const jobKey = (instance: string, jid: string) => `${instance}\u0000${jid}`;
+/** One event of a job (its jobKey): events with the same key are copies of one another. */
+const eventKey = (job: string, dedupeKey: string) => `${job}\u0000${dedupeKey}`;
 
 function entryFor(
   jobs: Map<string, JobEvents>,
