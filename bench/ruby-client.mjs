@@ -25,6 +25,8 @@ const JOBS = Number(process.env.BENCH_JOBS ?? 10000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 5000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CG_JOBS = Number(process.env.BENCH_CG_JOBS ?? 1000);
+const CG_LARGE = CG_JOBS * 5; // the second run's jobs: per job = difference / (CG_LARGE - CG_JOBS)
+const CG_WARMUP = 1000;
 const CG_MODES = ['none', 'trivial', 'off', 'async'];
 const INSTRUCTIONS =
   process.env.BENCH_INSTRUCTIONS !== '0' && spawnSync('valgrind', ['--version']).status === 0;
@@ -134,12 +136,19 @@ try {
   if (INSTRUCTIONS) {
     const dir = mkdtempSync(join(tmpdir(), 'ruby-client-callgrind-'));
     try {
-      const [small, large] = [CG_JOBS, CG_JOBS * 5].map((jobs) =>
-        throughput({ modes: CG_MODES.join(','), jobs, warmup: 1000, rounds: 1, callgrind: dir }),
+      const [small, large] = [CG_JOBS, CG_LARGE].map((jobs) =>
+        throughput({
+          modes: CG_MODES.join(','),
+          jobs,
+          warmup: CG_WARMUP,
+          rounds: 1,
+          callgrind: dir,
+        }),
       );
       for (const mode of CG_MODES) {
         instructions[mode] =
-          (large[mode].server_instructions - small[mode].server_instructions) / (CG_JOBS * 4);
+          (large[mode].server_instructions - small[mode].server_instructions) /
+          (CG_LARGE - CG_JOBS);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -176,8 +185,8 @@ const cgSection = cgRows.length
   ? `
 
 Instructions (valgrind callgrind; host speed and load do not change them): the Sidekiq server process
-run under callgrind with ${CG_JOBS} and ${CG_JOBS * 5} no-op jobs (after 1000 warm-up jobs; events to the
-discard sink), the difference divided by the ${CG_JOBS * 4} extra jobs, so boot and shutdown cancel out.
+run under callgrind with ${CG_JOBS} and ${CG_LARGE} no-op jobs (after ${CG_WARMUP} warm-up jobs; events to the
+discard sink), the difference divided by the ${CG_LARGE - CG_JOBS} extra jobs, so boot and shutdown cancel out.
 
 | mode | instructions per job | more than none | cost |
 | --- | ---: | ---: | ---: |
