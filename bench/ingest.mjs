@@ -13,16 +13,19 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { parseEvent } from '../dist/jobs/ingest-event.js';
 import { foldJob } from '../dist/jobs/job-fold.js';
 import {
+  COPY_EVENTS_SQL,
+  COPY_JOB_COLUMNS,
+  COPY_JOBS_SQL,
+  copyText,
   EVENT_COLUMNS,
-  INSERT_JOBS_SQL,
-  INSERT_NEW_EVENTS_SQL,
-  JOB_COLUMNS,
-  rowsParam,
 } from '../dist/jobs/job-fold.sql.js';
 import { ingestToFold, toRow } from '../dist/jobs/ingest-writer.js';
 import { APP_NODE_ARGS, dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
@@ -294,7 +297,7 @@ try {
 }
 
 // Postgres's own ceiling for these rows on this machine: the batch phase's events and job rows
-// (as many, same statements and indexes, GROUP events per transaction over the writer's default 4
+// (as many, the writer's COPY statements and indexes, GROUP events per transaction over its default 4
 // connections) inserted straight from this process into a fresh database, with every parameter
 // built beforehand: no HTTP, no validation, no fold, no per-job lock or read of stored events.
 // What the batch route reaches is reported as a ratio of this.
@@ -310,7 +313,7 @@ async function postgresCeiling() {
     );
     // the rows exactly as the writer makes them for new jobs
     const rows = events.map((e) => toRow(e.instance, e.jid, foldJob([ingestToFold(e)])));
-    return [rowsParam(EVENT_COLUMNS, events), rowsParam(JOB_COLUMNS, rows)];
+    return [copyText(EVENT_COLUMNS, events), copyText(COPY_JOB_COLUMNS, rows)];
   });
   const clients = await Promise.all(
     Array.from({ length: GROUP_CONNECTIONS }, async () => {
@@ -328,8 +331,8 @@ async function postgresCeiling() {
         while (next < groups.length) {
           const [eventRows, jobRows] = groups[next++];
           await client.query('begin');
-          await client.query({ name: 'e', text: INSERT_NEW_EVENTS_SQL, values: [eventRows] });
-          await client.query({ name: 'j', text: INSERT_JOBS_SQL, values: [jobRows] });
+          await pipeline(Readable.from([eventRows]), client.query(copyFrom(COPY_EVENTS_SQL)));
+          await pipeline(Readable.from([jobRows]), client.query(copyFrom(COPY_JOBS_SQL)));
           await client.query('commit');
         }
       }),

@@ -1,15 +1,20 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { isDatabaseUnavailable } from '../database/pg-errors.js';
 import { type IngestEvent, parseTimestamp } from './ingest-event.js';
 import { type FoldEvent, type FoldedJob, foldJob, usToIso } from './job-fold.js';
 import {
+  COPY_EVENTS_SQL,
+  COPY_JOB_COLUMNS,
+  COPY_JOBS_SQL,
+  copyText,
   EVENT_COLUMNS,
   INSERT_EVENTS_SQL,
-  INSERT_JOBS_SQL,
-  INSERT_NEW_EVENTS_SQL,
   JOB_COLUMNS,
   type JobRowValues,
   LOCK_JOBS_SQL,
@@ -34,8 +39,9 @@ export interface FlushStats {
 
 /**
  * Group commit: every request's events wait in one queue; up to `groupConcurrency` transactions
- * run at once, each taking everything queued (up to `groupMaxEvents`) and writing it with one
- * multi-row INSERT and one fold statement. A request is answered only after its transaction
+ * run at once, each taking everything queued (up to `groupMaxEvents`) and writing it with one COPY
+ * of the new events and one of the new jobs' rows (or one upsert of the folded rows of jobs seen
+ * before). A request is answered only after its transaction
  * commits, so an acknowledged event is durable; a busy server writes bigger groups, not more
  * transactions.
  */
@@ -188,7 +194,7 @@ export class IngestWriter implements OnApplicationShutdown {
   /**
    * Lock the jobs, read the events they already have, and leave out the ones sent again; insert
    * the rest; fold each job that got one from its stored events plus the new ones, in memory.
-   * A brand-new job costs one index probe to read: its events and row are plain inserts.
+   * A brand-new job costs one index probe to read: its events and row go in by COPY.
    */
   private async writeFast(client: pg.PoolClient, events: IngestEvent[]): Promise<boolean[]> {
     const [instances, jids] = distinctJobs(events);
@@ -204,6 +210,8 @@ export class IngestWriter implements OnApplicationShutdown {
       seen.add(eventKey(key, row.dedupe_key));
     }
     const fresh: IngestEvent[] = [];
+    // the new events' payloads by event identity, for the rows of new jobs
+    const payloads = new Map<string, string>();
     const storedNow = new Array<boolean>(events.length).fill(false);
     for (let i = 0; i < events.length; i++) {
       const event = events[i];
@@ -215,6 +223,9 @@ export class IngestWriter implements OnApplicationShutdown {
       seen.add(eventId);
       storedNow[i] = true;
       fresh.push(event);
+      if (event.payload !== null) {
+        payloads.set(eventId, event.payload);
+      }
       const entry = entryFor(jobs, key, event.instance, event.jid, false);
       entry.events.push(ingestToFold(event));
       entry.touched = true;
@@ -222,21 +233,27 @@ export class IngestWriter implements OnApplicationShutdown {
     if (fresh.length === 0) {
       return storedNow;
     }
-    await client.query(
-      prepared('insert_new_events', INSERT_NEW_EVENTS_SQL, [rowsParam(EVENT_COLUMNS, fresh)]),
-    );
+    await copyIn(client, COPY_EVENTS_SQL, copyText(EVENT_COLUMNS, fresh));
     const created: JobRowValues[] = [];
     const changed: JobRowValues[] = [];
     for (const entry of jobs.values()) {
       if (entry.touched) {
         const row = toRow(entry.instance, entry.jid, foldJob(entry.events));
-        (entry.existed ? changed : created).push(row);
+        if (entry.existed) {
+          changed.push(row);
+        } else {
+          // every event of a new job is in this batch: the row takes its payload from there
+          row.payload =
+            row.payloadFrom === null
+              ? null
+              : (payloads.get(eventKey(jobKey(entry.instance, entry.jid), row.payloadFrom)) ??
+                null);
+          created.push(row);
+        }
       }
     }
     if (created.length > 0) {
-      await client.query(
-        prepared('insert_jobs', INSERT_JOBS_SQL, [rowsParam(JOB_COLUMNS, created)]),
-      );
+      await copyIn(client, COPY_JOBS_SQL, copyText(COPY_JOB_COLUMNS, created));
     }
     if (changed.length > 0) {
       await client.query(
@@ -283,6 +300,11 @@ export class IngestWriter implements OnApplicationShutdown {
     }
     await this.pool.end();
   }
+}
+
+/** COPY ... FROM STDIN of `text` (copyText) on the transaction's connection. */
+async function copyIn(client: pg.PoolClient, sql: string, text: string): Promise<void> {
+  await pipeline(Readable.from([text]), client.query(copyFrom(sql)));
 }
 
 interface StoredEventRow {
@@ -441,7 +463,7 @@ function isoOf(us: number): string {
 
 const time = (us: number | null) => (us === null ? null : isoOf(us));
 
-/** The JSON row INSERT_JOBS_SQL / UPSERT_JOBS_SQL read: times as microsecond ISO strings. */
+/** The row COPY_JOBS_SQL / UPSERT_JOBS_SQL write: times as microsecond ISO strings. */
 export function toRow(instance: string, jid: string, job: FoldedJob): JobRowValues {
   return {
     instance,
@@ -472,5 +494,6 @@ export function toRow(instance: string, jid: string, job: FoldedJob): JobRowValu
     eventCount: job.eventCount,
     firstEventAt: isoOf(job.firstUs),
     lastEventAt: isoOf(job.lastUs),
+    payload: null,
   };
 }

@@ -1,4 +1,13 @@
-import { EVENT_COLUMNS, JOB_COLUMNS, rowsParam } from './job-fold.sql.js';
+import {
+  COPY_EVENTS_SQL,
+  COPY_JOB_COLUMNS,
+  COPY_JOBS_SQL,
+  copyField,
+  copyText,
+  EVENT_COLUMNS,
+  JOB_COLUMNS,
+  rowsParam,
+} from './job-fold.sql.js';
 
 /** A row whose every column holds a value of its own, so a misplaced column shows. */
 function distinctRow(keys: readonly string[]): Record<string, unknown> {
@@ -21,5 +30,48 @@ describe('rowsParam', () => {
 
   it('sends an empty list as an empty array', () => {
     expect(rowsParam(EVENT_COLUMNS, [])).toBe('[]');
+  });
+});
+
+/** COPY's text format read back: fields by tab, `\\N` as null, escapes undone. */
+function readCopyLine(line: string): (string | null)[] {
+  return line
+    .split('\t')
+    .map((f) =>
+      f === '\\N'
+        ? null
+        : f.replace(/\\(.)/g, (_, c: string) => ({ n: '\n', r: '\r', t: '\t' })[c] ?? c),
+    );
+}
+
+describe('copyText', () => {
+  it.each([
+    ['job_events', EVENT_COLUMNS, COPY_EVENTS_SQL],
+    ['jobs', COPY_JOB_COLUMNS, COPY_JOBS_SQL],
+  ] as const)(
+    'writes each %s row as one line of its columns in statement order',
+    (_, columns, sql) => {
+      const keys = columns.map((c) => c.key as string);
+      const rows = [distinctRow(keys), { ...distinctRow(keys), [keys[1]]: null }];
+      const lines = copyText(columns as never, rows as never).split('\n');
+      expect(lines.pop()).toBe(''); // every line ends with a newline
+      expect(lines.map(readCopyLine)).toEqual(
+        rows.map((row) => keys.map((k) => (row[k] === null ? null : String(row[k])))),
+      );
+      expect(sql).toBe(`copy ${_} (${columns.map((c) => c.column).join(', ')}) from stdin`);
+    },
+  );
+
+  it('escapes what the text format reserves and marks null', () => {
+    expect(copyField(null)).toBe('\\N');
+    expect(copyField('\\N')).toBe('\\\\N');
+    expect(copyField('a\tb\nc\rd\\e "f" ü')).toBe('a\\tb\\nc\\rd\\\\e "f" ü');
+    expect(copyField(1.5)).toBe('1.5');
+    expect(copyField(false)).toBe('false');
+  });
+
+  it('sends a new job row its payload, not the dedupe key it came from', () => {
+    expect(COPY_JOB_COLUMNS.map((c) => c.key)).not.toContain('payloadFrom');
+    expect(COPY_JOB_COLUMNS.at(-1)).toEqual({ key: 'payload', column: 'payload', type: 'text' });
   });
 });

@@ -1,7 +1,8 @@
-// The ingest writer's statements. Rows travel as one jsonb parameter: an array of arrays, one
-// value per column in the order of the column lists below (Postgres reads `x->>i` from jsonb
-// far faster than it matches object keys in json_to_recordset, and JSON.stringify of arrays is
-// cheaper than of objects).
+// The ingest writer's statements. New events and new jobs' rows go in by COPY (copyText). The
+// upsert and the careful path's insert take their rows as one jsonb parameter: an array of
+// arrays, one value per column in the order of the column lists below (Postgres reads `x->>i`
+// from jsonb far faster than it matches object keys in json_to_recordset, and JSON.stringify of
+// arrays is cheaper than of objects).
 
 import type { IngestEvent } from './ingest-event.js';
 
@@ -48,6 +49,62 @@ function valuesOf<Row>(columns: readonly Column<Row>[]): (row: Row) => unknown[]
   }
   return accessor;
 }
+
+const copyLines = new WeakMap<object, (field: (value: unknown) => string, row: never) => string>();
+
+// the characters COPY's text format escapes
+const COPY_SPECIAL = /[\\\n\r\t]/;
+const COPY_SPECIAL_ALL = /[\\\n\r\t]/g;
+const COPY_ESCAPES: Record<string, string> = {
+  '\\': '\\\\',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+};
+
+/** One value in COPY's text format: `\N` for null; backslash, newline, CR and tab escaped. */
+export function copyField(value: unknown): string {
+  if (value === null || value === undefined) {
+    return '\\N';
+  }
+  if (typeof value !== 'string') {
+    // numbers and booleans: what Postgres's int, float8 and boolean inputs read
+    return String(value as number | boolean);
+  }
+  return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIAL_ALL, (c) => COPY_ESCAPES[c]) : value;
+}
+
+/**
+ * `rows` in COPY's text format, `columns` in order: what COPY_EVENTS_SQL / COPY_JOBS_SQL read.
+ * COPY stores a batch with a fraction of the work of INSERT ... SELECT from a jsonb parameter: no
+ * jsonb to parse and take apart, and the heap takes many rows per WAL record (multi-insert);
+ * measured 17% less Postgres CPU for a new job's event and row.
+ */
+export function copyText<Row>(columns: readonly Column<Row>[], rows: readonly Row[]): string {
+  let line = copyLines.get(columns) as
+    ((field: (value: unknown) => string, row: Row) => string) | undefined;
+  if (!line) {
+    const bad = columns.find((c) => !IDENTIFIER.test(c.key));
+    if (bad) {
+      throw new Error(`column key ${bad.key} is not an identifier`);
+    }
+    // as in valuesOf: the keys are this file's own identifiers (checked above), never input
+    line = new Function(
+      'field',
+      'row',
+      `return ${columns.map((c) => `field(row.${c.key})`).join(" + '\\t' + ")} + '\\n';`,
+    ) as (field: (value: unknown) => string, row: Row) => string;
+    copyLines.set(columns, line);
+  }
+  let text = '';
+  for (const row of rows) {
+    text += line(copyField, row);
+  }
+  return text;
+}
+
+const copySql = <Row>(table: string, columns: readonly Column<Row>[]) =>
+  `copy ${table} (${columns.map((c) => c.column).join(', ')}) from stdin`;
 
 // what the writer inserts per event
 export const EVENT_COLUMNS: readonly Column<IngestEvent>[] = [
@@ -109,6 +166,8 @@ export interface JobRowValues {
   eventCount: number;
   firstEventAt: string;
   lastEventAt: string;
+  /** the payload itself, for COPY_JOBS_SQL: set by the writer for a new job (null otherwise) */
+  payload: string | null;
 }
 
 // payloadFrom is not a column: the statement copies the payload from job_events by it
@@ -142,6 +201,16 @@ export const JOB_COLUMNS: readonly Column<JobRowValues>[] = [
   { key: 'payloadFrom', column: 'payload', type: 'text' },
 ];
 
+// New events, and rows of jobs that have none yet, by COPY (copyText). The defaults fill id,
+// received_at and updated_at. A new job's row carries its payload itself (its events are all in
+// the batch); a job that may have a row goes through UPSERT_JOBS_SQL.
+export const COPY_EVENTS_SQL = copySql('job_events', EVENT_COLUMNS);
+export const COPY_JOB_COLUMNS: readonly Column<JobRowValues>[] = [
+  ...JOB_COLUMNS.filter((c) => c.key !== 'payloadFrom'),
+  { key: 'payload', column: 'payload', type: 'text' },
+];
+export const COPY_JOBS_SQL = copySql('jobs', COPY_JOB_COLUMNS);
+
 // The events stored so far for the given jobs, with times as integer microseconds (a JS Date
 // would drop the microseconds). The payload stays in Postgres: the row copies it by dedupe key.
 // Each job is one probe of job_events_dedupe_idx (a brand-new job costs one probe that finds
@@ -166,9 +235,9 @@ cross join lateral (
 const PAYLOAD_INDEX = JOB_COLUMNS.length - 1;
 const jobValues = readColumns(JOB_COLUMNS.slice(0, PAYLOAD_INDEX));
 
-// Folded rows (job-fold.ts) of jobs that have no row yet; $1 from rowsParam(JOB_COLUMNS, rows).
-// The writer holds the jobs' advisory locks, so no other writer inserts them meanwhile.
-export const INSERT_JOBS_SQL = `
+// Folded rows (job-fold.ts), $1 from rowsParam(JOB_COLUMNS, rows), the payload copied from the
+// stored event it names: the base of UPSERT_JOBS_SQL.
+const INSERT_JOBS_SQL = `
 insert into jobs (${JOB_COLUMNS.map((c) => c.column).join(', ')}, updated_at)
 select ${jobValues},
   case when x->>${PAYLOAD_INDEX} is not null then (select e.payload from job_events e
@@ -194,9 +263,8 @@ select count(pg_advisory_xact_lock(h)) from (
 ) s
 `;
 
-// Events as they are; $1 from rowsParam(EVENT_COLUMNS, events). The writer has already left out
-// the events stored before (it read them under the jobs' locks).
-export const INSERT_NEW_EVENTS_SQL = `
+// Events as they are, $1 from rowsParam(EVENT_COLUMNS, events): the base of INSERT_EVENTS_SQL.
+const INSERT_NEW_EVENTS_SQL = `
 insert into job_events (${EVENT_COLUMNS.map((c) => c.column).join(', ')})
 select ${readColumns(EVENT_COLUMNS)}
 from jsonb_array_elements($1::jsonb) x

@@ -118,6 +118,55 @@ describe('lifecycle ingestion (e2e)', () => {
     expect(list.body.jobs.map((j: { job_id: string }) => j.job_id)).toContain(jid);
   });
 
+  it('stores text with backslashes, tabs, newlines and non-ASCII exactly as sent, payload included', async () => {
+    // the writer sends new events and new jobs' rows in COPY's text format, where these characters
+    // (and a literal \N, its null marker) must be escaped
+    const [a, b] = [makeJid(), makeJid()];
+    const args = JSON.stringify(['C:\\temp\\N', 'tab\there', 'line\nbreak\r\n', '\\N', 'ü €', '𝄞']);
+    const payload = JSON.stringify({ class: 'Esc', args: ['a\\b\tc\nd'], jid: a, retry: true });
+    const message = 'multi\nline\tmessage \\ with \\N';
+    const backtrace = ['app/x.rb:1:in `a\\b`', 'tab\tline'];
+    await request(ctx.http)
+      .post('/api/v1/events')
+      .set(auth)
+      .send({
+        events: [
+          { type: 'queued', job_id: a, job_class: 'Esc', queue: 'q\\1', arguments: args, payload },
+          {
+            type: 'failed',
+            job_id: b,
+            occurred_at: '2026-11-23T10:00:00Z',
+            error_class: 'Err',
+            error_message: message,
+            error_backtrace: backtrace,
+            hostname: 'host\\name',
+            tid: '\\N',
+          },
+        ],
+      })
+      .expect(200, { accepted: 2, duplicates: 0 });
+    const first = await request(ctx.http).get(`/api/v1/jobs/${a}`).set(auth).expect(200);
+    expect(first.body).toMatchObject({ arguments: args, queue: 'q\\1' });
+    expect(first.body.payload).toBe(payload);
+    const second = await request(ctx.http).get(`/api/v1/jobs/${b}`).set(auth).expect(200);
+    expect(second.body).toMatchObject({
+      error_message: message,
+      hostname: 'host\\name',
+      tid: '\\N',
+      payload: null,
+      arguments: null,
+    });
+    expect(second.body.events[0]).toMatchObject({ error_message: message });
+    expect(second.body.events[0].error_backtrace).toEqual(backtrace);
+    const stored = await ctx.db.sql.query(
+      `select j.payload as job, e.payload as event, e.arguments,
+         (select tid from job_events where jid = $2) as tid
+       from jobs j join job_events e using (instance, jid) where j.jid = $1`,
+      [a, b],
+    );
+    expect(stored.rows).toEqual([{ job: payload, event: payload, arguments: args, tid: '\\N' }]);
+  });
+
   it('takes the compact form (columns + rows + defaults) as the same events as objects', async () => {
     const [a, b] = [makeJid(), makeJid()];
     const started = 1_795_000_000_250_001;
