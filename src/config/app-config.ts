@@ -29,6 +29,7 @@ export class AppConfig {
     readonly bodyLimit: string;
     readonly groupMaxEvents: number;
     readonly groupConcurrency: number;
+    readonly lockBudget: number;
   };
   readonly metricsPublic: boolean;
   readonly metricsCacheMs: number;
@@ -69,6 +70,7 @@ export class AppConfig {
       bodyLimit: env.BODY_LIMIT.toLowerCase(),
       groupMaxEvents: env.INGEST_GROUP_MAX_EVENTS,
       groupConcurrency: env.INGEST_GROUP_CONCURRENCY,
+      lockBudget: env.INGEST_LOCK_BUDGET,
     });
     this.metricsPublic = env.METRICS_PUBLIC === 'true';
     this.metricsCacheMs = env.METRICS_CACHE_MS;

@@ -52,6 +52,8 @@ export class IngestWriter implements OnApplicationShutdown {
   private queue: Pending[] = [];
   private queuedEvents = 0;
   private inFlight = 0;
+  /** events of the running transactions: an upper bound of the advisory locks they hold */
+  private lockingEvents = 0;
   private readonly listeners: ((stats: FlushStats) => void)[] = [];
 
   constructor(private readonly config: AppConfig) {
@@ -83,13 +85,23 @@ export class IngestWriter implements OnApplicationShutdown {
     });
   }
 
+  /**
+   * Starts groups while a connection is free and the lock budget has room: the running
+   * transactions together hold at most `lockBudget` events' jobs' advisory locks (a request
+   * larger than the whole budget runs when nothing else does).
+   */
   private pump(): void {
-    while (this.inFlight < this.config.ingest.groupConcurrency && this.queue.length > 0) {
+    const { groupConcurrency, groupMaxEvents, lockBudget } = this.config.ingest;
+    while (this.inFlight < groupConcurrency && this.queue.length > 0) {
+      const room = Math.min(groupMaxEvents, lockBudget - this.lockingEvents);
+      if (this.inFlight > 0 && this.queue[0].events.length > room) {
+        return; // a running group's commit frees its locks and pumps again
+      }
       const group: Pending[] = [];
       let size = 0;
       while (this.queue.length > 0) {
         const next = this.queue[0];
-        if (group.length > 0 && size + next.events.length > this.config.ingest.groupMaxEvents) {
+        if (group.length > 0 && size + next.events.length > room) {
           break;
         }
         group.push(next);
@@ -97,9 +109,11 @@ export class IngestWriter implements OnApplicationShutdown {
         this.queue.shift();
       }
       this.queuedEvents -= size;
+      this.lockingEvents += size;
       this.inFlight++;
       void this.flush(group).finally(() => {
         this.inFlight--;
+        this.lockingEvents -= size;
         this.pump();
       });
     }
@@ -131,8 +145,10 @@ export class IngestWriter implements OnApplicationShutdown {
     } catch (error) {
       if (group.length > 1 && !isDatabaseUnavailable(error)) {
         // one request's data failed the whole group: write each request on its own so only the
-        // faulty one fails
-        await Promise.all(group.map((p) => this.flush([p])));
+        // faulty one fails, one after another (so within the group's share of the lock budget)
+        for (const pending of group) {
+          await this.flush([pending]);
+        }
         return;
       }
       const mapped = isDatabaseUnavailable(error)

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { makeEvent, makeJid } from '../factories/job-event.factory.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
-import { startBehindDatabaseProxy, TEST_TOKEN, type TestApp } from '../support/test-context.js';
+import { startBehindDatabaseProxy, TEST_TOKEN, TestApp } from '../support/test-context.js';
 
 const auth = { 'PRIVATE-TOKEN': TEST_TOKEN };
 
@@ -445,5 +445,56 @@ describe('lifecycle ingestion (e2e)', () => {
     await request(ctx.http).get('/api/v1/health/ready').expect(200);
     await request(ctx.http).get(`/api/v1/jobs/${before}`).set(auth).expect(200);
     expect(await count('jobs', after)).toBe(1);
+  });
+});
+
+describe('lifecycle ingestion under a flood of big batches (e2e)', () => {
+  let ctx: TestApp;
+
+  beforeAll(async () => {
+    // the defaults (the suite above lowered them in process.env)
+    ctx = await TestApp.start({ env: { INGEST_MAX_BATCH: '1000', BODY_LIMIT: '5mb' } });
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+  });
+
+  it("keeps the writer's advisory locks within INGEST_LOCK_BUDGET and answers every batch", async () => {
+    // 40 concurrent batches of 1,000 new jobs: without the budget the writer ran 4 groups of
+    // 5,000 jobs at once, 20,000 advisory locks, and Postgres's shared lock table (about 6,400
+    // entries by default) ran out: most batches got 503 and other sessions could not lock either
+    const batches = Array.from({ length: 40 }, () =>
+      Array.from({ length: 1000 }, () => makeEvent()),
+    );
+    let done = false;
+    let maxLocks = 0;
+    const sampler = (async () => {
+      while (!done) {
+        const { rows } = await ctx.db.sql.query(
+          `select count(*)::int as n from pg_locks
+           where locktype = 'advisory' and database = (select oid from pg_database
+             where datname = current_database())`,
+        );
+        maxLocks = Math.max(maxLocks, rows[0].n as number);
+      }
+    })();
+    const statuses = await Promise.all(
+      batches.map(async (events) => {
+        const res = await request(ctx.http).post('/api/v1/events').set(auth).send({ events });
+        return res.status;
+      }),
+    ).finally(() => {
+      done = true;
+    });
+    await sampler;
+    expect(statuses).toEqual(batches.map(() => 200));
+    expect(maxLocks).toBeGreaterThan(0);
+    expect(maxLocks).toBeLessThanOrEqual(4000);
+    const stored = await ctx.db.sql.query(
+      'select count(*)::int as n from job_events where jid = any($1::text[])',
+      [batches.flat().map((e) => e.job_id)],
+    );
+    expect(stored.rows[0].n).toBe(40_000);
   });
 });
