@@ -46,9 +46,10 @@ export class EnvVars {
   @Matches(/^\d+(kb|mb)$/i, { message: 'must look like 512kb or 5mb' }) BODY_LIMIT = '5mb';
   @Type(() => Number) @IsInt() @Min(1) @Max(50_000) INGEST_GROUP_MAX_EVENTS = 5000;
   @Type(() => Number) @IsInt() @Min(1) @Max(64) INGEST_GROUP_CONCURRENCY = 4;
-  // events (so at most as many jobs, each an advisory lock) in the writer's running transactions
-  // together: Postgres keeps every session's locks in one table of about max_locks_per_transaction
-  // x max_connections entries (6,400 by default), and a full table fails every session's locking
+  // events (so at most as many jobs, each an advisory lock) in this copy's writer's running
+  // transactions together: Postgres keeps every session's locks in one table of about
+  // max_locks_per_transaction x max_connections entries (6,400 by default), and a full table
+  // fails every session's locking
   @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000) INGEST_LOCK_BUDGET = 4000;
 
   @IsIn(BOOL) METRICS_PUBLIC = 'false';

@@ -87,16 +87,20 @@ export class IngestWriter implements OnApplicationShutdown {
 
   /**
    * Starts groups while a connection is free and the lock budget has room: the running
-   * transactions together hold at most `lockBudget` events' jobs' advisory locks (a request
-   * larger than the whole budget runs when nothing else does).
+   * transactions together hold at most `lockBudget` events' jobs' advisory locks. A group takes
+   * up to `groupMaxEvents` and its share of the budget (`lockBudget / groupConcurrency`), so that
+   * a backlog still runs `groupConcurrency` transactions at once; a request larger than that runs
+   * alone in its group, and one larger than the whole budget runs when nothing else does.
    */
   private pump(): void {
     const { groupConcurrency, groupMaxEvents, lockBudget } = this.config.ingest;
+    const share = Math.min(groupMaxEvents, Math.max(1, Math.floor(lockBudget / groupConcurrency)));
     while (this.inFlight < groupConcurrency && this.queue.length > 0) {
-      const room = Math.min(groupMaxEvents, lockBudget - this.lockingEvents);
-      if (this.inFlight > 0 && this.queue[0].events.length > room) {
+      const free = lockBudget - this.lockingEvents;
+      if (this.inFlight > 0 && this.queue[0].events.length > free) {
         return; // a running group's commit frees its locks and pumps again
       }
+      const room = Math.min(share, free);
       const group: Pending[] = [];
       let size = 0;
       while (this.queue.length > 0) {
@@ -145,10 +149,8 @@ export class IngestWriter implements OnApplicationShutdown {
     } catch (error) {
       if (group.length > 1 && !isDatabaseUnavailable(error)) {
         // one request's data failed the whole group: write each request on its own so only the
-        // faulty one fails, one after another (so within the group's share of the lock budget)
-        for (const pending of group) {
-          await this.flush([pending]);
-        }
+        // faulty one fails (together they lock no more jobs than the group did)
+        await Promise.all(group.map((p) => this.flush([p])));
         return;
       }
       const mapped = isDatabaseUnavailable(error)
