@@ -13,11 +13,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { parseEvent } from '../dist/jobs/ingest-event.js';
 import { foldJob } from '../dist/jobs/job-fold.js';
 import {
@@ -27,7 +24,7 @@ import {
   copyText,
   EVENT_COLUMNS,
 } from '../dist/jobs/job-fold.sql.js';
-import { ingestToFold, toRow } from '../dist/jobs/ingest-writer.js';
+import { copyIn, ingestToFold, toRow } from '../dist/jobs/ingest-writer.js';
 import { APP_NODE_ARGS, dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20000);
@@ -331,8 +328,8 @@ async function postgresCeiling() {
         while (next < groups.length) {
           const [eventRows, jobRows] = groups[next++];
           await client.query('begin');
-          await pipeline(Readable.from([eventRows]), client.query(copyFrom(COPY_EVENTS_SQL)));
-          await pipeline(Readable.from([jobRows]), client.query(copyFrom(COPY_JOBS_SQL)));
+          await copyIn(client, COPY_EVENTS_SQL, eventRows);
+          await copyIn(client, COPY_JOBS_SQL, jobRows);
           await client.query('commit');
         }
       }),

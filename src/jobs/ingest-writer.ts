@@ -254,7 +254,7 @@ export class IngestWriter implements OnApplicationShutdown {
     await copyIn(client, COPY_EVENTS_SQL, copyText(EVENT_COLUMNS, fresh));
     const created: JobRowValues[] = [];
     const changed: JobRowValues[] = [];
-    for (const entry of jobs.values()) {
+    for (const [key, entry] of jobs) {
       if (entry.touched) {
         const row = toRow(entry.instance, entry.jid, foldJob(entry.events));
         if (entry.existed) {
@@ -264,8 +264,7 @@ export class IngestWriter implements OnApplicationShutdown {
           row.payload =
             row.payloadFrom === null
               ? null
-              : (payloads.get(eventKey(jobKey(entry.instance, entry.jid), row.payloadFrom)) ??
-                null);
+              : (payloads.get(eventKey(key, row.payloadFrom)) ?? null);
           created.push(row);
         }
       }
@@ -320,8 +319,8 @@ export class IngestWriter implements OnApplicationShutdown {
   }
 }
 
-/** COPY ... FROM STDIN of `text` (copyText) on the transaction's connection. */
-async function copyIn(client: pg.PoolClient, sql: string, text: string): Promise<void> {
+/** COPY ... FROM STDIN of `text` (copyText) on `client` (the writer's, or bench:ingest's ceiling). */
+export async function copyIn(client: pg.ClientBase, sql: string, text: string): Promise<void> {
   await pipeline(Readable.from([text]), client.query(copyFrom(sql)));
 }
 
