@@ -112,9 +112,9 @@ async function api(path, { method = 'GET', body } = {}) {
 }
 
 /** Runs an admin action, reports its outcome, then redraws the current view. */
-async function act(label, path, method = 'POST') {
+async function act(label, path, method = 'POST', body = undefined) {
   try {
-    await api(sk(path), { method });
+    await api(sk(path), { method, body });
     flash(`${label}: done`, true);
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
@@ -134,8 +134,11 @@ const actionButton = (label, action, path, opts = {}) =>
           class: opts.danger ? 'danger' : undefined,
           dataset: { action },
           onclick: () => {
-            if (!opts.confirm || window.confirm(opts.confirm)) {
+            // a bulk change asked for here is confirmed to the API too (it refuses one without)
+            if (!opts.confirm) {
               void act(label, path, opts.method);
+            } else if (window.confirm(opts.confirm)) {
+              void act(label, path, opts.method, { confirm: true });
             }
           },
         },

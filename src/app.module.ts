@@ -1,7 +1,8 @@
 import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module.js';
 import { PrivateTokenGuard } from './auth/private-token.guard.js';
+import { BodyMediaTypeInterceptor } from './common/body-media-type.interceptor.js';
 import { BodyParserMiddleware } from './common/body-parser.middleware.js';
 import { DomainErrorFilter } from './common/errors/domain-error.filter.js';
 import { ConfigModule } from './config/config.module.js';
@@ -36,6 +37,7 @@ import { StatsHistoryModule } from './stats-history/stats-history.module.js';
   providers: [
     { provide: APP_GUARD, useClass: PrivateTokenGuard },
     { provide: APP_FILTER, useClass: DomainErrorFilter },
+    { provide: APP_INTERCEPTOR, useClass: BodyMediaTypeInterceptor },
   ],
 })
 export class AppModule implements NestModule {

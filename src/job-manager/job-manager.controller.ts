@@ -1,10 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsInt,
-  IsISO8601,
   IsNumber,
   IsOptional,
   IsString,
@@ -22,6 +21,7 @@ import {
   type QueryOptions,
   type RestartReport,
 } from './job-manager.service.js';
+import { IsDateTime } from '../common/validation/validators.js';
 
 export class JobManagerQueryDto {
   @ApiPropertyOptional({ description: 'Substring of the arguments JSON text' })
@@ -49,12 +49,12 @@ export class JobManagerQueryDto {
 
   @ApiPropertyOptional({ description: 'Last activity at or after (ISO 8601)' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsDateTime()
   from?: string;
 
   @ApiPropertyOptional({ description: 'Last activity before (ISO 8601)' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsDateTime()
   to?: string;
 }
 
@@ -65,10 +65,12 @@ export class RestartBodyDto {
   @MaxLength(1000)
   filter?: string;
 
-  @ApiPropertyOptional({ default: false, description: 'List what would happen; change nothing' })
-  @IsOptional()
-  @IsBoolean()
-  dry_run?: boolean;
+  @ApiProperty({
+    description:
+      'Required: true lists what would happen and changes nothing; false restarts for real',
+  })
+  @IsBoolean({ message: 'dry_run is required: true to preview, false to restart for real' })
+  dry_run!: boolean;
 
   @ApiPropertyOptional({ default: false, description: 'Also jobs whose latest status is queued' })
   @IsOptional()

@@ -1,6 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
+import { parseDateTime } from '../common/validation/validators.js';
 import type { JobDetailDto, JobResponseDto } from '../jobs/dto/job-response.dto.js';
 import {
   type DurationKind,
@@ -425,7 +426,7 @@ function toTime(field: string, value: unknown): Date | undefined {
   if (value === undefined || value === null) {
     return undefined;
   }
-  const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : null;
+  const date = value instanceof Date ? value : parseDateTime(value);
   if (!date || Number.isNaN(date.getTime())) {
     throw invalid(field, 'must be an ISO 8601 date-time or a Date');
   }

@@ -1,3 +1,4 @@
+import { unstorable, UNSTORABLE_MESSAGE, withinBytes } from '../common/validation/text-rules.js';
 import { DEFAULT_INSTANCE } from '../config/app-config.js';
 import { usToIso } from './job-fold.js';
 import { CLIENT_EVENT_TYPES, JobEventType } from './job-status.js';
@@ -58,13 +59,8 @@ export interface ParseContext {
 export const JID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_INT = 2_147_483_647;
-// NUL and unpaired UTF-16 surrogates cannot be stored as Postgres text: refused with 400
-// eslint-disable-next-line no-control-regex -- NUL is exactly what this looks for
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-// eslint-disable-next-line no-control-regex -- as above
-const MAYBE_UNSTORABLE = /[\u0000\uD800-\uDFFF]/;
-/** UNSTORABLE's answer; the plain character class rules out almost every string first */
-const unstorable = (s: string) => MAYBE_UNSTORABLE.test(s) && UNSTORABLE.test(s);
+// job_class and queue share btree index rows (at most 2,704 bytes each) with other columns
+export const MAX_NAME_BYTES = 1024;
 // ISO 8601 date-time with a mandatory offset; fraction up to 9 digits
 const ISO_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))? ?(Z|[+-]\d{2}:?\d{2})$/i;
@@ -142,6 +138,7 @@ class Reader {
       : value;
   }
 
+  /** `max` counts bytes of UTF-8: Postgres limits index rows in bytes. */
   text(field: string, max: number, pattern?: RegExp, patternMessage?: string): string | null {
     const value = this.raw(field);
     if (value === undefined) {
@@ -150,11 +147,11 @@ class Reader {
     if (typeof value !== 'string') {
       return this.fail(field, 'must be a string');
     }
-    if (value.length === 0 || value.length > max) {
-      return this.fail(field, `must be 1 to ${max} characters`);
+    if (value.length === 0 || !withinBytes(value, max)) {
+      return this.fail(field, `must be 1 to ${max} bytes of UTF-8`);
     }
     if (unstorable(value)) {
-      return this.fail(field, 'must not contain NUL characters or unpaired surrogates');
+      return this.fail(field, UNSTORABLE_MESSAGE);
     }
     if (pattern && !pattern.test(value)) {
       return this.fail(field, patternMessage ?? `must match ${pattern.source}`);
@@ -176,7 +173,7 @@ class Reader {
     }
     const text = value as string;
     if (unstorable(text)) {
-      return this.fail(field, 'must not contain NUL characters or unpaired surrogates');
+      return this.fail(field, UNSTORABLE_MESSAGE);
     }
     let parsed: unknown;
     try {
@@ -415,8 +412,8 @@ export function parseEvent(
   const instance =
     r.text('instance', 64, NAME_PATTERN, 'must be 1 to 64 characters of A-Z a-z 0-9 _ -') ??
     DEFAULT_INSTANCE;
-  const jobClass = r.text('job_class', 1024);
-  const queue = r.text('queue', 1024);
+  const jobClass = r.text('job_class', MAX_NAME_BYTES);
+  const queue = r.text('queue', MAX_NAME_BYTES);
   const args = r.jsonText('arguments', 'any');
   const payload = r.jsonText('payload', 'object');
   const enqueuedAt = r.timeOrUs('enqueued_at');
@@ -425,7 +422,7 @@ export function parseEvent(
   const hostname = r.text('hostname', 1024);
   const pid = r.int('pid', 0, MAX_INT);
   const tid = r.text('tid', 128);
-  const errorClass = r.text('error_class', 1024);
+  const errorClass = r.text('error_class', MAX_NAME_BYTES);
   const errorMessage = r.text('error_message', 1_000_000);
   const errorBacktrace = r.backtrace('error_backtrace');
   const willRetry = r.bool('will_retry');

@@ -86,6 +86,7 @@ describe('PRIVATE-TOKEN auth (e2e)', () => {
       statusCode: 401,
       code: 'UNAUTHORIZED',
       message: 'Missing or invalid PRIVATE-TOKEN',
+      details: {},
     });
   });
 

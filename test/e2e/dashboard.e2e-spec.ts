@@ -271,6 +271,22 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
     await page.waitForSelector(`${row}`, { state: 'detached' });
   });
 
+  it('clears a queue only after the operator confirms, and sends that confirmation to the API', async () => {
+    await writer.push({ class: 'DoomedJob', queue: 'doomed' });
+    await writer.push({ class: 'DoomedJob', queue: 'doomed' });
+    await page.goto(`${base}/sidekiq#/queues`);
+    const clear = 'tr[data-queue="doomed"] button[data-action="clear"]';
+    await page.waitForSelector(clear);
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await page.click(clear);
+    expect(await redis.llen('queue:doomed')).toBe(2);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click(clear);
+    await page.waitForSelector('#flash.ok');
+    expect(await page.textContent('#flash')).toContain('Clear: done');
+    expect(await redis.llen('queue:doomed')).toBe(0);
+  });
+
   it('searches the dead set', async () => {
     await page.goto(`${base}/sidekiq#/dead`);
     await page.waitForSelector('#view table tbody tr[data-jid]');

@@ -71,7 +71,7 @@ describe('restart executed by a real Sidekiq (e2e)', () => {
     const res = await request(ctx.http)
       .post('/api/v1/job-manager/restart-uncompleted-jobs')
       .set('PRIVATE-TOKEN', TEST_TOKEN)
-      .send({ filter: 'invoice-42' })
+      .send({ filter: 'invoice-42', dry_run: false })
       .expect(200);
     expect(res.body.restarted).toBe(1);
     const [newJid] = res.body.restarted_jids as string[];
@@ -97,7 +97,7 @@ describe('restart executed by a real Sidekiq (e2e)', () => {
     const again = await request(ctx.http)
       .post('/api/v1/job-manager/restart-uncompleted-jobs')
       .set('PRIVATE-TOKEN', TEST_TOKEN)
-      .send({ filter: 'invoice-42' })
+      .send({ filter: 'invoice-42', dry_run: false })
       .expect(200);
     expect(again.body.restarted).toBe(0);
   });

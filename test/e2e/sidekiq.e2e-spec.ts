@@ -63,11 +63,15 @@ describe('Sidekiq API (e2e)', () => {
     const denied = await http()
       .post(`${API}/stats/reset`)
       .set('PRIVATE-TOKEN', read)
-      .send({})
+      .send({ counters: ['processed', 'failed'] })
       .expect(403);
     expect(denied.body).toMatchObject({ statusCode: 403, code: 'FORBIDDEN' });
     expect(await writer.redis.get('stat:processed')).toBe('7');
-    await http().post(`${API}/stats/reset`).set('PRIVATE-TOKEN', TEST_TOKEN).send({}).expect(200);
+    await http()
+      .post(`${API}/stats/reset`)
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .send({ counters: ['processed', 'failed'] })
+      .expect(200);
     expect(await writer.redis.get('stat:processed')).toBe('0');
   });
 

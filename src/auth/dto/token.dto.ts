@@ -4,7 +4,6 @@ import {
   ArrayUnique,
   IsArray,
   IsEnum,
-  IsISO8601,
   IsOptional,
   IsString,
   Matches,
@@ -13,6 +12,7 @@ import {
 } from 'class-validator';
 import { Scope } from '../scopes.decorator.js';
 import type { ApiToken } from '../api-token.entity.js';
+import { IsDateTime } from '../../common/validation/validators.js';
 
 export class CreateTokenDto {
   @ApiProperty({ example: 'billing-app ingest' })
@@ -30,7 +30,7 @@ export class CreateTokenDto {
 
   @ApiPropertyOptional({ description: 'ISO 8601; the token stops working then' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsDateTime()
   expires_at?: string;
 }
 

@@ -16,7 +16,8 @@ export interface ErrorBody {
   statusCode: number;
   code: string;
   message: string;
-  details?: Record<string, unknown>;
+  /** always present: `{}` when there is nothing more to say */
+  details: Record<string, unknown>;
 }
 
 const HTTP_CODES: Partial<Record<number, ErrorCode>> = {
@@ -26,6 +27,7 @@ const HTTP_CODES: Partial<Record<number, ErrorCode>> = {
   404: 'NOT_FOUND',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
   503: 'DATABASE_UNAVAILABLE',
 };
 
@@ -36,7 +38,7 @@ export function toErrorBody(error: unknown): ErrorBody {
       statusCode: ERROR_STATUS[error.code],
       code: error.code,
       message: error.message,
-      ...(error.details ? { details: error.details } : {}),
+      details: error.details ?? {},
     };
   }
   if (error instanceof HttpException) {
@@ -56,25 +58,42 @@ export function toErrorBody(error: unknown): ErrorBody {
         details: response as Record<string, unknown>,
       };
     }
-    return { statusCode: status, code: HTTP_CODES[status] ?? `HTTP_${status}`, message };
+    return {
+      statusCode: status,
+      code: HTTP_CODES[status] ?? `HTTP_${status}`,
+      message,
+      details: {},
+    };
   }
   if (error instanceof NotFoundError) {
-    return { statusCode: HttpStatus.NOT_FOUND, code: 'NOT_FOUND', message: error.message };
+    return {
+      statusCode: HttpStatus.NOT_FOUND,
+      code: 'NOT_FOUND',
+      message: error.message,
+      details: {},
+    };
   }
   if (error instanceof UniqueConstraintViolationException) {
-    return { statusCode: HttpStatus.CONFLICT, code: 'CONFLICT', message: 'Already exists' };
+    return {
+      statusCode: HttpStatus.CONFLICT,
+      code: 'CONFLICT',
+      message: 'Already exists',
+      details: {},
+    };
   }
   if (isDatabaseUnavailable(error)) {
     return {
       statusCode: HttpStatus.SERVICE_UNAVAILABLE,
       code: 'DATABASE_UNAVAILABLE',
       message: 'The database is unavailable; retry later',
+      details: {},
     };
   }
   return {
     statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
     code: 'INTERNAL_ERROR',
     message: 'Internal error',
+    details: {},
   };
 }
 

@@ -3,7 +3,6 @@ import { Transform, Type } from 'class-transformer';
 import {
   IsIn,
   IsInt,
-  IsISO8601,
   IsOptional,
   IsString,
   Matches,
@@ -13,6 +12,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { JOB_STATUSES } from '../job-status.js';
+import { IsDateTime, MaxBytes } from '../../common/validation/validators.js';
 
 export class JobListQueryDto {
   @ApiPropertyOptional({
@@ -26,18 +26,18 @@ export class JobListQueryDto {
   @IsIn(JOB_STATUSES, { each: true })
   status?: string[];
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) job_class?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) queue?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxBytes(1024) job_class?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxBytes(1024) queue?: string;
   @ApiPropertyOptional() @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,64}$/) instance?: string;
 
   @ApiPropertyOptional({ description: 'Last activity at or after (ISO 8601)' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsDateTime()
   from?: string;
 
   @ApiPropertyOptional({ description: 'Last activity before (ISO 8601)' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsDateTime()
   to?: string;
 
   @ApiPropertyOptional({ description: 'Substring of the arguments JSON text' })

@@ -1,19 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, Matches, MaxLength } from 'class-validator';
+import { IsOptional, Matches } from 'class-validator';
+import { IsDateTime, MaxBytes } from '../../common/validation/validators.js';
 
 export class JobMetricsQueryDto {
   @ApiPropertyOptional({ description: 'window start, ISO 8601 (default: `to` − 24 h)' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsDateTime()
   from?: string;
 
   @ApiPropertyOptional({ description: 'window end, exclusive, ISO 8601 (default: now)' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsDateTime()
   to?: string;
 
-  @ApiPropertyOptional() @IsOptional() @MaxLength(1024) job_class?: string;
-  @ApiPropertyOptional() @IsOptional() @MaxLength(1024) queue?: string;
+  @ApiPropertyOptional() @IsOptional() @MaxBytes(1024) job_class?: string;
+  @ApiPropertyOptional() @IsOptional() @MaxBytes(1024) queue?: string;
 
   @ApiPropertyOptional({ description: 'instance name reported with the events' })
   @IsOptional()

@@ -1,6 +1,6 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { Equals, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 
 /** Every Sidekiq route takes `?instance=` (default: the REDIS_URL instance). */
 export class InstanceQueryDto {
@@ -37,3 +37,16 @@ export class PageQueryDto extends InstanceQueryDto {
 export const JID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Queue names as Sidekiq accepts them in practice; no glob or control characters. */
 export const QUEUE_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+/**
+ * The body a bulk change that cannot be undone requires (clear, retry-all, kill-all): a client that
+ * sends nothing, or a body this service cannot read (415), changes nothing.
+ */
+export class ConfirmBodyDto {
+  @ApiProperty({
+    enum: [true],
+    description: 'Must be true: this changes every entry and cannot be undone',
+  })
+  @Equals(true, { message: 'confirm must be true: this changes every entry and cannot be undone' })
+  confirm!: true;
+}

@@ -1,7 +1,7 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Scope, Scopes } from '../../auth/scopes.decorator.js';
-import { InstanceQueryDto } from '../dto/instance-query.dto.js';
+import { ConfirmBodyDto, InstanceQueryDto } from '../dto/instance-query.dto.js';
 import { SidekiqJobDto } from '../dto/sidekiq-job.dto.js';
 import {
   QueueClearedDto,
@@ -70,6 +70,7 @@ export class QueuesController {
   clear(
     @Param() params: QueueParamsDto,
     @Query() query: InstanceQueryDto,
+    @Body() _confirm: ConfirmBodyDto,
   ): Promise<QueueClearedDto> {
     return this.queues.clear(query.instance, params.name);
   }

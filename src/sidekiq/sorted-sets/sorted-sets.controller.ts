@@ -1,7 +1,7 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Scope, Scopes } from '../../auth/scopes.decorator.js';
-import { InstanceQueryDto } from '../dto/instance-query.dto.js';
+import { ConfirmBodyDto, InstanceQueryDto } from '../dto/instance-query.dto.js';
 import { SidekiqSetEntryDto } from '../dto/sidekiq-job.dto.js';
 import {
   BulkResultDto,
@@ -105,6 +105,7 @@ export class SortedSetsController {
   retryAll(
     @Param() params: SetParamsDto,
     @Query() query: InstanceQueryDto,
+    @Body() _confirm: ConfirmBodyDto,
   ): Promise<BulkResultDto> {
     return this.sets.retryAll(query.instance, params.set);
   }
@@ -114,7 +115,11 @@ export class SortedSetsController {
   @Scopes(Scope.Admin)
   @ApiOperation({ summary: 'Move every entry to the dead set (kill_all)' })
   @ApiOkResponse({ type: BulkResultDto })
-  killAll(@Param() params: SetParamsDto, @Query() query: InstanceQueryDto): Promise<BulkResultDto> {
+  killAll(
+    @Param() params: SetParamsDto,
+    @Query() query: InstanceQueryDto,
+    @Body() _confirm: ConfirmBodyDto,
+  ): Promise<BulkResultDto> {
     return this.sets.killAll(query.instance, params.set);
   }
 
@@ -123,7 +128,11 @@ export class SortedSetsController {
   @Scopes(Scope.Admin)
   @ApiOperation({ summary: 'Delete every entry (JobSet#clear)' })
   @ApiOkResponse({ type: BulkResultDto })
-  clear(@Param() params: SetParamsDto, @Query() query: InstanceQueryDto): Promise<BulkResultDto> {
+  clear(
+    @Param() params: SetParamsDto,
+    @Query() query: InstanceQueryDto,
+    @Body() _confirm: ConfirmBodyDto,
+  ): Promise<BulkResultDto> {
     return this.sets.clear(query.instance, params.set);
   }
 }

@@ -1,15 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { IsDateTime } from '../../common/validation/validators.js';
 
 export class StatsHistoryQueryDto {
   @ApiPropertyOptional({ description: 'Start (ISO 8601); default: 24 h before `to`' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsDateTime()
   from?: string;
 
   @ApiPropertyOptional({ description: 'End, exclusive (ISO 8601); default: now' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsDateTime()
   to?: string;
 
   @ApiPropertyOptional({ enum: ['minute', 'hour', 'day'], default: 'hour' })

@@ -208,7 +208,7 @@ describe('JobManager restart and lost jobs', () => {
     const res = await request(ctx.http)
       .post('/api/v1/job-manager/restart-uncompleted-jobs')
       .set('PRIVATE-TOKEN', TEST_TOKEN)
-      .send({ filter: `"${marker}","queued"`, include_queued: true })
+      .send({ filter: `"${marker}","queued"`, include_queued: true, dry_run: false })
       .expect(200);
     expect(res.body).toMatchObject({ restarted: 1, considered: 1 });
     expect(res.body.items[0]).toMatchObject({ job_id: jids.queued, outcome: 'restarted' });

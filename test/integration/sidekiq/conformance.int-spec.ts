@@ -318,7 +318,7 @@ describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', (
         name: 'clear a queue',
         rubyCmd: 'queue_clear',
         rubyArgs: () => ({ name: 'parked' }),
-        ours: () => http().post(`${API}/queues/parked/clear?instance=twin`),
+        ours: () => http().post(`${API}/queues/parked/clear?instance=twin`).send({ confirm: true }),
       },
       {
         name: 'delete a scheduled entry',
@@ -376,40 +376,45 @@ describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', (
         name: 'retry all retries',
         rubyCmd: 'retry_all',
         rubyArgs: () => ({ set: 'retry' }),
-        ours: () => http().post(`${API}/sets/retry/retry-all?instance=twin`),
+        ours: () =>
+          http().post(`${API}/sets/retry/retry-all?instance=twin`).send({ confirm: true }),
         unordered: true,
       },
       {
         name: 'kill all retries',
         rubyCmd: 'kill_all',
         rubyArgs: () => ({ set: 'retry' }),
-        ours: () => http().post(`${API}/sets/retry/kill-all?instance=twin`),
+        ours: () => http().post(`${API}/sets/retry/kill-all?instance=twin`).send({ confirm: true }),
         unordered: true,
       },
       {
         name: 'retry all dead',
         rubyCmd: 'retry_all',
         rubyArgs: () => ({ set: 'dead' }),
-        ours: () => http().post(`${API}/sets/dead/retry-all?instance=twin`),
+        ours: () => http().post(`${API}/sets/dead/retry-all?instance=twin`).send({ confirm: true }),
         unordered: true,
       },
       {
         name: 'clear the dead set',
         rubyCmd: 'set_clear',
         rubyArgs: () => ({ set: 'dead' }),
-        ours: () => http().post(`${API}/sets/dead/clear?instance=twin`),
+        ours: () => http().post(`${API}/sets/dead/clear?instance=twin`).send({ confirm: true }),
       },
       {
         name: 'clear the scheduled set',
         rubyCmd: 'set_clear',
         rubyArgs: () => ({ set: 'scheduled' }),
-        ours: () => http().post(`${API}/sets/scheduled/clear?instance=twin`),
+        ours: () =>
+          http().post(`${API}/sets/scheduled/clear?instance=twin`).send({ confirm: true }),
       },
       {
         name: 'reset the stats',
         rubyCmd: 'stats_reset',
         rubyArgs: () => ({}),
-        ours: () => http().post(`${API}/stats/reset?instance=twin`).send({}),
+        ours: () =>
+          http()
+            .post(`${API}/stats/reset?instance=twin`)
+            .send({ counters: ['processed', 'failed'] }),
       },
     ];
 

@@ -136,7 +136,7 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
     it('clears a queue as Queue#clear (list gone, name out of queues)', async () => {
       await writer.push({ queue: 'q4' });
       await writer.push({ queue: 'q4' });
-      const res = await http().post(`${API}/queues/q4/clear`).expect(200);
+      const res = await http().post(`${API}/queues/q4/clear`).send({ confirm: true }).expect(200);
       expect(res.body).toEqual({ name: 'q4', deleted: 2 });
       expect(await writer.redis.exists('queue:q4')).toBe(0);
       expect(await writer.redis.sismember('queues', 'q4')).toBe(0);
@@ -297,6 +297,7 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
         }
         const killed = await request(small.getHttpServer())
           .post(`${API}/sets/retry/kill-all`)
+          .send({ confirm: true })
           .expect(200);
         expect(killed.body).toEqual({ affected: 4, skipped: 0 });
         expect(await writer.redis.zcard('retry')).toBe(0);
@@ -328,14 +329,20 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
         });
       }
       await writer.redis.zadd('retry', String(Date.now() / 1000 + 50.5), 'not json at all');
-      const res = await http().post(`${API}/sets/retry/retry-all`).expect(200);
+      const res = await http()
+        .post(`${API}/sets/retry/retry-all`)
+        .send({ confirm: true })
+        .expect(200);
       expect(res.body).toEqual({ affected: 120, skipped: 1 });
       expect(await writer.redis.llen('queue:odd')).toBe(60);
       expect(await writer.redis.llen('queue:even')).toBe(60);
       expect(await writer.redis.zrange('retry', '0', '-1')).toEqual(['not json at all']);
 
       const scheduled = await writer.schedule({ queue: 'later' }, Date.now() / 1000 + 600);
-      expect((await http().post(`${API}/sets/scheduled/retry-all`).expect(200)).body).toEqual({
+      expect(
+        (await http().post(`${API}/sets/scheduled/retry-all`).send({ confirm: true }).expect(200))
+          .body,
+      ).toEqual({
         affected: 1,
         skipped: 0,
       });
@@ -345,12 +352,18 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
       for (let i = 0; i < 3; i++) {
         await writer.retry({}, Date.now() / 1000 + i);
       }
-      const killed = await http().post(`${API}/sets/retry/kill-all`).expect(200);
+      const killed = await http()
+        .post(`${API}/sets/retry/kill-all`)
+        .send({ confirm: true })
+        .expect(200);
       expect(killed.body.affected).toBe(4);
       expect(await writer.redis.zcard('retry')).toBe(0);
       expect(await writer.redis.zcard('dead')).toBe(4);
-      await http().post(`${API}/sets/dead/kill-all`).expect(409);
-      const cleared = await http().post(`${API}/sets/dead/clear`).expect(200);
+      await http().post(`${API}/sets/dead/kill-all`).send({ confirm: true }).expect(409);
+      const cleared = await http()
+        .post(`${API}/sets/dead/clear`)
+        .send({ confirm: true })
+        .expect(200);
       expect(cleared.body.affected).toBe(4);
       expect(await writer.redis.exists('dead')).toBe(0);
     });
@@ -463,7 +476,10 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
       });
       expect(res.body.default_queue_latency).toBeGreaterThan(3.9);
       expectSnakeKeys(res.body);
-      await http().post(`${API}/stats/reset`).send({}).expect(200);
+      await http()
+        .post(`${API}/stats/reset`)
+        .send({ counters: ['processed', 'failed'] })
+        .expect(200);
       expect(
         await writer.redis.mget('stat:processed', 'stat:failed', `stat:processed:${today}`),
       ).toEqual(['0', '0', '13']);

@@ -36,7 +36,10 @@ describe('Sidekiq instances, namespace, read-only mode and outages', () => {
       expect(await namespaced.redis.exists('legacy:queue:only-legacy', 'queue:only-legacy')).toBe(
         1,
       );
-      await http().post(`${API}/queues/only-legacy/clear?instance=legacy`).expect(200);
+      await http()
+        .post(`${API}/queues/only-legacy/clear?instance=legacy`)
+        .send({ confirm: true })
+        .expect(200);
       expect(await namespaced.redis.exists('legacy:queue:only-legacy')).toBe(0);
       expect(await namespaced.redis.smembers('legacy:queues')).toEqual([]);
       const unknown = await http().get(`${API}/stats?instance=nope`).expect(404);
@@ -67,19 +70,21 @@ describe('Sidekiq instances, namespace, read-only mode and outages', () => {
       const http = () => request(app.getHttpServer());
       const changes = [
         http().delete(`${API}/queues/q/jobs/${queued.spec.jid}`),
-        http().post(`${API}/queues/q/clear`),
+        http().post(`${API}/queues/q/clear`).send({ confirm: true }),
         http().delete(`${API}/sets/retry/jobs/${retry.spec.jid}`),
         http().post(`${API}/sets/retry/jobs/${retry.spec.jid}/retry`),
         http().post(`${API}/sets/retry/jobs/${retry.spec.jid}/add-to-queue`),
         http().post(`${API}/sets/retry/jobs/${retry.spec.jid}/kill`),
-        http().post(`${API}/sets/retry/retry-all`),
-        http().post(`${API}/sets/retry/kill-all`),
-        http().post(`${API}/sets/retry/clear`),
+        http().post(`${API}/sets/retry/retry-all`).send({ confirm: true }),
+        http().post(`${API}/sets/retry/kill-all`).send({ confirm: true }),
+        http().post(`${API}/sets/retry/clear`).send({ confirm: true }),
         http().post(`${API}/processes/h:1:aa/quiet`),
         http().post(`${API}/processes/h:1:aa/stop`),
         http().post(`${API}/processes/quiet-all`),
         http().post(`${API}/processes/stop-all`),
-        http().post(`${API}/stats/reset`).send({}),
+        http()
+          .post(`${API}/stats/reset`)
+          .send({ counters: ['processed', 'failed'] }),
       ];
       for (const change of changes) {
         const res = await change.expect(403);
@@ -117,7 +122,7 @@ describe('Sidekiq instances, namespace, read-only mode and outages', () => {
       const down = await http().get(`${API}/queues`).expect(503);
       expect(down.body.code).toBe('SIDEKIQ_UNREACHABLE');
       expect(down.body.message).toMatch(/unreachable/);
-      await http().post(`${API}/sets/retry/clear`).expect(503);
+      await http().post(`${API}/sets/retry/clear`).send({ confirm: true }).expect(503);
       await proxy.start(port);
       let status = 0;
       for (let i = 0; i < 40 && status !== 200; i++) {

@@ -1,6 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import {
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
 import { InstanceQueryDto } from '../../dto/instance-query.dto.js';
 
 export class SidekiqStatsDto {
@@ -45,16 +55,16 @@ export class StatsHistoryDto {
 }
 
 export class ResetStatsBodyDto {
-  @ApiPropertyOptional({
+  @ApiProperty({
     type: [String],
     enum: ['processed', 'failed'],
-    description: 'default both',
+    description: 'The counters to reset (required: a reset cannot be undone)',
   })
-  @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
+  @ArrayUnique()
   @IsIn(['processed', 'failed'], { each: true })
-  counters?: ('processed' | 'failed')[];
+  counters!: ('processed' | 'failed')[];
 }
 
 export class ResetStatsResultDto {
