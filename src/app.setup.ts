@@ -1,38 +1,16 @@
-import { type INestApplication, ValidationPipe } from '@nestjs/common';
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import type { ValidationError } from 'class-validator';
-import { DomainError } from './common/errors/domain-error.js';
+import { AppValidationPipe } from './common/validation/app-validation.pipe.js';
 
 export const SWAGGER_PATH = 'api/docs';
 
-function flatten(errors: ValidationError[], prefix = ''): { field: string; message: string }[] {
-  return errors.flatMap((e) => {
-    const field = prefix + e.property;
-    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
-    return [...own, ...flatten(e.children ?? [], `${field}.`)];
-  });
-}
-
 /** Everything main.ts and the e2e tests share: pipes, Swagger, shutdown hooks. */
 export function configureApp<T extends INestApplication>(app: T): T {
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      exceptionFactory: (errors) => {
-        const list = flatten(errors);
-        return new DomainError(
-          'VALIDATION_FAILED',
-          list.map((e) => `${e.field}: ${e.message}`).join('; '),
-          {
-            errors: list,
-          },
-        );
-      },
-    }),
-  );
+  app.useGlobalPipes(new AppValidationPipe());
+  answerClientErrorsInShape(app.getHttpServer() as Server);
   (app as unknown as NestExpressApplication).disable?.('x-powered-by');
   app.enableShutdownHooks();
   const document = buildOpenApi(app);
@@ -41,6 +19,34 @@ export function configureApp<T extends INestApplication>(app: T): T {
     swaggerOptions: { persistAuthorization: false },
   });
   return app;
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Express sees them (headers over 16 KB, a malformed
+ * request line) get the one error shape too, instead of Node's bare status line.
+ */
+function answerClientErrorsInShape(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? 431 : 400;
+    const body = JSON.stringify({
+      statusCode: status,
+      code: tooLarge ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST',
+      message: tooLarge
+        ? 'The request line and headers are larger than 16 KB'
+        : 'The request could not be parsed',
+      details: {},
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Connection: close\r\n\r\n${body}`,
+    );
+  });
 }
 
 export function buildOpenApi(app: INestApplication): OpenAPIObject {
