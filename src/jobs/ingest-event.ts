@@ -67,7 +67,8 @@ const ISO_TIME =
 // what JavaScript's toISOString and Ruby's iso8601(3 or 6) print: read without the general regex
 const CANONICAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(?:\d{3})?Z$/;
 const MIN_EPOCH_MS = Date.UTC(1970, 0, 1);
-const MAX_EPOCH_MS = Date.UTC(9999, 11, 31);
+// the last millisecond of year 9999
+const MAX_EPOCH_MS = Date.UTC(10_000, 0, 1) - 1;
 const MAX_EPOCH_US = MAX_EPOCH_MS * 1000;
 
 /** Field names an event may carry (snake_case, as the Ruby client sends them). */

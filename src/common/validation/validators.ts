@@ -31,7 +31,7 @@ export function parseDateTime(text: unknown): Date | null {
   }
   const date = new Date(text);
   const ms = date.getTime();
-  return Number.isFinite(ms) && ms >= 0 && ms <= Date.UTC(9999, 11, 31, 23, 59, 59) ? date : null;
+  return Number.isFinite(ms) && ms >= 0 && ms < Date.UTC(10_000, 0, 1) ? date : null;
 }
 
 /** A date-time the service can read (see parseDateTime); replaces IsISO8601 on every input. */
