@@ -24,6 +24,12 @@ export class AppConfig {
   readonly sidekiqDeadMaxJobs: number;
   /** DeadSet age cap on kill, seconds (Sidekiq's `dead_timeout_in_seconds`). */
   readonly sidekiqDeadTimeoutSeconds: number;
+  readonly sidekiqRedis: {
+    /** each read command, the wait for a connection, and a connection attempt */
+    readonly timeoutMs: number;
+    /** each write command already sent */
+    readonly writeTimeoutMs: number;
+  };
   readonly ingest: {
     readonly maxBatch: number;
     readonly bodyLimit: string;
@@ -65,6 +71,10 @@ export class AppConfig {
     this.sidekiqReadOnly = env.SIDEKIQ_READ_ONLY === 'true';
     this.sidekiqDeadMaxJobs = env.SIDEKIQ_DEAD_MAX_JOBS;
     this.sidekiqDeadTimeoutSeconds = env.SIDEKIQ_DEAD_TIMEOUT_SECONDS;
+    this.sidekiqRedis = Object.freeze({
+      timeoutMs: env.SIDEKIQ_REDIS_TIMEOUT_MS,
+      writeTimeoutMs: env.SIDEKIQ_REDIS_WRITE_TIMEOUT_MS,
+    });
     this.ingest = Object.freeze({
       maxBatch: env.INGEST_MAX_BATCH,
       bodyLimit: env.BODY_LIMIT.toLowerCase(),

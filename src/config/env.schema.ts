@@ -41,6 +41,11 @@ export class EnvVars {
   // dead-set trim on kill and kill-all: Sidekiq's dead_max_jobs, dead_timeout_in_seconds (180 days)
   @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000) SIDEKIQ_DEAD_MAX_JOBS = 10_000;
   @Type(() => Number) @IsInt() @Min(1) @Max(315_360_000) SIDEKIQ_DEAD_TIMEOUT_SECONDS = 15_552_000;
+  // Sidekiq's Redis: a read (and a connection attempt) gives up after this long, so a route answers 503
+  // within about this while Redis is down; a write already sent is awaited up to the write timeout
+  // instead, since Redis may still run it after a client-side timeout
+  @Type(() => Number) @IsInt() @Min(50) @Max(60_000) SIDEKIQ_REDIS_TIMEOUT_MS = 800;
+  @Type(() => Number) @IsInt() @Min(100) @Max(600_000) SIDEKIQ_REDIS_WRITE_TIMEOUT_MS = 10_000;
 
   @Type(() => Number) @IsInt() @Min(1) @Max(10_000) INGEST_MAX_BATCH = 1000;
   @Matches(/^\d+(kb|mb)$/i, { message: 'must look like 512kb or 5mb' }) BODY_LIMIT = '5mb';

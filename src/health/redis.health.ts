@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { AppConfig } from '../config/app-config.js';
-import { RedisRegistry } from '../redis/redis.module.js';
+import { RedisRegistry, whenReady } from '../redis/redis.module.js';
 import { withTimeout } from './with-timeout.js';
 
 @Injectable()
@@ -18,7 +18,13 @@ export class RedisHealthIndicator {
       const indicator = this.indicators.check(`redis:${instance.name}`);
       const started = performance.now();
       try {
-        await withTimeout(redis.ping(), this.config.healthTimeoutMs, `Redis (${instance.name})`);
+        const ms = this.config.healthTimeoutMs;
+        const ping = async () => {
+          // a connection attempt under way (e.g. at start-up) is waited for; a down one fails at once
+          await whenReady(redis, ms);
+          return redis.ping();
+        };
+        await withTimeout(ping(), ms, `Redis (${instance.name})`);
         return indicator.up({ latency_ms: Math.round(performance.now() - started) });
       } catch (error) {
         return indicator.down({ message: (error as Error).message });

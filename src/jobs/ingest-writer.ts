@@ -193,6 +193,12 @@ export class IngestWriter implements OnApplicationShutdown {
   ): Promise<boolean[]> {
     const client = await this.pool.connect();
     let broken = false;
+    // the pool listens for errors of idle clients only: a connection lost while this one is out
+    // (Postgres gone mid-transaction) would otherwise be an uncaught 'error' that ends the process
+    const lost = () => {
+      broken = true;
+    };
+    client.on('error', lost);
     try {
       await client.query('begin');
       const stored = await work(client);
@@ -205,6 +211,7 @@ export class IngestWriter implements OnApplicationShutdown {
       });
       throw error;
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   }

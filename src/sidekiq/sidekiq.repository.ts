@@ -2,7 +2,14 @@ import { Injectable } from '@nestjs/common';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { SidekiqInstanceConfig } from '../config/app-config.js';
-import { RedisRegistry } from '../redis/redis.module.js';
+import {
+  isCommandTimeout,
+  RedisNotReadyError,
+  RedisRegistry,
+  type SidekiqConnection,
+  wasNotSent,
+  whenReady,
+} from '../redis/redis.module.js';
 import {
   SidekiqKeys,
   SidekiqSetName,
@@ -106,8 +113,12 @@ function isReplyError(error: unknown): boolean {
   return error instanceof Error && error.name === 'ReplyError';
 }
 
-/** Maps ioredis failures: connection trouble → 503 SIDEKIQ_UNREACHABLE, a Redis error reply → 502. */
-export function toDomainError(error: unknown, instance: string): unknown {
+/**
+ * Maps ioredis failures: connection trouble → 503 SIDEKIQ_UNREACHABLE, a Redis error reply → 502.
+ * For a write, the 503 says whether the change was never sent (nothing changed) or was sent and
+ * not answered (`details.outcome: "unknown"`: Redis may have applied it).
+ */
+export function toDomainError(error: unknown, instance: string, write = false): unknown {
   if (error instanceof DomainError) {
     return error;
   }
@@ -121,11 +132,17 @@ export function toDomainError(error: unknown, instance: string): unknown {
       },
     );
   }
-  return new DomainError(
-    'SIDEKIQ_UNREACHABLE',
-    `Sidekiq's Redis "${instance}" is unreachable: ${(error as Error)?.message ?? String(error)}`,
-    { instance },
-  );
+  const reason = `Sidekiq's Redis "${instance}" is unreachable: ${(error as Error)?.message ?? String(error)}`;
+  if (!write) {
+    return new DomainError('SIDEKIQ_UNREACHABLE', reason, { instance });
+  }
+  return wasNotSent(error)
+    ? new DomainError('SIDEKIQ_UNREACHABLE', `${reason}; nothing was changed`, { instance })
+    : new DomainError(
+        'SIDEKIQ_UNREACHABLE',
+        `${reason}; the change was sent but not confirmed, check before retrying`,
+        { instance, outcome: 'unknown' },
+      );
 }
 
 function toNumber(value: unknown): number {
@@ -145,15 +162,24 @@ function pairs(reply: string[]): RawEntry[] {
 /**
  * All Redis commands for one Sidekiq instance. The only code that talks to Sidekiq's Redis
  * (STYLE.md §5); pipelines and SCAN only, never KEYS, never a whole list or set in one read.
+ *
+ * Reads (`run`) give up after SIDEKIQ_REDIS_TIMEOUT_MS: safe, they change nothing. Each change
+ * (`write`) is one command, MULTI or script, so Redis applies it whole or not at all; it goes out
+ * only on a live connection (else 503 at once, nothing sent) and, once sent, is awaited for its
+ * answer rather than abandoned on a short timeout — an operation of several steps never goes on
+ * to its next step, nor undoes a step, believing a change failed that Redis applied.
  */
 export class SidekiqStore {
   readonly keys: SidekiqKeys;
+  readonly instance: SidekiqInstanceConfig;
+  private readonly redis: Redis;
+  private readonly writer: Redis;
 
-  constructor(
-    readonly instance: SidekiqInstanceConfig,
-    private readonly redis: Redis,
-  ) {
-    this.keys = new SidekiqKeys(instance.namespace);
+  constructor(private readonly connection: SidekiqConnection) {
+    this.instance = connection.instance;
+    this.redis = connection.redis;
+    this.writer = connection.writer;
+    this.keys = new SidekiqKeys(this.instance.namespace);
   }
 
   get name(): string {
@@ -162,9 +188,37 @@ export class SidekiqStore {
 
   private async run<T>(work: () => Promise<T>): Promise<T> {
     try {
+      await whenReady(this.redis, this.connection.timeoutMs);
       return await work();
     } catch (error) {
+      if (isCommandTimeout(error)) {
+        // Redis stopped answering without closing the connection: drop it, so that the reads
+        // that follow fail at once (503) until a reconnect succeeds, instead of each timing out
+        this.redis.disconnect(true);
+      }
       throw toDomainError(error, this.instance.name);
+    }
+  }
+
+  private async write<T>(work: (writer: Redis) => Promise<T>): Promise<T> {
+    try {
+      if (this.redis.status !== 'ready' && !(await this.readerReconnects())) {
+        throw new RedisNotReadyError(`not connected (${this.redis.status})`);
+      }
+      await whenReady(this.writer, this.connection.timeoutMs);
+      return await work(this.writer);
+    } catch (error) {
+      throw toDomainError(error, this.instance.name, true);
+    }
+  }
+
+  /** The read connection, the one that notices an outage first, is back (or comes back in time). */
+  private async readerReconnects(): Promise<boolean> {
+    try {
+      await whenReady(this.redis, this.connection.timeoutMs);
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -291,26 +345,24 @@ export class SidekiqStore {
 
   /** JobRecord#delete: LREM 1 with the exact raw JSON. */
   removeFromQueue(name: string, raw: string): Promise<number> {
-    return this.run(() => this.redis.lrem(this.keys.queue(name), 1, raw));
+    return this.write((w) => w.lrem(this.keys.queue(name), 1, raw));
   }
 
   /** Queue#clear: MULTI UNLINK queue:<name>, SREM queues <name>. Returns the size before. */
   clearQueue(name: string): Promise<number> {
-    return this.run(async () => {
+    return this.write(async (w) => {
       const key = this.keys.queue(name);
-      const [size] = await this.exec(
-        this.redis.multi().llen(key).unlink(key).srem(this.keys.queues, name),
-      );
+      const [size] = await this.exec(w.multi().llen(key).unlink(key).srem(this.keys.queues, name));
       return toNumber(size);
     });
   }
 
-  /** Client push of ready payloads: pipelined SADD queues + LPUSH queue:<q> (one LPUSH per queue). */
+  /** Client push of ready payloads: MULTI SADD queues + LPUSH queue:<q> (one LPUSH per queue). */
   pushToQueue(queue: string, payloads: readonly string[]): Promise<number> {
-    return this.run(async () => {
+    return this.write(async (w) => {
       const [, length] = await this.exec(
-        this.redis
-          .pipeline()
+        w
+          .multi()
           .sadd(this.keys.queues, queue)
           .lpush(this.keys.queue(queue), ...payloads),
       );
@@ -413,14 +465,12 @@ export class SidekiqStore {
 
   /** SortedEntry#delete: ZREM the exact member. */
   removeFromSet(set: SidekiqSetName, raw: string): Promise<number> {
-    return this.run(() => this.redis.zrem(this.keys.set(set), raw));
+    return this.write((w) => w.zrem(this.keys.set(set), raw));
   }
 
   /** ZADD NX: puts an exact member back (an undone removal); an existing member is left as is. */
   addToSet(set: SidekiqSetName, score: number, raw: string): Promise<number> {
-    return this.run(async () =>
-      Number(await this.redis.zadd(this.keys.set(set), 'NX', score, raw)),
-    );
+    return this.write(async (w) => Number(await w.zadd(this.keys.set(set), 'NX', score, raw)));
   }
 
   /** The lowest-scored `count` entries (for retry-all / kill-all batches). */
@@ -432,7 +482,7 @@ export class SidekiqStore {
 
   /** Retry now / add to queue for exact members, atomically per call (see MOVE_TO_QUEUE_LUA). */
   moveToQueue(set: SidekiqSetName, moves: readonly MoveToQueue[]): Promise<number> {
-    return this.run(async () => {
+    return this.write(async (w) => {
       if (moves.length === 0) {
         return 0;
       }
@@ -447,7 +497,7 @@ export class SidekiqStore {
         args.push(move.raw, move.queue, move.payload, index + 1);
       }
       const keys = [this.keys.set(set), this.keys.queues, ...queueKeys];
-      return toNumber(await this.redis.eval(MOVE_TO_QUEUE_LUA, keys.length, ...keys, ...args));
+      return toNumber(await w.eval(MOVE_TO_QUEUE_LUA, keys.length, ...keys, ...args));
     });
   }
 
@@ -458,13 +508,13 @@ export class SidekiqStore {
     nowSeconds: number,
     limits: { maxJobs: number; timeoutSeconds: number },
   ): Promise<number> {
-    return this.run(async () => {
+    return this.write(async (w) => {
       if (raws.length === 0) {
         return 0;
       }
       const dead = this.keys.set(SidekiqSetName.Dead);
       return toNumber(
-        await this.redis.eval(
+        await w.eval(
           KILL_LUA,
           2,
           this.keys.set(set),
@@ -480,9 +530,9 @@ export class SidekiqStore {
 
   /** Delete all: UNLINK the set. Returns the size before. */
   clearSet(set: SidekiqSetName): Promise<number> {
-    return this.run(async () => {
+    return this.write(async (w) => {
       const key = this.keys.set(set);
-      const [size] = await this.exec(this.redis.multi().zcard(key).unlink(key));
+      const [size] = await this.exec(w.multi().zcard(key).unlink(key));
       return toNumber(size);
     });
   }
@@ -533,29 +583,31 @@ export class SidekiqStore {
    * ProcessSet#cleanup: SREM the identities whose hash has no `info` (no heartbeat for 60 s).
    * Throttled as 6.5.2+ does (`SET process_cleanup 1 NX EX 60`) unless `force`. Returns the count pruned.
    */
-  pruneProcesses(force: boolean): Promise<number> {
-    return this.run(async () => {
+  async pruneProcesses(force: boolean): Promise<number> {
+    // the throttle lock and the reads go over the read connection: should Redis run the SET after
+    // a timeout, it only postpones the next cleanup
+    const stale = await this.run(async () => {
       if (!force) {
         const locked = await this.redis.set(this.keys.processCleanupLock, '1', 'EX', 60, 'NX');
         if (locked !== 'OK') {
-          return 0;
+          return [];
         }
       }
       const identities = await this.sscanAll(this.keys.processes);
       if (identities.length === 0) {
-        return 0;
+        return [];
       }
       const pipe = this.redis.pipeline();
       for (const id of identities) {
         pipe.hget(this.keys.process(id), 'info');
       }
       const infos = await this.exec(pipe);
-      const stale = identities.filter((_, i) => infos[i] === null);
-      if (stale.length === 0) {
-        return 0;
-      }
-      return this.redis.srem(this.keys.processes, ...stale);
+      return identities.filter((_, i) => infos[i] === null);
     });
+    if (stale.length === 0) {
+      return 0;
+    }
+    return this.write((w) => w.srem(this.keys.processes, ...stale));
   }
 
   /** ProcessSet[identity]: alive when in `processes` and its hash still has `info`. */
@@ -573,9 +625,9 @@ export class SidekiqStore {
 
   /** Process#quiet! / stop!: MULTI LPUSH <id>-signals SIG, EXPIRE 60. */
   signal(identity: string, signal: SidekiqSignal): Promise<void> {
-    return this.run(async () => {
+    return this.write(async (w) => {
       const key = this.keys.signals(identity);
-      await this.exec(this.redis.multi().lpush(key, signal).expire(key, 60));
+      await this.exec(w.multi().lpush(key, signal).expire(key, 60));
     });
   }
 
@@ -651,9 +703,9 @@ export class SidekiqStore {
 
   /** Stats#reset: MSET the named lifetime counters to 0 (daily keys untouched). */
   resetStats(counters: readonly StatCounter[]): Promise<void> {
-    return this.run(async () => {
+    return this.write(async (w) => {
       const args = counters.flatMap((c) => [this.keys.stat(c), '0']);
-      await this.redis.mset(...args);
+      await w.mset(...args);
     });
   }
 
@@ -675,8 +727,7 @@ export class SidekiqRepository {
   constructor(private readonly registry: RedisRegistry) {}
 
   store(instance?: string): SidekiqStore {
-    const { instance: config, redis } = this.registry.connection(instance);
-    return new SidekiqStore(config, redis);
+    return new SidekiqStore(this.registry.connection(instance));
   }
 
   instanceNames(): string[] {

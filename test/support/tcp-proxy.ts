@@ -6,7 +6,9 @@ import net from 'node:net';
  */
 export class TcpProxy {
   private readonly sockets = new Set<net.Socket>();
+  private readonly pairs = new Set<[net.Socket, net.Socket]>();
   private server: net.Server | null = null;
+  private stalled = false;
   port = 0;
 
   constructor(
@@ -17,18 +19,23 @@ export class TcpProxy {
   async start(port = 0): Promise<number> {
     this.server = net.createServer((client) => {
       const upstream = net.connect(this.targetPort, this.targetHost);
+      const pair: [net.Socket, net.Socket] = [client, upstream];
       this.sockets.add(client);
       this.sockets.add(upstream);
+      this.pairs.add(pair);
       const drop = () => {
         client.destroy();
         upstream.destroy();
         this.sockets.delete(client);
         this.sockets.delete(upstream);
+        this.pairs.delete(pair);
       };
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
-      client.pipe(upstream);
-      upstream.pipe(client);
+      if (!this.stalled) {
+        client.pipe(upstream);
+        upstream.pipe(client);
+      }
     });
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as net.AddressInfo).port;
@@ -37,14 +44,36 @@ export class TcpProxy {
 
   /** Closes every connection and stops listening: new connections are refused. */
   async cut(): Promise<void> {
+    this.stalled = false;
     for (const socket of this.sockets) {
       socket.destroy();
     }
     this.sockets.clear();
+    this.pairs.clear();
     const server = this.server;
     this.server = null;
     if (server) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  /**
+   * A server that stops answering without closing anything: every connection stays open (new
+   * ones are accepted) and nothing is forwarded either way. `unstall()` ends it.
+   */
+  stall(): void {
+    this.stalled = true;
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+    }
+  }
+
+  /** Drops the stalled connections (what they carried is lost) and forwards new ones again. */
+  unstall(): void {
+    this.stalled = false;
+    for (const socket of this.sockets) {
+      socket.destroy();
     }
   }
 
