@@ -102,7 +102,10 @@ export interface JobDuration {
   job_id: string;
   job_class: string | null;
   queue: string | null;
+  /** a preview (see arguments_truncated) */
   arguments: string | null;
+  arguments_truncated: boolean;
+  arguments_bytes: number | null;
   from: string | null;
   completed_at: string | null;
   duration_ms: number;
@@ -372,6 +375,8 @@ export class JobManagerService {
         job_class: job.job_class,
         queue: job.queue,
         arguments: job.arguments,
+        arguments_truncated: job.arguments_truncated,
+        arguments_bytes: job.arguments_bytes,
         from:
           kind === 'queued_to_completion' ? (job.enqueued_at ?? job.created_at) : job.started_at,
         completed_at: job.completed_at,
