@@ -194,9 +194,7 @@ export class JobRepository extends EntityRepository<Job> {
       if (prop.formula) {
         return [knex.raw(`${prop.formula(formulaTable, columns)} as ??`, [prop.fieldNames[0]])];
       }
-      return prop.lazy || prop.persist === false
-        ? []
-        : prop.fieldNames.map((f) => `${table}.${f}`);
+      return prop.lazy || prop.persist === false ? [] : prop.fieldNames.map((f) => `${table}.${f}`);
     });
   }
 

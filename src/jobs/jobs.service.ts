@@ -187,9 +187,10 @@ export class JobsService {
   ): Promise<{ arguments: string | null; payload: string | null }> {
     const [row] = await this.em
       .fork()
-      .execute<
-        { arguments: string | null; payload: string | null }[]
-      >('select arguments, payload from jobs where instance = ? and jid = ?', [instance, jid]);
+      .execute<{ arguments: string | null; payload: string | null }[]>(
+        'select arguments, payload from jobs where instance = ? and jid = ?',
+        [instance, jid],
+      );
     return row ?? { arguments: null, payload: null };
   }
 

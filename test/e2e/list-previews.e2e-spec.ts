@@ -14,11 +14,7 @@ describe('List rows carry previews of big values; the job route the whole (e2e)'
   const bigJid = makeJid();
   const smallJid = makeJid();
   // the cut falls inside runs of 2-byte, 3-byte and 4-byte (surrogate pair in JS) characters
-  const big = JSON.stringify([
-    queue,
-    'a'.repeat(PREVIEW_CHARS - 40),
-    'é€🙂'.repeat(20_000),
-  ]);
+  const big = JSON.stringify([queue, 'a'.repeat(PREVIEW_CHARS - 40), 'é€🙂'.repeat(20_000)]);
   const small = JSON.stringify([queue, 'é🙂', 7]);
   const message = `boom ${'€'.repeat(9_000)}`;
 

@@ -76,7 +76,12 @@ describe('JobManager lost jobs: one SQL page, the old answers', () => {
     sut = ctx.get(JobManagerService);
 
     // 90 jobs: every process (live, dead, none), statuses, restarted or not, two instances
-    const places = [...LIVE, ...DEAD, { hostname: null, pid: null }, { hostname: 'host-d', pid: null }];
+    const places = [
+      ...LIVE,
+      ...DEAD,
+      { hostname: null, pid: null },
+      { hostname: 'host-d', pid: null },
+    ];
     const statuses = ['running', 'running', 'running', 'queued', 'succeeded'];
     const values: unknown[] = [];
     const tuples: string[] = [];
