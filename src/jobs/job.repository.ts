@@ -22,8 +22,6 @@ export interface JobQuery {
   afterId?: string;
   offset?: number;
   limit: number;
-  /** also load the (lazy) raw payload */
-  populate?: boolean;
   /** only jobs with a started_at (durations from start) */
   requireStarted?: boolean;
   /** only lost jobs (see LostPredicate) */
@@ -112,7 +110,6 @@ export class JobRepository extends EntityRepository<Job> {
         orderBy: { id: 'desc' },
         limit: query.limit,
         offset: query.offset,
-        ...(query.populate ? { populate: ['payload'] as never } : {}),
       },
     );
   }
