@@ -13,6 +13,7 @@ import {
   Min,
 } from 'class-validator';
 import { Scope, Scopes } from '../auth/scopes.decorator.js';
+import { MAX_OFFSET, OFFSET_HINT } from '../common/validation/paging.js';
 import {
   type DurationPage,
   type FoundJob,
@@ -38,11 +39,12 @@ export class JobManagerQueryDto {
   @Max(1000)
   limit?: number;
 
-  @ApiPropertyOptional({ default: 0, minimum: 0 })
+  @ApiPropertyOptional({ default: 0, minimum: 0, maximum: MAX_OFFSET })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_OFFSET, { message: `offset ${OFFSET_HINT}` })
   offset?: number;
 
   @ApiPropertyOptional() @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,64}$/) instance?: string;

@@ -6,6 +6,7 @@ import type {
   RestartOptions,
 } from './job-manager.service.js';
 import { Table } from './format.js';
+import { MAX_OFFSET } from '../common/validation/paging.js';
 
 const JOB_COLUMNS = [
   'job_id',
@@ -18,7 +19,8 @@ const JOB_COLUMNS = [
 const DURATION_COLUMNS = ['job_id', 'job_class', 'arguments', 'completed_at', 'duration'] as const;
 
 const HELP = `JobManager — jobs reported to Sidekiq Supervisor. Each command takes an optional string that
-must occur in the job's arguments, and options { limit (≤ 1000, default 50), offset, instance, from, to }.
+must occur in the job's arguments, and options { limit (≤ 1000, default 50), offset (≤ ${MAX_OFFSET}),
+instance, from, to }.
 
   JobManager.queued_jobs('abc')                  latest status queued
   JobManager.uncompleted_jobs('abc')             latest status running (started, not finished)
@@ -53,6 +55,9 @@ function footer(
   const range = count > 0 ? `rows ${shown}–${page.offset + count}` : 'no rows';
   if (page.next_offset === null) {
     return `${range} (last page)`;
+  }
+  if (page.next_offset > MAX_OFFSET) {
+    return `${range}; more rows follow past offset ${MAX_OFFSET}: narrow the window with { from, to }`;
   }
   const arg = filter === undefined || filter === null ? 'null' : JSON.stringify(filter);
   return `${range}; next page: JobManager.${command}(${arg}, { offset: ${page.next_offset}, limit: ${page.limit} })`;

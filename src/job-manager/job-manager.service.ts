@@ -1,6 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
+import { offsetProblem } from '../common/validation/paging.js';
 import { parseDateTime } from '../common/validation/validators.js';
 import type { JobDetailDto, JobResponseDto } from '../jobs/dto/job-response.dto.js';
 import {
@@ -52,7 +53,9 @@ export type RestartOutcome =
 export interface RestartItem {
   job_id: string;
   job_class: string | null;
+  /** a preview, as in lists (see arguments_truncated); the restart pushes the whole value */
   arguments: string | null;
+  arguments_truncated: boolean;
   outcome: RestartOutcome;
   /** the new jid, when restarted */
   restarted_as: string | null;
@@ -100,7 +103,10 @@ export interface JobDuration {
   job_id: string;
   job_class: string | null;
   queue: string | null;
+  /** a preview (see arguments_truncated) */
   arguments: string | null;
+  arguments_truncated: boolean;
+  arguments_bytes: number | null;
   from: string | null;
   completed_at: string | null;
   duration_ms: number;
@@ -149,26 +155,22 @@ export class JobManagerService {
   async lostJobs(filter?: string | null, options: QueryOptions = {}): Promise<JobPage> {
     const query = toFilter([JobStatus.Running], filter, options);
     const world = await this.sidekiqWorld(query.instance);
-    const lost: LostJob[] = [];
-    // walk running jobs page by page until a page of lost ones is filled
-    for (let offset = 0; lost.length < query.offset + query.limit + 1; offset += 500) {
-      const batch = await this.jobs.restartCandidates({ ...query, offset, limit: 500 });
-      for (const c of batch) {
-        const reason = lostReason(c, world);
-        if (reason) {
-          lost.push({ ...c.summary, reason });
-        }
-      }
-      if (batch.length < 500) {
-        break;
-      }
-    }
-    const page = lost.slice(query.offset, query.offset + query.limit);
+    const jobs = await this.jobs.find({
+      ...query,
+      limit: query.limit + 1,
+      lost: {
+        live: [...world.live.values()],
+        working: [...world.working],
+      },
+    });
     return {
-      jobs: page,
+      jobs: jobs.slice(0, query.limit).map((job) => ({
+        ...job,
+        reason: `its process ${job.hostname}:${job.pid} has no heartbeat and is not in Sidekiq's processes`,
+      })),
       limit: query.limit,
       offset: query.offset,
-      next_offset: lost.length > query.offset + query.limit ? query.offset + query.limit : null,
+      next_offset: jobs.length > query.limit ? query.offset + query.limit : null,
     };
   }
 
@@ -235,7 +237,8 @@ export class JobManagerService {
     ) => ({
       job_id: c.jid,
       job_class: c.jobClass,
-      arguments: c.arguments,
+      arguments: c.summary.arguments,
+      arguments_truncated: c.summary.arguments_truncated,
       outcome,
       restarted_as: restartedAs,
       reason,
@@ -243,7 +246,7 @@ export class JobManagerService {
     if (c.restartedAs) {
       return item('already_restarted', `restarted before as ${c.restartedAs}`, c.restartedAs);
     }
-    if (!c.jobClass || !c.queue || c.arguments === null) {
+    if (!c.jobClass || !c.queue || c.summary.arguments === null) {
       return item('incomplete_record', 'class, queue or arguments were never reported');
     }
     if ((c.startedAt ?? c.enqueuedAt ?? c.lastEventAt).getTime() > cutoff) {
@@ -266,13 +269,20 @@ export class JobManagerService {
     if (dryRun) {
       return item('would_restart', null);
     }
+    // the whole values of this one job only: a page of candidates may hold many MB-sized ones
+    const source = await this.jobs.restartSource(c.instance, c.jid);
+    if (source.arguments === null) {
+      return item('incomplete_record', 'class, queue or arguments were never reported');
+    }
     const pushed = await this.sidekiqJobs.push({
       jobClass: c.jobClass,
       queue: c.queue,
-      argsJson: c.arguments,
+      argsJson: source.arguments,
       instance: c.instance,
       restartedFrom: c.jid,
-      timestampFormat: usesMillis(c.payload) ? TimestampFormat.Millis : TimestampFormat.Seconds,
+      timestampFormat: usesMillis(source.payload)
+        ? TimestampFormat.Millis
+        : TimestampFormat.Seconds,
     });
     await this.jobs.recordRestart(
       { instance: c.instance, jid: c.jid, attempt: c.attempt },
@@ -280,7 +290,7 @@ export class JobManagerService {
         jid: pushed.jid,
         jobClass: c.jobClass,
         queue: c.queue,
-        arguments: c.arguments,
+        arguments: source.arguments,
         payload: pushed.payload,
       },
     );
@@ -292,8 +302,14 @@ export class JobManagerService {
       this.processes.list(instance),
       this.workers.list(instance),
     ]);
+    const live = new Map<string, { hostname: string; pid: number }>();
+    for (const p of processes) {
+      if (p.hostname !== null && p.pid !== null) {
+        live.set(`${p.hostname}\u0000${p.pid}`, { hostname: p.hostname, pid: p.pid });
+      }
+    }
     return {
-      live: new Set(processes.map((p) => `${p.hostname}\u0000${p.pid}`)),
+      live,
       working: new Set(workers.flatMap((w) => (w.job.jid ? [w.job.jid] : []))),
     };
   }
@@ -360,6 +376,8 @@ export class JobManagerService {
         job_class: job.job_class,
         queue: job.queue,
         arguments: job.arguments,
+        arguments_truncated: job.arguments_truncated,
+        arguments_bytes: job.arguments_bytes,
         from:
           kind === 'queued_to_completion' ? (job.enqueued_at ?? job.created_at) : job.started_at,
         completed_at: job.completed_at,
@@ -374,26 +392,14 @@ export class JobManagerService {
 }
 
 interface SidekiqWorld {
-  /** hostname + pid of every process with a live heartbeat */
-  live: Set<string>;
+  /** every process with a live heartbeat, by hostname + pid */
+  live: Map<string, { hostname: string; pid: number }>;
   /** jids running in a live worker now */
   working: Set<string>;
 }
 
 function processAlive(c: RestartCandidate, world: SidekiqWorld): boolean {
   return c.hostname !== null && c.pid !== null && world.live.has(`${c.hostname}\u0000${c.pid}`);
-}
-
-function lostReason(c: RestartCandidate, world: SidekiqWorld): string | null {
-  if (world.working.has(c.jid) || c.restartedAs) {
-    return null;
-  }
-  if (c.hostname === null || c.pid === null) {
-    return null; // no process known: cannot tell (restart checks Sidekiq itself)
-  }
-  return processAlive(c, world)
-    ? null
-    : `its process ${c.hostname}:${c.pid} has no heartbeat and is not in Sidekiq's processes`;
 }
 
 function usesMillis(payload: string | null): boolean {
@@ -466,8 +472,9 @@ export function toFilter(statuses: string[], filter: unknown, options: unknown):
     throw invalid('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
   }
   const offset = o.offset ?? 0;
-  if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) {
-    throw invalid('offset', 'must be a whole number ≥ 0');
+  const offsetFault = offsetProblem(offset);
+  if (offsetFault) {
+    throw invalid('offset', offsetFault);
   }
   if (
     o.instance !== undefined &&
@@ -482,6 +489,6 @@ export function toFilter(statuses: string[], filter: unknown, options: unknown):
     from: toTime('from', o.from),
     to: toTime('to', o.to),
     limit,
-    offset,
+    offset: offset as number,
   };
 }

@@ -1,8 +1,18 @@
-import { Entity, EntityRepositoryType, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import {
+  Entity,
+  EntityRepositoryType,
+  Formula,
+  PrimaryKey,
+  Property,
+  Unique,
+} from '@mikro-orm/core';
+import { bytesSql, previewSql } from '../common/preview.js';
 import { JobRepository } from './job.repository.js';
 
 // Every column is derived from job_events by JobRepository's fold (see job-fold.sql.ts):
 // the row is a pure function of the set of events for (instance, jid).
+// Values without a length limit (arguments, error message and backtrace, payload) are lazy: lists
+// read their previews (formulas, cut in SQL) and only the job's own route loads them whole.
 @Entity({ tableName: 'jobs', repository: () => JobRepository })
 @Unique({ properties: ['instance', 'jid'] })
 export class Job {
@@ -23,8 +33,14 @@ export class Job {
   @Property({ type: 'text', nullable: true })
   queue!: string | null;
 
-  @Property({ type: 'text', nullable: true })
+  @Property({ type: 'text', nullable: true, lazy: true })
   arguments!: string | null;
+
+  @Formula((t) => previewSql(t.alias, 'arguments'), { type: 'text', nullable: true })
+  argumentsPreview!: string | null;
+
+  @Formula((t) => bytesSql(t.alias, 'arguments'), { type: 'integer', nullable: true })
+  argumentsBytes!: number | null;
 
   @Property({ type: 'text', nullable: true, lazy: true })
   payload!: string | null;
@@ -65,10 +81,16 @@ export class Job {
   @Property({ type: 'text', nullable: true })
   errorClass!: string | null;
 
-  @Property({ type: 'text', nullable: true })
+  @Property({ type: 'text', nullable: true, lazy: true })
   errorMessage!: string | null;
 
-  @Property({ type: 'json', nullable: true })
+  @Formula((t) => previewSql(t.alias, 'error_message'), { type: 'text', nullable: true })
+  errorMessagePreview!: string | null;
+
+  @Formula((t) => bytesSql(t.alias, 'error_message'), { type: 'integer', nullable: true })
+  errorMessageBytes!: number | null;
+
+  @Property({ type: 'json', nullable: true, lazy: true })
   errorBacktrace!: string[] | null;
 
   @Property({ type: 'boolean', nullable: true })

@@ -1,4 +1,4 @@
-import { EntityRepository, type FilterQuery } from '@mikro-orm/postgresql';
+import { EntityRepository, type FilterQuery, type Knex } from '@mikro-orm/postgresql';
 import { DomainError } from '../common/errors/domain-error.js';
 import { JobEvent } from './job-event.entity.js';
 import type { Job } from './job.entity.js';
@@ -22,11 +22,24 @@ export interface JobQuery {
   afterId?: string;
   offset?: number;
   limit: number;
-  /** also load the (lazy) raw payload */
-  populate?: boolean;
   /** only jobs with a started_at (durations from start) */
   requireStarted?: boolean;
+  /** only lost jobs (see LostPredicate) */
+  lost?: LostPredicate;
 }
+
+/**
+ * A job is lost when it started on a known process that is not among Sidekiq's live ones, no live
+ * worker runs it, and it was never restarted. Both lists are small (Sidekiq's processes and their
+ * busy threads), so they go to Postgres as parameters and the database answers with one page.
+ */
+export interface LostPredicate {
+  live: { hostname: string; pid: number }[];
+  working: string[];
+}
+
+/** Events of one job's timeline per page. */
+export const TIMELINE_PAGE = 1000;
 
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -81,13 +94,22 @@ export class JobRepository extends EntityRepository<Job> {
     if (query.argumentsContain) {
       return this.searchArguments(query, query.argumentsContain);
     }
+    if (query.lost) {
+      const rows = await this.em.execute<Record<string, unknown>[]>(
+        this.where(query)
+          .select(this.listColumns('jobs'))
+          .orderBy('id', 'desc')
+          .limit(query.limit)
+          .offset(query.offset ?? 0),
+      );
+      return rows.map((row) => this.em.map(this.entityName, row) as Job);
+    }
     return this.find(
       { $and: this.filters(query) },
       {
         orderBy: { id: 'desc' },
         limit: query.limit,
         offset: query.offset,
-        ...(query.populate ? { populate: ['payload'] as never } : {}),
       },
     );
   }
@@ -110,10 +132,9 @@ export class JobRepository extends EntityRepository<Job> {
     });
   }
 
-  private async searchArguments(query: JobQuery, needle: string): Promise<Job[]> {
-    const knex = this.em.getKnex();
-    const pattern = `%${escapeLike(needle)}%`;
-    const base = knex('jobs').select('*');
+  /** `jobs` narrowed by every filter of the query but the arguments substring. */
+  private where(query: JobQuery): Knex.QueryBuilder {
+    const base = this.em.getKnex()('jobs');
     if (query.instance) {
       void base.where('instance', query.instance);
     }
@@ -138,16 +159,57 @@ export class JobRepository extends EntityRepository<Job> {
     if (query.requireStarted) {
       void base.whereNotNull('started_at');
     }
+    if (query.lost) {
+      void base
+        .whereNotNull('hostname')
+        .whereNotNull('pid')
+        .whereNull('restarted_as')
+        .whereRaw(
+          `not exists (select 1 from json_to_recordset(?::json) as live(hostname text, pid int)
+             where live.hostname = jobs.hostname and live.pid = jobs.pid)`,
+          [JSON.stringify(query.lost.live)],
+        )
+        .whereRaw(
+          `not exists (select 1 from json_array_elements_text(?::json) as working(jid)
+             where working.jid = jobs.jid)`,
+          [JSON.stringify(query.lost.working)],
+        );
+    }
+    return base;
+  }
+
+  /**
+   * What a list row reads of `table`: every eager column, and the previews and sizes (formulas)
+   * instead of the lazy unbounded values.
+   */
+  private listColumns(table: string): (string | Knex.Raw)[] {
+    const knex = this.em.getKnex();
+    const meta = this.em.getMetadata().get<Job>(this.entityName);
+    const formulaTable = { alias: table, name: 'jobs', qualifiedName: 'jobs' };
+    const columns = meta.createColumnMappingObject();
+    return meta.props.flatMap((prop): (string | Knex.Raw)[] => {
+      if (prop.formula) {
+        return [knex.raw(`${prop.formula(formulaTable, columns)} as ??`, [prop.fieldNames[0]])];
+      }
+      return prop.lazy || prop.persist === false ? [] : prop.fieldNames.map((f) => `${table}.${f}`);
+    });
+  }
+
+  private async searchArguments(query: JobQuery, needle: string): Promise<Job[]> {
+    const knex = this.em.getKnex();
+    const pattern = `%${escapeLike(needle)}%`;
+    const base = this.where(query);
     const offset = query.offset ?? 0;
     const indexed = base
       .clone()
+      .select(this.listColumns('jobs'))
       .where('arguments', 'like', pattern)
       .orderByRaw('id + 0 desc')
       .limit(query.limit)
       .offset(offset);
     const recent = knex
-      .select('*')
-      .from(base.clone().orderBy('id', 'desc').limit(RECENT_WINDOW).as('recent'))
+      .select(this.listColumns('recent'))
+      .from(base.clone().select('*').orderBy('id', 'desc').limit(RECENT_WINDOW).as('recent'))
       .where('arguments', 'like', pattern)
       .orderBy('id', 'desc')
       .limit(query.limit)
@@ -168,6 +230,7 @@ export class JobRepository extends EntityRepository<Job> {
     const driven = word
       ? base
           .clone()
+          .select(this.listColumns('jobs'))
           .where('arguments', 'like', `%${escapeLike(word)}%`)
           .whereRaw(`(arguments || '') like ?`, [pattern])
           .orderByRaw('id + 0 desc')
@@ -256,7 +319,7 @@ export class JobRepository extends EntityRepository<Job> {
     const rows = await this.find(instance ? { jid, instance } : { jid }, {
       orderBy: { lastEventAt: 'desc' },
       limit: 2,
-      populate: ['payload'],
+      populate: ['payload', 'arguments', 'errorMessage'],
     });
     if (rows.length === 0) {
       throw new DomainError('JOB_NOT_FOUND', `No job with job_id ${jid}`, { field: 'job_id' });
@@ -273,11 +336,34 @@ export class JobRepository extends EntityRepository<Job> {
     return rows[0];
   }
 
-  timeline(job: Job): Promise<JobEvent[]> {
-    return this.em.find(
-      JobEvent,
-      { instance: job.instance, jid: job.jid },
-      { orderBy: [{ occurredAt: 'asc' }, { attempt: 'asc' }, { id: 'asc' }] },
+  /**
+   * One page of a job's events, oldest first, after the event `afterId` (in that order). Events'
+   * arguments and payloads are not part of a timeline and stay in Postgres.
+   */
+  async timeline(job: Job, afterId?: string): Promise<JobEvent[]> {
+    const meta = this.em.getMetadata().get<JobEvent>(JobEvent.name);
+    const columns = meta.props.flatMap((prop) =>
+      prop.lazy || prop.name === 'arguments' ? [] : prop.fieldNames,
     );
+    const query = this.em
+      .getKnex()('job_events')
+      .select(columns)
+      .where({ instance: job.instance, jid: job.jid })
+      .orderBy([
+        { column: 'occurred_at', order: 'asc' },
+        { column: 'attempt', order: 'asc' },
+        { column: 'id', order: 'asc' },
+      ])
+      .limit(TIMELINE_PAGE + 1);
+    if (afterId) {
+      // in SQL: occurred_at has microseconds, a JS Date only milliseconds
+      void query.whereRaw(
+        `(occurred_at, attempt, id) > (select e.occurred_at, e.attempt, e.id from job_events e
+           where e.id = ? and e.instance = ? and e.jid = ?)`,
+        [afterId, job.instance, job.jid],
+      );
+    }
+    const rows = await this.em.execute<Record<string, unknown>[]>(query);
+    return rows.map((row) => this.em.map(JobEvent, row) as JobEvent);
   }
 }

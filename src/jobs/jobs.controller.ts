@@ -134,10 +134,16 @@ export class JobsController {
   @Scopes(Scope.Read)
   @ApiOperation({ summary: 'One job with its full event timeline' })
   @ApiQuery({ name: 'instance', required: false })
+  @ApiQuery({
+    name: 'events_cursor',
+    required: false,
+    description: 'events_next_cursor of the previous answer: the next events of the timeline',
+  })
   detail(
     @Param('job_id') jid: string,
     @Query('instance') instance?: string,
+    @Query('events_cursor') eventsCursor?: string,
   ): Promise<JobDetailDto> {
-    return this.jobs.detail(jid, instance);
+    return this.jobs.detail(jid, instance, eventsCursor);
   }
 }

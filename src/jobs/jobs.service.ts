@@ -20,7 +20,13 @@ import {
   JobPageDto,
   JobResponseDto,
 } from './dto/job-response.dto.js';
-import { type DurationKind, JobRepository, type JobQuery } from './job.repository.js';
+import {
+  type DurationKind,
+  JobRepository,
+  type JobQuery,
+  type LostPredicate,
+  TIMELINE_PAGE,
+} from './job.repository.js';
 
 export type { DurationKind } from './job.repository.js';
 export type { FlushStats } from './ingest-writer.js';
@@ -36,9 +42,14 @@ export interface JobFilter {
   to?: Date;
   limit: number;
   offset: number;
+  /** only lost jobs */
+  lost?: LostPredicate;
 }
 
-/** What JobManager needs to judge and rebuild a job for a restart. */
+/**
+ * What JobManager needs to judge a job for a restart; the whole arguments and payload it pushes
+ * are read one job at a time (restartSource).
+ */
 export interface RestartCandidate {
   instance: string;
   jid: string;
@@ -46,8 +57,6 @@ export interface RestartCandidate {
   attempt: number;
   jobClass: string | null;
   queue: string | null;
-  arguments: string | null;
-  payload: string | null;
   hostname: string | null;
   pid: number | null;
   startedAt: Date | null;
@@ -153,7 +162,7 @@ export class JobsService {
 
   @EnsureRequestContext()
   async restartCandidates(filter: JobFilter): Promise<RestartCandidate[]> {
-    const rows = await this.jobs.search({ ...filter, populate: true });
+    const rows = await this.jobs.search(filter);
     return rows.map((job) => ({
       instance: job.instance,
       jid: job.jid,
@@ -161,8 +170,6 @@ export class JobsService {
       attempt: job.attempt,
       jobClass: job.jobClass,
       queue: job.queue,
-      arguments: job.arguments,
-      payload: job.payload,
       hostname: job.hostname,
       pid: job.pid,
       startedAt: job.startedAt,
@@ -171,6 +178,20 @@ export class JobsService {
       restartedAs: job.restartedAs,
       summary: JobResponseDto.from(job),
     }));
+  }
+
+  /** The whole arguments and payload of one job, to push it again. */
+  async restartSource(
+    instance: string,
+    jid: string,
+  ): Promise<{ arguments: string | null; payload: string | null }> {
+    const [row] = await this.em
+      .fork()
+      .execute<{ arguments: string | null; payload: string | null }[]>(
+        'select arguments, payload from jobs where instance = ? and jid = ?',
+        [instance, jid],
+      );
+    return row ?? { arguments: null, payload: null };
   }
 
   @EnsureRequestContext()
@@ -276,8 +297,12 @@ export class JobsService {
     };
   }
 
+  /**
+   * The job with its arguments and error message whole, and its timeline from the start (or after
+   * `eventsCursor`), at most TIMELINE_PAGE events a page.
+   */
   @EnsureRequestContext()
-  async detail(jid: string, instance?: string): Promise<JobDetailDto> {
+  async detail(jid: string, instance?: string, eventsCursor?: string): Promise<JobDetailDto> {
     const errors: FieldError[] = [];
     if (!JID_PATTERN.test(jid)) {
       errors.push({ field: 'job_id', message: 'must be 1 to 64 characters of A-Z a-z 0-9 _ -' });
@@ -285,15 +310,26 @@ export class JobsService {
     if (instance !== undefined && !JID_PATTERN.test(instance)) {
       errors.push({ field: 'instance', message: 'must be 1 to 64 characters of A-Z a-z 0-9 _ -' });
     }
+    const afterEvent = eventsCursor === undefined ? undefined : decodeEventCursor(eventsCursor);
+    if (afterEvent === null) {
+      errors.push({ field: 'events_cursor', message: 'is not a cursor returned by this API' });
+    }
     if (errors.length > 0) {
       throw invalid(errors);
     }
     const job = await this.jobs.findByJid(jid, instance);
-    const events = await this.jobs.timeline(job);
+    const events = await this.jobs.timeline(job, afterEvent ?? undefined);
+    const page = events.slice(0, TIMELINE_PAGE);
     return {
       ...JobResponseDto.from(job),
+      arguments: job.arguments,
+      arguments_truncated: false,
+      error_message: job.errorMessage,
+      error_message_truncated: false,
       payload: job.payload,
-      events: events.map((e) => JobEventResponseDto.from(e)),
+      events: page.map((e) => JobEventResponseDto.from(e)),
+      events_next_cursor:
+        events.length > TIMELINE_PAGE ? encodeEventCursor(page[page.length - 1].id) : null,
     };
   }
 }
@@ -304,6 +340,18 @@ function invalid(errors: FieldError[]): DomainError {
     errors.map((e) => `${e.field} ${e.message}`).join('; '),
     { errors },
   );
+}
+
+function encodeEventCursor(id: string): string {
+  return Buffer.from(`e:${id}`).toString('base64url');
+}
+
+function decodeEventCursor(cursor: string): string | null {
+  const text = /^[A-Za-z0-9_-]{1,200}$/.test(cursor)
+    ? Buffer.from(cursor, 'base64url').toString()
+    : '';
+  const id = text.startsWith('e:') ? text.slice(2) : '';
+  return /^\d{1,19}$/.test(id) ? id : null;
 }
 
 function encodeCursor(id: string): string {

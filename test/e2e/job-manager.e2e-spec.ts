@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { MAX_OFFSET } from '../../src/common/validation/paging.js';
 import { makeJid } from '../factories/job-event.factory.js';
 import { TEST_TOKEN, TestApp } from '../support/test-context.js';
 
@@ -82,5 +83,37 @@ describe('JobManager over REST (e2e)', () => {
       .get('/api/v1/job-manager/all-jobs')
       .set('PRIVATE-TOKEN', ingest.body.token)
       .expect(403);
+  });
+
+  it('refuses offsets past MAX_OFFSET on every list with 400 naming offset, and serves the last one', async () => {
+    const lists = [
+      'queued-jobs',
+      'uncompleted-jobs',
+      'completed-jobs',
+      'failed-jobs',
+      'all-jobs',
+      'lost-jobs',
+      'queued-to-completion-durations',
+      'completed-jobs-durations',
+    ];
+    for (const list of lists) {
+      for (const offset of ['99999999999999999999', '1e21', String(MAX_OFFSET + 1)]) {
+        const res = await request(ctx.http)
+          .get(`/api/v1/job-manager/${list}`)
+          .query({ offset })
+          .set(auth)
+          .expect(400);
+        expect(res.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
+        expect(res.body.details.errors).toEqual([
+          { field: 'offset', message: expect.stringContaining('narrow the window with from/to') },
+        ]);
+      }
+      const last = await request(ctx.http)
+        .get(`/api/v1/job-manager/${list}`)
+        .query({ offset: MAX_OFFSET, filter: marker })
+        .set(auth)
+        .expect(200);
+      expect(last.body).toMatchObject({ offset: MAX_OFFSET, next_offset: null });
+    }
   });
 });

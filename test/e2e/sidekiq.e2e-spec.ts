@@ -80,12 +80,21 @@ describe('Sidekiq API (e2e)', () => {
       [`${API}/sets/morgue`, 'set'],
       [`${API}/sets/retry?page=0`, 'page'],
       [`${API}/queues/default?per_page=9999`, 'per_page'],
+      // (page − 1) × per_page past MAX_OFFSET (50,000)
+      [`${API}/sets/retry?page=2002`, 'page'],
+      [`${API}/queues/default?per_page=500&page=102`, 'page'],
       [`${API}/stats/history?start_date=yesterday`, 'start_date'],
     ] as const) {
       const res = await http().get(path).set('PRIVATE-TOKEN', TEST_TOKEN).expect(400);
       expect(res.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
       expect(res.body.details.errors.map((e: { field: string }) => e.field)).toEqual([field]);
     }
+    // the deepest page within the cap is served
+    const deepest = await http()
+      .get(`${API}/sets/retry?page=2001`)
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .expect(200);
+    expect(deepest.body).toMatchObject({ page: 2001, per_page: 25, entries: [] });
   });
 
   it('documents every Sidekiq route in the OpenAPI spec with its scope', async () => {

@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PREVIEW_CHARS, isTruncated } from '../../common/preview.js';
 import { JOB_STATUSES, JobStatus } from '../job-status.js';
 import type { JobEvent } from '../job-event.entity.js';
 import type { Job } from '../job.entity.js';
+import { TIMELINE_PAGE } from '../job.repository.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -11,8 +13,23 @@ export class JobResponseDto {
   @ApiProperty({ enum: JOB_STATUSES }) status!: JobStatus;
   @ApiProperty({ nullable: true, type: String }) job_class!: string | null;
   @ApiProperty({ nullable: true, type: String }) queue!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'JSON text exactly as reported' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: `JSON text exactly as reported. In lists its first ${PREVIEW_CHARS} characters (see arguments_truncated); whole on the job's own route (GET /api/v1/jobs/:job_id)`,
+  })
   arguments!: string | null;
+  @ApiProperty({
+    description:
+      "true when `arguments` is a preview, shorter than the whole value (read the job's own route for it)",
+  })
+  arguments_truncated!: boolean;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'size of the whole arguments text in bytes (UTF-8)',
+  })
+  arguments_bytes!: number | null;
   @ApiProperty({ description: 'retry_count + 1 of the latest run (0 = first run)' })
   attempt!: number;
   @ApiProperty({ nullable: true, type: String }) created_at!: string | null;
@@ -25,7 +42,16 @@ export class JobResponseDto {
   @ApiProperty({ nullable: true, type: Number }) pid!: number | null;
   @ApiProperty({ nullable: true, type: String }) tid!: string | null;
   @ApiProperty({ nullable: true, type: String }) error_class!: string | null;
-  @ApiProperty({ nullable: true, type: String }) error_message!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: `In lists its first ${PREVIEW_CHARS} characters (see error_message_truncated); whole on the job's own route`,
+  })
+  error_message!: string | null;
+  @ApiProperty({ description: '`error_message` is a preview, shorter than the whole message' })
+  error_message_truncated!: boolean;
+  @ApiProperty({ nullable: true, type: Number, description: 'size of the whole message in bytes' })
+  error_message_bytes!: number | null;
   @ApiProperty({ nullable: true, type: Boolean }) will_retry!: boolean | null;
   @ApiProperty({ nullable: true, type: Number }) duration_ms!: number | null;
   @ApiProperty({ nullable: true, type: String }) restarted_as!: string | null;
@@ -34,6 +60,7 @@ export class JobResponseDto {
   @ApiProperty() first_event_at!: string;
   @ApiProperty() last_event_at!: string;
 
+  /** A list row: arguments and error message are the previews cut in SQL. */
   static from(job: Job): JobResponseDto {
     return {
       job_id: job.jid,
@@ -41,7 +68,9 @@ export class JobResponseDto {
       status: job.status as JobStatus,
       job_class: job.jobClass,
       queue: job.queue,
-      arguments: job.arguments,
+      arguments: job.argumentsPreview,
+      arguments_truncated: isTruncated(job.argumentsPreview, job.argumentsBytes),
+      arguments_bytes: job.argumentsBytes,
       attempt: job.attempt,
       created_at: iso(job.createdAt),
       enqueued_at: iso(job.enqueuedAt),
@@ -53,7 +82,9 @@ export class JobResponseDto {
       pid: job.pid,
       tid: job.tid,
       error_class: job.errorClass,
-      error_message: job.errorMessage,
+      error_message: job.errorMessagePreview,
+      error_message_truncated: isTruncated(job.errorMessagePreview, job.errorMessageBytes),
+      error_message_bytes: job.errorMessageBytes,
       will_retry: job.willRetry,
       duration_ms: job.durationMs,
       restarted_as: job.restartedAs,
@@ -110,11 +141,21 @@ export class JobEventResponseDto {
   }
 }
 
+/** The job's own route: arguments and error message whole (never truncated). */
 export class JobDetailDto extends JobResponseDto {
   @ApiProperty({ nullable: true, type: String, description: 'Raw Sidekiq payload when reported' })
   payload!: string | null;
-  @ApiProperty({ type: [JobEventResponseDto], description: 'Every event, oldest first' })
+  @ApiProperty({
+    type: [JobEventResponseDto],
+    description: `Events oldest first, at most ${TIMELINE_PAGE} (see events_next_cursor)`,
+  })
   events!: JobEventResponseDto[];
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Pass as `events_cursor` for the next events of the timeline; null after the last',
+  })
+  events_next_cursor!: string | null;
 }
 
 export class JobPageDto {

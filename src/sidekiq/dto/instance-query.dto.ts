@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { Equals, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { MAX_OFFSET, PageWithinMaxOffset } from '../../common/validation/paging.js';
 
 /** Every Sidekiq route takes `?instance=` (default: the REDIS_URL instance). */
 export class InstanceQueryDto {
@@ -14,17 +15,23 @@ export class InstanceQueryDto {
 }
 
 export const MAX_PER_PAGE = 500;
+const DEFAULT_PER_PAGE = 25;
 
 export class PageQueryDto extends InstanceQueryDto {
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @ApiPropertyOptional({
+    minimum: 1,
+    default: 1,
+    description: `(page − 1) × per_page is at most ${MAX_OFFSET}`,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(1_000_000_000)
+  @PageWithinMaxOffset(DEFAULT_PER_PAGE)
   page?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PER_PAGE, default: 25 })
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PER_PAGE, default: DEFAULT_PER_PAGE })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
