@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { ValidationError } from 'class-validator';
 import { DomainError } from './common/errors/domain-error.js';
+import { AppConfig } from './config/app-config.js';
 
 export const SWAGGER_PATH = 'api/docs';
 
@@ -33,7 +34,10 @@ export function configureApp<T extends INestApplication>(app: T): T {
       },
     }),
   );
-  (app as unknown as NestExpressApplication).disable?.('x-powered-by');
+  const express = app as unknown as NestExpressApplication;
+  express.disable?.('x-powered-by');
+  // the failure limiter counts per client address (req.ip)
+  express.set?.('trust proxy', app.get(AppConfig, { strict: false }).trustProxy);
   app.enableShutdownHooks();
   const document = buildOpenApi(app);
   SwaggerModule.setup(SWAGGER_PATH, app, document, {
