@@ -8,6 +8,8 @@ export class TcpProxy {
   private readonly sockets = new Set<net.Socket>();
   private server: net.Server | null = null;
   port = 0;
+  /** sees every byte a client sends the server, e.g. to count the queries an app makes */
+  onClientData: ((client: net.Socket, chunk: Buffer) => void) | null = null;
 
   constructor(
     private readonly targetHost: string,
@@ -27,6 +29,7 @@ export class TcpProxy {
       };
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
+      client.on('data', (chunk: Buffer) => this.onClientData?.(client, chunk));
       client.pipe(upstream);
       upstream.pipe(client);
     });
