@@ -24,14 +24,16 @@ const TOUCH_EVERY_MS = 30_000;
 interface Known {
   principal: Principal;
   until: number;
+  /** from here on, a request starts a re-check while the entry still answers */
+  refreshAt: number;
 }
 
 /**
  * Resolves a PRIVATE-TOKEN to its principal, and counts failed attempts per client address.
  *
  * - Valid tokens: an LRU of AUTH_TOKEN_CACHE_SIZE hashes, each trusted for AUTH_TOKEN_CACHE_MS (or
- *   until the token expires); a revocation on this copy takes effect at once (forget), on other
- *   copies within that time. An entry past its time stays in the LRU as "was valid": its re-check
+ *   until the token expires), re-checked in the background in its last fifth; a revocation on
+ *   this copy takes effect at once (forget), on other copies within that time. An entry past its time stays in the LRU as "was valid": its re-check
  *   goes to Postgres whatever the address's failures, since nobody guesses a hash that was valid.
  * - Unknown hashes: an LRU of AUTH_UNKNOWN_CACHE_SIZE, so a repeated wrong token costs no query.
  * - Failures (no token, a wrong one, one that is no longer valid) take from the address's
@@ -88,6 +90,11 @@ export class TokenVerifier implements OnApplicationShutdown {
     const known = this.valid.get(hash);
     if (known) {
       if (known.until > now) {
+        if (known.refreshAt <= now && !this.pending.has(hash)) {
+          // refreshed ahead of its end, in the background: a busy token's requests never wait
+          // for Postgres, and an entry is never trusted past its time
+          this.lookup(hash).catch(() => undefined);
+        }
         this.markUsed(known.principal);
         return known.principal;
       }
@@ -196,7 +203,8 @@ export class TokenVerifier implements OnApplicationShutdown {
     if (generation === this.generation) {
       const ttl = now + this.config.auth.tokenCacheMs;
       const until = token.expiresAt ? Math.min(ttl, token.expiresAt.getTime()) : ttl;
-      this.valid.set(hash, { principal, until });
+      const refreshAt = until - (until - now) / 5;
+      this.valid.set(hash, { principal, until, refreshAt });
     }
     return principal;
   }
