@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { AppValidationPipe } from './common/validation/app-validation.pipe.js';
+import { AppConfig } from './config/app-config.js';
 
 export const SWAGGER_PATH = 'api/docs';
 
@@ -11,7 +12,10 @@ export const SWAGGER_PATH = 'api/docs';
 export function configureApp<T extends INestApplication>(app: T): T {
   app.useGlobalPipes(new AppValidationPipe());
   answerClientErrorsInShape(app.getHttpServer() as Server);
-  (app as unknown as NestExpressApplication).disable?.('x-powered-by');
+  const express = app as unknown as NestExpressApplication;
+  express.disable?.('x-powered-by');
+  // the failure limiter counts per client address (req.ip)
+  express.set?.('trust proxy', app.get(AppConfig, { strict: false }).trustProxy);
   app.enableShutdownHooks();
   const document = buildOpenApi(app);
   SwaggerModule.setup(SWAGGER_PATH, app, document, {

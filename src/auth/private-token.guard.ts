@@ -8,6 +8,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AppConfig } from '../config/app-config.js';
+import { addressKey } from './client-address.js';
 import { IS_PUBLIC, PUBLIC_WHEN } from './public.decorator.js';
 import { REQUIRED_SCOPES, Scope } from './scopes.decorator.js';
 import { hasScope, type Principal, TokenVerifier } from './token-verifier.js';
@@ -36,7 +37,11 @@ export class PrivateTokenGuard implements CanActivate {
       return true;
     }
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = await this.verifier.verify(request.header('private-token') ?? '');
+    // req.ip: the socket's address, or X-Forwarded-For's as far as TRUST_PROXY trusts it
+    const principal = await this.verifier.verify(
+      request.header('private-token') ?? '',
+      addressKey(request.ip ?? request.socket.remoteAddress),
+    );
     if (!principal) {
       throw new UnauthorizedException('Missing or invalid PRIVATE-TOKEN');
     }

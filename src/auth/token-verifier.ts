@@ -4,6 +4,8 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { isDatabaseUnavailable } from '../database/pg-errors.js';
 import { ApiToken } from './api-token.entity.js';
+import { FailureLimiter } from './failure-limiter.js';
+import { LruCache } from './lru-cache.js';
 import { Scope } from './scopes.decorator.js';
 import { digestsMatch, tokenDigest } from './token-hash.js';
 
@@ -14,19 +16,42 @@ export interface Principal {
   scopes: Scope[];
 }
 
-const CACHE_TTL_MS = 5_000;
-const CACHE_MAX = 10_000;
+// Tokens are 240 random bits, so a hash unknown now stays unknown: this only bounds how long a
+// token inserted behind the service's back (a restore) waits to be seen
+const UNKNOWN_TTL_MS = 60_000;
 const TOUCH_EVERY_MS = 30_000;
 
+interface Known {
+  principal: Principal;
+  until: number;
+  /** from here on, a request starts a re-check while the entry still answers */
+  refreshAt: number;
+}
+
 /**
- * Resolves a PRIVATE-TOKEN to its principal. Lookups are cached for a few seconds (positive and
- * negative) so a busy ingest client costs one hash, not one query, per request; a revocation on
- * this copy takes effect at once, on other copies within CACHE_TTL_MS.
+ * Resolves a PRIVATE-TOKEN to its principal, and counts failed attempts per client address.
+ *
+ * - Valid tokens: an LRU of AUTH_TOKEN_CACHE_SIZE hashes, each trusted for AUTH_TOKEN_CACHE_MS (or
+ *   until the token expires), re-checked in the background in its last fifth; a revocation on
+ *   this copy takes effect at once (forget), on other copies within that time. An entry past its time stays in the LRU as "was valid": its re-check
+ *   goes to Postgres whatever the address's failures, since nobody guesses a hash that was valid.
+ * - Unknown hashes: an LRU of AUTH_UNKNOWN_CACHE_SIZE, so a repeated wrong token costs no query.
+ * - Failures (no token, a wrong one, one that is no longer valid) take from the address's
+ *   allowance (FailureLimiter); when it is spent the answer is 429 TOO_MANY_REQUESTS, and a token
+ *   this copy does not know yet is refused without a query. Each attempt that does go to Postgres
+ *   takes from the allowance first and gets it back if the token is valid, so a limited address
+ *   still gets one probe every AUTH_FAILURE_WINDOW_SECONDS / AUTH_FAILURE_LIMIT, never more.
  */
 @Injectable()
 export class TokenVerifier implements OnApplicationShutdown {
   private readonly logger = new Logger(TokenVerifier.name);
-  private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
+  private readonly valid: LruCache<string, Known>;
+  private readonly unknown: LruCache<string, number>;
+  private readonly limiter: FailureLimiter;
+  /** one query per hash at a time, however many requests carry it */
+  private readonly pending = new Map<string, Promise<Principal | null>>();
+  /** bumped by forget(): a lookup that started before a revocation must not cache its answer */
+  private generation = 0;
   private readonly used = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   /** digest of the bootstrap token, computed once: a request costs one hash, whatever its token */
@@ -37,64 +62,66 @@ export class TokenVerifier implements OnApplicationShutdown {
     private readonly orm: MikroORM,
   ) {
     this.bootstrapDigest = tokenDigest(config.privateToken);
+    this.valid = new LruCache(config.auth.tokenCacheSize);
+    this.unknown = new LruCache(config.auth.unknownCacheSize);
+    this.limiter = new FailureLimiter({
+      limit: config.auth.failureLimit,
+      windowMs: config.auth.failureWindowMs,
+      addresses: config.auth.failureAddresses,
+    });
     this.timer = setInterval(() => void this.flushLastUsed(), TOUCH_EVERY_MS);
     this.timer.unref();
   }
 
-  async verify(sent: string): Promise<Principal | null> {
+  /**
+   * The principal of `sent`, or null (401) when it is missing or invalid; throws
+   * TOO_MANY_REQUESTS when `address` has spent its allowance of failures.
+   */
+  async verify(sent: string, address: string): Promise<Principal | null> {
+    const now = Date.now();
     if (!sent) {
-      return null;
+      return this.failed(address, now);
     }
     const digest = tokenDigest(sent);
     if (digestsMatch(digest, this.bootstrapDigest)) {
       return { tokenId: null, name: 'bootstrap admin (PRIVATE_TOKEN)', scopes: [Scope.Admin] };
     }
     const hash = digest.toString('hex');
-    const now = Date.now();
-    const cached = this.cache.get(hash);
-    if (cached && cached.until > now) {
-      if (cached.principal?.tokenId) {
-        this.used.add(cached.principal.tokenId);
+    const known = this.valid.get(hash);
+    if (known) {
+      if (known.until > now) {
+        if (known.refreshAt <= now && !this.pending.has(hash)) {
+          // refreshed ahead of its end, in the background: a busy token's requests never wait
+          // for Postgres, and an entry is never trusted past its time
+          this.lookup(hash).catch(() => undefined);
+        }
+        this.markUsed(known.principal);
+        return known.principal;
       }
-      return cached.principal;
+      return (await this.lookup(hash)) ?? this.failed(address, Date.now());
     }
-    let token: ApiToken | null;
+    const unknownUntil = this.unknown.get(hash);
+    if (unknownUntil !== undefined && unknownUntil > now) {
+      return this.failed(address, now);
+    }
+    this.takeOrRefuse(address, now);
+    let principal: Principal | null;
     try {
-      token = await this.orm.em
-        .fork()
-        .getRepository(ApiToken)
-        .findActiveByHash(hash, new Date(now));
+      principal = await this.lookup(hash);
     } catch (error) {
-      if (isDatabaseUnavailable(error)) {
-        throw new DomainError(
-          'DATABASE_UNAVAILABLE',
-          'Cannot check the token: database unavailable',
-        );
-      }
+      // an outage is not the client's failure
+      this.limiter.refund(address, Date.now());
       throw error;
     }
-    const principal: Principal | null = token
-      ? { tokenId: token.id, name: token.name, scopes: token.scopes as Scope[] }
-      : null;
-    if (this.cache.size >= CACHE_MAX) {
-      this.cache.clear();
-    }
-    const until = token?.expiresAt
-      ? Math.min(now + CACHE_TTL_MS, token.expiresAt.getTime())
-      : now + CACHE_TTL_MS;
-    this.cache.set(hash, { principal, until });
-    if (principal?.tokenId) {
-      this.used.add(principal.tokenId);
+    if (principal) {
+      this.limiter.refund(address, Date.now());
     }
     return principal;
   }
 
   forget(tokenId: string): void {
-    for (const [hash, entry] of this.cache) {
-      if (entry.principal?.tokenId === tokenId) {
-        this.cache.delete(hash);
-      }
-    }
+    this.generation++;
+    this.valid.deleteWhere((entry) => entry.principal.tokenId === tokenId);
   }
 
   async flushLastUsed(): Promise<void> {
@@ -113,6 +140,79 @@ export class TokenVerifier implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.flushLastUsed();
+  }
+
+  private failed(address: string, now: number): null {
+    this.takeOrRefuse(address, now);
+    return null;
+  }
+
+  private takeOrRefuse(address: string, now: number): void {
+    const waitMs = this.limiter.take(address, now);
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      throw new DomainError(
+        'TOO_MANY_REQUESTS',
+        `Too many failed PRIVATE-TOKEN attempts from this address; retry in ${seconds} s`,
+        { retry_after_seconds: seconds },
+      );
+    }
+  }
+
+  private lookup(hash: string): Promise<Principal | null> {
+    let pending = this.pending.get(hash);
+    if (!pending) {
+      pending = this.query(hash).finally(() => this.pending.delete(hash));
+      this.pending.set(hash, pending);
+    }
+    return pending.then((principal) => {
+      this.markUsed(principal);
+      return principal;
+    });
+  }
+
+  private async query(hash: string): Promise<Principal | null> {
+    const generation = this.generation;
+    const now = Date.now();
+    let token: ApiToken | null;
+    try {
+      token = await this.orm.em
+        .fork()
+        .getRepository(ApiToken)
+        .findActiveByHash(hash, new Date(now));
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        throw new DomainError(
+          'DATABASE_UNAVAILABLE',
+          'Cannot check the token: database unavailable',
+        );
+      }
+      throw error;
+    }
+    if (!token) {
+      this.valid.delete(hash);
+      this.unknown.set(hash, now + UNKNOWN_TTL_MS);
+      return null;
+    }
+    const principal: Principal = {
+      tokenId: token.id,
+      name: token.name,
+      scopes: token.scopes as Scope[],
+    };
+    this.unknown.delete(hash);
+    if (generation === this.generation) {
+      const ttl = now + this.config.auth.tokenCacheMs;
+      const until = token.expiresAt ? Math.min(ttl, token.expiresAt.getTime()) : ttl;
+      const refreshAt = until - (until - now) / 5;
+      this.valid.set(hash, { principal, until, refreshAt });
+    }
+    return principal;
+  }
+
+  private markUsed(principal: Principal | null): void {
+    if (principal?.tokenId) {
+      this.used.add(principal.tokenId);
+    }
   }
 }
 

@@ -37,6 +37,16 @@ export class AppConfig {
     readonly groupConcurrency: number;
     readonly lockBudget: number;
   };
+  readonly auth: {
+    readonly failureLimit: number;
+    readonly failureWindowMs: number;
+    readonly failureAddresses: number;
+    readonly tokenCacheMs: number;
+    readonly tokenCacheSize: number;
+    readonly unknownCacheSize: number;
+  };
+  /** Express's "trust proxy": which hops' X-Forwarded-For to believe for the client's address */
+  readonly trustProxy: false | number | string[];
   readonly metricsPublic: boolean;
   readonly metricsCacheMs: number;
   /** null when STATSD_HOST is unset: no push */
@@ -82,6 +92,15 @@ export class AppConfig {
       groupConcurrency: env.INGEST_GROUP_CONCURRENCY,
       lockBudget: env.INGEST_LOCK_BUDGET,
     });
+    this.auth = Object.freeze({
+      failureLimit: env.AUTH_FAILURE_LIMIT,
+      failureWindowMs: env.AUTH_FAILURE_WINDOW_SECONDS * 1000,
+      failureAddresses: env.AUTH_FAILURE_ADDRESSES,
+      tokenCacheMs: env.AUTH_TOKEN_CACHE_MS,
+      tokenCacheSize: env.AUTH_TOKEN_CACHE_SIZE,
+      unknownCacheSize: env.AUTH_UNKNOWN_CACHE_SIZE,
+    });
+    this.trustProxy = parseTrustProxy(env.TRUST_PROXY);
     this.metricsPublic = env.METRICS_PUBLIC === 'true';
     this.metricsCacheMs = env.METRICS_CACHE_MS;
     this.statsd = env.STATSD_HOST
@@ -106,6 +125,16 @@ export class AppConfig {
 }
 
 export const DEFAULT_INSTANCE = 'default';
+
+function parseTrustProxy(value: string): AppConfig['trustProxy'] {
+  if (value === 'false') {
+    return false;
+  }
+  if (/^\d+$/.test(value)) {
+    return Number(value);
+  }
+  return Object.freeze(value.split(',').map((part) => part.trim())) as string[];
+}
 
 function splitNamespace(rawUrl: string): { url: string; namespace: string | null } {
   const url = new URL(rawUrl);

@@ -81,4 +81,26 @@ describe('AppConfig', () => {
     expect(on.metricsCacheMs).toBe(0);
     expect(() => validateEnv({ ...VALID, STATSD_HOST: 'bad host;' })).toThrow(/STATSD_HOST/);
   });
+
+  it('reads the auth limits and TRUST_PROXY (false, a hop count, or addresses)', () => {
+    const defaults = new AppConfig(validateEnv(VALID));
+    expect(defaults.auth).toEqual({
+      failureLimit: 100,
+      failureWindowMs: 60_000,
+      failureAddresses: 10_000,
+      tokenCacheMs: 5000,
+      tokenCacheSize: 10_000,
+      unknownCacheSize: 10_000,
+    });
+    expect(defaults.trustProxy).toBe(false);
+    const hops = new AppConfig(validateEnv({ ...VALID, TRUST_PROXY: '1' }));
+    expect(hops.trustProxy).toBe(1);
+    const list = new AppConfig(
+      validateEnv({ ...VALID, TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8' }),
+    );
+    expect(list.trustProxy).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8']);
+    expect(() => validateEnv({ ...VALID, TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY/);
+    expect(() => validateEnv({ ...VALID, TRUST_PROXY: 'a b' })).toThrow(/TRUST_PROXY/);
+    expect(() => validateEnv({ ...VALID, AUTH_FAILURE_LIMIT: '0' })).toThrow(/AUTH_FAILURE_LIMIT/);
+  });
 });

@@ -17,6 +17,8 @@ const URL_REDIS = /^rediss?:\/\/\S+$/;
 const INSTANCES =
   /^\s*[A-Za-z0-9_-]+=rediss?:\/\/[^,\s]+(\s*,\s*[A-Za-z0-9_-]+=rediss?:\/\/[^,\s]+)*\s*$/;
 const BOOL = ['true', 'false'];
+const PROXY = String.raw`(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(/\d{1,3})?)`;
+const TRUST_PROXY = new RegExp(String.raw`^(false|\d{1,2}|${PROXY}(\s*,\s*${PROXY})*)$`);
 // 5 or 6 fields (seconds first), as the cron package reads them
 const CRON = /^\s*\S+(\s+\S+){4,5}\s*$/;
 
@@ -56,6 +58,21 @@ export class EnvVars {
   // max_locks_per_transaction x max_connections entries (6,400 by default), and a full table
   // fails every session's locking
   @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000) INGEST_LOCK_BUDGET = 4000;
+
+  // failed PRIVATE-TOKEN attempts per client address: AUTH_FAILURE_LIMIT at once, then the same
+  // number again over AUTH_FAILURE_WINDOW_SECONDS; AUTH_FAILURE_ADDRESSES addresses remembered
+  @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000) AUTH_FAILURE_LIMIT = 100;
+  @Type(() => Number) @IsInt() @Min(1) @Max(86_400) AUTH_FAILURE_WINDOW_SECONDS = 60;
+  @Type(() => Number) @IsInt() @Min(1) @Max(10_000_000) AUTH_FAILURE_ADDRESSES = 10_000;
+  // valid tokens are trusted this long without asking Postgres (a revocation on another copy
+  // takes effect within it); AUTH_TOKEN_CACHE_SIZE valid and AUTH_UNKNOWN_CACHE_SIZE unknown hashes
+  @Type(() => Number) @IsInt() @Min(0) @Max(300_000) AUTH_TOKEN_CACHE_MS = 5000;
+  @Type(() => Number) @IsInt() @Min(1) @Max(10_000_000) AUTH_TOKEN_CACHE_SIZE = 10_000;
+  @Type(() => Number) @IsInt() @Min(1) @Max(10_000_000) AUTH_UNKNOWN_CACHE_SIZE = 10_000;
+  // Express's "trust proxy": false (the socket's address), a hop count, or the proxies' addresses
+  // or ranges, comma separated. Never "true": any client could then name its own address
+  @Matches(TRUST_PROXY, { message: 'must be false, a hop count or proxy addresses/ranges' })
+  TRUST_PROXY = 'false';
 
   @IsIn(BOOL) METRICS_PUBLIC = 'false';
   // Sidekiq state read by a /metrics scrape is reused this long (0: read Redis on every scrape)

@@ -268,7 +268,7 @@ describe('OpenAPI-driven fuzzing: no 5xx, one error shape, a healthy service aft
   );
 
   beforeAll(async () => {
-    ctx = await TestApp.start({ env: { AUTH_FAILURE_LIMIT: '1000000' } });
+    ctx = await TestApp.start();
     await ctx.app.listen(0, '127.0.0.1');
     port = (ctx.http.address() as AddressInfo).port;
   });

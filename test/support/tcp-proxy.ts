@@ -10,6 +10,8 @@ export class TcpProxy {
   private server: net.Server | null = null;
   private stalled = false;
   port = 0;
+  /** sees every byte a client sends the server, e.g. to count the queries an app makes */
+  onClientData: ((client: net.Socket, chunk: Buffer) => void) | null = null;
 
   constructor(
     private readonly targetHost: string,
@@ -32,6 +34,7 @@ export class TcpProxy {
       };
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
+      client.on('data', (chunk: Buffer) => this.onClientData?.(client, chunk));
       if (!this.stalled) {
         client.pipe(upstream);
         upstream.pipe(client);

@@ -28,6 +28,7 @@ const HTTP_CODES: Partial<Record<number, ErrorCode>> = {
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'TOO_MANY_REQUESTS',
   503: 'DATABASE_UNAVAILABLE',
 };
 
@@ -109,6 +110,10 @@ export class DomainErrorFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     if (body.statusCode === 503) {
       response.setHeader('Retry-After', '5');
+    }
+    const retryAfter = body.details?.retry_after_seconds;
+    if (body.statusCode === 429 && typeof retryAfter === 'number') {
+      response.setHeader('Retry-After', String(retryAfter));
     }
     response.status(body.statusCode).json(body);
   }
