@@ -180,12 +180,16 @@ describe('Redis outage: Sidekiq routes and /metrics fail fast, ingestion goes on
     {
       method: 'POST',
       path: '/api/v1/job-manager/restart-uncompleted-jobs',
-      body: { min_age_seconds: 0 },
+      body: { min_age_seconds: 0, dry_run: false },
     },
-    { method: 'POST', path: '/api/v1/sidekiq/sets/retry/retry-all' },
-    { method: 'POST', path: '/api/v1/sidekiq/sets/retry/clear' },
-    { method: 'POST', path: '/api/v1/sidekiq/queues/default/clear' },
-    { method: 'POST', path: '/api/v1/sidekiq/stats/reset', body: {} },
+    { method: 'POST', path: '/api/v1/sidekiq/sets/retry/retry-all', body: { confirm: true } },
+    { method: 'POST', path: '/api/v1/sidekiq/sets/retry/clear', body: { confirm: true } },
+    { method: 'POST', path: '/api/v1/sidekiq/queues/default/clear', body: { confirm: true } },
+    {
+      method: 'POST',
+      path: '/api/v1/sidekiq/stats/reset',
+      body: { counters: ['processed', 'failed'] },
+    },
     { method: 'POST', path: `/api/v1/jobs/${scheduledJid}/cancel` },
   ];
 
@@ -256,7 +260,11 @@ describe('Redis outage: Sidekiq routes and /metrics fail fast, ingestion goes on
         });
       }
       // a change refused while Redis is down says so
-      const write = await call({ method: 'POST', path: '/api/v1/sidekiq/sets/retry/clear' });
+      const write = await call({
+        method: 'POST',
+        path: '/api/v1/sidekiq/sets/retry/clear',
+        body: { confirm: true },
+      });
       expect((write.body as { message: string }).message).toMatch(/nothing was changed/);
 
       const metrics = await timed(`${base}/metrics`);
