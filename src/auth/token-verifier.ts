@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config.js';
 import { isDatabaseUnavailable } from '../database/pg-errors.js';
 import { ApiToken } from './api-token.entity.js';
 import { FailureLimiter } from './failure-limiter.js';
+import { LookupGate } from './lookup-gate.js';
 import { LruCache } from './lru-cache.js';
 import { Scope } from './scopes.decorator.js';
 import { digestsMatch, tokenDigest } from './token-hash.js';
@@ -20,6 +21,8 @@ export interface Principal {
 // token inserted behind the service's back (a restore) waits to be seen
 const UNKNOWN_TTL_MS = 60_000;
 const TOUCH_EVERY_MS = 30_000;
+// unknown-token lookups waiting for one of the gate's slots; beyond that, 429 at once
+const UNKNOWN_LOOKUP_QUEUE = 1_000;
 
 interface Known {
   principal: Principal;
@@ -48,6 +51,8 @@ export class TokenVerifier implements OnApplicationShutdown {
   private readonly valid: LruCache<string, Known>;
   private readonly unknown: LruCache<string, number>;
   private readonly limiter: FailureLimiter;
+  /** lookups of hashes nobody has shown valid: a bounded share of the database pool */
+  private readonly gate: LookupGate;
   /** one query per hash at a time, however many requests carry it */
   private readonly pending = new Map<string, Promise<Principal | null>>();
   /** bumped by forget(): a lookup that started before a revocation must not cache its answer */
@@ -69,6 +74,7 @@ export class TokenVerifier implements OnApplicationShutdown {
       windowMs: config.auth.failureWindowMs,
       addresses: config.auth.failureAddresses,
     });
+    this.gate = new LookupGate(config.auth.unknownLookupConcurrency, UNKNOWN_LOOKUP_QUEUE);
     this.timer = setInterval(() => void this.flushLastUsed(), TOUCH_EVERY_MS);
     this.timer.unref();
   }
@@ -107,7 +113,15 @@ export class TokenVerifier implements OnApplicationShutdown {
     this.takeOrRefuse(address, now);
     let principal: Principal | null;
     try {
-      principal = await this.lookup(hash);
+      const gated = await this.gate.run(async () => ({ principal: await this.lookupOnce(hash) }));
+      if (gated === null) {
+        throw new DomainError(
+          'TOO_MANY_REQUESTS',
+          'Too many unknown tokens are being checked right now; retry in 1 s',
+          { retry_after_seconds: 1 },
+        );
+      }
+      principal = gated.principal;
     } catch (error) {
       // an outage is not the client's failure
       this.limiter.refund(address, Date.now());
@@ -157,6 +171,20 @@ export class TokenVerifier implements OnApplicationShutdown {
         { retry_after_seconds: seconds },
       );
     }
+  }
+
+  /** lookup, unless a request that waited ahead of this one at the gate has answered it already */
+  private lookupOnce(hash: string): Promise<Principal | null> {
+    const now = Date.now();
+    if ((this.unknown.get(hash) ?? 0) > now) {
+      return Promise.resolve(null);
+    }
+    const known = this.valid.get(hash);
+    if (known && known.until > now) {
+      this.markUsed(known.principal);
+      return Promise.resolve(known.principal);
+    }
+    return this.lookup(hash);
   }
 
   private lookup(hash: string): Promise<Principal | null> {

@@ -44,6 +44,7 @@ export class AppConfig {
     readonly tokenCacheMs: number;
     readonly tokenCacheSize: number;
     readonly unknownCacheSize: number;
+    readonly unknownLookupConcurrency: number;
   };
   /** Express's "trust proxy": which hops' X-Forwarded-For to believe for the client's address */
   readonly trustProxy: false | number | string[];
@@ -99,6 +100,7 @@ export class AppConfig {
       tokenCacheMs: env.AUTH_TOKEN_CACHE_MS,
       tokenCacheSize: env.AUTH_TOKEN_CACHE_SIZE,
       unknownCacheSize: env.AUTH_UNKNOWN_CACHE_SIZE,
+      unknownLookupConcurrency: env.AUTH_UNKNOWN_LOOKUP_CONCURRENCY,
     });
     this.trustProxy = parseTrustProxy(env.TRUST_PROXY);
     this.metricsPublic = env.METRICS_PUBLIC === 'true';

@@ -69,6 +69,9 @@ export class EnvVars {
   @Type(() => Number) @IsInt() @Min(0) @Max(300_000) AUTH_TOKEN_CACHE_MS = 5000;
   @Type(() => Number) @IsInt() @Min(1) @Max(10_000_000) AUTH_TOKEN_CACHE_SIZE = 10_000;
   @Type(() => Number) @IsInt() @Min(1) @Max(10_000_000) AUTH_UNKNOWN_CACHE_SIZE = 10_000;
+  // Postgres connections that lookups of never-seen tokens may hold at once (the rest of the pool
+  // stays with valid clients, whatever a flood of guesses from however many addresses does)
+  @Type(() => Number) @IsInt() @Min(1) @Max(100) AUTH_UNKNOWN_LOOKUP_CONCURRENCY = 2;
   // Express's "trust proxy": false (the socket's address), a hop count, or the proxies' addresses
   // or ranges, comma separated. Never "true": any client could then name its own address
   @Matches(TRUST_PROXY, { message: 'must be false, a hop count or proxy addresses/ranges' })
