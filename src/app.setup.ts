@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { GITLAB_API_PREFIX, gitlabJson } from './common/gitlab-json.js';
 import { AppValidationPipe } from './common/validation/app-validation.pipe.js';
 import { AppConfig } from './config/app-config.js';
 
@@ -11,6 +12,8 @@ export const SWAGGER_PATH = 'api/docs';
 /** Everything main.ts and the e2e tests share: pipes, Swagger, shutdown hooks. */
 export function configureApp<T extends INestApplication>(app: T): T {
   app.useGlobalPipes(new AppValidationPipe());
+  // ahead of Nest's own middleware and routes (registered at init), so errors they raise are covered
+  app.use(GITLAB_API_PREFIX, gitlabJson);
   answerClientErrorsInShape(app.getHttpServer() as Server);
   const express = app as unknown as NestExpressApplication;
   express.disable?.('x-powered-by');
