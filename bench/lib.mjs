@@ -95,3 +95,75 @@ export async function timeRuns(fn, runs) {
   }
   return percentiles(samples);
 }
+
+/**
+ * A job's arguments as bench:ingest sends them (JSON text of Sidekiq's `args`): bench:storage
+ * uses the same so that both benches store the same rows.
+ */
+export function benchArguments() {
+  return JSON.stringify([Math.floor(Math.random() * 1e9), 'bench', { nested: true }]);
+}
+
+/**
+ * The raw payload the Ruby client sends with a `queued` event: Sidekiq 7's job hash as it goes
+ * to Redis (JSON.generate of the hash; times as float epoch seconds), its `args` equal to
+ * `argumentsJson`.
+ */
+export function sidekiqPayload({ jid, jobClass, queue, argumentsJson, createdUs, enqueuedUs }) {
+  const seconds = (us) => (us / 1e6).toFixed(6);
+  return (
+    `{"retry":true,"queue":${JSON.stringify(queue)},"class":${JSON.stringify(jobClass)},` +
+    `"args":${argumentsJson},"jid":"${jid}","created_at":${seconds(createdUs)},` +
+    `"enqueued_at":${seconds(enqueuedUs)}}`
+  );
+}
+
+/**
+ * Bytes on disk of every table of `schema` (tables and partitions; a partitioned parent has no
+ * storage of its own): its heap (with free-space and visibility maps), its TOAST table (with the
+ * TOAST index) and each of its indexes. The three add up to pg_total_relation_size.
+ */
+export async function relationSizes(url, schema = 'public') {
+  const tables = await sql(
+    url,
+    `select c.relname as table,
+       (pg_table_size(c.oid) - coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0))::int8::text as heap,
+       coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0)::int8::text as toast,
+       pg_total_relation_size(c.oid)::int8::text as total
+     from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = $1 and c.relkind in ('r', 'm')
+     order by c.relname`,
+    [schema],
+  );
+  const indexes = await sql(
+    url,
+    `select t.relname as table, i.relname as index, coalesce(r.relname, i.relname) as root,
+       pg_total_relation_size(i.oid)::int8::text as bytes
+     from pg_index x join pg_class i on i.oid = x.indexrelid join pg_class t on t.oid = x.indrelid
+       join pg_namespace n on n.oid = t.relnamespace
+       left join pg_class r on r.oid = pg_partition_root(i.oid)
+     where n.nspname = $1 and t.relkind in ('r', 'm')
+     order by t.relname, i.relname`,
+    [schema],
+  );
+  return {
+    tables: tables.map((t) => ({
+      table: t.table,
+      heap: Number(t.heap),
+      toast: Number(t.toast),
+      total: Number(t.total),
+    })),
+    indexes: indexes.map((i) => ({
+      table: i.table,
+      index: i.index,
+      // a partition's index: the partitioned index it belongs to
+      root: i.root,
+      bytes: Number(i.bytes),
+    })),
+  };
+}
+
+/** The sum of relationSizes(). */
+export function totalBytes(sizes) {
+  return sizes.tables.reduce((n, t) => n + t.total, 0);
+}
