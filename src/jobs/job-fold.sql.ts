@@ -262,9 +262,12 @@ export const UPSERT_JOBS_SQL = `${INSERT_JOBS_SQL}on conflict (instance, jid) do
 
 // Serialises writers per job across connections and service copies; taken in sorted order so
 // two transactions never wait on each other in a cycle.
+/** A job's ingest lock key (pg_advisory_xact_lock): the writer's and retention's, one spelling. */
+export const JOB_LOCK_KEY = `hashtextextended(instance || '/' || jid, 0)`;
+
 export const LOCK_JOBS_SQL = `
 select count(pg_advisory_xact_lock(h)) from (
-  select distinct hashtextextended(instance || '/' || jid, 0) as h
+  select distinct ${JOB_LOCK_KEY} as h
   from unnest($1::text[], $2::text[]) as k(instance, jid) order by h
 ) s
 `;

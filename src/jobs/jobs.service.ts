@@ -12,6 +12,7 @@ import {
   type ParseContext,
   toMicroIso,
 } from './ingest-event.js';
+import { JOB_LOCK_KEY } from './job-fold.sql.js';
 import { JobEventType } from './job-status.js';
 import { type FlushStats, IngestWriter } from './ingest-writer.js';
 import {
@@ -132,29 +133,52 @@ export class JobsService {
 
   /**
    * Retention: deletes whole jobs (row and every event) whose last activity is before `cutoff`,
-   * `batch` jobs per transaction, until none is left. Returns how many jobs went.
+   * `batch` jobs per transaction, until none is left. Each transaction first takes the advisory
+   * lock `lockKey` without waiting (one copy of the service prunes; the others answer null, as
+   * does this one when another copy holds it), then each job's ingest lock, the one the writer
+   * takes: a job that got an event meanwhile is no longer old enough, and is kept whole.
+   * Returns how many jobs went, or null when another copy was pruning.
    */
-  async pruneOlderThan(cutoff: Date, batch: number): Promise<number> {
+  async pruneOlderThan(cutoff: Date, batch: number, lockKey: number): Promise<number | null> {
     let total = 0;
     for (;;) {
-      const deleted = await this.em.fork().transactional(async (em) => {
-        const rows = await em.execute<{ instance: string; jid: string }[]>(
-          `delete from jobs where id in (
-             select id from jobs where last_event_at < ? order by last_event_at limit ?
-           ) returning instance, jid`,
+      const pass = await this.em.fork().transactional(async (em) => {
+        const [{ locked }] = await em.execute<{ locked: boolean }[]>(
+          'select pg_try_advisory_xact_lock(?) as locked',
+          [lockKey],
+        );
+        if (!locked) {
+          return null;
+        }
+        const old = await em.execute<{ instance: string; jid: string }[]>(
+          'select instance, jid from jobs where last_event_at < ? order by last_event_at limit ?',
           [cutoff.toISOString(), batch],
+        );
+        if (old.length === 0) {
+          return { found: 0, deleted: 0 };
+        }
+        const keys = JSON.stringify(old);
+        await em.execute(PRUNE_LOCK_JOBS_SQL, [keys]);
+        const rows = await em.execute<{ instance: string; jid: string }[]>(
+          `delete from jobs j using jsonb_to_recordset(?::jsonb) as k(instance text, jid text)
+           where j.instance = k.instance and j.jid = k.jid and j.last_event_at < ?
+           returning j.instance, j.jid`,
+          [keys, cutoff.toISOString()],
         );
         if (rows.length > 0) {
           await em.execute(
-            `delete from job_events e using json_to_recordset(?::json) as k(instance text, jid text)
+            `delete from job_events e using jsonb_to_recordset(?::jsonb) as k(instance text, jid text)
              where e.instance = k.instance and e.jid = k.jid`,
             [JSON.stringify(rows)],
           );
         }
-        return rows.length;
+        return { found: old.length, deleted: rows.length };
       });
-      total += deleted;
-      if (deleted < batch) {
+      if (pass === null) {
+        return total === 0 ? null : total;
+      }
+      total += pass.deleted;
+      if (pass.found < batch) {
         return total;
       }
     }
@@ -409,3 +433,10 @@ function serverEvent(
     dedupeKey: `${type}|${attempt}|${occurredAt}`,
   };
 }
+
+// the ingest writer's per-job locks, in its order; ? is a JSON array of { instance, jid }
+const PRUNE_LOCK_JOBS_SQL = `
+select count(pg_advisory_xact_lock(h)) from (
+  select distinct ${JOB_LOCK_KEY} as h
+  from jsonb_to_recordset(?::jsonb) as k(instance text, jid text) order by h
+) s`;

@@ -4,7 +4,7 @@ import { CronJob } from 'cron';
 import { AppConfig } from '../config/app-config.js';
 import { JobStatusService } from '../job-status/job-status.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { StatsHistoryService } from '../stats-history/stats-history.service.js';
+import { ADVISORY_LOCK_IDS, StatsHistoryService } from '../stats-history/stats-history.service.js';
 
 type TickName = 'snapshot' | 'import' | 'retention';
 
@@ -63,7 +63,12 @@ export class StatsHistoryScheduler implements OnApplicationBootstrap {
         case 'retention': {
           const snapshots = await this.history.pruneSnapshots(now);
           const cutoff = new Date(now.getTime() - this.config.retention.jobDays * 86_400_000);
-          const jobs = await this.jobs.pruneOlderThan(cutoff, this.config.retention.batch);
+          const jobs =
+            (await this.jobs.pruneOlderThan(
+              cutoff,
+              this.config.retention.batch,
+              ADVISORY_LOCK_IDS.retention,
+            )) ?? 0;
           const statuses = await this.statusData.pruneExpired(now);
           if (snapshots + jobs + statuses > 0) {
             this.logger.log(

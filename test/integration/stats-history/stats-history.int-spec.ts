@@ -1,5 +1,6 @@
 import pg from 'pg';
 import request from 'supertest';
+import { JobsService } from '../../../src/jobs/jobs.service.js';
 import { StatsHistoryScheduler } from '../../../src/scheduler/stats-history.scheduler.js';
 import { ADVISORY_LOCK_IDS } from '../../../src/stats-history/stats-history.service.js';
 import { SidekiqWriter } from '../../support/sidekiq-writer.js';
@@ -217,6 +218,53 @@ describe('stats-history scheduler', () => {
       await ctx.db.sql.query(`select count(*)::int as n from job_events where jid = 'oldjob1'`)
     ).rows;
     expect(events[0].n).toBe(0);
+  });
+
+  it('prunes jobs on one copy only (the retention lock), and keeps a job that gets an event meanwhile', async () => {
+    const jobs = ctx.get(JobsService);
+    const now = new Date();
+    const longAgo = new Date(now.getTime() - 300 * 86_400_000).toISOString();
+    await request(ctx.http)
+      .post('/api/v1/events')
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .send({
+        events: ['pruneme1', 'pruneme2', 'keepme1'].map((job_id) => ({
+          job_id,
+          type: 'succeeded',
+          occurred_at: longAgo,
+        })),
+      })
+      .expect(200);
+    const cutoff = new Date(now.getTime() - 90 * 86_400_000);
+    const other = new pg.Client({ connectionString: ctx.db.url });
+    await other.connect();
+    try {
+      // another copy is pruning: this one skips and deletes nothing
+      await other.query('begin');
+      await other.query('select pg_advisory_xact_lock($1)', [ADVISORY_LOCK_IDS.retention]);
+      expect(await jobs.pruneOlderThan(cutoff, 100, ADVISORY_LOCK_IDS.retention)).toBeNull();
+      await other.query('commit');
+      // the writer holds keepme1's ingest lock and stores a new event for it: pruning waits for
+      // that lock, then sees the new activity and keeps the job and its events whole
+      await other.query('begin');
+      await other.query(`select pg_advisory_xact_lock(hashtextextended('default/keepme1', 0))`);
+      const pruning = jobs.pruneOlderThan(cutoff, 100, ADVISORY_LOCK_IDS.retention);
+      await new Promise((r) => setTimeout(r, 200));
+      await other.query(`update jobs set last_event_at = now() where jid = 'keepme1'`);
+      await other.query('commit');
+      expect(await pruning).toBe(2);
+    } finally {
+      await other.end();
+    }
+    const left = await ctx.db.sql.query<{ jid: string; n: number }>(
+      `select j.jid, (select count(*)::int from job_events e where e.jid = j.jid) as n
+       from jobs j where j.jid in ('pruneme1', 'pruneme2', 'keepme1')`,
+    );
+    expect(left.rows).toEqual([{ jid: 'keepme1', n: 1 }]);
+    const orphans = await ctx.db.sql.query<{ n: number }>(
+      `select count(*)::int as n from job_events where jid in ('pruneme1', 'pruneme2')`,
+    );
+    expect(orphans.rows[0].n).toBe(0);
   });
 
   it('validates the history query', async () => {
