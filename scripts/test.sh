@@ -20,8 +20,9 @@ check lint npx eslint . --max-warnings 0
 check typecheck npx tsc -p tsconfig.json --noEmit
 check build npm run -s build
 
-# Ruby + Sidekiq for the Ruby-side tests (Debian packages)
+# Ruby + Sidekiq (and Rails 6.1 Active Job / Action Mailer) for the Ruby-side tests (Debian packages)
 bash scripts/ensure-ruby.sh
+bash scripts/ensure-activejob.sh
 bash scripts/ensure-chromium.sh
 
 vitest_rc=0

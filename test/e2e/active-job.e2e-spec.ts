@@ -161,9 +161,7 @@ describe('Active Job and Action Mailer with a real Sidekiq (e2e)', () => {
   });
 
   it('shows mail deliveries as Mailer#method with the mail arguments (MailDeliveryJob and DeliveryJob)', async () => {
-    const mail = await get(`/api/v1/jobs/${run.jobs.mail.jid}`, { instance: INSTANCE }).expect(
-      200,
-    );
+    const mail = await get(`/api/v1/jobs/${run.jobs.mail.jid}`, { instance: INSTANCE }).expect(200);
     expect(JSON.parse(run.jobs.mail.payload)).toMatchObject({
       wrapped: 'ActionMailer::MailDeliveryJob',
     });
@@ -199,9 +197,7 @@ describe('Active Job and Action Mailer with a real Sidekiq (e2e)', () => {
       'UserMailer#welcome',
     ]);
     const byClass = await get('/api/v1/jobs', { job_class: 'UserMailer#welcome' }).expect(200);
-    expect(byClass.body.jobs.map((j: { job_id: string }) => j.job_id)).toEqual([
-      run.jobs.mail.jid,
-    ]);
+    expect(byClass.body.jobs.map((j: { job_id: string }) => j.job_id)).toEqual([run.jobs.mail.jid]);
     const wrapper = await get('/api/v1/jobs', { job_class: WRAPPER }).expect(200);
     expect(wrapper.body.jobs).toEqual([]);
     // an argument search finds the real arguments (the gid, not the _aj_globalid hash)
@@ -237,9 +233,7 @@ describe('Active Job and Action Mailer with a real Sidekiq (e2e)', () => {
     expect(byClass.InvoiceJob).toMatchObject({ count: 1 });
 
     const text = (await get('/metrics').expect(200)).text;
-    expect(samples(text, 'sidekiq_jobs_succeeded_total', { job_class: 'InvoiceJob' })).toEqual([
-      1,
-    ]);
+    expect(samples(text, 'sidekiq_jobs_succeeded_total', { job_class: 'InvoiceJob' })).toEqual([1]);
     expect(
       samples(text, 'sidekiq_jobs_succeeded_total', { job_class: 'UserMailer#welcome' }),
     ).toEqual([1]);
