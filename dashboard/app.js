@@ -842,8 +842,9 @@ async function jobPage(arg) {
   const job = await api(`/api/v1/jobs/${encodeURIComponent(jid)}${query}`);
   let status = null;
   try {
+    // by the job's jid: the link may name it by Active Job's job_id
     status = await api(
-      `/api/v1/jobs/${encodeURIComponent(jid)}/status?instance=${encodeURIComponent(job.instance)}`,
+      `/api/v1/jobs/${encodeURIComponent(job.job_id)}/status?instance=${encodeURIComponent(job.instance)}`,
     );
   } catch {
     // progress is optional
@@ -853,6 +854,13 @@ async function jobPage(arg) {
     ['Class', job.job_class ?? '—'],
     ['Queue', job.queue ?? '—'],
     ['Arguments', h('code', {}, job.arguments ?? '—')],
+    ...(job.wrapper_class
+      ? [
+          ['Active Job id', job.active_job_id ?? '—'],
+          ['Sidekiq class', job.wrapper_class],
+          ['Sidekiq arguments', h('code', {}, job.raw_arguments ?? '—')],
+        ]
+      : []),
     ['Instance', job.instance],
     ['Attempt', String(job.attempt)],
     ['Enqueued', time(job.enqueued_at)],

@@ -20,8 +20,10 @@ check lint npx eslint . --max-warnings 0
 check typecheck npx tsc -p tsconfig.json --noEmit
 check build npm run -s build
 
-# Ruby + Sidekiq for the Ruby-side tests, python-gitlab for the GitLab-client test (Debian packages)
+# Ruby + Sidekiq (and Rails 6.1 Active Job / Action Mailer) for the Ruby-side tests, python-gitlab
+# for the GitLab-client test (Debian packages)
 bash scripts/ensure-ruby.sh
+bash scripts/ensure-activejob.sh
 bash scripts/ensure-python-gitlab.sh
 bash scripts/ensure-chromium.sh
 

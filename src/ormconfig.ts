@@ -5,6 +5,7 @@ import { Migration20261123000000 } from './database/migrations/Migration20261123
 import { Migration20261123010000 } from './database/migrations/Migration20261123010000.js';
 import { Migration20261123020000 } from './database/migrations/Migration20261123020000.js';
 import { Migration20261124000000 } from './database/migrations/Migration20261124000000.js';
+import { Migration20261125210000 } from './database/migrations/Migration20261125210000.js';
 import { JobEvent } from './jobs/job-event.entity.js';
 import { Job } from './jobs/job.entity.js';
 
@@ -18,6 +19,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261123010000', class: Migration20261123010000 },
   { name: 'Migration20261123020000', class: Migration20261123020000 },
   { name: 'Migration20261124000000', class: Migration20261124000000 },
+  { name: 'Migration20261125210000', class: Migration20261125210000 },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {

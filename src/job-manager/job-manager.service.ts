@@ -144,7 +144,8 @@ export class JobManagerService {
       throw invalid('job_id', 'must be a Sidekiq jid');
     }
     const job = await this.jobs.detail(jid, instance);
-    const location = await this.sidekiqJobs.locate(jid, job.instance);
+    // by the job's jid: `jid` may have been Active Job's job_id
+    const location = await this.sidekiqJobs.locate(job.job_id, job.instance);
     return { job, sidekiq: whereabouts(location) };
   }
 
@@ -274,8 +275,10 @@ export class JobManagerService {
     if (source.arguments === null) {
       return item('incomplete_record', 'class, queue or arguments were never reported');
     }
+    // an Active Job goes back as Sidekiq held it: its wrapper, with the wrapper's arguments
+    const jobClass = source.wrapperClass ?? c.jobClass;
     const pushed = await this.sidekiqJobs.push({
-      jobClass: c.jobClass,
+      jobClass,
       queue: c.queue,
       argsJson: source.arguments,
       instance: c.instance,
@@ -288,7 +291,7 @@ export class JobManagerService {
       { instance: c.instance, jid: c.jid, attempt: c.attempt },
       {
         jid: pushed.jid,
-        jobClass: c.jobClass,
+        jobClass,
         queue: c.queue,
         arguments: source.arguments,
         payload: pushed.payload,

@@ -1,5 +1,6 @@
 import { unstorable, UNSTORABLE_MESSAGE, withinBytes } from '../common/validation/text-rules.js';
 import { DEFAULT_INSTANCE } from '../config/app-config.js';
+import { unwrapActiveJob } from './active-job.js';
 import { usToIso } from './job-fold.js';
 import { CLIENT_EVENT_TYPES, JobEventType } from './job-status.js';
 
@@ -13,10 +14,18 @@ export interface IngestEvent {
   clientTime: boolean;
   attempt: number;
   retryCount: number | null;
+  /** for an Active Job, the real class (display_class); else as reported */
   jobClass: string | null;
   queue: string | null;
+  /** JSON text; for an Active Job, its own arguments (display_args) */
   arguments: string | null;
   payload: string | null;
+  /** Active Job's Sidekiq wrapper class, when the job came wrapped */
+  wrapperClass: string | null;
+  /** the wrapper's arguments as reported (only when wrapped) */
+  rawArguments: string | null;
+  /** Active Job's own job_id (only when wrapped) */
+  activeJobId: string | null;
   enqueuedAt: string | null;
   createdAt: string | null;
   scheduledAt: string | null;
@@ -445,6 +454,7 @@ export function parseEvent(
   if (r.errors.length > 0 || type === null || jid === null) {
     return { errors: r.errors };
   }
+  const wrapped = unwrapActiveJob(jobClass, args, payload, MAX_NAME_BYTES);
   // attempt numbers runs: 0 for the first, retry_count + 1 for a retry run. A "retrying" or
   // "dead" event is sent after Sidekiq's retry handler has already counted the failed run
   // (retry_count 0 after the first failure), so it belongs to run retry_count.
@@ -459,10 +469,13 @@ export function parseEvent(
     clientTime: occurred !== null,
     attempt,
     retryCount,
-    jobClass,
+    jobClass: wrapped?.jobClass ?? jobClass,
     queue,
-    arguments: args,
+    arguments: wrapped?.arguments ?? args,
     payload,
+    wrapperClass: wrapped?.wrapperClass ?? null,
+    rawArguments: wrapped?.rawArguments ?? null,
+    activeJobId: wrapped?.activeJobId ?? null,
     enqueuedAt,
     createdAt,
     scheduledAt,

@@ -341,6 +341,9 @@ interface StoredEventRow {
   job_class: string | null;
   queue: string | null;
   arguments: string | null;
+  wrapper_class: string | null;
+  raw_arguments: string | null;
+  active_job_id: string | null;
   has_payload: boolean;
   created_us: string | null;
   scheduled_us: string | null;
@@ -421,6 +424,9 @@ function storedToFold(row: StoredEventRow): FoldEvent {
     jobClass: row.job_class,
     queue: row.queue,
     arguments: row.arguments,
+    wrapperClass: row.wrapper_class,
+    rawArguments: row.raw_arguments,
+    activeJobId: row.active_job_id,
     hasPayload: row.has_payload,
     createdUs: row.created_us === null ? null : Number(row.created_us),
     scheduledUs: row.scheduled_us === null ? null : Number(row.scheduled_us),
@@ -447,6 +453,9 @@ export function ingestToFold(e: IngestEvent): FoldEvent {
     jobClass: e.jobClass,
     queue: e.queue,
     arguments: e.arguments,
+    wrapperClass: e.wrapperClass,
+    rawArguments: e.rawArguments,
+    activeJobId: e.activeJobId,
     hasPayload: e.payload !== null,
     createdUs: e.createdAt === null ? null : isoToUs(e.createdAt),
     scheduledUs: e.scheduledAt === null ? null : isoToUs(e.scheduledAt),
@@ -495,6 +504,9 @@ export function toRow(instance: string, jid: string, job: FoldedJob): JobRowValu
     jobClass: job.jobClass,
     queue: job.queue,
     arguments: job.arguments,
+    wrapperClass: job.wrapperClass,
+    rawArguments: job.rawArguments,
+    activeJobId: job.activeJobId,
     payloadFrom: job.payloadFrom,
     status: job.status,
     attempt: job.attempt,

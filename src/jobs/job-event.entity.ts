@@ -46,6 +46,15 @@ export class JobEvent {
   @Property({ type: 'text', nullable: true, lazy: true })
   payload!: string | null;
 
+  @Property({ type: 'text', nullable: true })
+  wrapperClass!: string | null;
+
+  @Property({ type: 'text', nullable: true, lazy: true })
+  rawArguments!: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  activeJobId!: string | null;
+
   @Property({ type: 'timestamptz', nullable: true })
   enqueuedAt!: Date | null;
 

@@ -126,6 +126,9 @@ export const EVENT_COLUMNS: readonly Column<IngestEvent>[] = [
   { key: 'queue', column: 'queue', type: 'text' },
   { key: 'arguments', column: 'arguments', type: 'text' },
   { key: 'payload', column: 'payload', type: 'text' },
+  { key: 'wrapperClass', column: 'wrapper_class', type: 'text' },
+  { key: 'rawArguments', column: 'raw_arguments', type: 'text' },
+  { key: 'activeJobId', column: 'active_job_id', type: 'text' },
   { key: 'enqueuedAt', column: 'enqueued_at', type: 'timestamptz' },
   { key: 'createdAt', column: 'created_at', type: 'timestamptz' },
   { key: 'scheduledAt', column: 'scheduled_at', type: 'timestamptz' },
@@ -148,6 +151,9 @@ export interface JobRowValues {
   jobClass: string | null;
   queue: string | null;
   arguments: string | null;
+  wrapperClass: string | null;
+  rawArguments: string | null;
+  activeJobId: string | null;
   /** dedupe key of the stored event whose payload the row copies */
   payloadFrom: string | null;
   status: string;
@@ -204,6 +210,9 @@ export const JOB_COLUMNS: readonly Column<JobRowValues>[] = [
   { key: 'eventCount', column: 'event_count', type: 'int' },
   { key: 'firstEventAt', column: 'first_event_at', type: 'timestamptz' },
   { key: 'lastEventAt', column: 'last_event_at', type: 'timestamptz' },
+  { key: 'wrapperClass', column: 'wrapper_class', type: 'text' },
+  { key: 'rawArguments', column: 'raw_arguments', type: 'text' },
+  { key: 'activeJobId', column: 'active_job_id', type: 'text' },
   { key: 'payloadFrom', column: 'payload', type: 'text' },
 ];
 
@@ -227,7 +236,8 @@ export const COPY_JOBS_SQL = copySql('jobs', COPY_JOB_COLUMNS);
 export const SELECT_EVENTS_SQL = `
 select e.instance, e.jid, e.type, e.dedupe_key,
   (extract(epoch from e.occurred_at) * 1000000)::int8 as occurred_us,
-  e.attempt, e.job_class, e.queue, e.arguments, e.payload is not null as has_payload,
+  e.attempt, e.job_class, e.queue, e.arguments, e.wrapper_class, e.raw_arguments, e.active_job_id,
+  e.payload is not null as has_payload,
   (extract(epoch from e.created_at) * 1000000)::int8 as created_us,
   (extract(epoch from e.scheduled_at) * 1000000)::int8 as scheduled_us,
   e.hostname, e.pid, e.tid, e.error_class, e.error_message, e.error_backtrace::text as error_backtrace,

@@ -9,6 +9,9 @@ export interface FoldEvent {
   jobClass: string | null;
   queue: string | null;
   arguments: string | null;
+  wrapperClass: string | null;
+  rawArguments: string | null;
+  activeJobId: string | null;
   hasPayload: boolean;
   createdUs: number | null;
   scheduledUs: number | null;
@@ -29,6 +32,9 @@ export interface FoldedJob {
   jobClass: string | null;
   queue: string | null;
   arguments: string | null;
+  wrapperClass: string | null;
+  rawArguments: string | null;
+  activeJobId: string | null;
   /** dedupe key of the event whose payload the row keeps */
   payloadFrom: string | null;
   status: JobStatus;
@@ -153,7 +159,8 @@ const timeOf = (types: JobEventType[]) => (e: FoldEvent) =>
 /**
  * The job state machine: a pure function of the set of a job's events (at least one).
  * The latest run (attempt = retry_count + 1) decides the status; within a run the phase order
- * above, then time. Identity fields (class, queue, arguments, payload) come from the earliest
+ * above, then time. Identity fields (class, queue, arguments, payload, the Active Job wrapper,
+ * its raw arguments and Active Job's job_id) come from the earliest
  * event that has them; worker fields from the latest event of the latest run that names a worker;
  * error fields from the latest failure.
  */
@@ -178,6 +185,9 @@ function foldOne(e: FoldEvent): FoldedJob {
     jobClass: e.jobClass,
     queue: e.queue,
     arguments: e.arguments,
+    wrapperClass: e.wrapperClass,
+    rawArguments: e.rawArguments,
+    activeJobId: e.activeJobId,
     payloadFrom: e.hasPayload ? e.dedupeKey : null,
     status: statusOf(e),
     attempt: e.attempt,
@@ -227,6 +237,9 @@ export function foldEvents(events: FoldEvent[]): FoldedJob {
     jobClass: first((e) => e.jobClass)?.jobClass ?? null,
     queue: first((e) => e.queue)?.queue ?? null,
     arguments: first((e) => e.arguments)?.arguments ?? null,
+    wrapperClass: first((e) => e.wrapperClass)?.wrapperClass ?? null,
+    rawArguments: first((e) => e.rawArguments)?.rawArguments ?? null,
+    activeJobId: first((e) => e.activeJobId)?.activeJobId ?? null,
     payloadFrom: first((e) => e.hasPayload)?.dedupeKey ?? null,
     status: statusOf(status),
     attempt: extreme(events, (e) => e.attempt, 'max')!,

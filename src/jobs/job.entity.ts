@@ -45,6 +45,17 @@ export class Job {
   @Property({ type: 'text', nullable: true, lazy: true })
   payload!: string | null;
 
+  /** Active Job's Sidekiq wrapper (then job_class and arguments are the real job's) */
+  @Property({ type: 'text', nullable: true })
+  wrapperClass!: string | null;
+
+  /** the wrapper's arguments as reported */
+  @Property({ type: 'text', nullable: true, lazy: true })
+  rawArguments!: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  activeJobId!: string | null;
+
   @Property({ type: 'text' })
   status!: string;
 

@@ -15,6 +15,8 @@ export interface JobQuery {
   statuses?: string[];
   jobClass?: string;
   queue?: string;
+  /** Active Job's own job_id */
+  activeJobId?: string;
   from?: Date;
   to?: Date;
   argumentsContain?: string;
@@ -146,6 +148,9 @@ export class JobRepository extends EntityRepository<Job> {
     }
     if (query.queue) {
       void base.where('queue', query.queue);
+    }
+    if (query.activeJobId) {
+      void base.where('active_job_id', query.activeJobId);
     }
     if (query.from) {
       void base.where('last_event_at', '>=', query.from.toISOString());
@@ -297,6 +302,9 @@ export class JobRepository extends EntityRepository<Job> {
     if (query.queue) {
       where.push({ queue: query.queue });
     }
+    if (query.activeJobId) {
+      where.push({ activeJobId: query.activeJobId });
+    }
     if (query.from) {
       where.push({ lastEventAt: { $gte: query.from } });
     }
@@ -315,12 +323,25 @@ export class JobRepository extends EntityRepository<Job> {
     return where;
   }
 
+  /**
+   * The job with Sidekiq's jid `id`, or else the newest one carrying Active Job's job_id `id` (a
+   * JobManager restart pushes the same Active Job again under a new jid).
+   */
   async findByJid(jid: string, instance?: string): Promise<Job> {
-    const rows = await this.find(instance ? { jid, instance } : { jid }, {
+    const populate = ['payload', 'arguments', 'errorMessage', 'rawArguments'] as const;
+    let rows = await this.find(instance ? { jid, instance } : { jid }, {
       orderBy: { lastEventAt: 'desc' },
       limit: 2,
-      populate: ['payload', 'arguments', 'errorMessage'],
+      populate,
     });
+    if (rows.length === 0) {
+      const byActiveJob = await this.find(
+        instance ? { activeJobId: jid, instance } : { activeJobId: jid },
+        { orderBy: { id: 'desc' }, limit: 20, populate },
+      );
+      rows = byActiveJob.filter((job) => job.instance === byActiveJob[0]?.instance);
+      rows = rows.length === byActiveJob.length ? rows.slice(0, 1) : byActiveJob;
+    }
     if (rows.length === 0) {
       throw new DomainError('JOB_NOT_FOUND', `No job with job_id ${jid}`, { field: 'job_id' });
     }

@@ -122,6 +122,7 @@ export class JobsController {
       statuses: query.status,
       jobClass: query.job_class,
       queue: query.queue,
+      activeJobId: query.active_job_id,
       from: query.from ? new Date(query.from) : undefined,
       to: query.to ? new Date(query.to) : undefined,
       argumentsContain: query.arguments,
@@ -132,7 +133,9 @@ export class JobsController {
 
   @Get('jobs/:job_id')
   @Scopes(Scope.Read)
-  @ApiOperation({ summary: 'One job with its full event timeline' })
+  @ApiOperation({
+    summary: "One job with its full event timeline, by Sidekiq's jid or Active Job's job_id",
+  })
   @ApiQuery({ name: 'instance', required: false })
   @ApiQuery({
     name: 'events_cursor',

@@ -7,11 +7,13 @@ import {
   type FieldError,
   type IngestEvent,
   JID_PATTERN,
+  MAX_NAME_BYTES,
   batchItems,
   parseEvent,
   type ParseContext,
   toMicroIso,
 } from './ingest-event.js';
+import { unwrapActiveJob } from './active-job.js';
 import { JOB_LOCK_KEY } from './job-fold.sql.js';
 import { JobEventType } from './job-status.js';
 import { type FlushStats, IngestWriter } from './ingest-writer.js';
@@ -204,18 +206,26 @@ export class JobsService {
     }));
   }
 
-  /** The whole arguments and payload of one job, to push it again. */
+  /**
+   * The whole arguments and payload of one job, to push it again: for an Active Job its Sidekiq
+   * wrapper class and the wrapper's arguments.
+   */
   async restartSource(
     instance: string,
     jid: string,
-  ): Promise<{ arguments: string | null; payload: string | null }> {
-    const [row] = await this.em
-      .fork()
-      .execute<{ arguments: string | null; payload: string | null }[]>(
-        'select arguments, payload from jobs where instance = ? and jid = ?',
-        [instance, jid],
-      );
-    return row ?? { arguments: null, payload: null };
+  ): Promise<{ arguments: string | null; wrapperClass: string | null; payload: string | null }> {
+    const [row] = await this.em.fork().execute<
+      {
+        arguments: string | null;
+        wrapperClass: string | null;
+        payload: string | null;
+      }[]
+    >(
+      `select coalesce(raw_arguments, arguments) as arguments, wrapper_class as "wrapperClass",
+         payload from jobs where instance = ? and jid = ?`,
+      [instance, jid],
+    );
+    return row ?? { arguments: null, wrapperClass: null, payload: null };
   }
 
   @EnsureRequestContext()
@@ -351,6 +361,7 @@ export class JobsService {
       error_message: job.errorMessage,
       error_message_truncated: false,
       payload: job.payload,
+      raw_arguments: job.rawArguments,
       events: page.map((e) => JobEventResponseDto.from(e)),
       events_next_cursor:
         events.length > TIMELINE_PAGE ? encodeEventCursor(page[page.length - 1].id) : null,
@@ -391,7 +402,10 @@ function decodeCursor(cursor: string): string {
   return id;
 }
 
-/** An event the service writes itself (restart, cancel); fields not given are null. */
+/**
+ * An event the service writes itself (restart, cancel); fields not given are null. An Active Job
+ * (Sidekiq's wrapper class and arguments) is unwrapped as at ingest.
+ */
 function serverEvent(
   instance: string,
   jid: string,
@@ -405,6 +419,12 @@ function serverEvent(
     >
   >,
 ): IngestEvent {
+  const wrapped = unwrapActiveJob(
+    fields.jobClass ?? null,
+    fields.arguments ?? null,
+    fields.payload ?? null,
+    MAX_NAME_BYTES,
+  );
   return {
     instance,
     jid,
@@ -413,10 +433,13 @@ function serverEvent(
     clientTime: true,
     attempt,
     retryCount: null,
-    jobClass: fields.jobClass ?? null,
+    jobClass: wrapped?.jobClass ?? fields.jobClass ?? null,
     queue: fields.queue ?? null,
-    arguments: fields.arguments ?? null,
+    arguments: wrapped?.arguments ?? fields.arguments ?? null,
     payload: fields.payload ?? null,
+    wrapperClass: wrapped?.wrapperClass ?? null,
+    rawArguments: wrapped?.rawArguments ?? null,
+    activeJobId: wrapped?.activeJobId ?? null,
     enqueuedAt: null,
     createdAt: null,
     scheduledAt: null,

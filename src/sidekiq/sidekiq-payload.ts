@@ -179,6 +179,22 @@ function displayArgsOf(
   return args;
 }
 
+/**
+ * JobRecord#display_class and #display_args of a parsed job hash, for callers that hold the hash
+ * rather than its Redis text (the job history unwraps Active Job jobs at ingest with these rules).
+ */
+export function displayOf(
+  item: Readonly<Record<string, JsonValue>>,
+  rules: DisplayRules,
+): { displayClass: string | null; displayArgs: JsonValue[] } {
+  const klass = str(item.class);
+  const args = Array.isArray(item.args) ? item.args : [];
+  return {
+    displayClass: displayClassOf(item, klass, args),
+    displayArgs: displayArgsOf(item, klass, args, rules),
+  };
+}
+
 /** Base64(zlib(JSON array)), both the ≤7.2.0 (with newlines) and the strict Base64 form; old jobs: a raw array. */
 export function decodeBacktrace(value: JsonValue | undefined): string[] | null {
   if (value === undefined || value === null) {

@@ -30,6 +30,12 @@ export class JobListQueryDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxBytes(1024) queue?: string;
   @ApiPropertyOptional() @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,64}$/) instance?: string;
 
+  @ApiPropertyOptional({ description: "Active Job's own job_id" })
+  @IsOptional()
+  @IsString()
+  @MaxBytes(255)
+  active_job_id?: string;
+
   @ApiPropertyOptional({ description: 'Last activity at or after (ISO 8601)' })
   @IsOptional()
   @IsDateTime()

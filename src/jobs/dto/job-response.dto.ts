@@ -11,12 +11,31 @@ export class JobResponseDto {
   @ApiProperty() job_id!: string;
   @ApiProperty() instance!: string;
   @ApiProperty({ enum: JOB_STATUSES }) status!: JobStatus;
-  @ApiProperty({ nullable: true, type: String }) job_class!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      "The job's class. For an Active Job the real class (`InvoiceJob`), for a mail delivery `Mailer#method`, as Sidekiq's display_class shows them; the Sidekiq class is `wrapper_class`",
+  })
+  job_class!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      "Active Job's Sidekiq wrapper (`ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper`, `Sidekiq::ActiveJob::Wrapper`); null for a plain Sidekiq job",
+  })
+  wrapper_class!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: "Active Job's own job_id (GET /api/v1/jobs/:job_id finds the job by it too)",
+  })
+  active_job_id!: string | null;
   @ApiProperty({ nullable: true, type: String }) queue!: string | null;
   @ApiProperty({
     nullable: true,
     type: String,
-    description: `JSON text exactly as reported. In lists its first ${PREVIEW_CHARS} characters (see arguments_truncated); whole on the job's own route (GET /api/v1/jobs/:job_id)`,
+    description: `JSON text exactly as reported; for an Active Job its own arguments as Sidekiq's display_args shows them (GlobalIDs as their gid string), the wrapper's being raw_arguments on the job's route. In lists its first ${PREVIEW_CHARS} characters (see arguments_truncated); whole on the job's own route (GET /api/v1/jobs/:job_id)`,
   })
   arguments!: string | null;
   @ApiProperty({
@@ -67,6 +86,8 @@ export class JobResponseDto {
       instance: job.instance,
       status: job.status as JobStatus,
       job_class: job.jobClass,
+      wrapper_class: job.wrapperClass,
+      active_job_id: job.activeJobId,
       queue: job.queue,
       arguments: job.argumentsPreview,
       arguments_truncated: isTruncated(job.argumentsPreview, job.argumentsBytes),
@@ -145,6 +166,13 @@ export class JobEventResponseDto {
 export class JobDetailDto extends JobResponseDto {
   @ApiProperty({ nullable: true, type: String, description: 'Raw Sidekiq payload when reported' })
   payload!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      "An Active Job's Sidekiq args (the wrapper's), JSON text as reported; null otherwise",
+  })
+  raw_arguments!: string | null;
   @ApiProperty({
     type: [JobEventResponseDto],
     description: `Events oldest first, at most ${TIMELINE_PAGE} (see events_next_cursor)`,
