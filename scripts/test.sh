@@ -23,6 +23,8 @@ check build npm run -s build
 # Ruby + Sidekiq for the Ruby-side tests (Debian packages)
 bash scripts/ensure-ruby.sh
 bash scripts/ensure-chromium.sh
+# promtool and a real Prometheus for the /metrics tests (Debian's prometheus)
+bash scripts/ensure-prometheus.sh
 
 vitest_rc=0
 bash scripts/services.sh run -- npx vitest run --reporter=default --reporter=json \
