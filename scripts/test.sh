@@ -26,6 +26,8 @@ bash scripts/ensure-ruby.sh
 bash scripts/ensure-activejob.sh
 bash scripts/ensure-python-gitlab.sh
 bash scripts/ensure-chromium.sh
+# promtool and a real Prometheus for the /metrics tests (Debian's prometheus)
+bash scripts/ensure-prometheus.sh
 
 vitest_rc=0
 bash scripts/services.sh run -- npx vitest run --reporter=default --reporter=json \

@@ -61,11 +61,15 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     .setTitle('Sidekiq Supervisor')
     .setDescription(
       'See and steer Sidekiq: job lifecycle history, Sidekiq state in Redis, metrics. ' +
-        'Every route needs a PRIVATE-TOKEN header except those marked public.',
+        'Every route needs a token, in a PRIVATE-TOKEN header or as Authorization: Bearer, ' +
+        'except those marked public.',
     )
     .setVersion('1')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'PRIVATE-TOKEN' }, 'private-token')
+    // the same tokens as Authorization: Bearer (what Prometheus can send); either requirement will do
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: undefined }, 'bearer')
     .addSecurityRequirements('private-token')
+    .addSecurityRequirements('bearer')
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (controllerKey, methodKey) =>

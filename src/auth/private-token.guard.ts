@@ -8,14 +8,19 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AppConfig } from '../config/app-config.js';
+import { DomainError } from '../common/errors/domain-error.js';
 import { addressKey } from './client-address.js';
+import { credentialOf } from './credentials.js';
 import { IS_PUBLIC, PUBLIC_WHEN } from './public.decorator.js';
 import { REQUIRED_SCOPES, Scope } from './scopes.decorator.js';
 import { hasScope, type Principal, TokenVerifier } from './token-verifier.js';
 
 export type AuthenticatedRequest = Request & { principal?: Principal };
 
-/** Global and fail-closed: a route is open only with @Public(); no @Scopes() means admin. */
+/**
+ * Global and fail-closed: a route is open only with @Public(); no @Scopes() means admin. The token
+ * comes in `PRIVATE-TOKEN` or `Authorization: Bearer` (credentialOf), never in the query string.
+ */
 @Injectable()
 export class PrivateTokenGuard implements CanActivate {
   constructor(
@@ -38,10 +43,16 @@ export class PrivateTokenGuard implements CanActivate {
     }
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     // req.ip: the socket's address, or X-Forwarded-For's as far as TRUST_PROXY trusts it
-    const principal = await this.verifier.verify(
-      request.header('private-token') ?? '',
-      addressKey(request.ip ?? request.socket.remoteAddress),
-    );
+    const address = addressKey(request.ip ?? request.socket.remoteAddress);
+    const credential = credentialOf(request.headers);
+    if ('conflict' in credential) {
+      this.verifier.refuse(address);
+      throw new DomainError(
+        'UNAUTHORIZED',
+        'PRIVATE-TOKEN and Authorization: Bearer carry different tokens; send one',
+      );
+    }
+    const principal = await this.verifier.verify(credential.token, address);
     if (!principal) {
       throw new UnauthorizedException('Missing or invalid PRIVATE-TOKEN');
     }

@@ -32,7 +32,7 @@ interface Known {
 }
 
 /**
- * Resolves a PRIVATE-TOKEN to its principal, and counts failed attempts per client address.
+ * Resolves a token (PRIVATE-TOKEN or Authorization: Bearer) to its principal, and counts failed attempts per client address.
  *
  * - Valid tokens: an LRU of AUTH_TOKEN_CACHE_SIZE hashes, each trusted for AUTH_TOKEN_CACHE_MS (or
  *   until the token expires), re-checked in the background in its last fifth; a revocation on
@@ -131,6 +131,14 @@ export class TokenVerifier implements OnApplicationShutdown {
       this.limiter.refund(address, Date.now());
     }
     return principal;
+  }
+
+  /**
+   * A request refused before any token is looked up (two headers naming different tokens): a
+   * failure of `address` like a wrong token; throws TOO_MANY_REQUESTS once the allowance is spent.
+   */
+  refuse(address: string): void {
+    this.failed(address, Date.now());
   }
 
   forget(tokenId: string): void {

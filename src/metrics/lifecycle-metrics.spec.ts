@@ -14,7 +14,7 @@ const row = (overrides: Partial<LifecycleEventRow>): LifecycleEventRow => ({
 });
 
 describe('observe', () => {
-  const labels = { instance: 'default', job_class: 'HardWorker', queue: 'default' };
+  const labels = { sidekiq_instance: 'default', job_class: 'HardWorker', queue: 'default' };
 
   it('turns a start into a queue wait and an end into an outcome and a run time', () => {
     expect(observe(row({ type: 'started', waitSeconds: 1.5 }))).toEqual({
@@ -42,7 +42,7 @@ describe('observe', () => {
     expect(observe(row({ type: 'started' }))).toBeNull();
     expect(observe(row({ type: 'started', waitSeconds: -0.2 }))?.waitSeconds).toBe(0);
     expect(observe(row({ type: 'dead', jobClass: null, queue: null }))?.labels).toEqual({
-      instance: 'default',
+      sidekiq_instance: 'default',
       job_class: 'unknown',
       queue: 'unknown',
     });

@@ -3,7 +3,7 @@ import type { LifecycleEventRow } from '../jobs/job-metrics.service.js';
 export type Outcome = 'succeeded' | 'failed' | 'retried' | 'dead';
 
 export interface LifecycleObservation {
-  labels: { instance: string; job_class: string; queue: string };
+  labels: { sidekiq_instance: string; job_class: string; queue: string };
   outcome?: Outcome;
   waitSeconds?: number;
   runSeconds?: number;
@@ -36,7 +36,7 @@ export function observe(event: LifecycleEventRow): LifecycleObservation | null {
   }
   return {
     labels: {
-      instance: event.instance,
+      sidekiq_instance: event.instance,
       job_class: event.jobClass ?? 'unknown',
       queue: event.queue ?? 'unknown',
     },

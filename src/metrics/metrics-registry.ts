@@ -6,7 +6,19 @@ export const DURATION_BUCKETS = [
   0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600,
 ];
 
-const JOB_LABELS = ['instance', 'job_class', 'queue'] as const;
+/**
+ * The Sidekiq instance's label. Not `instance`: Prometheus gives every scraped series its own
+ * `instance` (the target), which would rename ours to `exported_instance`.
+ */
+export const INSTANCE_LABEL = 'sidekiq_instance';
+
+const REDUNDANT_TOTAL_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+const JOB_LABELS = [INSTANCE_LABEL, 'job_class', 'queue'] as const;
 
 /** Our own prom-client registry (never the global one) and every metric in it. */
 @Injectable()
@@ -16,29 +28,31 @@ export class MetricsRegistry {
 
   // Sidekiq state, read from Redis on scrape (cached)
   readonly sidekiqUp = this.gauge('sidekiq_up', 'Whether the last read of this instance worked', [
-    'instance',
+    INSTANCE_LABEL,
   ]);
-  readonly processed = this.gauge('sidekiq_processed_jobs', 'Sidekiq stat:processed', ['instance']);
-  readonly failed = this.gauge('sidekiq_failed_jobs', 'Sidekiq stat:failed', ['instance']);
-  readonly enqueued = this.gauge('sidekiq_enqueued_jobs', 'Jobs in all queues', ['instance']);
-  readonly scheduled = this.gauge('sidekiq_scheduled_jobs', 'Scheduled set size', ['instance']);
-  readonly retry = this.gauge('sidekiq_retry_jobs', 'Retry set size', ['instance']);
-  readonly dead = this.gauge('sidekiq_dead_jobs', 'Dead set size', ['instance']);
-  readonly busy = this.gauge('sidekiq_busy_workers', 'Jobs running now', ['instance']);
+  readonly processed = this.gauge('sidekiq_processed_jobs', 'Sidekiq stat:processed', [
+    INSTANCE_LABEL,
+  ]);
+  readonly failed = this.gauge('sidekiq_failed_jobs', 'Sidekiq stat:failed', [INSTANCE_LABEL]);
+  readonly enqueued = this.gauge('sidekiq_enqueued_jobs', 'Jobs in all queues', [INSTANCE_LABEL]);
+  readonly scheduled = this.gauge('sidekiq_scheduled_jobs', 'Scheduled set size', [INSTANCE_LABEL]);
+  readonly retry = this.gauge('sidekiq_retry_jobs', 'Retry set size', [INSTANCE_LABEL]);
+  readonly dead = this.gauge('sidekiq_dead_jobs', 'Dead set size', [INSTANCE_LABEL]);
+  readonly busy = this.gauge('sidekiq_busy_workers', 'Jobs running now', [INSTANCE_LABEL]);
   readonly processes = this.gauge('sidekiq_processes', 'Registered Sidekiq processes', [
-    'instance',
+    INSTANCE_LABEL,
   ]);
   readonly queueSize = this.gauge('sidekiq_queue_size', 'Jobs waiting in the queue', [
-    'instance',
+    INSTANCE_LABEL,
     'queue',
   ]);
   readonly queueLatency = this.gauge(
     'sidekiq_queue_latency_seconds',
     'Seconds since the oldest job in the queue was enqueued',
-    ['instance', 'queue'],
+    [INSTANCE_LABEL, 'queue'],
   );
   readonly processBusy = this.gauge('sidekiq_process_busy', 'Jobs running in the process', [
-    'instance',
+    INSTANCE_LABEL,
     'hostname',
     'pid',
     'tag',
@@ -46,7 +60,7 @@ export class MetricsRegistry {
   readonly processConcurrency = this.gauge(
     'sidekiq_process_concurrency',
     'Worker threads of the process',
-    ['instance', 'hostname', 'pid', 'tag'],
+    [INSTANCE_LABEL, 'hostname', 'pid', 'tag'],
   );
 
   // lifecycle history, fed incrementally from job_events
@@ -104,6 +118,11 @@ export class MetricsRegistry {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // gauges named like counters, which `promtool check metrics` rejects; each is the sum of its
+    // per-type twin (sum(nodejs_active_handles)), so nothing is lost
+    for (const name of REDUNDANT_TOTAL_GAUGES) {
+      this.registry.removeSingleMetric(name);
+    }
     for (const result of ['accepted', 'duplicate', 'rejected']) {
       this.ingestEvents.inc({ result }, 0);
     }

@@ -73,26 +73,27 @@ export class SidekiqStateService {
       g.reset();
     }
     for (const { instance, state } of results) {
-      m.sidekiqUp.set({ instance }, state ? 1 : 0);
+      const own = { sidekiq_instance: instance };
+      m.sidekiqUp.set(own, state ? 1 : 0);
       if (!state) {
         continue;
       }
       const { stats, queues, processes } = state;
-      m.processed.set({ instance }, stats.processed);
-      m.failed.set({ instance }, stats.failed);
-      m.enqueued.set({ instance }, stats.enqueued);
-      m.scheduled.set({ instance }, stats.scheduled_size);
-      m.retry.set({ instance }, stats.retry_size);
-      m.dead.set({ instance }, stats.dead_size);
-      m.busy.set({ instance }, stats.workers_size);
-      m.processes.set({ instance }, stats.processes_size);
+      m.processed.set(own, stats.processed);
+      m.failed.set(own, stats.failed);
+      m.enqueued.set(own, stats.enqueued);
+      m.scheduled.set(own, stats.scheduled_size);
+      m.retry.set(own, stats.retry_size);
+      m.dead.set(own, stats.dead_size);
+      m.busy.set(own, stats.workers_size);
+      m.processes.set(own, stats.processes_size);
       for (const q of queues) {
-        m.queueSize.set({ instance, queue: q.name }, q.size);
-        m.queueLatency.set({ instance, queue: q.name }, q.latency);
+        m.queueSize.set({ ...own, queue: q.name }, q.size);
+        m.queueLatency.set({ ...own, queue: q.name }, q.latency);
       }
       for (const p of processes) {
         const labels = {
-          instance,
+          ...own,
           hostname: p.hostname ?? '',
           pid: p.pid === null ? '' : String(p.pid),
           tag: p.tag ?? '',

@@ -52,7 +52,10 @@ function sample(
       continue;
     }
     const body = line.slice(name.length);
-    const wanted = Object.entries(labels).every(([k, v]) => body.includes(`${k}="${v}"`));
+    // a whole label name: `instance` must not match inside `sidekiq_instance`
+    const wanted = Object.entries(labels).every(
+      ([k, v]) => body.includes(`{${k}="${v}"`) || body.includes(`,${k}="${v}"`),
+    );
     if (wanted) {
       return Number(line.slice(line.lastIndexOf(' ') + 1));
     }
@@ -351,8 +354,8 @@ describe('Metrics (e2e)', () => {
 
     it('reports Sidekiq state per instance', async () => {
       const text = await scrape();
-      const d = { instance: 'default' };
-      const s = { instance: 'shard2' };
+      const d = { sidekiq_instance: 'default' };
+      const s = { sidekiq_instance: 'shard2' };
       expect(sample(text, 'sidekiq_up', d)).toBe(1);
       expect(sample(text, 'sidekiq_up', s)).toBe(1);
       expect(sample(text, 'sidekiq_processed_jobs', d)).toBe(7);
@@ -373,6 +376,8 @@ describe('Metrics (e2e)', () => {
         sample(text, 'sidekiq_process_busy', { ...d, hostname: 'web-1', pid: '101', tag: 'app' }),
       ).toBe(3);
       expect(sample(text, 'sidekiq_process_concurrency', { ...s, hostname: 'web-2' })).toBe(5);
+      // Prometheus sets `instance` (the target) itself: none of ours may carry it
+      expect(text).not.toMatch(/[{,]instance="/);
       // Node process metrics from prom-client's default collectors
       expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
       expect(text).toContain('# TYPE nodejs_eventloop_lag_seconds gauge');
@@ -396,8 +401,8 @@ describe('Metrics (e2e)', () => {
         .expect(400);
 
       const text = await scrape();
-      const report = { instance: 'default', job_class: 'ReportJob', queue: 'reports' };
-      const mail = { instance: 'default', job_class: 'MailJob', queue: 'mailers' };
+      const report = { sidekiq_instance: 'default', job_class: 'ReportJob', queue: 'reports' };
+      const mail = { sidekiq_instance: 'default', job_class: 'MailJob', queue: 'mailers' };
       expect(sample(text, 'sidekiq_jobs_succeeded_total', report)).toBe(4);
       expect(sample(text, 'sidekiq_jobs_failed_total', report)).toBe(1);
       expect(sample(text, 'sidekiq_jobs_retried_total', report)).toBe(1);

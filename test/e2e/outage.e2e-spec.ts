@@ -201,7 +201,8 @@ describe('Redis outage: Sidekiq routes and /metrics fail fast, ingestion goes on
         : {}),
     });
 
-  const sidekiqUp = (text: string) => /^sidekiq_up\{instance="default"\} (\d)$/m.exec(text)?.[1];
+  const sidekiqUp = (text: string) =>
+    /^sidekiq_up\{sidekiq_instance="default"\} (\d)$/m.exec(text)?.[1];
 
   /** Redis as the service sees it: every part of it that a write could have changed. */
   const redisState = async () => ({
