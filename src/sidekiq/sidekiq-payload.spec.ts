@@ -102,6 +102,8 @@ describe('decodeJob on payloads captured from Sidekiq 6.4.1', () => {
     expect(decoded(sut).createdAt).toBe(100.5);
     expect(jobLatency(sut, 110)).toBeCloseTo(9.5);
     expect(jobLatency(decodeJob('{"class":"X","args":[]}'), 110)).toBe(0);
+    expect(jobLatency(decodeJob('{"class":"X","args":[],"created_at":100}'), 110)).toBe(10);
+    expect(decoded(decodeJob('{"class":"X","args":[]}')).createdAt).toBe(0); // Time.at(0)
   });
 });
 

@@ -270,7 +270,8 @@ export function decodeJob(
     displayArgs,
     displayArgsJson: stringifyExact(displayArgs) ?? '[]',
     enqueuedAt: toEpochSeconds(item.enqueued_at),
-    createdAt: toEpochSeconds(item.created_at) ?? toEpochSeconds(item.enqueued_at),
+    // JobRecord#created_at: Time.at(created_at || enqueued_at || 0)
+    createdAt: toEpochSeconds(item.created_at) ?? toEpochSeconds(item.enqueued_at) ?? 0,
     failedAt: toEpochSeconds(item.failed_at),
     retriedAt: toEpochSeconds(item.retried_at),
     errorClass: str(item.error_class),
@@ -293,7 +294,7 @@ export function jobLatency(job: JobPayload, nowSeconds: number): number {
   if (!job.decodable) {
     return 0;
   }
-  const from = job.enqueuedAt ?? job.createdAt;
+  const from = job.enqueuedAt ?? toEpochSeconds(job.item.created_at);
   return from === null ? 0 : nowSeconds - from;
 }
 

@@ -53,7 +53,12 @@ export class SidekiqJobDto {
   @ApiProperty({ type: Number, nullable: true })
   enqueued_at: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, description: 'created_at, else enqueued_at' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      'JobRecord#created_at: created_at, else enqueued_at, else 0; null only for an undecodable payload',
+  })
   created_at: number | null;
 
   @ApiProperty({ type: Number, nullable: true })
