@@ -89,6 +89,10 @@ class ApiError extends Error {
   }
 }
 
+// display_args_json is the exact text (the browser's JSON reader rounds integers beyond 2^53
+// and writes 3.0 as 3); display_args only for a server that does not send it
+const argsText = (job) => job.display_args_json ?? JSON.stringify(job.display_args);
+
 async function api(path, { method = 'GET', body } = {}) {
   const token = sessionStorage.getItem(TOKEN_KEY);
   const headers = { 'PRIVATE-TOKEN': token ?? '' };
@@ -523,7 +527,7 @@ async function queuePage(name, page) {
           { dataset: { jid: job.jid ?? '' } },
           h('td', {}, sidekiqJobLink(job.jid)),
           h('td', {}, job.display_class ?? '—'),
-          h('td', { class: 'args' }, JSON.stringify(job.display_args)),
+          h('td', { class: 'args' }, argsText(job)),
           h('td', {}, time(job.enqueued_at)),
           h(
             'td',
@@ -626,7 +630,7 @@ async function sortedSet(_arg, set) {
           h('td', {}, time(entry.score)),
           h('td', {}, sidekiqJobLink(entry.jid)),
           h('td', {}, entry.display_class ?? '—'),
-          h('td', { class: 'args' }, JSON.stringify(entry.display_args)),
+          h('td', { class: 'args' }, argsText(entry)),
           h(
             'td',
             {},

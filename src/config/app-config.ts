@@ -5,6 +5,8 @@ export interface SidekiqInstanceConfig {
   readonly url: string;
   /** redis-namespace prefix (Sidekiq 6 apps), without the trailing colon; null when none */
   readonly namespace: string | null;
+  /** the Sidekiq version declared for it (`?sidekiq_version=`), used while no process is alive */
+  readonly sidekiqVersion: string | null;
 }
 
 /** The validated, frozen configuration; inject it, never read process.env elsewhere. */
@@ -138,11 +140,21 @@ function parseTrustProxy(value: string): AppConfig['trustProxy'] {
   return Object.freeze(value.split(',').map((part) => part.trim())) as string[];
 }
 
-function splitNamespace(rawUrl: string): { url: string; namespace: string | null } {
+function splitNamespace(rawUrl: string): {
+  url: string;
+  namespace: string | null;
+  sidekiqVersion: string | null;
+} {
   const url = new URL(rawUrl);
   const namespace = url.searchParams.get('namespace');
+  const sidekiqVersion = url.searchParams.get('sidekiq_version');
   url.searchParams.delete('namespace');
-  return { url: url.toString(), namespace: namespace || null };
+  url.searchParams.delete('sidekiq_version');
+  return {
+    url: url.toString(),
+    namespace: namespace || null,
+    sidekiqVersion: sidekiqVersion || null,
+  };
 }
 
 function parseInstances(env: EnvVars): SidekiqInstanceConfig[] {
@@ -152,6 +164,7 @@ function parseInstances(env: EnvVars): SidekiqInstanceConfig[] {
       name: DEFAULT_INSTANCE,
       url: fallback.url,
       namespace: fallback.namespace ?? env.SIDEKIQ_NAMESPACE ?? null,
+      sidekiqVersion: fallback.sidekiqVersion ?? env.SIDEKIQ_VERSION ?? null,
     },
   ];
   for (const pair of (env.SIDEKIQ_INSTANCES ?? '').split(',')) {
@@ -161,8 +174,7 @@ function parseInstances(env: EnvVars): SidekiqInstanceConfig[] {
     }
     const eq = trimmed.indexOf('=');
     const name = trimmed.slice(0, eq);
-    const { url, namespace } = splitNamespace(trimmed.slice(eq + 1));
-    const entry = { name, url, namespace };
+    const entry = { name, ...splitNamespace(trimmed.slice(eq + 1)) };
     const existing = instances.findIndex((i) => i.name === name);
     if (existing >= 0) {
       instances[existing] = entry;

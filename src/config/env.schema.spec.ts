@@ -58,6 +58,31 @@ describe('AppConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('reads a declared Sidekiq version per instance (?sidekiq_version=, SIDEKIQ_VERSION)', () => {
+    const config = new AppConfig(
+      validateEnv({
+        ...VALID,
+        SIDEKIQ_VERSION: '6.4.1',
+        SIDEKIQ_INSTANCES:
+          'eu=redis://10.0.0.1:6379/1?sidekiq_version=7.3.5&namespace=app, us=redis://10.0.0.2:6379/2',
+      }),
+    );
+    expect(
+      config.sidekiqInstances.map((i) => [i.name, i.url, i.namespace, i.sidekiqVersion]),
+    ).toEqual([
+      ['default', 'redis://127.0.0.1:6379/0', null, '6.4.1'],
+      ['eu', 'redis://10.0.0.1:6379/1', 'app', '7.3.5'],
+      ['us', 'redis://10.0.0.2:6379/2', null, null],
+    ]);
+    for (const bad of [
+      { SIDEKIQ_VERSION: 'six' },
+      { SIDEKIQ_INSTANCES: 'eu=redis://h:6379/1?sidekiq_version=latest' },
+      { REDIS_URL: 'redis://h:6379/0?sidekiq_version=7' },
+    ]) {
+      expect(() => validateEnv({ ...VALID, ...bad })).toThrow(InvalidEnvironmentError);
+    }
+  });
+
   it('pushes to StatsD only with STATSD_HOST, and reads the metrics settings', () => {
     const off = new AppConfig(validateEnv(VALID));
     expect(off.statsd).toBeNull();

@@ -12,10 +12,13 @@ import {
 } from 'class-validator';
 
 const URL_PG = /^postgres(ql)?:\/\/\S+$/;
-const URL_REDIS = /^rediss?:\/\/\S+$/;
-// name=redis://host:port/db[?namespace=ns], comma separated
-const INSTANCES =
-  /^\s*[A-Za-z0-9_-]+=rediss?:\/\/[^,\s]+(\s*,\s*[A-Za-z0-9_-]+=rediss?:\/\/[^,\s]+)*\s*$/;
+// a `sidekiq_version` query parameter, when there is one, must be a version (6.4.1, 7.3)
+const VERSION_PARAM = String.raw`(?!.*[?&]sidekiq_version=(?!\d+\.\d+(?:\.\d+)?(?:[&,\s]|$)))`;
+const URL_REDIS = new RegExp(String.raw`^${VERSION_PARAM}rediss?:\/\/\S+$`);
+// name=redis://host:port/db[?namespace=ns&sidekiq_version=6.4.1], comma separated
+const INSTANCES = new RegExp(
+  String.raw`^${VERSION_PARAM}\s*[A-Za-z0-9_-]+=rediss?:\/\/[^,\s]+(\s*,\s*[A-Za-z0-9_-]+=rediss?:\/\/[^,\s]+)*\s*$`,
+);
 const BOOL = ['true', 'false'];
 const PROXY = String.raw`(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(/\d{1,3})?)`;
 const TRUST_PROXY = new RegExp(String.raw`^(false|\d{1,2}|${PROXY}(\s*,\s*${PROXY})*)$`);
@@ -39,6 +42,8 @@ export class EnvVars {
   @Matches(INSTANCES, { message: 'must be name=redis://… pairs, comma separated' })
   SIDEKIQ_INSTANCES?: string;
   @IsOptional() @Matches(/^[A-Za-z0-9_:.-]+$/) SIDEKIQ_NAMESPACE?: string;
+  // the default instance's Sidekiq version, used while none of its processes is alive
+  @IsOptional() @Matches(/^\d+\.\d+(\.\d+)?$/) SIDEKIQ_VERSION?: string;
   @IsIn(BOOL) SIDEKIQ_READ_ONLY = 'false';
   // dead-set trim on kill and kill-all: Sidekiq's dead_max_jobs, dead_timeout_in_seconds (180 days)
   @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000) SIDEKIQ_DEAD_MAX_JOBS = 10_000;

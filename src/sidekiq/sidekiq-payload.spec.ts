@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { stringifyExact } from '../common/json/ruby-json.js';
 import {
+  BulkOrder,
+  bulkOrderForVersion,
+  sortedEntryKey,
   rawMember,
   buildNewPayload,
   buildRepush,
@@ -98,6 +102,8 @@ describe('decodeJob on payloads captured from Sidekiq 6.4.1', () => {
     expect(decoded(sut).createdAt).toBe(100.5);
     expect(jobLatency(sut, 110)).toBeCloseTo(9.5);
     expect(jobLatency(decodeJob('{"class":"X","args":[]}'), 110)).toBe(0);
+    expect(jobLatency(decodeJob('{"class":"X","args":[],"created_at":100}'), 110)).toBe(10);
+    expect(decoded(decodeJob('{"class":"X","args":[]}')).createdAt).toBe(0); // Time.at(0)
   });
 });
 
@@ -280,7 +286,7 @@ describe('byte-safe editing', () => {
       nowMs: 1000.5,
     })!;
     expect(sut.payload).toBe(
-      '{"retry":true,"queue":"q","class":"X","args":[1.0,9007199254740993],"jid":"j","enqueued_at":1.0005}',
+      '{"retry":true,"queue":"q","class":"X","args":[1.0,9007199254740993],"jid":"j","created_at":1.0005,"enqueued_at":1.0005}',
     );
     const v8job = buildRepush(v8.queue_plain, {
       decrementRetryCount: false,
@@ -289,6 +295,31 @@ describe('byte-safe editing', () => {
     expect(v8job.payload).toContain('"enqueued_at":1795394400123,');
     expect(buildRepush('nope', { decrementRetryCount: false, nowMs: 1 })).toBeNull();
     expect(buildRepush('{"args":[]}', { decrementRetryCount: false, nowMs: 1 })).toBeNull();
+  });
+
+  it('adds jid and created_at when missing, null or false, as normalize_item (||=) does', () => {
+    const sut = buildRepush('{"class":"X","args":[],"queue":"q","created_at":null}', {
+      decrementRetryCount: false,
+      nowMs: 1795394307000,
+      newJid: () => 'ab'.repeat(12),
+    })!;
+    expect(sut.payload).toBe(
+      `{"retry":true,"queue":"q","class":"X","args":[],"created_at":1795394307.0,"jid":"${'ab'.repeat(12)}","enqueued_at":1795394307.0}`,
+    );
+    const kept = buildRepush('{"class":"X","args":[],"jid":"j","created_at":1.5}', {
+      decrementRetryCount: false,
+      nowMs: 2000,
+    })!;
+    expect(kept.payload).toBe(
+      '{"retry":true,"queue":"default","class":"X","args":[],"jid":"j","created_at":1.5,"enqueued_at":2.0}',
+    );
+    expect(
+      decoded(
+        decodeJob(
+          buildRepush('{"class":"X","args":[]}', { decrementRetryCount: false, nowMs: 1 })!.payload,
+        ),
+      ).jid,
+    ).toMatch(/^[0-9a-f]{24}$/);
   });
 
   it('builds a new payload in Sidekiq key order with the args text untouched', () => {
@@ -361,5 +392,68 @@ describe('rawMember', () => {
     expect(rawMember('[1,2]', 'args')).toBeNull();
     expect(rawMember('{"args":', 'x')).toBeNull();
     expect(rawMember(' { "args" : [ ] } ', 'args')).toBe('[ ]');
+  });
+});
+
+describe('numbers as Ruby holds them', () => {
+  const raw =
+    '{"class":"X","queue":"q","jid":"j","created_at":1924992000.0,"retry_count":2,' +
+    '"args":[18446744073709551617,3.0,1.0e+20,-0.0,0.1,{"n":[1180591620717411303424,1.5]}]}';
+
+  it('keeps big integers exact and Floats in their Ruby form in args and display_args', () => {
+    const sut = decoded(decodeJob(raw));
+    expect(stringifyExact(sut.args)).toBe(
+      '[18446744073709551617,3.0,1.0e+20,-0.0,0.1,{"n":[1180591620717411303424,1.5]}]',
+    );
+    expect(sut.displayArgsJson).toBe(stringifyExact(sut.args));
+    expect(JSON.stringify(sut.args)).not.toContain('18446744073709551617'); // what Node alone gives
+  });
+
+  it('reads metadata written as whole Floats as numbers', () => {
+    const sut = decoded(decodeJob(raw));
+    expect(sut.createdAt).toBe(1924992000);
+    expect(sut.retryCount).toBe(2);
+    expect(sut.timestampFormat).toBe(TimestampFormat.Seconds);
+  });
+
+  it('keeps exact numbers through Active Job unwrapping (7.1+ rules)', () => {
+    const aj =
+      '{"class":"Sidekiq::ActiveJob::Wrapper","wrapped":"J","queue":"q","jid":"j","args":[{"job_class":"J",' +
+      '"arguments":[36893488147419103233,2.0,{"_aj_globalid":"gid://a/U/1"},{"x":1e2,"_aj_symbol_keys":["x"]}]}]}';
+    expect(decoded(decodeJob(aj, DisplayRules.Modern)).displayArgsJson).toBe(
+      '[36893488147419103233,2.0,"gid://a/U/1",{"x":100.0}]',
+    );
+  });
+
+  it('reports the list a job was read from as its queue (JobRecord: queue_name || item["queue"])', () => {
+    expect(decoded(decodeJob('{"class":"X","args":[]}', DisplayRules.Modern, 'low')).queue).toBe(
+      'low',
+    );
+    expect(decoded(decodeJob('{"class":"X","args":[]}')).queue).toBeNull();
+    expect(
+      decoded(decodeJob('{"class":"X","queue":"a","args":[]}', DisplayRules.Modern, 'b')).queue,
+    ).toBe('b');
+  });
+
+  it('writes the Web key with the score as a Ruby Float', () => {
+    expect(sortedEntryKey(1924992000, 'abc')).toBe('1924992000.0-abc');
+    expect(sortedEntryKey(1795397868.2530127, 'abc')).toBe('1795397868.2530127-abc');
+  });
+});
+
+describe('behaviour by Sidekiq version', () => {
+  it.each([
+    [null, DisplayRules.Legacy, BulkOrder.HighestFirst],
+    ['6.4.1', DisplayRules.Legacy, BulkOrder.HighestFirst],
+    ['7.0.9', DisplayRules.Legacy, BulkOrder.HighestFirst],
+    ['7.1.0', DisplayRules.Modern, BulkOrder.HighestFirst],
+    ['7.3.4', DisplayRules.Modern, BulkOrder.HighestFirst],
+    ['7.3.5', DisplayRules.Modern, BulkOrder.LowestFirst],
+    ['7.4', DisplayRules.Modern, BulkOrder.LowestFirst],
+    ['8.1.7', DisplayRules.Modern, BulkOrder.LowestFirst],
+    ['10.0.0', DisplayRules.Modern, BulkOrder.LowestFirst],
+  ])('%s: %s display rules, %s', (version, rules, order) => {
+    expect(displayRulesForVersion(version)).toBe(rules);
+    expect(bulkOrderForVersion(version)).toBe(order);
   });
 });

@@ -3,7 +3,15 @@
 // rules in shared/reference/sidekiq-redis-model.md §12: a payload is never re-serialised, only its
 // top-level pairs are replaced or appended, so nested values (floats such as 1.0, big integers,
 // key order) stay byte-identical.
+import { randomBytes } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
+import {
+  type ExactJson,
+  parseExact,
+  RubyNumber,
+  rubyFloat,
+  stringifyExact,
+} from '../common/json/ruby-json.js';
 
 /** Which Sidekiq generation's display rules apply (JobRecord#display_args changed in 7.1). */
 export enum DisplayRules {
@@ -28,8 +36,11 @@ const GLOBALID_KEY = '_aj_globalid';
 /** A value above this is epoch milliseconds (1e11 s is year 5138; 1e11 ms is 1973). */
 const MILLIS_THRESHOLD = 1e11;
 
-export type JsonValue =
-  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/**
+ * A value of a payload as Ruby holds it: numbers JavaScript would round or reformat (2**64+1,
+ * 3.0, 1.0e+20) are RubyNumbers, written back verbatim by stringifyExact.
+ */
+export type JsonValue = ExactJson;
 type JsonObject = { [key: string]: JsonValue };
 
 /** A job as Sidekiq::JobRecord shows it. Timestamps are epoch seconds (fractional), whatever the stored format. */
@@ -42,6 +53,8 @@ export interface DecodedJob {
   readonly displayClass: string | null;
   readonly args: JsonValue[];
   readonly displayArgs: JsonValue[];
+  /** displayArgs as JSON text, exact (for clients whose JSON reader rounds numbers) */
+  readonly displayArgsJson: string;
   readonly enqueuedAt: number | null;
   readonly createdAt: number | null;
   readonly failedAt: number | null;
@@ -69,7 +82,20 @@ export interface UndecodableJob {
 export type JobPayload = DecodedJob | UndecodableJob;
 
 function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof RubyNumber)
+  );
+}
+
+/** A number of the payload's metadata (timestamps, counts), whatever form it was written in. */
+function num(value: unknown): number | null {
+  if (value instanceof RubyNumber) {
+    return Number(value.text);
+  }
+  return typeof value === 'number' ? value : null;
 }
 
 function str(value: JsonValue | undefined): string | null {
@@ -78,15 +104,17 @@ function str(value: JsonValue | undefined): string | null {
 
 /** Epoch seconds from a stored timestamp: float seconds (6/7), integer ms (8), or null. */
 export function toEpochSeconds(value: unknown): number | null {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
+  const n = num(value);
+  if (n === null || !Number.isFinite(n)) {
     return null;
   }
-  return Math.abs(value) > MILLIS_THRESHOLD ? value / 1000 : value;
+  return Math.abs(n) > MILLIS_THRESHOLD ? n / 1000 : n;
 }
 
 function formatOf(item: JsonObject): TimestampFormat {
   for (const key of ['created_at', 'enqueued_at', 'failed_at']) {
     const value = item[key];
+    // 8.x writes an Integer; a Float (a RubyNumber when whole, e.g. 1924992000.0) is seconds
     if (typeof value === 'number' && Number.isInteger(value) && value > MILLIS_THRESHOLD) {
       return TimestampFormat.Millis;
     }
@@ -128,11 +156,11 @@ function displayClassOf(item: JsonObject, klass: string | null, args: JsonValue[
       return Array.isArray(aj)
         ? aj
             .slice(0, 2)
-            .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))
+            .map((v) => (typeof v === 'string' ? v : stringifyExact(v)))
             .join('#')
         : jobClass;
     }
-    return typeof jobClass === 'string' ? jobClass : JSON.stringify(jobClass);
+    return typeof jobClass === 'string' ? jobClass : (stringifyExact(jobClass) ?? null);
   }
   return klass;
 }
@@ -214,11 +242,28 @@ export function decodeBacktrace(value: JsonValue | undefined): string[] | null {
   }
 }
 
-/** Decodes a raw payload string as Sidekiq::JobRecord does. Never throws. */
-export function decodeJob(raw: string, rules: DisplayRules = DisplayRules.Modern): JobPayload {
+/** The payload as Ruby reads it; JSON.parse's verdict (and message) when it is not JSON. */
+function parsePayload(raw: string): unknown {
+  try {
+    return parseExact(raw);
+  } catch {
+    // not JSON (JSON.parse throws its own message), or nested beyond the reader's stack (lossy)
+    return JSON.parse(raw);
+  }
+}
+
+/**
+ * Decodes a raw payload string as Sidekiq::JobRecord does. `queueName`: the list it was read
+ * from, which JobRecord reports as its queue (`queue_name || item["queue"]`). Never throws.
+ */
+export function decodeJob(
+  raw: string,
+  rules: DisplayRules = DisplayRules.Modern,
+  queueName?: string,
+): JobPayload {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw);
+    parsed = parsePayload(raw);
   } catch (error) {
     return { decodable: false, raw, jid: null, decodeError: (error as Error).message };
   }
@@ -229,24 +274,27 @@ export function decodeJob(raw: string, rules: DisplayRules = DisplayRules.Modern
   const klass = str(item.class);
   const args = Array.isArray(item.args) ? item.args : [];
   const retry = item.retry;
+  const displayArgs = displayArgsOf(item, klass, args, rules);
   return {
     decodable: true,
     raw,
     jid: str(item.jid),
-    queue: str(item.queue),
+    queue: queueName ?? str(item.queue),
     klass,
     displayClass: displayClassOf(item, klass, args),
     args,
-    displayArgs: displayArgsOf(item, klass, args, rules),
+    displayArgs,
+    displayArgsJson: stringifyExact(displayArgs) ?? '[]',
     enqueuedAt: toEpochSeconds(item.enqueued_at),
-    createdAt: toEpochSeconds(item.created_at) ?? toEpochSeconds(item.enqueued_at),
+    // JobRecord#created_at: Time.at(created_at || enqueued_at || 0)
+    createdAt: toEpochSeconds(item.created_at) ?? toEpochSeconds(item.enqueued_at) ?? 0,
     failedAt: toEpochSeconds(item.failed_at),
     retriedAt: toEpochSeconds(item.retried_at),
     errorClass: str(item.error_class),
     errorMessage: str(item.error_message),
     errorBacktrace: decodeBacktrace(item.error_backtrace),
-    retry: typeof retry === 'boolean' || typeof retry === 'number' ? retry : null,
-    retryCount: typeof item.retry_count === 'number' ? item.retry_count : null,
+    retry: typeof retry === 'boolean' ? retry : num(retry),
+    retryCount: num(item.retry_count),
     tags: Array.isArray(item.tags)
       ? item.tags.filter((t): t is string => typeof t === 'string')
       : [],
@@ -262,7 +310,7 @@ export function jobLatency(job: JobPayload, nowSeconds: number): number {
   if (!job.decodable) {
     return 0;
   }
-  const from = job.enqueuedAt ?? job.createdAt;
+  const from = job.enqueuedAt ?? toEpochSeconds(job.item.created_at);
   return from === null ? 0 : nowSeconds - from;
 }
 
@@ -440,6 +488,8 @@ export interface RepushOptions {
   readonly decrementRetryCount: boolean;
   /** Wall clock in epoch milliseconds (fractional allowed). */
   readonly nowMs: number;
+  /** A fresh jid for a payload that has none, as normalize_item makes one (default: 24 hex). */
+  readonly newJid?: () => string;
 }
 
 export interface Repush {
@@ -450,7 +500,8 @@ export interface Repush {
 /**
  * The payload Sidekiq::Client.push writes when the API re-pushes a parsed entry (retry now, add to
  * queue): defaults `{"retry":true,"queue":"default"}` merged under it (retry and queue move to the
- * front), `retry_count` decremented in place for retry, `enqueued_at` replaced in place or appended.
+ * front), `retry_count` decremented in place for retry, then as normalize_item and atomic_push
+ * do: `jid` and `created_at` appended when missing, `enqueued_at` replaced in place or appended.
  * Null when the raw text is not an editable JSON object or has no class.
  */
 export function buildRepush(raw: string, options: RepushOptions): Repush | null {
@@ -469,7 +520,18 @@ export function buildRepush(raw: string, options: RepushOptions): Repush | null 
       rest = setPair(rest, 'retry_count', String(Number(count.valueText) - 1));
     }
   }
-  rest = setPair(rest, 'enqueued_at', formatTimestamp(options.nowMs, job.timestampFormat));
+  const now = formatTimestamp(options.nowMs, job.timestampFormat);
+  // Ruby's `||=`: set when missing, null or false
+  for (const [name, value] of [
+    ['jid', () => JSON.stringify(options.newJid?.() ?? randomBytes(12).toString('hex'))],
+    ['created_at', () => now],
+  ] as const) {
+    const present = rest.find((p) => p.name === name);
+    if (present === undefined || present.valueText === 'null' || present.valueText === 'false') {
+      rest = setPair(rest, name, value());
+    }
+  }
+  rest = setPair(rest, 'enqueued_at', now);
   return { queue, payload: joinPairs([retry, queuePair, ...rest]) };
 }
 
@@ -565,13 +627,50 @@ export function decodeProcessInfo(raw: string): ProcessInfo | null {
   };
 }
 
+/** `major.minor[.patch]` as numbers; null when the text is not a version. */
+function versionParts(version: string): [number, number, number] | null {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : null;
+}
+
+/** Whether `version` is at least `major.minor.patch`. */
+function atLeast(version: string, major: number, minor: number, patch = 0): boolean {
+  const parts = versionParts(version);
+  if (parts === null) {
+    return false;
+  }
+  const [a, b, c] = parts;
+  return a !== major ? a > major : b !== minor ? b > minor : c >= patch;
+}
+
+/** Whether a text reads as a Sidekiq version (`6.4.1`, `7.3`). */
+export function isSidekiqVersion(version: string): boolean {
+  return versionParts(version) !== null;
+}
+
 /** Display rules from a process's Sidekiq version (`info.version`, 7.0.2+; absent → 6.x or 7.0.0–7.0.1). */
 export function displayRulesForVersion(version: string | null): DisplayRules {
-  if (version === null) {
-    return DisplayRules.Legacy;
-  }
-  const [major = 0, minor = 0] = version.split('.').map((n) => Number.parseInt(n, 10));
-  return major > 7 || (major === 7 && minor >= 1) ? DisplayRules.Modern : DisplayRules.Legacy;
+  return version !== null && atLeast(version, 7, 1) ? DisplayRules.Modern : DisplayRules.Legacy;
+}
+
+/** The order in which retry_all and kill_all take the entries of a set. */
+export enum BulkOrder {
+  /** ≤ 7.3.4: `each(&:retry) while size > 0`, pages of 50 from the highest score down. */
+  HighestFirst = 'highest-first',
+  /** 7.3.5+: ZPOPMIN one entry at a time. */
+  LowestFirst = 'lowest-first',
+}
+
+/** retry_all / kill_all order for a Sidekiq version (null: older than 7.0.2, no `info.version`). */
+export function bulkOrderForVersion(version: string | null): BulkOrder {
+  return version !== null && atLeast(version, 7, 3, 5)
+    ? BulkOrder.LowestFirst
+    : BulkOrder.HighestFirst;
+}
+
+/** The Web's key of a sorted-set entry, `"#{score}-#{jid}"`: the score is a Ruby Float. */
+export function sortedEntryKey(score: number, jid: string | null): string {
+  return `${rubyFloat(score)}-${jid ?? ''}`;
 }
 
 export interface DecodedWork {
@@ -586,7 +685,7 @@ export interface DecodedWork {
 export function decodeWork(raw: string): DecodedWork {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw);
+    parsed = parsePayload(raw);
   } catch {
     return { queue: null, runAt: null, payload: null, decodable: false };
   }
@@ -598,7 +697,11 @@ export function decodeWork(raw: string): DecodedWork {
     queue: str(parsed.queue),
     runAt: toEpochSeconds(parsed.run_at),
     payload:
-      typeof payload === 'string' ? payload : isObject(payload) ? JSON.stringify(payload) : null,
+      typeof payload === 'string'
+        ? payload
+        : isObject(payload)
+          ? (stringifyExact(payload) ?? null)
+          : null,
     decodable: true,
   };
 }

@@ -90,22 +90,23 @@ for i = 0, n - 1 do
 end
 return moved`;
 
-// Move exact members into the dead set with score = now, then trim as DeadSet#kill does
-// (ZREMRANGEBYSCORE -inf now−timeout, ZREMRANGEBYRANK 0 −max). KEYS: set, dead; ARGV: now, cutoff, max, raws…
+// Move exact members into the dead set, each with its time of death as score, then trim as
+// DeadSet#kill does (ZREMRANGEBYSCORE -inf now−timeout, ZREMRANGEBYRANK 0 −max).
+// KEYS: set, dead; ARGV: cutoff, max, then score and raw per member.
 const KILL_LUA = `
 local killed = 0
-for i = 4, #ARGV do
-  local raw = ARGV[i]
+for i = 3, #ARGV, 2 do
+  local raw = ARGV[i + 1]
   local present = 1
   if KEYS[1] ~= KEYS[2] then present = redis.call('ZREM', KEYS[1], raw) end
   if present == 1 then
-    redis.call('ZADD', KEYS[2], ARGV[1], raw)
+    redis.call('ZADD', KEYS[2], ARGV[i], raw)
     killed = killed + 1
   end
 end
 if killed > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[3]))
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[2]))
 end
 return killed`;
 
@@ -473,6 +474,13 @@ export class SidekiqStore {
     return this.write(async (w) => Number(await w.zadd(this.keys.set(set), 'NX', score, raw)));
   }
 
+  /** ZRANGE start stop WITHSCORES (lowest score first; negative indices count from the highest). */
+  setRange(set: SidekiqSetName, start: number, stop: number): Promise<RawEntry[]> {
+    return this.run(async () =>
+      pairs(await this.redis.zrange(this.keys.set(set), String(start), String(stop), 'WITHSCORES')),
+    );
+  }
+
   /** The lowest-scored `count` entries (for retry-all / kill-all batches). */
   lowestEntries(set: SidekiqSetName, count: number): Promise<RawEntry[]> {
     return this.run(async () =>
@@ -501,28 +509,30 @@ export class SidekiqStore {
     });
   }
 
-  /** SortedEntry#kill / DeadSet#kill for exact members: raw member unchanged, score = now, then the trims. */
+  /**
+   * SortedEntry#kill / DeadSet#kill for exact members, in order: raw member unchanged, score =
+   * its time of death (`diedAt`, epoch seconds), then the trims against the latest one.
+   */
   kill(
     set: SidekiqSetName,
-    raws: readonly string[],
-    nowSeconds: number,
+    deaths: readonly { readonly raw: string; readonly diedAt: number }[],
     limits: { maxJobs: number; timeoutSeconds: number },
   ): Promise<number> {
     return this.write(async (w) => {
-      if (raws.length === 0) {
+      if (deaths.length === 0) {
         return 0;
       }
       const dead = this.keys.set(SidekiqSetName.Dead);
+      const latest = Math.max(...deaths.map((d) => d.diedAt));
       return toNumber(
         await w.eval(
           KILL_LUA,
           2,
           this.keys.set(set),
           dead,
-          String(nowSeconds),
-          String(nowSeconds - limits.timeoutSeconds),
+          String(latest - limits.timeoutSeconds),
           limits.maxJobs,
-          ...raws,
+          ...deaths.flatMap((d) => [String(d.diedAt), d.raw]),
         ),
       );
     });

@@ -299,6 +299,14 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
     expect(await page.textContent('#view tbody')).not.toContain('ImportJob');
   });
 
+  it("shows a job's arguments exactly as Ruby holds them (2**64+1, 3.0, 1.0e+20)", async () => {
+    const args = '[18446744073709551617,3.0,1.0e+20,{"n":[1180591620717411303424]}]';
+    const { spec } = await writer.push({ class: 'ExactJob', queue: 'exact', argsJson: args });
+    await page.goto(`${base}/sidekiq#/queues/exact`);
+    await page.waitForSelector(`tr[data-jid="${spec.jid}"]`);
+    expect(await page.textContent(`tr[data-jid="${spec.jid}"] td.args`)).toBe(args);
+  });
+
   it('lists queues, busy processes, and a job with its timeline', async () => {
     await page.goto(`${base}/sidekiq#/queues`);
     await page.waitForSelector('tr[data-queue="critical"]');

@@ -97,6 +97,30 @@ describe('Sidekiq API (e2e)', () => {
     expect(deepest.body).toMatchObject({ page: 2001, per_page: 25, entries: [] });
   });
 
+  it('writes job arguments with exact numbers, as JSON, and still answers errors the usual way', async () => {
+    const args = '[18446744073709551617,3.0,1.0e+20,-0.0,{"n":[9007199254740993,0.1]}]';
+    const { spec } = await writer.push({ class: 'ExactJob', queue: 'exact', argsJson: args });
+    const res = await http()
+      .get(`${API}/queues/exact/jobs/${spec.jid}`)
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .expect(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(res.text).toContain(`"args":${args},`);
+    expect(res.text).toContain(`"display_args":${args},`);
+    expect(res.body.display_args_json).toBe(args);
+    const page = await http()
+      .get(`${API}/queues/exact`)
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .expect(200);
+    expect(page.text).toContain(`"args":${args},`);
+    expect(page.body.jobs[0].jid).toBe(spec.jid);
+    const missing = await http()
+      .get(`${API}/queues/exact/jobs/${'0'.repeat(24)}`)
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .expect(404);
+    expect(missing.body).toMatchObject({ statusCode: 404, code: 'SIDEKIQ_JOB_NOT_FOUND' });
+  });
+
   it('documents every Sidekiq route in the OpenAPI spec with its scope', async () => {
     const spec = (await http().get('/api/docs-json').expect(200)).body;
     const paths = Object.keys(spec.paths).filter((p) => p.startsWith(API));

@@ -22,13 +22,32 @@ def record(r)
     "retried_at" => r.item["retried_at"], "error_class" => r["error_class"],
     "error_message" => r["error_message"], "error_backtrace" => r.error_backtrace,
     "retry" => r["retry"], "retry_count" => r["retry_count"], "tags" => r.tags, "bid" => r["bid"],
-    "latency" => r.latency, "value" => r.value
+    "latency" => r.latency, "value" => r.value,
+    # Ruby's own JSON text of the arguments: exact integers, Floats as Float#to_s
+    "args_json" => JSON.generate(r.args), "display_args_json" => JSON.generate(r.display_args)
   }
 end
 
 def entry(e)
-  e && record(e).merge("score" => e.score)
+  # the Web's entry key (job_params): "#{score}-#{jid}", the score a Float
+  e && record(e).merge("score" => e.score, "key" => "#{e.score}-#{e.jid}")
 end
+
+# Every job of a response of ours (a Hash with display_args), as Ruby's JSON reads it.
+def jobs_in(doc, out = {})
+  case doc
+  when Array then doc.each { |d| jobs_in(d, out) }
+  when Hash
+    if doc.key?("display_args")
+      out[doc["jid"]] = {"args" => JSON.generate(doc["args"]), "display_args" => JSON.generate(doc["display_args"]),
+                         "display_args_json" => doc["display_args_json"]}
+    end
+    doc.each_value { |d| jobs_in(d, out) }
+  end
+  out
+end
+
+BIG = 2**64 + 1
 
 def set_for(name)
   case name
@@ -95,6 +114,25 @@ when "seed"
   jids["parked_bid"] = Sidekiq::Client.push("class" => "ParkedJob", "queue" => "parked", "args" => ["in-batch"], "bid" => "fakeBID123")
   jids["parked2"] = ParkedJob.set(queue: "parked2").perform_async("q2")
   jids
+when "seed_exact"
+  # numbers JavaScript cannot hold, payloads without queue or created_at, a whole-number score
+  jids = {}
+  jids["exact"] = ParkedJob.perform_async(BIG, 3.0, 1.0e20, -0.0, 0.1, 1.0e-5, {"n" => [2**70, 1.5]})
+  jids["exact_scheduled"] = SecureRandom.hex(12)
+  Sidekiq::ScheduledSet.new.schedule(Time.at(1924992000),
+    {"retry" => true, "queue" => "parked", "class" => "ParkedJob", "args" => [BIG, 3.0], "jid" => jids["exact_scheduled"]})
+  jids["exact_retry"] = SecureRandom.hex(12)
+  Sidekiq::RetrySet.new.schedule(Time.now.to_f + 7200,
+    {"retry" => true, "queue" => "parked", "class" => "ParkedJob", "args" => [BIG, 1.0e20], "jid" => jids["exact_retry"],
+     "error_class" => "RuntimeError", "error_message" => "no created_at", "failed_at" => Time.now.to_f, "retry_count" => 0})
+  jids["no_queue"] = SecureRandom.hex(12)
+  Sidekiq.redis do |c|
+    c.lpush("queue:parked", JSON.generate({"class" => "ParkedJob", "args" => [BIG], "jid" => jids["no_queue"],
+                                           "created_at" => Time.now.to_f, "enqueued_at" => Time.now.to_f}))
+  end
+  jids
+when "jobs_in"
+  jobs_in(JSON.parse(STDIN.read))
 when "stats"
   s = Sidekiq::Stats.new
   {"processed" => s.processed, "failed" => s.failed, "scheduled_size" => s.scheduled_size,

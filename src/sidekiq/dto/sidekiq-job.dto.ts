@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { jobLatency, type JobPayload, type JsonValue } from '../sidekiq-payload.js';
+import { jobLatency, type JobPayload, type JsonValue, sortedEntryKey } from '../sidekiq-payload.js';
 
 /** A job as Sidekiq::JobRecord shows it. Timestamps are epoch seconds (fractional) in every Sidekiq version. */
 export class SidekiqJobDto {
@@ -29,16 +29,36 @@ export class SidekiqJobDto {
   @ApiProperty({ type: String, nullable: true, description: 'JobRecord#display_class' })
   display_class: string | null;
 
-  @ApiProperty({ type: 'array', items: {}, description: 'the `args` field as stored' })
+  @ApiProperty({
+    type: 'array',
+    items: {},
+    description:
+      'the `args` field as Ruby reads it: integers exact at any size, Floats written as Ruby writes them (3.0, 1.0e+20)',
+  })
   args: JsonValue[];
 
-  @ApiProperty({ type: 'array', items: {}, description: 'JobRecord#display_args' })
+  @ApiProperty({
+    type: 'array',
+    items: {},
+    description: 'JobRecord#display_args, numbers as in `args`',
+  })
   display_args: JsonValue[];
+
+  @ApiProperty({
+    description:
+      'display_args as JSON text (JSON.generate), for readers that would round big integers',
+  })
+  display_args_json: string;
 
   @ApiProperty({ type: Number, nullable: true })
   enqueued_at: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, description: 'created_at, else enqueued_at' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      'JobRecord#created_at: created_at, else enqueued_at, else 0; null only for an undecodable payload',
+  })
   created_at: number | null;
 
   @ApiProperty({ type: Number, nullable: true })
@@ -91,6 +111,7 @@ export class SidekiqJobDto {
         display_class: null,
         args: [],
         display_args: [],
+        display_args_json: '[]',
         enqueued_at: null,
         created_at: null,
         failed_at: null,
@@ -113,6 +134,7 @@ export class SidekiqJobDto {
     dto.display_class = job.displayClass;
     dto.args = job.args;
     dto.display_args = job.displayArgs;
+    dto.display_args_json = job.displayArgsJson;
     dto.enqueued_at = job.enqueuedAt;
     dto.created_at = job.createdAt;
     dto.failed_at = job.failedAt;
@@ -136,13 +158,15 @@ export class SidekiqSetEntryDto extends SidekiqJobDto {
   })
   score: number;
 
-  @ApiProperty({ description: 'Web entry key "<score>-<jid>"' })
+  @ApiProperty({
+    description: 'Web entry key "<score>-<jid>", the score as Ruby writes a Float (1924992000.0)',
+  })
   key: string;
 
   static fromEntry(job: JobPayload, score: number, nowSeconds: number): SidekiqSetEntryDto {
     const dto = Object.assign(new SidekiqSetEntryDto(), SidekiqJobDto.from(job, nowSeconds));
     dto.score = score;
-    dto.key = `${String(score)}-${job.jid ?? ''}`;
+    dto.key = sortedEntryKey(score, job.jid);
     return dto;
   }
 }

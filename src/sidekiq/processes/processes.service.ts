@@ -117,7 +117,11 @@ export class ProcessesService {
 
   private async live(store: SidekiqStore): Promise<SidekiqProcessDto[]> {
     const hashes = await store.processHashes(await store.processIdentities());
-    return hashes.map(toProcess).filter((p): p is SidekiqProcessDto => p !== null);
+    const live = hashes.map(toProcess).filter((p): p is SidekiqProcessDto => p !== null);
+    if (live.length > 0) {
+      this.access.rememberVersion(store.name, live[0]!.version);
+    }
+    return live;
   }
 
   private notFound(identity: string): DomainError {

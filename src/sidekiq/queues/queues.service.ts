@@ -57,7 +57,7 @@ export class QueuesService {
       latency: queueLatency(result.oldest, now),
       page,
       per_page: perPage,
-      jobs: entries.map((raw) => SidekiqJobDto.from(decodeJob(raw, rules), now)),
+      jobs: entries.map((raw) => SidekiqJobDto.from(decodeJob(raw, rules, name), now)),
     };
   }
 
@@ -65,7 +65,10 @@ export class QueuesService {
   async find(instance: string | undefined, name: string, jid: string): Promise<SidekiqJobDto> {
     const store = this.access.readable(instance);
     const raw = await this.findRaw(store, name, jid);
-    return SidekiqJobDto.from(decodeJob(raw, await this.access.displayRules(store)), nowSeconds());
+    return SidekiqJobDto.from(
+      decodeJob(raw, await this.access.displayRules(store), name),
+      nowSeconds(),
+    );
   }
 
   /** JobRecord#delete: LREM 1 with the exact stored string. */
@@ -75,7 +78,10 @@ export class QueuesService {
     if ((await store.removeFromQueue(name, raw)) === 0) {
       throw this.jobNotFound(name, jid);
     }
-    return SidekiqJobDto.from(decodeJob(raw), nowSeconds());
+    return SidekiqJobDto.from(
+      decodeJob(raw, await this.access.displayRules(store), name),
+      nowSeconds(),
+    );
   }
 
   /** Queue#clear. */

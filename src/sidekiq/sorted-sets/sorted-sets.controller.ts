@@ -1,5 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ExactJsonInterceptor } from '../../common/json/exact-json.interceptor.js';
 import { Scope, Scopes } from '../../auth/scopes.decorator.js';
 import { ConfirmBodyDto, InstanceQueryDto } from '../dto/instance-query.dto.js';
 import { SidekiqSetEntryDto } from '../dto/sidekiq-job.dto.js';
@@ -15,6 +26,8 @@ import {
 import { SortedSetsService } from './sorted-sets.service.js';
 
 @ApiTags('sidekiq')
+// job arguments: integers beyond 2^53 and Ruby Floats reach the client exactly
+@UseInterceptors(ExactJsonInterceptor)
 @Controller('api/v1/sidekiq/sets')
 export class SortedSetsController {
   constructor(private readonly sets: SortedSetsService) {}

@@ -3,7 +3,7 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { SidekiqSetEntryDto } from '../dto/sidekiq-job.dto.js';
 import { SidekiqAccessService } from '../sidekiq-access.service.js';
 import { SidekiqSetName } from '../sidekiq-keys.js';
-import { buildRepush, decodeJob } from '../sidekiq-payload.js';
+import { BulkOrder, buildRepush, decodeJob } from '../sidekiq-payload.js';
 import type { MoveToQueue, RawEntry, SidekiqStore } from '../sidekiq.repository.js';
 import { DEFAULT_PER_PAGE, nowSeconds } from '../queues/queues.service.js';
 import {
@@ -15,6 +15,10 @@ import {
 
 const SEARCH_LIMIT = 10_000;
 const BATCH = 100;
+/** JobSet#each's page size (≤ 7.3.4), which retry_all / kill_all go through. */
+const RUBY_PAGE = 50;
+/** Successive deaths in one kill-all get distinct, increasing scores, as Time.now does in Ruby. */
+const DEATH_STEP = 1e-6;
 
 /** The keys of SetPageQueryDto (the controller passes the query as is). */
 export interface PageOptions {
@@ -197,7 +201,9 @@ export class SortedSetsService {
     const store = this.access.writable(instance);
     const entry = await this.findEntry(store, set, jid, score);
     const now = nowSeconds();
-    if ((await store.kill(set, [entry.raw], now, this.access.deadSetLimits)) === 0) {
+    if (
+      (await store.kill(set, [{ raw: entry.raw, diedAt: now }], this.access.deadSetLimits)) === 0
+    ) {
       throw this.notFound(set, jid);
     }
     return SidekiqSetEntryDto.fromEntry(decodeJob(entry.raw), now, now);
@@ -205,22 +211,18 @@ export class SortedSetsService {
 
   /**
    * retry_all: every entry re-enqueued (`retry_count − 1`; for the scheduled set, added to its
-   * queue as is, like 8.0.9+'s "add all to queue"), lowest score first, in atomic batches.
-   * Entries with an undecodable payload are left in place and counted as skipped.
+   * queue as is, like 8.0.9+'s "add all to queue"), in atomic batches, in the order of the
+   * instance's Sidekiq (see eachForBulk). Entries with an undecodable payload are left in place
+   * and counted as skipped.
    */
   async retryAll(instance: string | undefined, set: SidekiqSetName): Promise<BulkResultDto> {
     const store = this.access.writable(instance);
     const decrement = set !== SidekiqSetName.Scheduled;
     const skipped = new Set<string>();
     let affected = 0;
-    for (let guard = 0; guard < 1_000_000; guard++) {
-      const batch = await store.lowestEntries(set, skipped.size + BATCH);
-      const fresh = batch.filter((e) => !skipped.has(e.raw));
-      if (fresh.length === 0) {
-        break;
-      }
+    await this.eachForBulk(store, set, skipped, async (entries) => {
       const moves: MoveToQueue[] = [];
-      for (const entry of fresh) {
+      for (const entry of entries) {
         const move = this.repush(entry, decrement);
         if (move === null) {
           skipped.add(entry.raw);
@@ -229,11 +231,15 @@ export class SortedSetsService {
         }
       }
       affected += await store.moveToQueue(set, moves);
-    }
+    });
     return { affected, skipped: skipped.size };
   }
 
-  /** kill_all: every entry moved into `dead`, one trim per batch. Not for the dead set itself. */
+  /**
+   * kill_all: every entry moved into `dead`, in the order of the instance's Sidekiq, each with
+   * its own time of death (so the dead set orders them as Sidekiq would); one trim per batch.
+   * Not for the dead set itself.
+   */
   async killAll(instance: string | undefined, set: SidekiqSetName): Promise<BulkResultDto> {
     if (set === SidekiqSetName.Dead) {
       throw new DomainError(
@@ -246,19 +252,61 @@ export class SortedSetsService {
     }
     const store = this.access.writable(instance);
     let affected = 0;
-    for (let guard = 0; guard < 1_000_000; guard++) {
-      const batch = await store.lowestEntries(set, BATCH);
-      if (batch.length === 0) {
-        break;
-      }
-      affected += await store.kill(
-        set,
-        batch.map((e) => e.raw),
-        nowSeconds(),
-        this.access.deadSetLimits,
-      );
-    }
+    let last = 0;
+    await this.eachForBulk(store, set, new Set(), async (entries) => {
+      const deaths = entries.map((e) => {
+        last = Math.max(nowSeconds(), last + DEATH_STEP);
+        return { raw: e.raw, diedAt: last };
+      });
+      affected += await store.kill(set, deaths, this.access.deadSetLimits);
+    });
     return { affected, skipped: 0 };
+  }
+
+  /**
+   * Hands `handle` the entries of a set in the order the instance's Sidekiq takes them in
+   * retry_all / kill_all, until the set is empty but for `skipped` (or nothing moves any more).
+   * 7.3.5+ (and an unknown version): ZPOPMIN, lowest score first. ≤ 7.3.4: `each(&:op) while
+   * size > 0`, where JobSet#each reads pages of 50 from the highest score down (each page highest
+   * first) at offsets fixed when the pass began, so that a pass over a shrinking set takes every
+   * other page; the passes repeat until the set is empty.
+   */
+  private async eachForBulk(
+    store: SidekiqStore,
+    set: SidekiqSetName,
+    skipped: ReadonlySet<string>,
+    handle: (entries: RawEntry[]) => Promise<void>,
+  ): Promise<void> {
+    const { bulkOrder } = await this.access.profile(store);
+    const fresh = (entries: RawEntry[]) => entries.filter((e) => !skipped.has(e.raw));
+    // each round sees at least one entry not handled before (handled ones leave the set or
+    // join `skipped`), else it is the last
+    for (let round = 0; round < 1_000_000; round++) {
+      let seen = 0;
+      if (bulkOrder === BulkOrder.LowestFirst) {
+        const batch = fresh(await store.lowestEntries(set, skipped.size + BATCH));
+        seen = batch.length;
+        if (seen > 0) {
+          await handle(batch);
+        }
+      } else {
+        for (let page = 1; ; page++) {
+          const start = -page * RUBY_PAGE;
+          const entries = await store.setRange(set, start, start + RUBY_PAGE - 1);
+          if (entries.length === 0) {
+            break;
+          }
+          const batch = fresh(entries.reverse());
+          seen += batch.length;
+          if (batch.length > 0) {
+            await handle(batch);
+          }
+        }
+      }
+      if (seen === 0) {
+        return;
+      }
+    }
   }
 
   /** Delete all (Web "Delete All", JobSet#clear): UNLINK the set. */

@@ -19,7 +19,7 @@ const RUBY_DIR = join(ROOT, 'test/ruby');
 const API = '/api/v1/sidekiq';
 const A = redisUrlForDb(9); // Ruby seeds it and a real server runs on it
 const B = redisUrlForDb(10); // twin changed by Ruby
-const C = redisUrlForDb(11); // twin changed by us (instance "twin")
+const C = redisUrlForDb(11); // twin changed by us (instance "twin", declared 6.4.1)
 
 type Json = any;
 
@@ -30,6 +30,36 @@ async function ruby(cmd: string, args: Record<string, unknown> = {}, url = A): P
     maxBuffer: 64 * 1024 * 1024,
   });
   return JSON.parse(stdout);
+}
+
+/** How Ruby's JSON reads the jobs of one of our responses: jid → JSON.generate of its args. */
+async function rubyReads(
+  body: string,
+): Promise<Record<string, { args: string; display_args: string; display_args_json: string }>> {
+  const pending = run('ruby', ['sidekiq_api.rb', 'jobs_in'], {
+    cwd: RUBY_DIR,
+    env: { ...process.env, SIDEKIQ_REDIS_URL: A, RUBYOPT: '-W0' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  pending.child.stdin!.end(body);
+  return JSON.parse((await pending).stdout);
+}
+
+/**
+ * Our arguments are the ones Ruby's API shows, number for number: Ruby reads our response and
+ * writes each job's args and display_args again; the texts must be Ruby's own JSON.generate of
+ * JobRecord#args and #display_args (so 2**64+1 stays exact and 3.0 stays a Float).
+ */
+async function expectExactArgs(res: request.Response, theirs: Json[]): Promise<void> {
+  const ours = await rubyReads(res.text);
+  expect(Object.keys(ours).sort()).toEqual(theirs.map((t) => t.jid).sort());
+  for (const t of theirs) {
+    expect(ours[t.jid], t.jid).toEqual({
+      args: t.args_json,
+      display_args: t.display_args_json,
+      display_args_json: t.display_args_json,
+    });
+  }
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, seconds = 40): Promise<void> {
@@ -57,27 +87,26 @@ async function twin(redis: Redis, target: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-/** Ruby's view of a whole state, with times written during the change replaced by NOW. */
-function normalize(state: Json, t0: number, unordered: boolean): Json {
+/** Ruby's view of a whole state, with times written during the change (t0…t1) replaced by NOW. */
+function normalize(state: Json, t0: number, t1: number): Json {
+  const during = (t: number) => t >= t0 && t <= t1;
   const fix = (raw: string) =>
-    raw.replace(/"enqueued_at":([0-9.]+)/g, (m, v: string) =>
-      Number(v) >= t0 ? '"enqueued_at":"NOW"' : m,
+    raw.replace(/"(enqueued_at|created_at)":([0-9.]+)/g, (m, key: string, v: string) =>
+      during(Number(v)) ? `"${key}":"NOW"` : m,
     );
-  const score = (s: number) => (s >= t0 ? 'NOW' : s);
-  const maybeSort = <T>(list: T[]) =>
-    unordered ? [...list].map((x) => JSON.stringify(x)).sort() : list;
+  const score = (s: number) => (during(s) ? 'NOW' : s);
   return {
     stats: state.stats,
     processes: state.processes,
     queues: Object.fromEntries(
       Object.entries(state.queues as Record<string, string[]>).map(([q, list]) => [
         q,
-        maybeSort(list.map(fix)),
+        list.map(fix),
       ]),
     ),
-    scheduled: maybeSort(state.scheduled.map(([s, v]: [number, string]) => [score(s), fix(v)])),
-    retry: maybeSort(state.retry.map(([s, v]: [number, string]) => [score(s), fix(v)])),
-    dead: maybeSort(state.dead.map(([s, v]: [number, string]) => [score(s), fix(v)])),
+    scheduled: state.scheduled.map(([s, v]: [number, string]) => [score(s), fix(v)]),
+    retry: state.retry.map(([s, v]: [number, string]) => [score(s), fix(v)]),
+    dead: state.dead.map(([s, v]: [number, string]) => [score(s), fix(v)]),
   };
 }
 
@@ -124,7 +153,12 @@ describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', (
       await flushDb(url);
     }
     redis = new Redis(A, { maxRetriesPerRequest: 1 });
-    app = await startSidekiqApp({ REDIS_URL: A, SIDEKIQ_INSTANCES: `twin=${C}` });
+    // "twin" declares its Sidekiq version (no process ever runs on it); "undeclared" is the same
+    // Redis without a declaration
+    app = await startSidekiqApp({
+      REDIS_URL: A,
+      SIDEKIQ_INSTANCES: `twin=${C}?sidekiq_version=6.4.1,undeclared=${C}`,
+    });
     jids = await ruby('seed');
     const log = openSync(join(tmpdir(), `sidekiq-conformance-${process.pid}.log`), 'w');
     server = spawn('sidekiq', ['-r', './conformance_jobs.rb', '-C', './sidekiq.yml'], {
@@ -148,6 +182,7 @@ describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', (
       60,
     );
     identity = (await redis.smembers('processes'))[0]!;
+    jids = { ...jids, ...(await ruby('seed_exact')) };
   });
 
   afterAll(async () => {
@@ -186,19 +221,37 @@ describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', (
 
     it('a queue page matches Queue#each (newest first) record by record', async () => {
       const theirs: Json[] = await ruby('queue_jobs', { name: 'parked', count: 25 });
-      const ours = (await http().get(`${API}/queues/parked?per_page=25`).expect(200)).body;
+      const res = await http().get(`${API}/queues/parked?per_page=25`).expect(200);
+      const ours = res.body;
       expect(ours.jobs.map((j: Json) => j.jid)).toEqual(theirs.map((j) => j.jid));
       ours.jobs.forEach((j: Json, i: number) => expectSameJob(j, theirs[i]));
+      await expectExactArgs(res, theirs);
+      // JobRecord#queue is the list read from: also for a payload without a queue field
+      const noQueue = ours.jobs.find((j: Json) => j.jid === jids.no_queue);
+      expect(JSON.parse(noQueue.raw).queue).toBeUndefined();
+      expect(noQueue.queue).toBe('parked');
       const page2 = (await http().get(`${API}/queues/parked?per_page=3&page=2`).expect(200)).body;
       expect(page2.jobs.map((j: Json) => j.jid)).toEqual(theirs.slice(3, 6).map((j) => j.jid));
     });
 
     it('Queue#find_job: Active Job and mailer records decode like JobRecord', async () => {
-      for (const jid of [jids.parked_aj, jids.parked_mailer, jids.parked_bid, jids.parked_tags]) {
+      for (const jid of [
+        jids.parked_aj,
+        jids.parked_mailer,
+        jids.parked_bid,
+        jids.parked_tags,
+        jids.exact,
+        jids.no_queue,
+      ]) {
         const theirs = await ruby('queue_find', { name: 'parked', jid });
-        const ours = (await http().get(`${API}/queues/parked/jobs/${jid}`).expect(200)).body;
-        expectSameJob(ours, theirs);
+        const res = await http().get(`${API}/queues/parked/jobs/${jid}`).expect(200);
+        expectSameJob(res.body, theirs);
+        await expectExactArgs(res, [theirs]);
       }
+      const exact = await ruby('queue_find', { name: 'parked', jid: jids.exact });
+      expect(exact.args_json).toBe(
+        '[18446744073709551617,3.0,1.0e+20,-0.0,0.1,1.0e-05,{"n":[1180591620717411303424,1.5]}]',
+      );
       expect(await ruby('queue_find', { name: 'parked', jid: '0'.repeat(24) })).toBeNull();
       await http()
         .get(`${API}/queues/parked/jobs/${'0'.repeat(24)}`)
@@ -209,28 +262,39 @@ describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', (
       'the %s set matches JobSet#each, find_job and scan',
       async (set) => {
         const theirs: Json[] = await ruby('set_each', { set });
-        const ours = (
-          await http().get(`${API}/sets/${set}?direction=desc&per_page=500`).expect(200)
-        ).body;
+        const res = await http().get(`${API}/sets/${set}?direction=desc&per_page=500`).expect(200);
+        const ours = res.body;
         expect(ours.size).toBe(theirs.length);
         expect(ours.entries.map((e: Json) => [e.score, e.jid])).toEqual(
           theirs.map((e) => [e.score, e.jid]),
         );
         ours.entries.forEach((e: Json, i: number) => expectSameJob(e, theirs[i]));
+        expect(ours.entries.map((e: Json) => e.key)).toEqual(theirs.map((e) => e.key));
+        if (set === 'scheduled') {
+          expect(theirs.map((e) => e.key)).toContain(`1924992000.0-${jids.exact_scheduled}`);
+        }
+        await expectExactArgs(res, theirs);
         const target = theirs[theirs.length - 1];
-        const found = (await http().get(`${API}/sets/${set}/jobs/${target.jid}`).expect(200)).body;
-        expectSameJob(found, await ruby('set_find', { set, jid: target.jid }));
-        for (const match of ['"args":["f1"', 'Parked', target.jid.slice(0, 10), 'no-such-text']) {
+        const found = await http().get(`${API}/sets/${set}/jobs/${target.jid}`).expect(200);
+        const theirFind = await ruby('set_find', { set, jid: target.jid });
+        expectSameJob(found.body, theirFind);
+        await expectExactArgs(found, [theirFind]);
+        for (const match of [
+          '"args":["f1"',
+          'Parked',
+          target.jid.slice(0, 10),
+          'no-such-text',
+          '18446744073709551617',
+        ]) {
           const scanned: Json[] = await ruby('set_scan', { set, match });
-          const search = (
-            await http()
-              .get(`${API}/sets/${set}`)
-              .query({ search: match, per_page: 500 })
-              .expect(200)
-          ).body;
-          expect(search.entries.map((e: Json) => e.jid).sort()).toEqual(
+          const search = await http()
+            .get(`${API}/sets/${set}`)
+            .query({ search: match, per_page: 500 })
+            .expect(200);
+          expect(search.body.entries.map((e: Json) => e.jid).sort()).toEqual(
             scanned.map((e) => e.jid).sort(),
           );
+          await expectExactArgs(search, scanned);
         }
       },
     );
@@ -300,13 +364,35 @@ describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', (
     });
   });
 
+  describe('display rules with no process alive', () => {
+    it('the last version seen (default) and the declared one (twin) keep 6.x rules; nothing known: 7.1+', async () => {
+      expect(await ruby('processes')).toEqual([]);
+      await twin(redis, C);
+      const theirs = await ruby('queue_find', { name: 'parked', jid: jids.parked_aj });
+      for (const instance of ['default', 'twin']) {
+        const res = await http()
+          .get(`${API}/queues/parked/jobs/${jids.parked_aj}`)
+          .query({ instance })
+          .expect(200);
+        expectSameJob(res.body, theirs);
+      }
+      const undeclared = (
+        await http()
+          .get(`${API}/queues/parked/jobs/${jids.parked_aj}`)
+          .query({ instance: 'undeclared' })
+          .expect(200)
+      ).body;
+      expect(theirs.display_args).toEqual([42, { _aj_globalid: 'gid://app/User/7' }]);
+      expect(undeclared.display_args).toEqual([42, 'gid://app/User/7']);
+    });
+  });
+
   describe('changes: same change by Ruby on one twin and by us on the other, then Ruby compares', () => {
     const cases: {
       name: string;
       rubyCmd: string;
       rubyArgs: () => Record<string, unknown>;
       ours: () => request.Test;
-      unordered?: boolean;
     }[] = [
       {
         name: 'delete a queued job',
@@ -373,26 +459,38 @@ describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', (
           http().post(`${API}/sets/dead/jobs/${jids.quick_retry}/add-to-queue?instance=twin`),
       },
       {
+        name: 'retry an entry without created_at (Client.push adds it)',
+        rubyCmd: 'entry_retry',
+        rubyArgs: () => ({ set: 'retry', jid: jids.exact_retry }),
+        ours: () => http().post(`${API}/sets/retry/jobs/${jids.exact_retry}/retry?instance=twin`),
+      },
+      {
+        name: 'add a scheduled entry without created_at (score 1924992000.0) to its queue',
+        rubyCmd: 'entry_add_to_queue',
+        rubyArgs: () => ({ set: 'scheduled', jid: jids.exact_scheduled }),
+        ours: () =>
+          http().post(
+            `${API}/sets/scheduled/jobs/${jids.exact_scheduled}/add-to-queue?instance=twin`,
+          ),
+      },
+      {
         name: 'retry all retries',
         rubyCmd: 'retry_all',
         rubyArgs: () => ({ set: 'retry' }),
         ours: () =>
           http().post(`${API}/sets/retry/retry-all?instance=twin`).send({ confirm: true }),
-        unordered: true,
       },
       {
         name: 'kill all retries',
         rubyCmd: 'kill_all',
         rubyArgs: () => ({ set: 'retry' }),
         ours: () => http().post(`${API}/sets/retry/kill-all?instance=twin`).send({ confirm: true }),
-        unordered: true,
       },
       {
         name: 'retry all dead',
         rubyCmd: 'retry_all',
         rubyArgs: () => ({ set: 'dead' }),
         ours: () => http().post(`${API}/sets/dead/retry-all?instance=twin`).send({ confirm: true }),
-        unordered: true,
       },
       {
         name: 'clear the dead set',
@@ -425,11 +523,11 @@ describe('conformance with a real Sidekiq 6.4.1 (Ruby API on the same Redis)', (
       const t0 = Date.now() / 1000 - 0.001;
       await ruby(c.rubyCmd, c.rubyArgs(), B);
       await c.ours().expect(200);
+      const t1 = Date.now() / 1000 + 0.001;
       const [theirs, ours] = await Promise.all([ruby('state', {}, B), ruby('state', {}, C)]);
       expect(theirs).not.toEqual(before); // the change did something
-      expect(normalize(ours, t0, c.unordered ?? false)).toEqual(
-        normalize(theirs, t0, c.unordered ?? false),
-      );
+      // in order: retry-all and kill-all move entries in 6.4.1's order (twin declares 6.4.1)
+      expect(normalize(ours, t0, t1)).toEqual(normalize(theirs, t0, t1));
     });
   });
 });

@@ -253,7 +253,7 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
       const now = Date.now() / 1000;
       for (let i = 0; i < 5; i++) {
         const { raw } = await writer.retry({ argsJson: `[${i}]` }, now + 60 + i);
-        await store.kill(SidekiqSetName.Retry, [raw], now + i, {
+        await store.kill(SidekiqSetName.Retry, [{ raw, diedAt: now + i }], {
           maxJobs: 3,
           timeoutSeconds: 3600,
         });
@@ -261,7 +261,7 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
       const dead = await writer.redis.zrange('dead', '0', '-1');
       expect(dead.map((raw) => JSON.parse(raw).args[0])).toEqual([3, 4]);
       const old = await writer.dead({}, now - 7200);
-      await store.kill(SidekiqSetName.Dead, [dead[0]!], now + 10, {
+      await store.kill(SidekiqSetName.Dead, [{ raw: dead[0]!, diedAt: now + 10 }], {
         maxJobs: 10,
         timeoutSeconds: 3600,
       });
