@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseExact, unwrapActiveJob } from './active-job.js';
+import { unwrapActiveJob } from './active-job.js';
 import { MAX_NAME_BYTES, parseEvent } from './ingest-event.js';
 import { JobEventType } from './job-status.js';
 
@@ -79,24 +79,6 @@ describe('unwrapActiveJob', () => {
     expect(
       unwrapActiveJob(WRAPPER, JSON.stringify([{ job_class: 'X'.repeat(1025) }]), null, 1024),
     ).toBeNull();
-  });
-});
-
-describe('parseExact', () => {
-  it('gives back numbers JavaScript would rewrite as they were written', () => {
-    const text = '[3.0,1.0e+20,18446744073709551617,-0.50,12,"a\\"1.0",{"k":[2.50]}]';
-    const sut = parseExact(text)!;
-    expect(sut.stringify(sut.value)).toBe(text);
-    // and inside a value built from the parsed one
-    const value = sut.value as unknown[];
-    expect(sut.stringify({ picked: [value[2], value[0]] })).toBe(
-      '{"picked":[18446744073709551617,3.0]}',
-    );
-  });
-
-  it('refuses text that is not JSON', () => {
-    expect(parseExact('[1,')).toBeNull();
-    expect(parseExact('[-]')).toBeNull();
   });
 });
 

@@ -2,7 +2,7 @@
 // `args[0]` the serialized Active Job (job_class, job_id, arguments, ...). The job history keeps
 // what Sidekiq's Web UI shows (JobRecord#display_class / #display_args, the same pure code as the
 // Redis side) and the wrapper's own class and arguments beside it.
-import { randomUUID } from 'node:crypto';
+import { type ExactJson, parseExact, stringifyExact } from '../common/json/ruby-json.js';
 import { unstorable, withinBytes } from '../common/validation/text-rules.js';
 import { DisplayRules, displayOf, type JsonValue, rawMember } from '../sidekiq/sidekiq-payload.js';
 
@@ -70,11 +70,15 @@ export function unwrapActiveJob(
   if (rawArguments === null) {
     return null;
   }
-  const exact = parseExact(rawArguments);
-  if (exact === null || !Array.isArray(exact.value)) {
+  let args: ExactJson;
+  try {
+    args = parseExact(rawArguments);
+  } catch {
     return null;
   }
-  const args = exact.value;
+  if (!Array.isArray(args)) {
+    return null;
+  }
   const serialized = args[0];
   if (!isObject(serialized) || typeof serialized.job_class !== 'string') {
     return null;
@@ -95,7 +99,7 @@ export function unwrapActiveJob(
   const jobId = serialized.job_id;
   return {
     jobClass: displayClass,
-    arguments: exact.stringify(displayArgs),
+    arguments: stringifyExact(displayArgs) ?? '[]',
     wrapperClass: wrapper,
     rawArguments,
     activeJobId:
@@ -105,64 +109,5 @@ export function unwrapActiveJob(
       !unstorable(jobId)
         ? jobId
         : null,
-  };
-}
-
-// A marker no client sends: numbers JavaScript would rewrite stand in the parsed value as strings
-// `<marker><index>`, and are spliced back as their original text.
-const MARKER = `\u0000${randomUUID()}:`;
-const MARKER_JSON = JSON.stringify(MARKER).slice(1, -1);
-const MARKED = new RegExp(`"${MARKER_JSON.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}(\\d+)"`, 'g');
-const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-
-/**
- * JSON.parse that keeps each number's text where JavaScript would change it (Ruby's `3.0`,
- * `1.0e+20`, integers beyond 2^53): `stringify` writes a value built from the parsed one with
- * those numbers exactly as they came. Null when the text is not JSON.
- */
-export function parseExact(
-  text: string,
-): { value: unknown; stringify: (value: unknown) => string } | null {
-  const numbers: string[] = [];
-  let marked = '';
-  let from = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      // a string: skip to its closing quote
-      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) {
-        if (text.charCodeAt(i) === 0x5c) {
-          i++;
-        }
-      }
-    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      NUMBER.lastIndex = i;
-      const m = NUMBER.exec(text);
-      if (m === null) {
-        return null;
-      }
-      const token = m[0];
-      if (String(Number(token)) !== token) {
-        marked += text.slice(from, i) + `"${MARKER_JSON}${numbers.length}"`;
-        numbers.push(token);
-        from = i + token.length;
-      }
-      i += token.length - 1;
-    }
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(numbers.length === 0 ? text : marked + text.slice(from));
-  } catch {
-    return null;
-  }
-  return {
-    value,
-    stringify: (v) => {
-      const json = JSON.stringify(v) ?? 'null';
-      return numbers.length === 0
-        ? json
-        : json.replace(MARKED, (_, n: string) => numbers[Number(n)]);
-    },
   };
 }
