@@ -12,8 +12,10 @@ import {
   QueueSummaryDto,
 } from './dto/queue.dto.js';
 import { QueuesService } from './queues.service.js';
+import { ApiSidekiqErrors } from '../sidekiq-api-errors.decorator.js';
 
 @ApiTags('sidekiq')
+@ApiSidekiqErrors()
 @Controller('api/v1/sidekiq/queues')
 export class QueuesController {
   constructor(private readonly queues: QueuesService) {}
