@@ -101,8 +101,9 @@ const errorResponse = (description: string) => ({
 });
 
 /**
- * The errors every route shares come from global parts (the validation pipe, the body parser, the
- * exception filter), so they are added here rather than on each route.
+ * The errors every route shares come from global parts (Node's HTTP parser, the body parser, the
+ * validation pipe, the exception filter), so they are added here rather than on each route: a
+ * body is parsed (or refused) before routing, whatever the route.
  */
 function completeOperation(op: Operation): void {
   // @Public() routes carry x-public: they need no token
@@ -113,13 +114,15 @@ function completeOperation(op: Operation): void {
   const add = (status: string, description: string) => {
     responses[status] ??= errorResponse(description);
   };
-  if ((op.parameters?.length ?? 0) > 0 || op.requestBody) {
-    add('400', 'Invalid input; details.errors names each field at fault');
-  }
-  if (op.requestBody) {
-    add('413', 'The request body is too large');
-    add('415', "The body's Content-Type is not accepted here");
-  }
+  add(
+    '400',
+    (op.parameters?.length ?? 0) > 0 || op.requestBody
+      ? 'Invalid input; details.errors names each field at fault'
+      : 'A body was sent that is not valid JSON or is nested too deep',
+  );
+  add('413', 'The request body is too large');
+  add('415', 'A body was sent with a Content-Type other than JSON or a form');
+  add('431', 'The request line and headers are larger than 16 KB');
   add('default', 'Any other error, in the same shape (500 INTERNAL_ERROR is logged)');
   for (const [status, response] of Object.entries(responses)) {
     const error = status === 'default' || Number(status) >= 400;

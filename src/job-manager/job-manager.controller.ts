@@ -72,6 +72,7 @@ export class JobManagerController {
   @Get('lost-jobs')
   @ApiOperation({ summary: 'Jobs started on a Sidekiq process that is gone, never finished' })
   @ApiOkResponse({ type: LostJobPageDto })
+  @ApiErrorResponse(404, 'INSTANCE_NOT_FOUND: unknown instance')
   lost(@Query() q: JobManagerQueryDto): Promise<LostJobPageDto> {
     return this.manager.lostJobs(q.filter, options(q));
   }
@@ -93,6 +94,7 @@ export class JobManagerController {
       'Re-enqueue jobs that never finished and that Sidekiq no longer holds (dry_run to preview)',
   })
   @ApiOkResponse({ type: RestartReportDto })
+  @ApiErrorResponse(404, 'INSTANCE_NOT_FOUND: unknown instance')
   @ApiErrorResponse(409, 'CONFLICT: another restart is running')
   restart(@Body() body: RestartBodyDto): Promise<RestartReportDto> {
     return this.manager.restartUncompletedJobs(body.filter, {

@@ -94,6 +94,7 @@ export class JobStatusController {
       "Cancel (unschedule) a scheduled job: removed from Sidekiq's scheduled set, recorded as cancelled",
   })
   @ApiOkResponse({ type: CancelResultDto })
+  @ApiErrorResponse(404, 'INSTANCE_NOT_FOUND: unknown instance')
   @ApiErrorResponse(409, 'NOT_SCHEDULED: not in the scheduled set; nothing changed')
   cancel(@Param() params: JidParamDto, @Query() query: InstanceParamDto): Promise<CancelResultDto> {
     return this.statuses.cancel(params.jid, query.instance);

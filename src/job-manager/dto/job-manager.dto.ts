@@ -83,18 +83,20 @@ export class RestartBodyDto {
   @IsBoolean({ message: 'dry_run is required: true to preview, false to restart for real' })
   dry_run!: boolean;
 
-  @ApiPropertyOptional({ default: false, description: 'Also jobs whose latest status is queued' })
+  // defaults of request fields go in the description: openapi-typescript 7 types a field with
+  // `default` as required (openapi-ts/openapi-typescript#1741)
+  @ApiPropertyOptional({ description: 'Also jobs whose latest status is queued; default: false' })
   @IsOptional()
   @IsBoolean()
   include_queued?: boolean;
 
-  @ApiPropertyOptional({ default: 60, description: 'Leave younger jobs alone (seconds)' })
+  @ApiPropertyOptional({ description: 'Leave younger jobs alone (seconds); default: 60' })
   @IsOptional()
   @IsNumber()
   @Min(0)
   min_age_seconds?: number;
 
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 1000 })
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, description: 'default: 50' })
   @IsOptional()
   @IsInt()
   @Min(1)
