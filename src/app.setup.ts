@@ -2,7 +2,13 @@ import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import {
+  DocumentBuilder,
+  SwaggerModule,
+  type OpenAPIObject,
+  type OperationObject,
+} from '@nestjs/swagger';
+import { ErrorBodyDto } from './common/errors/error-body.dto.js';
 import { GITLAB_API_PREFIX, gitlabJson } from './common/gitlab-json.js';
 import { AppValidationPipe } from './common/validation/app-validation.pipe.js';
 import { AppConfig } from './config/app-config.js';
@@ -65,6 +71,8 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
         'except those marked public.',
     )
     .setVersion('1')
+    // relative: the spec is served by the service it describes (/api/docs-json)
+    .addServer('/')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'PRIVATE-TOKEN' }, 'private-token')
     // the same tokens as Authorization: Bearer (what Prometheus can send); either requirement will do
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: undefined }, 'bearer')
@@ -74,14 +82,85 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (controllerKey, methodKey) =>
       `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
+    extraModels: [ErrorBodyDto],
   });
-  // @Public() routes carry x-public: they need no token
   for (const path of Object.values(document.paths)) {
-    for (const op of Object.values(path) as { 'x-public'?: boolean; security?: unknown[] }[]) {
-      if (op && typeof op === 'object' && op['x-public']) {
-        op.security = [];
+    for (const op of Object.values(path) as unknown[]) {
+      if (isOperation(op)) {
+        completeOperation(op);
       }
     }
   }
+  collapseSingleAllOf(document);
   return document;
+}
+
+type Operation = OperationObject & { 'x-public'?: boolean };
+
+function isOperation(value: unknown): value is Operation {
+  return typeof value === 'object' && value !== null && 'responses' in value;
+}
+
+const ERROR_BODY = { $ref: '#/components/schemas/ErrorBody' };
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ERROR_BODY } },
+});
+
+/**
+ * The errors every route shares come from global parts (Node's HTTP parser, the body parser, the
+ * validation pipe, the exception filter), so they are added here rather than on each route: a
+ * body is parsed (or refused) before routing, whatever the route.
+ */
+function completeOperation(op: Operation): void {
+  // @Public() routes carry x-public: they need no token
+  if (op['x-public']) {
+    op.security = [];
+  }
+  const responses = op.responses;
+  const add = (status: string, description: string) => {
+    responses[status] ??= errorResponse(description);
+  };
+  add(
+    '400',
+    (op.parameters?.length ?? 0) > 0 || op.requestBody
+      ? 'Invalid input; details.errors names each field at fault'
+      : 'A body was sent that is not valid JSON or is nested too deep',
+  );
+  add('413', 'The request body is too large');
+  add('415', 'A body was sent with a Content-Type other than JSON or a form');
+  add('431', 'The request line and headers are larger than 16 KB');
+  add('default', 'Any other error, in the same shape (500 INTERNAL_ERROR is logged)');
+  for (const [status, response] of Object.entries(responses)) {
+    const error = status === 'default' || Number(status) >= 400;
+    if (error && response && !('$ref' in response)) {
+      // one error shape whatever raised it (ErrorBody): the filter rewrites terminus' 503 too
+      response.content = { 'application/json': { schema: ERROR_BODY } };
+    }
+  }
+}
+
+/** Nest wraps a lone $ref in allOf to allow siblings; without siblings it is only noise. */
+function collapseSingleAllOf(node: unknown): void {
+  if (Array.isArray(node)) {
+    node.forEach(collapseSingleAllOf);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) {
+    return;
+  }
+  const record = node as Record<string, unknown>;
+  for (const [key, value] of Object.entries(record)) {
+    const schema = value as { allOf?: unknown[] } | null;
+    if (
+      typeof schema === 'object' &&
+      schema !== null &&
+      Object.keys(schema).length === 1 &&
+      Array.isArray(schema.allOf) &&
+      schema.allOf.length === 1
+    ) {
+      record[key] = schema.allOf[0];
+    }
+    collapseSingleAllOf(record[key]);
+  }
 }

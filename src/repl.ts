@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { repl } from '@nestjs/core';
 import { JobManagerService } from './job-manager/job-manager.service.js';
-import { createReplJobManager } from './job-manager/job-manager.repl.js';
+import { createReplJobManager, replError } from './job-manager/job-manager.repl.js';
 import { ReplModule } from './repl.module.js';
 
 // `npm run repl` / `node dist/repl.js`: the Nest REPL with a `JobManager` object whose commands
@@ -27,8 +27,7 @@ const evaluate = server.eval as unknown as Eval;
     }
     (result as Promise<unknown>).then(
       (value) => callback(null, value),
-      (failure: unknown) =>
-        callback(failure instanceof Error ? failure : new Error(String(failure))),
+      (failure: unknown) => callback(replError(failure)),
     );
   });
 };

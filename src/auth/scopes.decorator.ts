@@ -1,5 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiExtension, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiExtension } from '@nestjs/swagger';
+import { ApiErrorResponse } from '../common/errors/api-errors.decorator.js';
 
 export enum Scope {
   Ingest = 'ingest',
@@ -17,6 +18,7 @@ export const Scopes = (...scopes: Scope[]) =>
   applyDecorators(
     SetMetadata(REQUIRED_SCOPES, scopes),
     ApiExtension('x-scopes', scopes),
-    ApiUnauthorizedResponse({ description: 'Missing or invalid PRIVATE-TOKEN' }),
-    ApiForbiddenResponse({ description: `Token lacks scope: ${scopes.join(' or ')}` }),
+    ApiErrorResponse(401),
+    ApiErrorResponse(403, `Token lacks scope: ${scopes.join(' or ')}`),
+    ApiErrorResponse(429),
   );

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, Param, Post, Req } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponse } from '../common/errors/api-errors.decorator.js';
 import {
   CreatedTokenDto,
   CreateTokenDto,
@@ -13,12 +14,15 @@ import { TokensService } from './tokens.service.js';
 
 @ApiTags('tokens')
 @Scopes(Scope.Admin)
+@ApiErrorResponse(503, 'PostgreSQL is unavailable; retry later')
 @Controller('api/v1/tokens')
 export class TokensController {
   constructor(private readonly tokens: TokensService) {}
 
   @Post()
   @ApiOperation({ summary: 'Create a token; the response is the only time it is shown' })
+  @ApiCreatedResponse({ type: CreatedTokenDto })
+  @ApiErrorResponse(400)
   create(@Body() body: CreateTokenDto): Promise<CreatedTokenDto> {
     return this.tokens.create(
       body.name,
@@ -33,6 +37,7 @@ export class TokensController {
     summary:
       'The token making the request: its name and scopes (any valid token; never the secret)',
   })
+  @ApiOkResponse({ type: TokenSelfDto })
   self(@Req() request: AuthenticatedRequest): TokenSelfDto {
     const principal = request.principal!;
     return { id: principal.tokenId, name: principal.name, scopes: principal.scopes };
@@ -40,12 +45,16 @@ export class TokensController {
 
   @Get()
   @ApiOperation({ summary: 'List tokens (never the tokens themselves)' })
+  @ApiOkResponse({ type: [TokenResponseDto] })
   list(): Promise<TokenResponseDto[]> {
     return this.tokens.list();
   }
 
   @Delete(':id')
   @ApiOperation({ summary: 'Revoke a token (takes effect within seconds on every copy)' })
+  @ApiOkResponse({ type: TokenResponseDto, description: 'the token as revoked' })
+  @ApiErrorResponse(400)
+  @ApiErrorResponse(404, 'TOKEN_NOT_FOUND')
   revoke(@Param() params: TokenIdParamDto): Promise<TokenResponseDto> {
     return this.tokens.revoke(params.id);
   }

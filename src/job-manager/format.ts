@@ -39,17 +39,22 @@ function cell(value: unknown): string {
   return flat.length > MAX_CELL ? `${flat.slice(0, MAX_CELL - 1)}…` : flat;
 }
 
-/** Rows printed by the REPL as an aligned text table, with a footer (paging hint, counts). */
+/**
+ * Rows printed by the REPL as an aligned text table: an optional title above (what the rows are
+ * about), a footer below (paging hint, counts).
+ */
 export class Table<Row extends object> {
   constructor(
     readonly rows: Row[],
     readonly columns: (keyof Row & string)[],
     readonly footer: string,
+    readonly title = '',
   ) {}
 
   toString(): string {
+    const title = this.title ? [this.title] : [];
     if (this.rows.length === 0) {
-      return `(no rows) ${this.footer}`.trim();
+      return [...title, `(no rows) ${this.footer}`.trim()].join('\n');
     }
     const header = this.columns;
     const body = this.rows.map((row) => header.map((c) => cell(row[c])));
@@ -60,10 +65,11 @@ export class Table<Row extends object> {
         .join(' │ ')
         .trimEnd();
     return [
+      ...title,
       line(header),
       widths.map((w) => '─'.repeat(w)).join('─┼─'),
       ...body.map(line),
-      this.footer,
+      ...(this.footer ? [this.footer] : []),
     ].join('\n');
   }
 

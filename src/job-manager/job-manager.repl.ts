@@ -5,8 +5,10 @@ import type {
   QueryOptions,
   RestartOptions,
 } from './job-manager.service.js';
-import { Table } from './format.js';
+import { inspect } from 'node:util';
+import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_OFFSET } from '../common/validation/paging.js';
+import { Table } from './format.js';
 
 const JOB_COLUMNS = [
   'job_id',
@@ -35,7 +37,7 @@ instance, from, to }.
                                                  re-enqueue jobs that never finished and that Sidekiq
                                                  no longer holds (options: dryRun, includeQueued,
                                                  minAgeSeconds, limit); safe to run twice
-  JobManager.help()                              this text
+  JobManager.help                                this text
 
 Results print as tables; the footer tells how to get the next page.
 The data itself: (await JobManager.all_jobs()).rows`;
@@ -92,12 +94,16 @@ export function createReplJobManager(service: JobManagerService) {
     lost_jobs: jobs('lost_jobs', service.lostJobs),
     find: async (jid: string, instance?: string) => {
       const found = await service.find(jid, instance);
-      const where = found.sidekiq;
-      const header = `${found.job.job_id} ${found.job.job_class ?? '?'} ${found.job.arguments ?? ''} — ${found.job.status}; Sidekiq: ${where.where}${where.queue ? ` ${where.queue}` : ''}${where.process ? ` on ${where.process}` : ''}`;
+      const { job, sidekiq: where } = found;
+      const summary = `${job.job_id} ${job.job_class ?? '?'} ${job.arguments ?? ''} — ${job.status}; Sidekiq: ${where.where}${where.queue ? ` ${where.queue}` : ''}${where.process ? ` on ${where.process}` : ''}`;
+      const more = job.events_next_cursor
+        ? `; later events: GET /api/v1/jobs/${job.job_id}?events_cursor=${job.events_next_cursor}`
+        : '';
       return new Table(
-        found.job.events,
+        job.events,
         ['type', 'occurred_at', 'attempt', 'hostname', 'pid', 'error_class'],
-        header,
+        `${job.events.length} events${more}`,
+        summary,
       );
     },
     restart_uncompleted_jobs: async (filter?: string | null, options?: RestartOptions) => {
@@ -106,9 +112,42 @@ export function createReplJobManager(service: JobManagerService) {
       return new Table(
         report.items,
         ['job_id', 'job_class', 'arguments', 'outcome', 'restarted_as', 'reason'],
+        '',
         summary,
       );
     },
-    help: () => ({ [Symbol.for('nodejs.util.inspect.custom')]: () => HELP, toString: () => HELP }),
+    // `JobManager.help` and `JobManager.help()` both print the help: the REPL shows a function
+    // through inspect, which prints HELP here instead of [Function: help]
+    help: Object.assign(() => printed(HELP), printed(HELP)),
+    ...printed(HELP),
   });
+}
+
+/** Something the REPL prints as this text (no quotes, no escapes). */
+function printed(text: string) {
+  return { [inspect.custom]: () => text, toString: () => text };
+}
+
+/**
+ * How the REPL shows a failed command: a DomainError as one line per field at fault (or its
+ * message), without the stack, which points into our code and not at what the operator typed.
+ * Other errors (bugs, outages) keep their stack.
+ */
+export function replError(error: unknown): Error {
+  if (!(error instanceof DomainError)) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+  const fields = Array.isArray(error.details?.errors)
+    ? (error.details.errors as { field?: unknown; message?: unknown }[])
+    : [];
+  const lines =
+    fields.length > 0
+      ? fields.map(({ field, message }) => {
+          const text = String(message);
+          return `${error.code}: ${text.startsWith(String(field)) ? text : `${String(field)} ${text}`}`;
+        })
+      : [`${error.code}: ${error.message}`];
+  const clean = new Error(lines.join('\n'));
+  clean.stack = clean.message;
+  return clean;
 }

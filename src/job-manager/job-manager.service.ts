@@ -77,6 +77,10 @@ export interface LostJob extends JobResponseDto {
   reason: string;
 }
 
+export interface LostJobPage extends JobPage {
+  jobs: LostJob[];
+}
+
 /** Paging and window options every query takes. */
 export interface QueryOptions {
   /** rows per page, 1 to 1000 (default 50) */
@@ -153,7 +157,7 @@ export class JobManagerService {
    * Jobs that started on a Sidekiq process that is gone (no heartbeat, or no longer in Sidekiq's
    * processes set) and never finished, and that no live worker runs now.
    */
-  async lostJobs(filter?: string | null, options: QueryOptions = {}): Promise<JobPage> {
+  async lostJobs(filter?: string | null, options: QueryOptions = {}): Promise<LostJobPage> {
     const query = toFilter([JobStatus.Running], filter, options);
     const world = await this.sidekiqWorld(query.instance);
     const jobs = await this.jobs.find({

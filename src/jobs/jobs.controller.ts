@@ -1,16 +1,16 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBody,
   ApiConsumes,
+  ApiCreatedResponse,
+  ApiOkResponse,
   ApiOperation,
-  ApiPayloadTooLargeResponse,
   ApiQuery,
-  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Scope, Scopes } from '../auth/scopes.decorator.js';
+import { ApiErrorResponse } from '../common/errors/api-errors.decorator.js';
 import {
   BatchAcceptedDto,
   EventAcceptedDto,
@@ -27,8 +27,8 @@ const isForm = (req: Request) =>
 const CONSUMES = ['application/json', 'application/x-www-form-urlencoded'];
 
 @ApiTags('jobs')
-@ApiBadRequestResponse({ description: 'Invalid input; details.errors names each field at fault' })
-@ApiServiceUnavailableResponse({ description: 'PostgreSQL is unavailable; retry later' })
+@ApiErrorResponse(400)
+@ApiErrorResponse(503, 'PostgreSQL is unavailable; retry later')
 @Controller('api/v1')
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
@@ -50,6 +50,7 @@ export class JobsController {
   })
   @ApiConsumes(...CONSUMES)
   @ApiBody({ type: JobEventDto })
+  @ApiCreatedResponse({ type: EventAcceptedDto })
   create(@Req() req: Request, @Body() body: unknown): Promise<EventAcceptedDto> {
     return this.accept(req, body, {
       defaultType: JobEventType.Queued,
@@ -62,6 +63,7 @@ export class JobsController {
   @ApiOperation({ summary: 'Report a job as started (seed route)' })
   @ApiConsumes(...CONSUMES)
   @ApiBody({ type: JobEventDto, required: false })
+  @ApiCreatedResponse({ type: EventAcceptedDto })
   started(
     @Req() req: Request,
     @Param('job_id') jid: string,
@@ -75,6 +77,7 @@ export class JobsController {
   @ApiOperation({ summary: 'Report a job as completed successfully (seed route)' })
   @ApiConsumes(...CONSUMES)
   @ApiBody({ type: JobEventDto, required: false })
+  @ApiCreatedResponse({ type: EventAcceptedDto })
   complete(
     @Req() req: Request,
     @Param('job_id') jid: string,
@@ -90,6 +93,7 @@ export class JobsController {
   })
   @ApiConsumes(...CONSUMES)
   @ApiBody({ type: JobEventDto })
+  @ApiCreatedResponse({ type: EventAcceptedDto })
   event(
     @Req() req: Request,
     @Param('job_id') jid: string,
@@ -105,9 +109,8 @@ export class JobsController {
     summary: 'Report many events at once; all or nothing, answered after commit',
   })
   @ApiBody({ type: EventBatchDto })
-  @ApiPayloadTooLargeResponse({
-    description: 'More events than INGEST_MAX_BATCH, or body too large',
-  })
+  @ApiOkResponse({ type: BatchAcceptedDto })
+  @ApiErrorResponse(413, 'More events than INGEST_MAX_BATCH, or body too large')
   batch(@Req() req: Request, @Body() body: unknown): Promise<BatchAcceptedDto> {
     return this.jobs.recordBatch(body, isForm(req));
   }
@@ -116,6 +119,7 @@ export class JobsController {
   @Scopes(Scope.Read)
   @ApiOperation({ summary: 'List jobs, newest first, filtered; cursor pagination' })
   @ApiQuery({ name: 'status', required: false, type: String })
+  @ApiOkResponse({ type: JobPageDto })
   list(@Query() query: JobListQueryDto): Promise<JobPageDto> {
     return this.jobs.list({
       instance: query.instance,
@@ -136,12 +140,19 @@ export class JobsController {
   @ApiOperation({
     summary: "One job with its full event timeline, by Sidekiq's jid or Active Job's job_id",
   })
-  @ApiQuery({ name: 'instance', required: false })
+  @ApiQuery({
+    name: 'instance',
+    required: false,
+    description: 'Sidekiq instance; default: default',
+  })
   @ApiQuery({
     name: 'events_cursor',
     required: false,
     description: 'events_next_cursor of the previous answer: the next events of the timeline',
   })
+  @ApiOkResponse({ type: JobDetailDto })
+  @ApiErrorResponse(404, 'JOB_NOT_FOUND: no job with this job_id')
+  @ApiErrorResponse(409, 'CONFLICT: this job_id exists in several instances; pass instance')
   detail(
     @Param('job_id') jid: string,
     @Query('instance') instance?: string,

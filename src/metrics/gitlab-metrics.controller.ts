@@ -9,12 +9,14 @@ import {
   QueueMetricsDto,
 } from './dto/gitlab-metrics.dto.js';
 import { GitlabMetricsService } from './gitlab-metrics.service.js';
+import { ApiErrors } from '../common/errors/api-errors.decorator.js';
 
 // GitLab's own paths and shapes (doc: "Sidekiq Metrics API"), for gitbeaker's SidekiqMetrics
 // and python-gitlab's SidekiqManager.
 @ApiTags('gitlab-sidekiq-metrics')
 @ApiExtraModels(GitlabQueueMetricDto)
 @Scopes(Scope.Read)
+@ApiErrors(502, 503)
 @Controller('api/v4/sidekiq')
 export class GitlabMetricsController {
   constructor(private readonly metrics: GitlabMetricsService) {}

@@ -1,4 +1,7 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import request from 'supertest';
 import { makeJid } from '../factories/job-event.factory.js';
 import { TEST_TOKEN, TestApp } from '../support/test-context.js';
@@ -12,8 +15,8 @@ class ReplSession {
     child.stderr.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
   }
 
-  static async start(env: Record<string, string>): Promise<ReplSession> {
-    const child = spawn(process.execPath, ['dist/repl.js'], {
+  static async start(env: Record<string, string>, entry = 'dist/repl.js'): Promise<ReplSession> {
+    const child = spawn(process.execPath, [entry], {
       env: { ...process.env, ...env, NO_COLOR: '1', NODE_DISABLE_COLORS: '1' },
     });
     const session = new ReplSession(child);
@@ -140,11 +143,83 @@ describe('JobManager REPL (e2e, real child process)', () => {
     expect(dry).toContain('would_restart');
   });
 
-  it('explains bad input and lists the commands', async () => {
-    expect(await repl.type('JobManager.all_jobs(42)')).toContain('filter must be a string');
-    expect(await repl.type("JobManager.all_jobs('', { limit: 0 })")).toContain(
-      'limit must be an integer from 1 to 1000',
+  it('explains bad input in one line per field, without stack frames or details', async () => {
+    expect(await repl.type('JobManager.all_jobs(42)')).toBe(
+      'Uncaught VALIDATION_FAILED: filter must be a string (a substring of the arguments) or omitted',
     );
-    expect(await repl.type('JobManager.help()')).toContain('JobManager.restart_uncompleted_jobs');
+    expect(await repl.type("JobManager.all_jobs('', { limit: 0 })")).toBe(
+      'Uncaught VALIDATION_FAILED: limit must be an integer from 1 to 1000',
+    );
+    expect(await repl.type("JobManager.find('no-such-job')")).toBe(
+      'Uncaught JOB_NOT_FOUND: No job with job_id no-such-job',
+    );
+  });
+
+  it('prints the help for JobManager.help, with or without parentheses', async () => {
+    const bare = await repl.type('JobManager.help');
+    expect(bare).toContain('JobManager.restart_uncompleted_jobs');
+    expect(bare).not.toContain('[Function');
+    expect(await repl.type('JobManager.help()')).toBe(bare);
+  });
+
+  it('prints the summary of find and of a restart above their tables', async () => {
+    const lines = (await repl.type(`JobManager.find('${running}')`)).split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^${running} ReplJob .* — running; Sidekiq: nowhere$`));
+    expect(lines[1]).toMatch(/^type\s+│ occurred_at/);
+    expect(lines.at(-1)).toBe('2 events');
+
+    const dry = (
+      await repl.type(
+        `JobManager.restart_uncompleted_jobs('${token}', { dryRun: true, minAgeSeconds: 0 })`,
+      )
+    ).split('\n');
+    expect(dry[0]).toBe('DRY RUN: would restart 1 of 1; skipped 0');
+    expect(dry[1]).toMatch(/^job_id\s+│ job_class/);
+  });
+});
+
+/** Every file under dir with its size and modification time. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) {
+      const path = join(entry.parentPath, entry.name);
+      const { size, mtimeMs } = await stat(path);
+      files[path] = `${size} ${mtimeMs}`;
+    }
+  }
+  return files;
+}
+
+describe('npm run repl builds beside dist/ (e2e)', () => {
+  let ctx: TestApp;
+
+  beforeAll(async () => {
+    ctx = await TestApp.start();
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+  });
+
+  it('leaves dist/, which a running service uses, untouched, and the REPL works', async () => {
+    const before = await snapshot('dist');
+    expect(Object.keys(before)).toContain('dist/repl.js');
+    // the build step of scripts/repl.sh (the rest installs packages and starts local services)
+    const { stdout } = await promisify(execFile)('bash', ['scripts/build-repl.sh']);
+    const entry = stdout.trim();
+    expect(entry).toBe('.local/repl-dist/repl.js');
+    const session = await ReplSession.start(
+      { DATABASE_URL: ctx.db.url, PRIVATE_TOKEN: TEST_TOKEN, LOG_LEVEL: 'error' },
+      entry,
+    );
+    try {
+      expect(await session.type("JobManager.all_jobs('nothing-matches')")).toBe(
+        '(no rows) no rows (last page)',
+      );
+    } finally {
+      await session.close();
+    }
+    expect(await snapshot('dist')).toEqual(before);
   });
 });

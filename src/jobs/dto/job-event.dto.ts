@@ -14,7 +14,9 @@ export class JobEventDto {
   })
   job_id?: string;
 
-  @ApiPropertyOptional({ description: 'Sidekiq installation name', default: 'default' })
+  // defaults of request fields go in the description: openapi-typescript 7 types a field with
+  // `default` as required (openapi-ts/openapi-typescript#1741)
+  @ApiPropertyOptional({ description: 'Sidekiq installation name; default: default' })
   instance?: string;
 
   @ApiPropertyOptional({

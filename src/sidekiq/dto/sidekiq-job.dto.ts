@@ -76,7 +76,7 @@ export class SidekiqJobDto {
   @ApiProperty({ type: [String], nullable: true })
   error_backtrace: string[] | null;
 
-  @ApiProperty({ nullable: true, oneOf: [{ type: 'boolean' }, { type: 'integer' }] })
+  @ApiProperty({ oneOf: [{ type: 'boolean', nullable: true }, { type: 'integer' }] })
   retry: boolean | number | null;
 
   @ApiProperty({ type: Number, nullable: true })

@@ -5,8 +5,11 @@ import { InstanceQueryDto } from '../dto/instance-query.dto.js';
 import { SidekiqSignal } from '../sidekiq-keys.js';
 import { ProcessParamsDto, SidekiqProcessDto, SignalResultDto } from './dto/process.dto.js';
 import { ProcessesService } from './processes.service.js';
+import { ApiSidekiqErrors } from '../sidekiq-api-errors.decorator.js';
+import { ApiErrorResponse } from '../../common/errors/api-errors.decorator.js';
 
 @ApiTags('sidekiq')
+@ApiSidekiqErrors()
 @Controller('api/v1/sidekiq/processes')
 export class ProcessesController {
   constructor(private readonly processes: ProcessesService) {}
@@ -53,6 +56,7 @@ export class ProcessesController {
   @Scopes(Scope.Admin)
   @ApiOperation({ summary: 'Quiet a process: stop fetching new jobs (Process#quiet!, TSTP)' })
   @ApiOkResponse({ type: SignalResultDto })
+  @ApiErrorResponse(409, 'SIDEKIQ_OPERATION_NOT_ALLOWED: an embedded process cannot be signalled')
   quiet(
     @Param() params: ProcessParamsDto,
     @Query() query: InstanceQueryDto,
@@ -65,6 +69,7 @@ export class ProcessesController {
   @Scopes(Scope.Admin)
   @ApiOperation({ summary: 'Stop a process (Process#stop!, TERM)' })
   @ApiOkResponse({ type: SignalResultDto })
+  @ApiErrorResponse(409, 'SIDEKIQ_OPERATION_NOT_ALLOWED: an embedded process cannot be signalled')
   stop(
     @Param() params: ProcessParamsDto,
     @Query() query: InstanceQueryDto,

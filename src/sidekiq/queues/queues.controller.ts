@@ -23,10 +23,12 @@ import {
   QueueSummaryDto,
 } from './dto/queue.dto.js';
 import { QueuesService } from './queues.service.js';
+import { ApiSidekiqErrors } from '../sidekiq-api-errors.decorator.js';
 
 @ApiTags('sidekiq')
 // job arguments: integers beyond 2^53 and Ruby Floats reach the client exactly
 @UseInterceptors(ExactJsonInterceptor)
+@ApiSidekiqErrors()
 @Controller('api/v1/sidekiq/queues')
 export class QueuesController {
   constructor(private readonly queues: QueuesService) {}

@@ -24,10 +24,13 @@ import {
   SetSizeDto,
 } from './dto/sorted-set.dto.js';
 import { SortedSetsService } from './sorted-sets.service.js';
+import { ApiSidekiqErrors } from '../sidekiq-api-errors.decorator.js';
+import { ApiErrorResponse } from '../../common/errors/api-errors.decorator.js';
 
 @ApiTags('sidekiq')
 // job arguments: integers beyond 2^53 and Ruby Floats reach the client exactly
 @UseInterceptors(ExactJsonInterceptor)
+@ApiSidekiqErrors()
 @Controller('api/v1/sidekiq/sets')
 export class SortedSetsController {
   constructor(private readonly sets: SortedSetsService) {}
@@ -79,6 +82,7 @@ export class SortedSetsController {
     summary: 'Retry now: push to its queue with retry_count − 1 (SortedEntry#retry)',
   })
   @ApiOkResponse({ type: SidekiqSetEntryDto, description: 'the job as pushed' })
+  @ApiErrorResponse(409, 'SIDEKIQ_OPERATION_NOT_ALLOWED: not possible from this set')
   retry(
     @Param() params: SetEntryParamsDto,
     @Query() query: SetEntryQueryDto,
@@ -91,6 +95,7 @@ export class SortedSetsController {
   @Scopes(Scope.Admin)
   @ApiOperation({ summary: 'Add to queue now, retry_count untouched (SortedEntry#add_to_queue)' })
   @ApiOkResponse({ type: SidekiqSetEntryDto, description: 'the job as pushed' })
+  @ApiErrorResponse(409, 'SIDEKIQ_OPERATION_NOT_ALLOWED: not possible from this set')
   addToQueue(
     @Param() params: SetEntryParamsDto,
     @Query() query: SetEntryQueryDto,
@@ -128,6 +133,7 @@ export class SortedSetsController {
   @Scopes(Scope.Admin)
   @ApiOperation({ summary: 'Move every entry to the dead set (kill_all)' })
   @ApiOkResponse({ type: BulkResultDto })
+  @ApiErrorResponse(409, 'SIDEKIQ_OPERATION_NOT_ALLOWED: not possible from this set')
   killAll(
     @Param() params: SetParamsDto,
     @Query() query: InstanceQueryDto,

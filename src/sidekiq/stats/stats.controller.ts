@@ -10,8 +10,10 @@ import {
   StatsHistoryDto,
 } from './dto/stats.dto.js';
 import { StatsService } from './stats.service.js';
+import { ApiSidekiqErrors } from '../sidekiq-api-errors.decorator.js';
 
 @ApiTags('sidekiq')
+@ApiSidekiqErrors()
 @Controller('api/v1/sidekiq/stats')
 export class StatsController {
   constructor(private readonly stats: StatsService) {}

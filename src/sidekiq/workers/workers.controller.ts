@@ -5,10 +5,12 @@ import { Scope, Scopes } from '../../auth/scopes.decorator.js';
 import { InstanceQueryDto } from '../dto/instance-query.dto.js';
 import { SidekiqWorkerDto } from './dto/worker.dto.js';
 import { WorkersService } from './workers.service.js';
+import { ApiSidekiqErrors } from '../sidekiq-api-errors.decorator.js';
 
 @ApiTags('sidekiq')
 // job arguments: integers beyond 2^53 and Ruby Floats reach the client exactly
 @UseInterceptors(ExactJsonInterceptor)
+@ApiSidekiqErrors()
 @Controller('api/v1/sidekiq/workers')
 export class WorkersController {
   constructor(private readonly workers: WorkersService) {}

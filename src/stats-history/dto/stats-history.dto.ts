@@ -64,7 +64,7 @@ export class DailyCountDto {
   @ApiProperty() failed!: number;
 }
 
-export class StatsHistoryDto {
+export class SnapshotHistoryDto {
   @ApiProperty() instance!: string;
   @ApiProperty({ enum: ['minute', 'hour', 'day'] }) resolution!: string;
   @ApiProperty() from!: string;

@@ -1,0 +1,56 @@
+import { inspect } from 'node:util';
+import { DomainError } from '../common/errors/domain-error.js';
+import { Table } from './format.js';
+import { createReplJobManager, replError } from './job-manager.repl.js';
+import type { JobManagerService } from './job-manager.service.js';
+
+describe('replError', () => {
+  it('prints a validation error as one line per field, without stack or details', () => {
+    const sut = replError(
+      new DomainError('VALIDATION_FAILED', 'limit: bad; offset: bad', {
+        errors: [
+          { field: 'limit', message: 'must be an integer from 1 to 1000' },
+          { field: 'offset', message: 'offset must be at most 10000' },
+        ],
+      }),
+    );
+    // the REPL prints an error's stack and then its own properties
+    expect(sut.stack).toBe(
+      'VALIDATION_FAILED: limit must be an integer from 1 to 1000\n' +
+        'VALIDATION_FAILED: offset must be at most 10000',
+    );
+    expect(Object.keys(sut)).toEqual([]);
+  });
+
+  it('prints another domain error as its code and message', () => {
+    const sut = replError(new DomainError('JOB_NOT_FOUND', 'No job with job_id abc', {}));
+    expect(sut.stack).toBe('JOB_NOT_FOUND: No job with job_id abc');
+    expect(Object.keys(sut)).toEqual([]);
+  });
+
+  it('leaves other errors (bugs, outages) with their stack', () => {
+    const bug = new TypeError('x is undefined');
+    expect(replError(bug)).toBe(bug);
+    expect(inspect(replError(bug))).toMatch(/\n\s+at /);
+  });
+});
+
+describe('the REPL JobManager', () => {
+  const sut = createReplJobManager({} as JobManagerService);
+
+  it('prints its help for JobManager.help, JobManager.help() and JobManager', () => {
+    const help = inspect(sut.help);
+    expect(help).toContain('JobManager.restart_uncompleted_jobs');
+    expect(help).not.toContain('[Function');
+    expect(inspect(sut.help())).toBe(help);
+    expect(inspect(sut)).toBe(help);
+  });
+});
+
+describe('Table', () => {
+  it('prints the title above the rows and the footer under them', () => {
+    const sut = new Table([{ a: 1 }], ['a'], 'the footer', 'the title');
+    expect(String(sut).split('\n')).toEqual(['the title', 'a', '─', '1', 'the footer']);
+    expect(String(new Table([], ['a'], 'end', 'top'))).toBe('top\n(no rows) end');
+  });
+});
