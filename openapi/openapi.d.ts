@@ -1681,8 +1681,12 @@ export interface components {
             /** @description JobRecord#latency: now − (enqueued_at ‖ created_at), seconds */
             latency: number;
             queue: string | null;
-            /** @description the payload exactly as stored in Redis */
+            /** @description the payload exactly as stored in Redis; on a page, a payload over 64 KiB is clipped to its first 2 KiB (raw_clipped) */
             raw: string;
+            /** @description the stored payload's size in bytes (UTF-8) */
+            raw_bytes: number;
+            /** @description true when this page carries only the start of a payload over 64 KiB: read the job by its jid for the whole */
+            raw_clipped: boolean;
             retried_at: number | null;
             retry: (boolean | null) | number;
             retry_count: number | null;
@@ -1750,8 +1754,12 @@ export interface components {
             /** @description JobRecord#latency: now − (enqueued_at ‖ created_at), seconds */
             latency: number;
             queue: string | null;
-            /** @description the payload exactly as stored in Redis */
+            /** @description the payload exactly as stored in Redis; on a page, a payload over 64 KiB is clipped to its first 2 KiB (raw_clipped) */
             raw: string;
+            /** @description the stored payload's size in bytes (UTF-8) */
+            raw_bytes: number;
+            /** @description true when this page carries only the start of a payload over 64 KiB: read the job by its jid for the whole */
+            raw_clipped: boolean;
             retried_at: number | null;
             retry: (boolean | null) | number;
             retry_count: number | null;

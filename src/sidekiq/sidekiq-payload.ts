@@ -71,12 +71,54 @@ export interface DecodedJob {
   readonly item: Readonly<Record<string, JsonValue>>;
 }
 
-/** A payload that is not a JSON object: shown as is, never a 500. */
+/** A payload that is not a JSON object, or too large for a page: shown as is, never a 500. */
 export interface UndecodableJob {
   readonly decodable: false;
+  /** the payload, or its first bytes when it was clipped */
   readonly raw: string;
-  readonly jid: null;
+  /** read from a clipped payload's ends, else null */
+  readonly jid: string | null;
   readonly decodeError: string;
+  /** the whole payload's size, when only its ends were read (a page member over the limit) */
+  readonly clippedBytes?: number;
+}
+
+/**
+ * A page member too large to carry whole (see SidekiqRepository's page reads): its size in bytes
+ * and its first and last bytes, as Redis cut them.
+ */
+export interface ClippedMember {
+  readonly bytes: number;
+  readonly head: string;
+  readonly tail: string;
+}
+
+/** What a page read gives for one member: the payload, or its ends when it is too large. */
+export type PageMember = string | ClippedMember;
+
+const JID_IN_TEXT = /"jid":"([A-Za-z0-9_-]{1,64})"/;
+const ENQUEUED_IN_TEXT = /"enqueued_at":(\d+(?:\.\d+)?)/;
+
+/**
+ * decodeJob for a page member. A clipped one keeps its jid (Sidekiq writes `jid` after `args`,
+ * so it is in the tail when the arguments are what is large) and says how to get the whole job.
+ */
+export function decodeMember(
+  member: PageMember,
+  rules: DisplayRules = DisplayRules.Modern,
+  queueName?: string,
+): JobPayload {
+  if (typeof member === 'string') {
+    return decodeJob(member, rules, queueName);
+  }
+  const jid = (JID_IN_TEXT.exec(member.tail) ?? JID_IN_TEXT.exec(member.head))?.[1] ?? null;
+  return {
+    decodable: false,
+    raw: member.head,
+    jid,
+    decodeError: `the payload is ${member.bytes} bytes, too large for a page: read it by its jid`,
+    clippedBytes: member.bytes,
+  };
 }
 
 export type JobPayload = DecodedJob | UndecodableJob;
@@ -318,11 +360,16 @@ export function jobLatency(job: JobPayload, nowSeconds: number): number {
  * Queue#latency for the oldest entry (index −1): now − enqueued_at, 0 when missing, empty or
  * undecodable (6.x–8.0; 8.1.1+ would fall back to created_at).
  */
-export function queueLatency(oldestRaw: string | null, nowSeconds: number): number {
-  if (oldestRaw === null) {
+export function queueLatency(oldest: PageMember | null, nowSeconds: number): number {
+  if (oldest === null) {
     return 0;
   }
-  const job = decodeJob(oldestRaw);
+  if (typeof oldest !== 'string') {
+    const m = ENQUEUED_IN_TEXT.exec(oldest.tail) ?? ENQUEUED_IN_TEXT.exec(oldest.head);
+    const enqueuedAt = m ? toEpochSeconds(Number(m[1])) : null;
+    return enqueuedAt === null ? 0 : nowSeconds - enqueuedAt;
+  }
+  const job = decodeJob(oldest);
   if (!job.decodable || job.enqueuedAt === null) {
     return 0;
   }

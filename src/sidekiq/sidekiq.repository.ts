@@ -16,7 +16,7 @@ import {
   type SidekiqSignal,
   type StatCounter,
 } from './sidekiq-keys.js';
-import { hasJid, mayHaveJid } from './sidekiq-payload.js';
+import { hasJid, mayHaveJid, type PageMember } from './sidekiq-payload.js';
 
 /** A sorted-set member exactly as stored, with its score. */
 export interface RawEntry {
@@ -24,11 +24,17 @@ export interface RawEntry {
   readonly score: number;
 }
 
+/** A sorted-set entry read for a page: its member may be clipped (PageMember). */
+export interface PageEntry {
+  readonly member: PageMember;
+  readonly score: number;
+}
+
 export interface QueueSnapshot {
   readonly name: string;
   readonly size: number;
   /** The oldest entry (index −1), for latency; null when empty. */
-  readonly oldest: string | null;
+  readonly oldest: PageMember | null;
 }
 
 export interface ProcessHash {
@@ -55,7 +61,7 @@ export interface StatsSnapshot {
   readonly retrySize: number;
   readonly deadSize: number;
   readonly processesSize: number;
-  readonly defaultOldest: string | null;
+  readonly defaultOldest: PageMember | null;
 }
 
 export interface ScanResult {
@@ -72,6 +78,52 @@ export interface MoveToQueue {
 
 const LIST_CHUNK = 1000;
 const SCAN_COUNT = 1000;
+
+/** A page member over this many bytes is read as its size, head and tail (PageMember). */
+export const MAX_PAGE_MEMBER_BYTES = 64 * 1024;
+const CLIP_BYTES = 2048;
+
+// LRANGE, ZRANGE or ZREVRANGE WITHSCORES, or LINDEX, with every member over ARGV[4] bytes replaced
+// by {size, first and last ARGV[5] bytes}: a page holds at most per_page × the limit whatever
+// Sidekiq stores, and Redis does no more than cut strings. KEYS: the list or set; ARGV: mode
+// (list | zrange | zrevrange | index), start (or index), stop, limit, clip.
+const CLIPPED_READ_LUA = `
+local mode, limit, clip = ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5])
+local function cut(v)
+  if v and #v > limit then
+    return { tostring(#v), string.sub(v, 1, clip), string.sub(v, -clip) }
+  end
+  return v
+end
+if mode == 'index' then
+  return cut(redis.call('LINDEX', KEYS[1], ARGV[2]))
+end
+local items, step
+if mode == 'list' then
+  items, step = redis.call('LRANGE', KEYS[1], ARGV[2], ARGV[3]), 1
+elseif mode == 'zrevrange' then
+  items, step = redis.call('ZREVRANGE', KEYS[1], ARGV[2], ARGV[3], 'WITHSCORES'), 2
+else
+  items, step = redis.call('ZRANGE', KEYS[1], ARGV[2], ARGV[3], 'WITHSCORES'), 2
+end
+for i = 1, #items, step do
+  items[i] = cut(items[i])
+end
+return items
+`;
+
+type ClippedReply = string | [string, string, string];
+
+function toMember(reply: unknown): PageMember | null {
+  if (reply === null || reply === undefined) {
+    return null;
+  }
+  if (Array.isArray(reply)) {
+    const [bytes, head, tail] = reply as [string, string, string];
+    return { bytes: Number(bytes), head, tail };
+  }
+  return reply as string;
+}
 
 // Take exact members out of a sorted set and push their new payloads to their queues, atomically per
 // call. Same end state as Sidekiq's remove_job + Client.push (model §12 rule 4), without the window in
@@ -270,13 +322,13 @@ export class SidekiqStore {
       const pipe = this.redis.pipeline();
       for (const name of names) {
         pipe.llen(this.keys.queue(name));
-        pipe.lindex(this.keys.queue(name), -1);
+        this.clipped(pipe, this.keys.queue(name), 'index', -1);
       }
       const replies = await this.exec(pipe);
       return names.map((name, i) => ({
         name,
         size: toNumber(replies[i * 2]),
-        oldest: (replies[i * 2 + 1] as string | null) ?? null,
+        oldest: toMember(replies[i * 2 + 1]),
       }));
     });
   }
@@ -299,22 +351,23 @@ export class SidekiqStore {
     name: string,
     start: number,
     stop: number,
-  ): Promise<{ known: boolean; size: number; entries: string[]; oldest: string | null }> {
+  ): Promise<{
+    known: boolean;
+    size: number;
+    entries: PageMember[];
+    oldest: PageMember | null;
+  }> {
     return this.run(async () => {
       const key = this.keys.queue(name);
-      const [member, size, entries, oldest] = await this.exec(
-        this.redis
-          .multi()
-          .sismember(this.keys.queues, name)
-          .llen(key)
-          .lrange(key, start, stop)
-          .lindex(key, -1),
-      );
+      const multi = this.redis.multi().sismember(this.keys.queues, name).llen(key);
+      this.clipped(multi, key, 'list', start, stop);
+      this.clipped(multi, key, 'index', -1);
+      const [member, size, entries, oldest] = await this.exec(multi);
       return {
         known: toNumber(member) === 1 || toNumber(size) > 0,
         size: toNumber(size),
-        entries: entries as string[],
-        oldest: (oldest as string | null) ?? null,
+        entries: (entries as ClippedReply[]).map((e) => toMember(e)!),
+        oldest: toMember(oldest),
       };
     });
   }
@@ -377,24 +430,36 @@ export class SidekiqStore {
     return this.run(() => this.redis.zcard(this.keys.set(set)));
   }
 
-  /** Web paging: MULTI ZCARD, ZRANGE/ZREVRANGE start stop WITHSCORES. */
+  /** Web paging: MULTI ZCARD, ZRANGE/ZREVRANGE start stop WITHSCORES (members clipped). */
   setPage(
     set: SidekiqSetName,
     start: number,
     stop: number,
     descending: boolean,
-  ): Promise<{ size: number; entries: RawEntry[] }> {
+  ): Promise<{ size: number; entries: PageEntry[] }> {
     return this.run(async () => {
       const key = this.keys.set(set);
       const multi = this.redis.multi().zcard(key);
-      if (descending) {
-        multi.zrevrange(key, start, stop, 'WITHSCORES');
-      } else {
-        multi.zrange(key, String(start), String(stop), 'WITHSCORES');
-      }
+      this.clipped(multi, key, descending ? 'zrevrange' : 'zrange', start, stop);
       const [size, flat] = await this.exec(multi);
-      return { size: toNumber(size), entries: pairs(flat as string[]) };
+      const reply = flat as ClippedReply[];
+      const entries: PageEntry[] = [];
+      for (let i = 0; i + 1 < reply.length; i += 2) {
+        entries.push({ member: toMember(reply[i])!, score: Number(reply[i + 1]) });
+      }
+      return { size: toNumber(size), entries };
     });
+  }
+
+  /** Queues CLIPPED_READ_LUA on a pipeline or MULTI. */
+  private clipped(
+    pipe: ChainableCommander,
+    key: string,
+    mode: 'list' | 'zrange' | 'zrevrange' | 'index',
+    start: number,
+    stop = 0,
+  ): void {
+    pipe.eval(CLIPPED_READ_LUA, 1, key, mode, start, stop, MAX_PAGE_MEMBER_BYTES, CLIP_BYTES);
   }
 
   /**
@@ -697,7 +762,16 @@ export class SidekiqStore {
           .zcard(this.keys.set(SidekiqSetName.Retry))
           .zcard(this.keys.set(SidekiqSetName.Dead))
           .scard(this.keys.processes)
-          .lindex(this.keys.queue('default'), -1),
+          .eval(
+            CLIPPED_READ_LUA,
+            1,
+            this.keys.queue('default'),
+            'index',
+            -1,
+            0,
+            MAX_PAGE_MEMBER_BYTES,
+            CLIP_BYTES,
+          ),
       );
       return {
         processed: toNumber(r[0]),
@@ -706,7 +780,7 @@ export class SidekiqStore {
         retrySize: toNumber(r[3]),
         deadSize: toNumber(r[4]),
         processesSize: toNumber(r[5]),
-        defaultOldest: (r[6] as string | null) ?? null,
+        defaultOldest: toMember(r[6]),
       };
     });
   }

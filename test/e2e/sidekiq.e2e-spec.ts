@@ -121,6 +121,47 @@ describe('Sidekiq API (e2e)', () => {
     expect(missing.body).toMatchObject({ statusCode: 404, code: 'SIDEKIQ_JOB_NOT_FOUND' });
   });
 
+  it('carries a payload over 64 KiB in a page as its start, size and jid; its own route gives it whole', async () => {
+    const big = `["${'x'.repeat(3_000_000)}"]`;
+    const small = await writer.push({ queue: 'bulky', argsJson: '[1]' });
+    const huge = await writer.push(
+      { queue: 'bulky', argsJson: big, class: 'HugeJob' },
+      Date.now() - 60_000,
+    );
+    // the huge job is the oldest: the queue's latency comes from its clipped ends
+    await writer.redis.lrem('queue:bulky', 0, huge.raw);
+    await writer.redis.rpush('queue:bulky', huge.raw);
+    const dead = await writer.dead({ argsJson: big, class: 'HugeDeadJob' }, 1_924_992_000);
+    const page = await http()
+      .get(`${API}/queues/bulky`)
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .expect(200);
+    expect(Buffer.byteLength(JSON.stringify(page.body))).toBeLessThan(20_000);
+    expect(page.body.latency).toBeGreaterThan(50);
+    const [newest, oldest] = page.body.jobs;
+    expect(newest).toMatchObject({ jid: small.spec.jid, raw_clipped: false, raw: small.raw });
+    expect(newest.raw_bytes).toBe(Buffer.byteLength(small.raw));
+    expect(oldest).toMatchObject({
+      jid: huge.spec.jid,
+      decodable: false,
+      raw_clipped: true,
+      raw_bytes: Buffer.byteLength(huge.raw),
+    });
+    expect(huge.raw.startsWith(oldest.raw)).toBe(true);
+    expect(oldest.raw.length).toBeLessThanOrEqual(2048);
+    const deadPage = await http()
+      .get(`${API}/sets/dead`)
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .expect(200);
+    const entry = deadPage.body.entries.find((e: { jid: string }) => e.jid === dead.spec.jid);
+    expect(entry).toMatchObject({ raw_clipped: true, key: `1924992000.0-${dead.spec.jid}` });
+    const whole = await http()
+      .get(`${API}/queues/bulky/jobs/${huge.spec.jid}`)
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .expect(200);
+    expect(whole.body).toMatchObject({ raw_clipped: false, class: 'HugeJob', raw: huge.raw });
+  });
+
   it('documents every Sidekiq route in the OpenAPI spec with its scope', async () => {
     const spec = (await http().get('/api/docs-json').expect(200)).body;
     const paths = Object.keys(spec.paths).filter((p) => p.startsWith(API));

@@ -94,18 +94,35 @@ export class SidekiqJobDto {
   @ApiProperty({ description: 'JobRecord#latency: now − (enqueued_at ‖ created_at), seconds' })
   latency: number;
 
-  @ApiProperty({ description: 'the payload exactly as stored in Redis' })
+  @ApiProperty({
+    description:
+      'the payload exactly as stored in Redis; on a page, a payload over 64 KiB is clipped to its first 2 KiB (raw_clipped)',
+  })
   raw: string;
+
+  @ApiProperty({ description: "the stored payload's size in bytes (UTF-8)" })
+  raw_bytes: number;
+
+  @ApiProperty({
+    description:
+      'true when this page carries only the start of a payload over 64 KiB: read the job by its jid for the whole',
+  })
+  raw_clipped: boolean;
 
   static from(job: JobPayload, nowSeconds: number): SidekiqJobDto {
     const dto = new SidekiqJobDto();
     dto.decodable = job.decodable;
     dto.raw = job.raw;
+    dto.raw_clipped = !job.decodable && job.clippedBytes !== undefined;
+    dto.raw_bytes =
+      !job.decodable && job.clippedBytes !== undefined
+        ? job.clippedBytes
+        : Buffer.byteLength(job.raw, 'utf8');
     dto.latency = jobLatency(job, nowSeconds);
     if (!job.decodable) {
       Object.assign(dto, {
         decode_error: job.decodeError,
-        jid: null,
+        jid: job.jid,
         queue: null,
         class: null,
         display_class: null,
@@ -124,7 +141,10 @@ export class SidekiqJobDto {
         tags: [],
         bid: null,
         wrapped: null,
-      } satisfies Omit<SidekiqJobDto, 'decodable' | 'raw' | 'latency'>);
+      } satisfies Omit<
+        SidekiqJobDto,
+        'decodable' | 'raw' | 'raw_bytes' | 'raw_clipped' | 'latency'
+      >);
       return dto;
     }
     dto.decode_error = null;

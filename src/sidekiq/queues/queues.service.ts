@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { SidekiqJobDto } from '../dto/sidekiq-job.dto.js';
 import { SidekiqAccessService } from '../sidekiq-access.service.js';
-import { decodeJob, queueLatency } from '../sidekiq-payload.js';
+import { decodeJob, decodeMember, queueLatency } from '../sidekiq-payload.js';
 import type { SidekiqStore } from '../sidekiq.repository.js';
 import type { QueueClearedDto, QueuePageDto, QueueSummaryDto } from './dto/queue.dto.js';
 
@@ -57,7 +57,7 @@ export class QueuesService {
       latency: queueLatency(result.oldest, now),
       page,
       per_page: perPage,
-      jobs: entries.map((raw) => SidekiqJobDto.from(decodeJob(raw, rules, name), now)),
+      jobs: entries.map((member) => SidekiqJobDto.from(decodeMember(member, rules, name), now)),
     };
   }
 

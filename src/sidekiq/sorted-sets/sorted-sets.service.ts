@@ -3,8 +3,8 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { SidekiqSetEntryDto } from '../dto/sidekiq-job.dto.js';
 import { SidekiqAccessService } from '../sidekiq-access.service.js';
 import { SidekiqSetName } from '../sidekiq-keys.js';
-import { BulkOrder, buildRepush, decodeJob } from '../sidekiq-payload.js';
-import type { MoveToQueue, RawEntry, SidekiqStore } from '../sidekiq.repository.js';
+import { BulkOrder, buildRepush, decodeJob, decodeMember } from '../sidekiq-payload.js';
+import type { MoveToQueue, PageEntry, RawEntry, SidekiqStore } from '../sidekiq.repository.js';
 import { DEFAULT_PER_PAGE, nowSeconds } from '../queues/queues.service.js';
 import {
   type BulkResultDto,
@@ -60,7 +60,7 @@ export class SortedSetsService {
     const descending = direction === SortDirection.Desc;
     const start = (page - 1) * perPage;
     let size: number;
-    let entries: RawEntry[];
+    let entries: PageEntry[];
     let truncated = false;
     if (options.search !== undefined) {
       const result = await store.scanSet(set, scanPattern(options.search), SEARCH_LIMIT);
@@ -72,7 +72,9 @@ export class SortedSetsService {
       }
       size = sorted.length;
       truncated = result.truncated;
-      entries = sorted.slice(start, start + perPage);
+      entries = sorted
+        .slice(start, start + perPage)
+        .map((e) => ({ member: e.raw, score: e.score }));
     } else {
       ({ size, entries } = await store.setPage(set, start, start + perPage - 1, descending));
     }
@@ -87,7 +89,7 @@ export class SortedSetsService {
       search: options.search ?? null,
       truncated,
       entries: entries.map((e) =>
-        SidekiqSetEntryDto.fromEntry(decodeJob(e.raw, rules), e.score, now),
+        SidekiqSetEntryDto.fromEntry(decodeMember(e.member, rules), e.score, now),
       ),
     };
   }
