@@ -116,6 +116,7 @@ describe('AppConfig', () => {
       tokenCacheMs: 5000,
       tokenCacheSize: 10_000,
       unknownCacheSize: 10_000,
+      unknownLookupConcurrency: 2,
     });
     expect(defaults.trustProxy).toBe(false);
     const hops = new AppConfig(validateEnv({ ...VALID, TRUST_PROXY: '1' }));

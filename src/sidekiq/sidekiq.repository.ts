@@ -688,13 +688,11 @@ export class SidekiqStore {
   /** ProcessSet[identity]: alive when in `processes` and its hash still has `info`. */
   processAlive(identity: string): Promise<boolean> {
     return this.run(async () => {
-      const [member, info] = await this.exec(
-        this.redis
-          .pipeline()
-          .sismember(this.keys.processes, identity)
-          .hget(this.keys.process(identity), 'info'),
-      );
-      return toNumber(member) === 1 && info !== null;
+      // SISMEMBER before HGET: a name that is not a process may be another kind of key
+      if (toNumber(await this.redis.sismember(this.keys.processes, identity)) !== 1) {
+        return false;
+      }
+      return (await this.redis.hget(this.keys.process(identity), 'info')) !== null;
     });
   }
 

@@ -283,6 +283,22 @@ describe('Input that used to crash or mislead the service (e2e)', () => {
     await http().get('/api/v1/jobs').query({ job_class: cjk }).set(auth).expect(400);
   });
 
+  it('treats a process identity that names another key as unknown (404), reading and signalling nothing', async () => {
+    await redis.zadd('dead', 1, 'x');
+    await redis.set('stat:processed', '9');
+    for (const identity of ['dead', 'stat:processed']) {
+      await http().get(`/api/v1/sidekiq/processes/${identity}`).set(auth).expect(404);
+      const quiet = await http()
+        .post(`/api/v1/sidekiq/processes/${identity}/quiet`)
+        .set(auth)
+        .expect(404);
+      expect(quiet.body.code).toBe('PROCESS_NOT_FOUND');
+      expect(await redis.exists(`${identity}-signals`)).toBe(0);
+    }
+    expect(await redis.zcard('dead')).toBe(1);
+    expect(await redis.get('stat:processed')).toBe('9');
+  });
+
   it('every error body carries details, {} when there is nothing more to say', async () => {
     const unauthorized = await http().get('/api/v1/jobs').expect(401);
     expect(unauthorized.body.details).toEqual({});

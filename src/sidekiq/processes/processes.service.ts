@@ -62,8 +62,11 @@ export class ProcessesService {
 
   async get(instance: string | undefined, identity: string): Promise<SidekiqProcessDto> {
     const store = this.access.readable(instance);
-    const [hash] = await store.processHashes([identity]);
-    const process = hash && (await store.processAlive(identity)) ? toProcess(hash) : null;
+    // membership first: an identity is only a key name, and one that names another key (`dead`,
+    // `stat:processed`) must be a 404, never a read or a signal of that key
+    const alive = await store.processAlive(identity);
+    const [hash] = alive ? await store.processHashes([identity]) : [];
+    const process = hash ? toProcess(hash) : null;
     if (process === null) {
       throw this.notFound(identity);
     }
@@ -97,8 +100,11 @@ export class ProcessesService {
     signal: SidekiqSignal,
   ): Promise<SignalResultDto> {
     const store = this.access.writable(instance);
-    const [hash] = await store.processHashes([identity]);
-    const process = hash && (await store.processAlive(identity)) ? toProcess(hash) : null;
+    // membership first: an identity is only a key name, and one that names another key (`dead`,
+    // `stat:processed`) must be a 404, never a read or a signal of that key
+    const alive = await store.processAlive(identity);
+    const [hash] = alive ? await store.processHashes([identity]) : [];
+    const process = hash ? toProcess(hash) : null;
     if (process === null) {
       throw this.notFound(identity);
     }
