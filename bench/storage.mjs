@@ -249,6 +249,15 @@ const NO_AUTOVACUUM = [
   'alter table job_events set (autovacuum_enabled = false)',
 ];
 
+/** A fresh database with autovacuum off on the job tables, and its sizes while empty. */
+async function freshUnvacuumed(name) {
+  const url = await freshDatabase(name);
+  for (const statement of NO_AUTOVACUUM) {
+    await sql(url, statement);
+  }
+  return { url, empty: await relationSizes(url) };
+}
+
 async function vacuum(url) {
   await sql(url, 'vacuum analyze');
 }
@@ -297,11 +306,7 @@ function perJob(after, before, per) {
 }
 
 const started = performance.now();
-const url = await freshDatabase('bench_storage');
-for (const statement of NO_AUTOVACUUM) {
-  await sql(url, statement);
-}
-const empty = await relationSizes(url);
+const { url, empty } = await freshUnvacuumed('bench_storage');
 
 let finishedBefore;
 let finishedAfter;
@@ -327,11 +332,7 @@ if (stored.succeeded !== JOBS || stored.dead !== DEAD) {
 }
 
 // the dead jobs alone, in a second fresh database: nothing there for their rows to reuse
-const deadUrl = await freshDatabase('bench_storage_dead');
-for (const statement of NO_AUTOVACUUM) {
-  await sql(deadUrl, statement);
-}
-const deadEmpty = await relationSizes(deadUrl);
+const { url: deadUrl, empty: deadEmpty } = await freshUnvacuumed('bench_storage_dead');
 let deadBefore;
 let deadAfter;
 await withApp(deadUrl, async () => {
