@@ -17,15 +17,20 @@
 // BENCH_BASELINE_SECONDS (4), BENCH_WARM_UP (5000 requests of each flood first, not measured);
 // BENCH_APP_ENV='AUTH_FAILURE_LIMIT=1000000 ...' sets app knobs for
 // experiments (e.g. the limiter out of the way, to see the lookups' cost).
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import net from 'node:net';
-import { APP_NODE_ARGS, dropDatabase, freshDatabase, writeSection } from './lib.mjs';
+import {
+  cpuSeconds,
+  dropDatabase,
+  freshDatabase,
+  startApp,
+  waitReady,
+  writeSection,
+} from './lib.mjs';
 
 const PATH = '/api/v1/tokens/self';
 
@@ -134,44 +139,19 @@ async function main() {
   const relayUrl = await new Promise((resolve) =>
     relayThread.once('message', (msg) => resolve(msg.url)),
   );
-  const app = spawn('node', [...APP_NODE_ARGS, 'dist/main.js'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: relayUrl,
-      PRIVATE_TOKEN: BOOTSTRAP,
-      PORT: String(PORT),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      SCHEDULER_ENABLED: 'false',
-      ...appEnv,
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
+  const app = startApp({
+    databaseUrl: relayUrl,
+    token: BOOTSTRAP,
+    port: PORT,
+    env: { SCHEDULER_ENABLED: 'false', ...appEnv },
   });
 
-  const TICK = 100;
-  const appCpu = () => {
-    const stat = readFileSync(`/proc/${app.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICK;
-  };
+  const appCpu = () => cpuSeconds(app.pid);
   const lookups = async () => (await ask('count')).lookups;
   let worker;
   const results = [];
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`${BASE}/api/v1/health/ready`)).ok) {
-          break;
-        }
-      } catch {
-        // not listening yet
-      }
-      if (i > 150) {
-        throw new Error('the app did not become ready');
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitReady(BASE);
     const created = await fetch(`${BASE}/api/v1/tokens`, {
       method: 'POST',
       headers: { 'PRIVATE-TOKEN': BOOTSTRAP, 'content-type': 'application/json' },

@@ -10,7 +10,6 @@
 // Knobs: BENCH_REQUESTS (20000), BENCH_BATCH_REQUESTS (200), BENCH_CONNECTIONS (64),
 // BENCH_BATCH (500), BENCH_BATCH_CONNECTIONS (8); BENCH_PRE_SQL: statements (`;`-separated) run on
 // the bench database after it is migrated, for experiments (e.g. dropping an index to see its cost).
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import autocannon from 'autocannon';
@@ -25,7 +24,17 @@ import {
   EVENT_COLUMNS,
 } from '../dist/jobs/job-fold.sql.js';
 import { copyIn, ingestToFold, toRow } from '../dist/jobs/ingest-writer.js';
-import { APP_NODE_ARGS, dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
+import {
+  benchArguments,
+  cpuSeconds,
+  dropDatabase,
+  freshDatabase,
+  RUN_COLUMNS,
+  sql,
+  startApp,
+  waitReady,
+  writeSection,
+} from './lib.mjs';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20000);
 const BATCH_REQUESTS = Number(process.env.BENCH_BATCH_REQUESTS ?? 200);
@@ -40,21 +49,6 @@ if (!process.env.DATABASE_URL) {
   throw new Error('DATABASE_URL is not set: run through `npm run bench:ingest`');
 }
 
-async function waitReady() {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const res = await fetch(`${BASE}/api/v1/health/ready`);
-      if (res.ok) {
-        return;
-      }
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the app did not become ready');
-}
-
 const jid = () => randomBytes(12).toString('hex');
 const event = (type = 'queued') => ({
   type,
@@ -62,7 +56,7 @@ const event = (type = 'queued') => ({
   occurred_at: new Date().toISOString(),
   job_class: 'BenchJob',
   queue: 'default',
-  arguments: JSON.stringify([Math.floor(Math.random() * 1e9), 'bench', { nested: true }]),
+  arguments: benchArguments(),
 });
 
 // The rates use our clock, from the start to the last response: autocannon's own `duration` is
@@ -85,17 +79,7 @@ function cannon(opts) {
 }
 
 // CPU seconds used by the app, by Postgres (every process named postgres: the throwaway instance's
-// backends) and by this load generator, from /proc (Linux); null elsewhere.
-const TICK = 100;
-function cpuOf(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICK;
-  } catch {
-    return 0;
-  }
-}
+// backends) and by this load generator, from /proc (Linux); 0 elsewhere.
 function postgresPids() {
   try {
     return readdirSync('/proc').filter((d) => {
@@ -110,8 +94,8 @@ function postgresPids() {
   }
 }
 function cpuSnapshot() {
-  const pg = new Map(postgresPids().map((pid) => [pid, cpuOf(pid)]));
-  return { app: cpuOf(app.pid), pg, self: process.cpuUsage() };
+  const pg = new Map(postgresPids().map((pid) => [pid, cpuSeconds(pid)]));
+  return { app: cpuSeconds(app.pid), pg, self: process.cpuUsage() };
 }
 function cpuSince(start) {
   const end = cpuSnapshot();
@@ -150,26 +134,12 @@ for (const statement of (process.env.BENCH_PRE_SQL ?? '').split(';').filter((q) 
   await sql(benchUrl, statement);
 }
 
-const app = spawn(
-  'node',
-  [
-    ...APP_NODE_ARGS,
-    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
-    'dist/main.js',
-  ],
-  {
-    env: {
-      ...process.env,
-      DATABASE_URL: benchUrl,
-      PRIVATE_TOKEN: TOKEN,
-      PORT: String(PORT),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  },
-);
+const app = startApp({
+  databaseUrl: benchUrl,
+  token: TOKEN,
+  port: PORT,
+  nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+});
 // Every body is made before its phase (unique jids each): building 500 events per request while
 // the phase runs would bill the load generator's JSON work to the 2 cores the app and Postgres share.
 // A body is never sent twice (a phase that asks for more than it made builds the extra ones).
@@ -187,20 +157,6 @@ const batchBody = bodies(BATCH_REQUESTS + BATCH_CONNECTIONS, () => {
 });
 // Then each of those jobs runs: one compact row per job as the Ruby client's async mode sends it
 // (succeeded with started_at_us: the service stores started and succeeded, and updates the job).
-const RUN_COLUMNS = [
-  'type',
-  'job_id',
-  'occurred_at_us',
-  'job_class',
-  'queue',
-  'arguments',
-  'tid',
-  'retry_count',
-  'enqueued_at_us',
-  'created_at_us',
-  'duration_us',
-  'started_at_us',
-];
 const runBodies = batchJobs.slice(0, BATCH_REQUESTS).map((events) => {
   const rows = events.map((e) => {
     const enqueuedUs = Date.parse(e.occurred_at) * 1000;
@@ -231,7 +187,7 @@ let nextRun = 0;
 const runBody = () => runBodies[nextRun++ % runBodies.length];
 const results = [];
 try {
-  await waitReady();
+  await waitReady(BASE);
   const headers = { 'PRIVATE-TOKEN': TOKEN, 'content-type': 'application/json' };
   // warm-up (JIT, connection pools), not measured
   await cannon({ path: '/api/v1/health', connections: 8, amount: 2000 });

@@ -1,10 +1,75 @@
-// Shared by the benchmarks: one-shot SQL and RESULTS.md sections.
-import { execFileSync } from 'node:child_process';
+// Shared by the benchmarks: one-shot SQL, the built app, RESULTS.md sections.
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 
 /** The V8 flags the service runs with (scripts/start.sh, the Dockerfile, npm run start:prod). */
 export const APP_NODE_ARGS = ['--max-semi-space-size=64'];
+
+/**
+ * Starts the built app (dist/main.js) with the service's V8 flags on 127.0.0.1:`port`, serving
+ * `databaseUrl` with `token` as its PRIVATE_TOKEN; `nodeArgs` and `env` add to (or override) both.
+ */
+export function startApp({ databaseUrl, token, port, nodeArgs = [], env = {} }) {
+  return spawn('node', [...APP_NODE_ARGS, ...nodeArgs, 'dist/main.js'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PRIVATE_TOKEN: token,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+/** Resolves once `base`/api/v1/health/ready answers 2xx; gives up after `tries` tries 100 ms apart. */
+export async function waitReady(base, tries = 150) {
+  for (let i = 0; i < tries; i++) {
+    try {
+      if ((await fetch(`${base}/api/v1/health/ready`)).ok) {
+        return;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the app did not become ready');
+}
+
+// clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux)
+const TICK = 100;
+
+/** CPU seconds (user + system) process `pid` has used so far, from /proc (Linux); 0 elsewhere. */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICK;
+  } catch {
+    return 0;
+  }
+}
+
+/** Reporter::ROW_COLUMNS of the Ruby client: the columns of a compact run row (batch route). */
+export const RUN_COLUMNS = [
+  'type',
+  'job_id',
+  'occurred_at_us',
+  'job_class',
+  'queue',
+  'arguments',
+  'tid',
+  'retry_count',
+  'enqueued_at_us',
+  'created_at_us',
+  'duration_us',
+  'started_at_us',
+];
 
 export async function sql(url, text, params) {
   const client = new pg.Client({ connectionString: url });

@@ -11,18 +11,19 @@
 // its own in a second fresh database). Then (unless --no-study) the layout study of
 // bench/storage-study.mjs over the same rows. Writes the `storage` section of bench/RESULTS.md.
 // Knobs: BENCH_STORAGE_JOBS (20000), BENCH_STORAGE_DEAD (2000), BENCH_STORAGE_RETRIES (3).
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import {
-  APP_NODE_ARGS,
   benchArguments,
   dropDatabase,
   freshDatabase,
   relationSizes,
+  RUN_COLUMNS,
   sidekiqPayload,
   sql,
+  startApp,
   totalBytes,
+  waitReady,
   writeSection,
 } from './lib.mjs';
 import { runStudy } from './storage-study.mjs';
@@ -98,21 +99,6 @@ const queuedEvent = (job) => ({
   payload: job.payload,
 });
 
-// Reporter::ROW_COLUMNS of the Ruby client
-const RUN_COLUMNS = [
-  'type',
-  'job_id',
-  'occurred_at_us',
-  'job_class',
-  'queue',
-  'arguments',
-  'tid',
-  'retry_count',
-  'enqueued_at_us',
-  'created_at_us',
-  'duration_us',
-  'started_at_us',
-];
 const runRow = (job, type, occurredUs, retryCount, durationUs, startedUs) => [
   type,
   job.jid,
@@ -243,37 +229,12 @@ async function sendDead(count) {
   );
 }
 
-async function waitReady() {
-  for (let i = 0; i < 150; i++) {
-    try {
-      if ((await fetch(`${BASE}/api/v1/health/ready`)).ok) {
-        return;
-      }
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the app did not become ready');
-}
-
 /** Runs `work` with the built app serving `url`. */
 async function withApp(url, work) {
-  const app = spawn('node', [...APP_NODE_ARGS, 'dist/main.js'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: url,
-      PRIVATE_TOKEN: TOKEN,
-      PORT: String(PORT),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const app = startApp({ databaseUrl: url, token: TOKEN, port: PORT });
   const exited = new Promise((r) => app.on('exit', r));
   try {
-    await waitReady();
+    await waitReady(BASE);
     return await work();
   } finally {
     app.kill('SIGTERM');
@@ -287,6 +248,15 @@ const NO_AUTOVACUUM = [
   'alter table jobs set (autovacuum_enabled = false)',
   'alter table job_events set (autovacuum_enabled = false)',
 ];
+
+/** A fresh database with autovacuum off on the job tables, and its sizes while empty. */
+async function freshUnvacuumed(name) {
+  const url = await freshDatabase(name);
+  for (const statement of NO_AUTOVACUUM) {
+    await sql(url, statement);
+  }
+  return { url, empty: await relationSizes(url) };
+}
 
 async function vacuum(url) {
   await sql(url, 'vacuum analyze');
@@ -336,11 +306,7 @@ function perJob(after, before, per) {
 }
 
 const started = performance.now();
-const url = await freshDatabase('bench_storage');
-for (const statement of NO_AUTOVACUUM) {
-  await sql(url, statement);
-}
-const empty = await relationSizes(url);
+const { url, empty } = await freshUnvacuumed('bench_storage');
 
 let finishedBefore;
 let finishedAfter;
@@ -366,11 +332,7 @@ if (stored.succeeded !== JOBS || stored.dead !== DEAD) {
 }
 
 // the dead jobs alone, in a second fresh database: nothing there for their rows to reuse
-const deadUrl = await freshDatabase('bench_storage_dead');
-for (const statement of NO_AUTOVACUUM) {
-  await sql(deadUrl, statement);
-}
-const deadEmpty = await relationSizes(deadUrl);
+const { url: deadUrl, empty: deadEmpty } = await freshUnvacuumed('bench_storage_dead');
 let deadBefore;
 let deadAfter;
 await withApp(deadUrl, async () => {

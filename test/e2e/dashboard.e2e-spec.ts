@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import request from 'supertest';
-import { makeJid } from '../factories/job-event.factory.js';
+import { makeJid, makeStartedJobEvents } from '../factories/job-event.factory.js';
 import { flushDb, redisUrlForDb } from '../integration/sidekiq/sidekiq-test-app.js';
 import { SidekiqWriter } from '../support/sidekiq-writer.js';
 import { TEST_TOKEN, TestApp } from '../support/test-context.js';
@@ -94,43 +94,27 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
       );
     }
     // our jobs: one that ran start to finish
-    await request(ctx.http)
-      .post('/api/v1/events')
-      .set('PRIVATE-TOKEN', TEST_TOKEN)
-      .send({
-        events: [
-          {
-            type: 'queued',
-            job_id: jid,
-            job_class: 'MailJob',
-            queue: 'default',
-            arguments: '["a@b.c"]',
-            occurred_at: '2026-11-23T10:00:00Z',
-          },
-          {
-            type: 'started',
-            job_id: jid,
-            hostname: 'worker-1',
-            pid: 4242,
-            occurred_at: '2026-11-23T10:00:01Z',
-          },
-          { type: 'succeeded', job_id: jid, occurred_at: '2026-11-23T10:00:02Z' },
-        ],
-      })
-      .expect(200);
+    await ctx.postEvents([
+      ...makeStartedJobEvents({
+        jid,
+        jobClass: 'MailJob',
+        queue: 'default',
+        arguments: '["a@b.c"]',
+        queuedAt: '2026-11-23T10:00:00Z',
+        startedAt: '2026-11-23T10:00:01Z',
+        worker: { hostname: 'worker-1', pid: 4242 },
+      }),
+      { type: 'succeeded', job_id: jid, occurred_at: '2026-11-23T10:00:02Z' },
+    ]);
     // and 55 more, so the history has a second page
-    await request(ctx.http)
-      .post('/api/v1/events')
-      .set('PRIVATE-TOKEN', TEST_TOKEN)
-      .send({
-        events: Array.from({ length: 55 }, (_, i) => ({
-          type: 'queued',
-          job_id: makeJid(),
-          job_class: 'PageJob',
-          occurred_at: `2026-11-23T09:00:${String(i).padStart(2, '0')}Z`,
-        })),
-      })
-      .expect(200);
+    await ctx.postEvents(
+      Array.from({ length: 55 }, (_, i) => ({
+        type: 'queued',
+        job_id: makeJid(),
+        job_class: 'PageJob',
+        occurred_at: `2026-11-23T09:00:${String(i).padStart(2, '0')}Z`,
+      })),
+    );
     readToken = (
       await request(ctx.http)
         .post('/api/v1/tokens')

@@ -198,25 +198,13 @@ describe('Input that used to crash or mislead the service (e2e)', () => {
         .set(auth)
         .send({ job_id: jid, job_class: 'DataJob' })
         .expect(201);
-      const surrogate = await http()
-        .put(`/api/v1/jobs/${jid}/data`)
-        .set(auth)
-        .type('json')
-        .send('{"data":{"k":"\\ud800"}}')
-        .expect(400);
+      const putData = (json: string) =>
+        http().put(`/api/v1/jobs/${jid}/data`).set(auth).type('json').send(json);
+      const surrogate = await putData('{"data":{"k":"\\ud800"}}').expect(400);
       expect(surrogate.body.details.errors[0].field).toBe('data.k');
-      const key = await http()
-        .put(`/api/v1/jobs/${jid}/data`)
-        .set(auth)
-        .type('json')
-        .send('{"data":{"\\udc00":"v"}}')
-        .expect(400);
+      const key = await putData('{"data":{"\\udc00":"v"}}').expect(400);
       expect(key.body.details.errors[0].field).toBe('data.\udc00');
-      await http()
-        .put(`/api/v1/jobs/${jid}/data`)
-        .set(auth)
-        .send({ data: { k: 'pair \ud83d\ude00 ok' } })
-        .expect(200);
+      await putData(JSON.stringify({ data: { k: 'pair \ud83d\ude00 ok' } })).expect(200);
       // the service still answers from the same connection pool afterwards
       await http().get('/api/v1/jobs').query({ queue: 'fine' }).set(auth).expect(200);
     });

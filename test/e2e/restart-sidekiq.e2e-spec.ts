@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { makeJid } from '../factories/job-event.factory.js';
+import { makeJid, makeStartedJobEvents } from '../factories/job-event.factory.js';
+import { testRedisUrl } from '../support/app-with-sidekiq.js';
 import { TEST_TOKEN, TestApp } from '../support/test-context.js';
 
 // The restart end to end: a job that started on a Sidekiq process that is gone is restarted over
@@ -21,9 +22,7 @@ describe('restart executed by a real Sidekiq (e2e)', () => {
 
   beforeAll(async () => {
     await promisify(execFile)('bash', [join(ROOT, 'scripts/ensure-ruby.sh')]);
-    const url = new URL(process.env.TEST_REDIS_URL ?? process.env.REDIS_URL!);
-    url.pathname = `/${REDIS_DB}`;
-    redisUrl = url.toString();
+    redisUrl = testRedisUrl(REDIS_DB);
     redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
     await redis.flushdb();
     ctx = await TestApp.start({ env: { REDIS_URL: redisUrl } });
@@ -43,30 +42,17 @@ describe('restart executed by a real Sidekiq (e2e)', () => {
     const jid = makeJid();
     const args = '["invoice-42",{"total":10.50,"lines":[1,2,3]},null]';
     const tenMinutesAgo = new Date(Date.now() - 600_000).toISOString();
-    await request(ctx.http)
-      .post('/api/v1/events')
-      .set('PRIVATE-TOKEN', TEST_TOKEN)
-      .send({
-        events: [
-          {
-            type: 'queued',
-            job_id: jid,
-            job_class: 'ReportJob',
-            queue: 'reports',
-            arguments: args,
-            occurred_at: tenMinutesAgo,
-          },
-          {
-            type: 'started',
-            job_id: jid,
-            hostname: 'gone-host',
-            pid: 4321,
-            tid: 'x1',
-            occurred_at: tenMinutesAgo,
-          },
-        ],
-      })
-      .expect(200);
+    await ctx.postEvents(
+      makeStartedJobEvents({
+        jid,
+        jobClass: 'ReportJob',
+        queue: 'reports',
+        arguments: args,
+        queuedAt: tenMinutesAgo,
+        worker: { hostname: 'gone-host', pid: 4321 },
+        tid: 'x1',
+      }),
+    );
 
     const res = await request(ctx.http)
       .post('/api/v1/job-manager/restart-uncompleted-jobs')

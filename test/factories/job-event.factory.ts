@@ -16,3 +16,37 @@ export function makeEvent(overrides: Record<string, unknown> = {}): Record<strin
     ...overrides,
   };
 }
+
+export interface StartedJobSpec {
+  jid: string;
+  jobClass: string;
+  queue: string;
+  arguments: string;
+  queuedAt: string;
+  /** default: queuedAt */
+  startedAt?: string;
+  /** the process it started on; null: none reported */
+  worker: { hostname: string; pid: number } | null;
+  tid?: string;
+}
+
+/** A job's `queued` and `started` events as the Ruby client reports them. */
+export function makeStartedJobEvents(spec: StartedJobSpec): Record<string, unknown>[] {
+  return [
+    {
+      type: 'queued',
+      job_id: spec.jid,
+      job_class: spec.jobClass,
+      queue: spec.queue,
+      arguments: spec.arguments,
+      occurred_at: spec.queuedAt,
+    },
+    {
+      type: 'started',
+      job_id: spec.jid,
+      occurred_at: spec.startedAt ?? spec.queuedAt,
+      ...(spec.worker ? { hostname: spec.worker.hostname, pid: spec.worker.pid } : {}),
+      ...(spec.tid === undefined ? {} : { tid: spec.tid }),
+    },
+  ];
+}

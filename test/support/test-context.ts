@@ -3,6 +3,7 @@ import type { INestApplication, Type } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import pg from 'pg';
+import request from 'supertest';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
 import { adminUrl, databaseUrl, templateName } from './global-setup.js';
@@ -107,6 +108,15 @@ export class TestApp {
 
   get http() {
     return this.app.getHttpServer() as import('node:http').Server;
+  }
+
+  /** POSTs `events` to the batch route with the test token; every one must be accepted. */
+  postEvents(events: Record<string, unknown>[]) {
+    return request(this.http)
+      .post('/api/v1/events')
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .send({ events })
+      .expect(200);
   }
 
   get<T>(type: Type<T>): T {

@@ -12,7 +12,11 @@ import {
   Min,
 } from 'class-validator';
 import { MAX_OFFSET, OFFSET_HINT } from '../../common/validation/paging.js';
-import { IsDateTime } from '../../common/validation/validators.js';
+import {
+  OptionalDateTime,
+  OptionalInstanceName,
+  OptionalPageSize,
+} from '../../common/validation/query-fields.js';
 import { JobDetailDto, JobResponseDto } from '../../jobs/dto/job-response.dto.js';
 import type {
   DurationPage,
@@ -29,9 +33,7 @@ import type {
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class InstanceQueryDto {
-  @ApiPropertyOptional({ description: 'Sidekiq instance; default: the only one holding the jid' })
-  @IsOptional()
-  @Matches(NAME)
+  @OptionalInstanceName({ description: 'Sidekiq instance; default: the only one holding the jid' })
   instance?: string;
 }
 
@@ -42,13 +44,7 @@ export class JobManagerQueryDto extends InstanceQueryDto {
   @MaxLength(1000)
   filter?: string;
 
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 1000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
+  @OptionalPageSize(1000, 50) limit?: number;
 
   @ApiPropertyOptional({ default: 0, minimum: 0, maximum: MAX_OFFSET })
   @IsOptional()
@@ -58,15 +54,8 @@ export class JobManagerQueryDto extends InstanceQueryDto {
   @Max(MAX_OFFSET, { message: `offset ${OFFSET_HINT}` })
   offset?: number;
 
-  @ApiPropertyOptional({ description: 'Last activity at or after (ISO 8601)' })
-  @IsOptional()
-  @IsDateTime()
-  from?: string;
-
-  @ApiPropertyOptional({ description: 'Last activity before (ISO 8601)' })
-  @IsOptional()
-  @IsDateTime()
-  to?: string;
+  @OptionalDateTime('Last activity at or after (ISO 8601)') from?: string;
+  @OptionalDateTime('Last activity before (ISO 8601)') to?: string;
 }
 
 export class RestartBodyDto {
@@ -103,7 +92,7 @@ export class RestartBodyDto {
   @Max(1000)
   limit?: number;
 
-  @ApiPropertyOptional() @IsOptional() @Matches(NAME) instance?: string;
+  @OptionalInstanceName() instance?: string;
 }
 
 export class JobIdParamDto {

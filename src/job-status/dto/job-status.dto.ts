@@ -12,10 +12,10 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { OptionalInstanceName } from '../../common/validation/query-fields.js';
 import { JOB_STATUSES, JobStatus } from '../../jobs/job-status.js';
 
 const JID = /^[A-Za-z0-9_-]{1,64}$/;
-const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export const MAX_BULK_JIDS = 1000;
 
 /** sidekiq-status's names for a job's state (plus `cancelled`, which it has no name for). */
@@ -30,9 +30,10 @@ export enum SidekiqStatusName {
 }
 
 export class InstanceParamDto {
-  @ApiPropertyOptional({ description: 'Sidekiq instance (SIDEKIQ_INSTANCES); default: default' })
-  @IsOptional()
-  @Matches(NAME, { message: 'instance must be 1 to 64 characters of A-Z a-z 0-9 _ -' })
+  @OptionalInstanceName(
+    { description: 'Sidekiq instance (SIDEKIQ_INSTANCES); default: default' },
+    'instance must be 1 to 64 characters of A-Z a-z 0-9 _ -',
+  )
   instance?: string;
 }
 

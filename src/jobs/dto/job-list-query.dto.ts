@@ -1,18 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-} from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { JOB_STATUSES } from '../job-status.js';
-import { IsDateTime, MaxBytes } from '../../common/validation/validators.js';
+import {
+  OptionalDateTime,
+  OptionalInstanceName,
+  OptionalPageSize,
+} from '../../common/validation/query-fields.js';
+import { MaxBytes } from '../../common/validation/validators.js';
 
 export class JobListQueryDto {
   @ApiPropertyOptional({
@@ -28,7 +23,7 @@ export class JobListQueryDto {
 
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxBytes(1024) job_class?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxBytes(1024) queue?: string;
-  @ApiPropertyOptional() @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,64}$/) instance?: string;
+  @OptionalInstanceName() instance?: string;
 
   @ApiPropertyOptional({ description: "Active Job's own job_id" })
   @IsOptional()
@@ -36,15 +31,8 @@ export class JobListQueryDto {
   @MaxBytes(255)
   active_job_id?: string;
 
-  @ApiPropertyOptional({ description: 'Last activity at or after (ISO 8601)' })
-  @IsOptional()
-  @IsDateTime()
-  from?: string;
-
-  @ApiPropertyOptional({ description: 'Last activity before (ISO 8601)' })
-  @IsOptional()
-  @IsDateTime()
-  to?: string;
+  @OptionalDateTime('Last activity at or after (ISO 8601)') from?: string;
+  @OptionalDateTime('Last activity before (ISO 8601)') to?: string;
 
   @ApiPropertyOptional({ description: 'Substring of the arguments JSON text' })
   @IsOptional()
@@ -53,13 +41,7 @@ export class JobListQueryDto {
   @MaxLength(1000)
   arguments?: string;
 
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
+  @OptionalPageSize(500, 50) limit?: number;
 
   @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
   @IsOptional()

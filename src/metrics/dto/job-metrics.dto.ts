@@ -1,26 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
-import { IsDateTime, MaxBytes } from '../../common/validation/validators.js';
+import { IsOptional } from 'class-validator';
+import { OptionalDateTime, OptionalInstanceName } from '../../common/validation/query-fields.js';
+import { MaxBytes } from '../../common/validation/validators.js';
 
 export class JobMetricsQueryDto {
-  @ApiPropertyOptional({ description: 'window start, ISO 8601 (default: `to` − 24 h)' })
-  @IsOptional()
-  @IsDateTime()
-  from?: string;
-
-  @ApiPropertyOptional({ description: 'window end, exclusive, ISO 8601 (default: now)' })
-  @IsOptional()
-  @IsDateTime()
-  to?: string;
+  @OptionalDateTime('window start, ISO 8601 (default: `to` − 24 h)') from?: string;
+  @OptionalDateTime('window end, exclusive, ISO 8601 (default: now)') to?: string;
 
   @ApiPropertyOptional() @IsOptional() @MaxBytes(1024) job_class?: string;
   @ApiPropertyOptional() @IsOptional() @MaxBytes(1024) queue?: string;
 
-  @ApiPropertyOptional({ description: 'instance name reported with the events' })
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
-    message: 'instance must be 1 to 64 characters of A-Z a-z 0-9 _ -',
-  })
+  @OptionalInstanceName(
+    { description: 'instance name reported with the events' },
+    'instance must be 1 to 64 characters of A-Z a-z 0-9 _ -',
+  )
   instance?: string;
 }
 

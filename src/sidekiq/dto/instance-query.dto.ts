@@ -1,16 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { Equals, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { Equals, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { MAX_OFFSET, PageWithinMaxOffset } from '../../common/validation/paging.js';
+import { OptionalInstanceName, OptionalPageSize } from '../../common/validation/query-fields.js';
 
 /** Every Sidekiq route takes `?instance=` (default: the REDIS_URL instance). */
 export class InstanceQueryDto {
-  @ApiPropertyOptional({
-    description: 'Sidekiq instance name from SIDEKIQ_INSTANCES',
-    example: 'default',
-  })
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'instance must be a configured instance name' })
+  @OptionalInstanceName(
+    { description: 'Sidekiq instance name from SIDEKIQ_INSTANCES', example: 'default' },
+    'instance must be a configured instance name',
+  )
   instance?: string;
 }
 
@@ -31,13 +30,7 @@ export class PageQueryDto extends InstanceQueryDto {
   @PageWithinMaxOffset(DEFAULT_PER_PAGE)
   page?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PER_PAGE, default: DEFAULT_PER_PAGE })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PER_PAGE)
-  per_page?: number;
+  @OptionalPageSize(MAX_PER_PAGE, DEFAULT_PER_PAGE) per_page?: number;
 }
 
 /** Sidekiq jids are 24 hex chars; anything word-like up to 64 chars is accepted, never glob characters. */

@@ -1,16 +1,14 @@
-import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Scope, Scopes } from '../../auth/scopes.decorator.js';
 import { InstanceQueryDto } from '../dto/instance-query.dto.js';
 import { SidekiqSignal } from '../sidekiq-keys.js';
 import { ProcessParamsDto, SidekiqProcessDto, SignalResultDto } from './dto/process.dto.js';
 import { ProcessesService } from './processes.service.js';
-import { ApiSidekiqErrors } from '../sidekiq-api-errors.decorator.js';
+import { SidekiqController } from '../sidekiq-controller.decorator.js';
 import { ApiErrorResponse } from '../../common/errors/api-errors.decorator.js';
 
-@ApiTags('sidekiq')
-@ApiSidekiqErrors()
-@Controller('api/v1/sidekiq/processes')
+@SidekiqController('api/v1/sidekiq/processes')
 export class ProcessesController {
   constructor(private readonly processes: ProcessesService) {}
 

@@ -1,16 +1,5 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-  UseInterceptors,
-} from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ExactJsonInterceptor } from '../../common/json/exact-json.interceptor.js';
+import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Scope, Scopes } from '../../auth/scopes.decorator.js';
 import { ConfirmBodyDto, InstanceQueryDto } from '../dto/instance-query.dto.js';
 import { SidekiqSetEntryDto } from '../dto/sidekiq-job.dto.js';
@@ -24,14 +13,10 @@ import {
   SetSizeDto,
 } from './dto/sorted-set.dto.js';
 import { SortedSetsService } from './sorted-sets.service.js';
-import { ApiSidekiqErrors } from '../sidekiq-api-errors.decorator.js';
+import { SidekiqController } from '../sidekiq-controller.decorator.js';
 import { ApiErrorResponse } from '../../common/errors/api-errors.decorator.js';
 
-@ApiTags('sidekiq')
-// job arguments: integers beyond 2^53 and Ruby Floats reach the client exactly
-@UseInterceptors(ExactJsonInterceptor)
-@ApiSidekiqErrors()
-@Controller('api/v1/sidekiq/sets')
+@SidekiqController('api/v1/sidekiq/sets', { jobPayloads: true })
 export class SortedSetsController {
   constructor(private readonly sets: SortedSetsService) {}
 

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Scope, Scopes } from '../../auth/scopes.decorator.js';
 import { InstanceQueryDto } from '../dto/instance-query.dto.js';
 import {
@@ -10,11 +10,9 @@ import {
   StatsHistoryDto,
 } from './dto/stats.dto.js';
 import { StatsService } from './stats.service.js';
-import { ApiSidekiqErrors } from '../sidekiq-api-errors.decorator.js';
+import { SidekiqController } from '../sidekiq-controller.decorator.js';
 
-@ApiTags('sidekiq')
-@ApiSidekiqErrors()
-@Controller('api/v1/sidekiq/stats')
+@SidekiqController('api/v1/sidekiq/stats')
 export class StatsController {
   constructor(private readonly stats: StatsService) {}
 

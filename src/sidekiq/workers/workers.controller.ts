@@ -1,17 +1,12 @@
-import { Controller, Get, Query, UseInterceptors } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ExactJsonInterceptor } from '../../common/json/exact-json.interceptor.js';
+import { Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Scope, Scopes } from '../../auth/scopes.decorator.js';
 import { InstanceQueryDto } from '../dto/instance-query.dto.js';
 import { SidekiqWorkerDto } from './dto/worker.dto.js';
 import { WorkersService } from './workers.service.js';
-import { ApiSidekiqErrors } from '../sidekiq-api-errors.decorator.js';
+import { SidekiqController } from '../sidekiq-controller.decorator.js';
 
-@ApiTags('sidekiq')
-// job arguments: integers beyond 2^53 and Ruby Floats reach the client exactly
-@UseInterceptors(ExactJsonInterceptor)
-@ApiSidekiqErrors()
-@Controller('api/v1/sidekiq/workers')
+@SidekiqController('api/v1/sidekiq/workers', { jobPayloads: true })
 export class WorkersController {
   constructor(private readonly workers: WorkersService) {}
 

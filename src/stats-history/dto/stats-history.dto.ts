@@ -1,26 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, Matches } from 'class-validator';
-import { IsDateTime } from '../../common/validation/validators.js';
+import { IsIn, IsOptional } from 'class-validator';
+import { OptionalDateTime, OptionalInstanceName } from '../../common/validation/query-fields.js';
 
 export class StatsHistoryQueryDto {
-  @ApiPropertyOptional({ description: 'Start (ISO 8601); default: 24 h before `to`' })
-  @IsOptional()
-  @IsDateTime()
-  from?: string;
-
-  @ApiPropertyOptional({ description: 'End, exclusive (ISO 8601); default: now' })
-  @IsOptional()
-  @IsDateTime()
-  to?: string;
+  @OptionalDateTime('Start (ISO 8601); default: 24 h before `to`') from?: string;
+  @OptionalDateTime('End, exclusive (ISO 8601); default: now') to?: string;
 
   @ApiPropertyOptional({ enum: ['minute', 'hour', 'day'], default: 'hour' })
   @IsOptional()
   @IsIn(['minute', 'hour', 'day'])
   resolution?: 'minute' | 'hour' | 'day';
 
-  @ApiPropertyOptional({ description: 'Sidekiq instance (default: the first)' })
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/)
+  @OptionalInstanceName({ description: 'Sidekiq instance (default: the first)' })
   instance?: string;
 }
 

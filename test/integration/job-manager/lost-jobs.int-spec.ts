@@ -1,9 +1,9 @@
-import request from 'supertest';
 import { PREVIEW_CHARS } from '../../../src/common/preview.js';
 import { JobManagerService, type LostJob } from '../../../src/job-manager/job-manager.service.js';
-import { makeJid } from '../../factories/job-event.factory.js';
-import { SidekiqWriter } from '../../support/sidekiq-writer.js';
-import { TEST_TOKEN, TestApp } from '../../support/test-context.js';
+import { makeJid, makeStartedJobEvents } from '../../factories/job-event.factory.js';
+import { startWithSidekiq, stopWithSidekiq } from '../../support/app-with-sidekiq.js';
+import type { SidekiqWriter } from '../../support/sidekiq-writer.js';
+import type { TestApp } from '../../support/test-context.js';
 
 // lost_jobs answers one page from SQL; these tests hold it to what the old walk over every
 // running job answered (reimplemented below), on a fixture of live and dead Sidekiq processes.
@@ -68,11 +68,7 @@ describe('JobManager lost jobs: one SQL page, the old answers', () => {
   const marker = `lost-${makeJid().slice(0, 8)}`;
 
   beforeAll(async () => {
-    const url = new URL(process.env.TEST_REDIS_URL ?? process.env.REDIS_URL!);
-    url.pathname = `/${REDIS_DB}`;
-    writer = SidekiqWriter.connect(url.toString());
-    await writer.redis.flushdb();
-    ctx = await TestApp.start({ env: { REDIS_URL: url.toString() } });
+    ({ ctx, writer } = await startWithSidekiq(REDIS_DB));
     sut = ctx.get(JobManagerService);
 
     // 90 jobs: every process (live, dead, none), statuses, restarted or not, two instances
@@ -144,11 +140,7 @@ describe('JobManager lost jobs: one SQL page, the old answers', () => {
     }
   });
 
-  afterAll(async () => {
-    await ctx?.close();
-    await writer?.redis.flushdb();
-    await writer?.close();
-  });
+  afterAll(() => stopWithSidekiq(ctx, writer));
 
   it('answers every page exactly as the old walk did', async () => {
     const expected = oldLostPage(rows, working, marker, 0, 1000);
@@ -193,29 +185,16 @@ describe('JobManager lost jobs: one SQL page, the old answers', () => {
     const big = JSON.stringify([`${marker}-big`, 'é'.repeat(3000), '🙂'.repeat(3000)]);
     const jid = makeJid();
     const tenMinutesAgo = new Date(Date.now() - 600_000).toISOString();
-    await request(ctx.http)
-      .post('/api/v1/events')
-      .set('PRIVATE-TOKEN', TEST_TOKEN)
-      .send({
-        events: [
-          {
-            type: 'queued',
-            job_id: jid,
-            job_class: 'BigJob',
-            queue: 'big',
-            arguments: big,
-            occurred_at: tenMinutesAgo,
-          },
-          {
-            type: 'started',
-            job_id: jid,
-            occurred_at: tenMinutesAgo,
-            hostname: 'host-c',
-            pid: 1,
-          },
-        ],
-      })
-      .expect(200);
+    await ctx.postEvents(
+      makeStartedJobEvents({
+        jid,
+        jobClass: 'BigJob',
+        queue: 'big',
+        arguments: big,
+        queuedAt: tenMinutesAgo,
+        worker: { hostname: 'host-c', pid: 1 },
+      }),
+    );
     const lost = await sut.lostJobs(`${marker}-big`);
     expect(lost.jobs.map((j) => j.job_id)).toEqual([jid]);
     expect(lost.jobs[0]).toMatchObject({

@@ -1,8 +1,8 @@
-import request from 'supertest';
 import { JobManagerService } from '../../../src/job-manager/job-manager.service.js';
-import { makeJid } from '../../factories/job-event.factory.js';
-import { SidekiqWriter } from '../../support/sidekiq-writer.js';
-import { TEST_TOKEN, TestApp } from '../../support/test-context.js';
+import { makeJid, makeStartedJobEvents } from '../../factories/job-event.factory.js';
+import { startWithSidekiq, stopWithSidekiq } from '../../support/app-with-sidekiq.js';
+import type { SidekiqWriter } from '../../support/sidekiq-writer.js';
+import type { TestApp } from '../../support/test-context.js';
 
 // A lost Active Job is restarted as Sidekiq held it: the adapter's wrapper class with the wrapper's
 // arguments exactly as reported (Sidekiq cannot run `InvoiceJob` itself), while the history shows
@@ -23,41 +23,26 @@ describe('JobManager restart of an Active Job', () => {
     `"executions":0,"exception_executions":{},"locale":"en","timezone":null,"enqueued_at":"2026-11-23T10:00:00Z"}]`;
 
   beforeAll(async () => {
-    const url = new URL(process.env.TEST_REDIS_URL ?? process.env.REDIS_URL!);
-    url.pathname = `/${REDIS_DB}`;
-    writer = SidekiqWriter.connect(url.toString());
-    await writer.redis.flushdb();
-    ctx = await TestApp.start({ env: { REDIS_URL: url.toString() } });
+    ({ ctx, writer } = await startWithSidekiq(REDIS_DB));
     sut = ctx.get(JobManagerService);
   });
 
-  afterAll(async () => {
-    await ctx?.close();
-    await writer?.redis.flushdb();
-    await writer?.close();
-  });
+  afterAll(() => stopWithSidekiq(ctx, writer));
 
   it('pushes the wrapper with the raw arguments; the new job shows the real class', async () => {
     const jid = makeJid();
     const tenMinutesAgo = new Date(Date.now() - 600_000).toISOString();
-    await request(ctx.http)
-      .post('/api/v1/events')
-      .set('PRIVATE-TOKEN', TEST_TOKEN)
-      .send({
-        events: [
-          {
-            type: 'queued',
-            job_id: jid,
-            job_class: WRAPPER,
-            queue: 'default',
-            arguments: rawArgs,
-            occurred_at: tenMinutesAgo,
-          },
-          // started on a process that is gone (no heartbeat)
-          { type: 'started', job_id: jid, occurred_at: tenMinutesAgo, hostname: 'web-9', pid: 9 },
-        ],
-      })
-      .expect(200);
+    await ctx.postEvents(
+      makeStartedJobEvents({
+        jid,
+        jobClass: WRAPPER,
+        queue: 'default',
+        arguments: rawArgs,
+        queuedAt: tenMinutesAgo,
+        // a process that is gone (no heartbeat)
+        worker: { hostname: 'web-9', pid: 9 },
+      }),
+    );
     const lost = await sut.find(jid);
     expect(lost.job).toMatchObject({
       job_class: 'InvoiceJob',

@@ -1,8 +1,9 @@
 import request from 'supertest';
 import { JobManagerService } from '../../../src/job-manager/job-manager.service.js';
-import { makeJid } from '../../factories/job-event.factory.js';
-import { SidekiqWriter } from '../../support/sidekiq-writer.js';
-import { TEST_TOKEN, TestApp } from '../../support/test-context.js';
+import { makeJid, makeStartedJobEvents } from '../../factories/job-event.factory.js';
+import { startWithSidekiq, stopWithSidekiq } from '../../support/app-with-sidekiq.js';
+import type { SidekiqWriter } from '../../support/sidekiq-writer.js';
+import { TEST_TOKEN, type TestApp } from '../../support/test-context.js';
 
 // Restart and lost-job detection on real Postgres (our history) and real Redis (data shaped exactly
 // like Sidekiq's, in this file's own DB index).
@@ -18,13 +19,6 @@ describe('JobManager restart and lost jobs', () => {
   const tenMinutesAgo = new Date(Date.now() - 600_000).toISOString();
   const jids: Record<string, string> = {};
 
-  const report = async (events: Record<string, unknown>[]) =>
-    request(ctx.http)
-      .post('/api/v1/events')
-      .set('PRIVATE-TOKEN', TEST_TOKEN)
-      .send({ events })
-      .expect(200);
-
   /** queued + started for a job, as the Ruby client reports them */
   const startedJob = async (
     name: string,
@@ -33,32 +27,23 @@ describe('JobManager restart and lost jobs', () => {
   ) => {
     const jid = makeJid();
     jids[name] = jid;
-    await report([
-      {
-        type: 'queued',
-        job_id: jid,
-        job_class: 'ReportJob',
+    await ctx.postEvents(
+      makeStartedJobEvents({
+        jid,
+        jobClass: 'ReportJob',
         queue: 'reports',
         arguments: `["${marker}","${name}",1.50]`,
-        occurred_at: tenMinutesAgo,
-      },
-      {
-        type: 'started',
-        job_id: jid,
-        occurred_at: startedAt,
-        ...(worker ? { hostname: worker.hostname, pid: worker.pid } : {}),
+        queuedAt: tenMinutesAgo,
+        startedAt,
+        worker,
         tid: 'tid1',
-      },
-    ]);
+      }),
+    );
     return jid;
   };
 
   beforeAll(async () => {
-    const url = new URL(process.env.TEST_REDIS_URL ?? process.env.REDIS_URL!);
-    url.pathname = `/${REDIS_DB}`;
-    writer = SidekiqWriter.connect(url.toString());
-    await writer.redis.flushdb();
-    ctx = await TestApp.start({ env: { REDIS_URL: url.toString() } });
+    ({ ctx, writer } = await startWithSidekiq(REDIS_DB));
     sut = ctx.get(JobManagerService);
 
     const working = await startedJob('working', LIVE);
@@ -69,7 +54,7 @@ describe('JobManager restart and lost jobs', () => {
     await startedJob('recent', DEAD, new Date().toISOString());
     const queuedOnly = makeJid();
     jids.queued = queuedOnly;
-    await report([
+    await ctx.postEvents([
       {
         type: 'queued',
         job_id: queuedOnly,
@@ -81,7 +66,7 @@ describe('JobManager restart and lost jobs', () => {
     ]);
     const anonymous = makeJid();
     jids.anonymous = anonymous;
-    await report([
+    await ctx.postEvents([
       {
         type: 'started',
         job_id: anonymous,
@@ -111,11 +96,7 @@ describe('JobManager restart and lost jobs', () => {
     await writer.push({ jid: inQueue, class: 'ReportJob', queue: 'reports' });
   });
 
-  afterAll(async () => {
-    await ctx?.close();
-    await writer?.redis.flushdb();
-    await writer?.close();
-  });
+  afterAll(() => stopWithSidekiq(ctx, writer));
 
   it('finds lost jobs: started on a process that is gone, not running anywhere', async () => {
     const page = await sut.lostJobs(marker);
