@@ -1,8 +1,10 @@
 // The one declaration of what the writer stores: every column of job_events and jobs it writes,
 // in statement (and COPY) order, with its SQL type and where its value comes from. The row types
 // (IngestEvent, JobRowValues), the column lists of the statements, the COPY layout and the row
-// mappings (rows.ts) are all derived from these two tables: a new field is one line here (plus
-// the parser reading it from the wire, the fold deciding it, the entity and the migration).
+// mappings (rows.ts) are all derived from these two tables: a new field is one line here, plus
+// what no table can say: the parser reading it from the wire, the fold deciding it, and the
+// migration. The compiler checks the tables against the fold's types (below), columns.spec.ts
+// against the entities, and statements.spec.ts against SELECT_EVENTS_SQL.
 
 import type { FoldedJob, FoldEvent } from '../fold/job-fold.js';
 import type { JobEventType } from '../job-status.js';
