@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { unwrapActiveJob } from './active-job.js';
-import { MAX_NAME_BYTES, parseEvent } from './ingest-event.js';
+import { MAX_NAME_BYTES, parseEvent } from './ingest/event-parser.js';
 import { JobEventType } from './job-status.js';
 
 // Job hashes captured from Debian's Rails 6.1.7.10 (ruby-activejob, ruby-actionmailer) pushing

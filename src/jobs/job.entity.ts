@@ -9,7 +9,7 @@ import {
 import { bytesSql, previewSql } from '../common/preview.js';
 import { JobRepository } from './job.repository.js';
 
-// Every column is derived from job_events by JobRepository's fold (see job-fold.sql.ts):
+// Every column is derived from job_events by JobRepository's fold (see ingest/):
 // the row is a pure function of the set of events for (instance, jid).
 // Values without a length limit (arguments, error message and backtrace, payload) are lazy: lists
 // read their previews (formulas, cut in SQL) and only the job's own route loads them whole.

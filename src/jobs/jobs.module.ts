@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { JobEvent } from './job-event.entity.js';
 import { JobMetricsService } from './job-metrics.service.js';
 import { Job } from './job.entity.js';
-import { IngestWriter } from './ingest-writer.js';
+import { IngestWriter } from './ingest/ingest-writer.js';
 import { JobsController } from './jobs.controller.js';
 import { JobsService } from './jobs.service.js';
 

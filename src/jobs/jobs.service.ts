@@ -3,20 +3,20 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
+import { unwrapActiveJob } from './active-job.js';
+import { batchItems } from './ingest/batch-body.js';
+import type { IngestEvent } from './ingest/columns.js';
 import {
-  type FieldError,
-  type IngestEvent,
   JID_PATTERN,
   MAX_NAME_BYTES,
-  batchItems,
   parseEvent,
   type ParseContext,
-  toMicroIso,
-} from './ingest-event.js';
-import { unwrapActiveJob } from './active-job.js';
-import { JOB_LOCK_KEY } from './job-fold.sql.js';
+} from './ingest/event-parser.js';
+import type { FieldError } from './ingest/field-reader.js';
+import { type FlushStats, IngestWriter } from './ingest/ingest-writer.js';
+import { JOB_LOCK_KEY } from './ingest/statements.js';
+import { toMicroIso } from './ingest/timestamps.js';
 import { JobEventType } from './job-status.js';
-import { type FlushStats, IngestWriter } from './ingest-writer.js';
 import {
   JobDetailDto,
   JobEventResponseDto,
@@ -32,7 +32,7 @@ import {
 } from './job.repository.js';
 
 export type { DurationKind } from './job.repository.js';
-export type { FlushStats } from './ingest-writer.js';
+export type { FlushStats } from './ingest/ingest-writer.js';
 
 /** Filters for JobManager-style queries (offset pagination). */
 export interface JobFilter {

@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 import { ACTIVE_JOB_WRAPPERS, unwrapActiveJob } from '../../jobs/active-job.js';
-import { MAX_NAME_BYTES } from '../../jobs/ingest-event.js';
+import { MAX_NAME_BYTES } from '../../jobs/ingest/event-parser.js';
 
 const TABLES = ['job_events', 'jobs'] as const;
 const BATCH = 1000;

@@ -1,13 +1,6 @@
-import {
-  COPY_EVENTS_SQL,
-  COPY_JOB_COLUMNS,
-  COPY_JOBS_SQL,
-  copyField,
-  copyText,
-  EVENT_COLUMNS,
-  JOB_COLUMNS,
-  rowsParam,
-} from './job-fold.sql.js';
+import { COPY_JOB_COLUMNS, EVENT_COLUMNS } from './columns.js';
+import { copyField, copyText } from './copy-format.js';
+import { COPY_EVENTS_SQL, COPY_JOBS_SQL } from './statements.js';
 
 /** A row whose every column holds a value of its own, so a misplaced column shows. */
 function distinctRow(keys: readonly string[]): Record<string, unknown> {
@@ -15,23 +8,6 @@ function distinctRow(keys: readonly string[]): Record<string, unknown> {
     keys.map((k, i) => [k, i % 3 === 0 ? `${k} "quoted"\n` : i % 3 === 1 ? i : i % 2 === 0]),
   );
 }
-
-describe('rowsParam', () => {
-  it.each([
-    ['job_events', EVENT_COLUMNS],
-    ['jobs', JOB_COLUMNS],
-  ] as const)('sends each %s row as the array of its columns in statement order', (_, columns) => {
-    const keys = columns.map((c) => c.key as string);
-    const rows = [distinctRow(keys), { ...distinctRow(keys), [keys[1]]: null }];
-    const sent = JSON.parse(rowsParam(columns as never, rows as never)) as unknown[][];
-    expect(sent).toEqual(rows.map((row) => keys.map((k) => row[k])));
-    expect(sent[1][1]).toBeNull();
-  });
-
-  it('sends an empty list as an empty array', () => {
-    expect(rowsParam(EVENT_COLUMNS, [])).toBe('[]');
-  });
-});
 
 /** COPY's text format read back: fields by tab, `\\N` as null, escapes undone. */
 function readCopyLine(line: string): (string | null)[] {
@@ -72,6 +48,10 @@ describe('copyText', () => {
 
   it('sends a new job row its payload, not the dedupe key it came from', () => {
     expect(COPY_JOB_COLUMNS.map((c) => c.key)).not.toContain('payloadFrom');
-    expect(COPY_JOB_COLUMNS.at(-1)).toEqual({ key: 'payload', column: 'payload', type: 'text' });
+    expect(COPY_JOB_COLUMNS.at(-1)).toMatchObject({
+      key: 'payload',
+      column: 'payload',
+      type: 'text',
+    });
   });
 });

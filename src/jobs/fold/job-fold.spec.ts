@@ -1,6 +1,6 @@
-import { isoToUs } from './ingest-writer.js';
-import { type FoldEvent, foldEvents, foldJob, usToIso } from './job-fold.js';
-import { JobEventType as T, JobStatus } from './job-status.js';
+import { isoToUs, usToIso } from '../ingest/timestamps.js';
+import { JobEventType as T, JobStatus } from '../job-status.js';
+import { type FoldEvent, foldEvents, foldJob } from './job-fold.js';
 
 const S = 1_000_000; // microseconds per second
 const T0 = 1_795_000_000 * S;

@@ -1,12 +1,8 @@
 import fc from 'fast-check';
-import { unstorable, withinBytes } from '../common/validation/text-rules.js';
-import {
-  batchItems,
-  EVENT_FIELDS,
-  MAX_NAME_BYTES,
-  parseEvent,
-  parseTimestamp,
-} from './ingest-event.js';
+import { unstorable, withinBytes } from '../../common/validation/text-rules.js';
+import { batchItems } from './batch-body.js';
+import { EVENT_FIELDS, MAX_NAME_BYTES, parseEvent } from './event-parser.js';
+import { parseTimestamp } from './timestamps.js';
 
 // Property-based tests of the event parser and its date and number readers: fixed seed, bounded
 // runs. Whatever a client sends, the parser answers (never throws), and what it accepts is

@@ -1,4 +1,4 @@
-import { JobEventType, JobStatus } from './job-status.js';
+import { JobEventType, JobStatus } from '../job-status.js';
 
 /** What the fold reads of one stored event; times are microseconds since the epoch. */
 export interface FoldEvent {
@@ -271,10 +271,4 @@ export function foldEvents(events: FoldEvent[]): FoldedJob {
     firstUs,
     lastUs: extreme(events, (e) => e.occurredUs, 'max')!,
   };
-}
-
-/** Microseconds since the epoch (an integer) → ISO 8601 with six fraction digits, for timestamptz. */
-export function usToIso(us: number): string {
-  const ms = Math.floor(us / 1000);
-  return new Date(ms).toISOString().replace('Z', String(us - ms * 1000).padStart(3, '0') + 'Z');
 }

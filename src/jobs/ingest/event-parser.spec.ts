@@ -1,5 +1,7 @@
-import { batchItems, parseEvent, parseTimestamp } from './ingest-event.js';
-import { JobEventType } from './job-status.js';
+import { JobEventType } from '../job-status.js';
+import { batchItems } from './batch-body.js';
+import { parseEvent } from './event-parser.js';
+import { parseTimestamp } from './timestamps.js';
 
 const ctx = { path: '', form: false, now: new Date('2026-11-23T12:00:00.000Z') };
 
