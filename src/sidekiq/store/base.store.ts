@@ -161,6 +161,23 @@ export abstract class BaseStore {
     });
   }
 
+  /** A read of the same commands per item in one pipeline: the replies in order, none for no items. */
+  protected pipelined(
+    items: readonly string[],
+    add: (pipe: ChainableCommander, item: string) => void,
+  ): Promise<unknown[]> {
+    return this.run(async () => {
+      if (items.length === 0) {
+        return [];
+      }
+      const pipe = this.redis.pipeline();
+      for (const item of items) {
+        add(pipe, item);
+      }
+      return this.exec(pipe);
+    });
+  }
+
   protected async sscanAll(key: string): Promise<string[]> {
     const seen = new Set<string>();
     let cursor = '0';

@@ -25,38 +25,23 @@ export class ProcessStore extends BaseStore {
   }
 
   /** ProcessSet#each: pipelined HMGET per identity (8.1.2+ field `concurrency` included). */
-  hashes(identities: readonly string[]): Promise<ProcessHash[]> {
-    return this.run(async () => {
-      if (identities.length === 0) {
-        return [];
-      }
-      const pipe = this.redis.pipeline();
-      for (const id of identities) {
-        pipe.hmget(
-          this.keys.process(id),
-          'info',
-          'busy',
-          'beat',
-          'quiet',
-          'rss',
-          'rtt_us',
-          'concurrency',
-        );
-      }
-      const replies = (await this.exec(pipe)) as (string | null)[][];
-      return identities.map((identity, i) => {
-        const [info, busy, beat, quiet, rss, rttUs, concurrency] = replies[i] ?? [];
-        return {
-          identity,
-          info: info ?? null,
-          busy: busy ?? null,
-          beat: beat ?? null,
-          quiet: quiet ?? null,
-          rss: rss ?? null,
-          rttUs: rttUs ?? null,
-          concurrency: concurrency ?? null,
-        };
-      });
+  async hashes(identities: readonly string[]): Promise<ProcessHash[]> {
+    const fields = ['info', 'busy', 'beat', 'quiet', 'rss', 'rtt_us', 'concurrency'] as const;
+    const replies = (await this.pipelined(identities, (pipe, id) =>
+      pipe.hmget(this.keys.process(id), ...fields),
+    )) as (string | null)[][];
+    return identities.map((identity, i) => {
+      const [info, busy, beat, quiet, rss, rttUs, concurrency] = replies[i] ?? [];
+      return {
+        identity,
+        info: info ?? null,
+        busy: busy ?? null,
+        beat: beat ?? null,
+        quiet: quiet ?? null,
+        rss: rss ?? null,
+        rttUs: rttUs ?? null,
+        concurrency: concurrency ?? null,
+      };
     });
   }
 
@@ -113,44 +98,31 @@ export class ProcessStore extends BaseStore {
   }
 
   /** WorkSet#each: per identity EXISTS <id> + HGETALL of both work-key spellings, one pipeline. */
-  work(identities: readonly string[]): Promise<ProcessWork[]> {
-    return this.run(async () => {
-      if (identities.length === 0) {
-        return [];
-      }
-      const pipe = this.redis.pipeline();
-      for (const id of identities) {
-        pipe.exists(this.keys.process(id));
-        pipe.hgetall(this.keys.work(id));
-        pipe.hgetall(this.keys.legacyWork(id));
-      }
-      const replies = await this.exec(pipe);
-      const out: ProcessWork[] = [];
-      identities.forEach((identity, i) => {
-        if (toNumber(replies[i * 3]) === 0) {
-          return;
-        }
-        const work = {
-          ...(replies[i * 3 + 2] as Record<string, string>),
-          ...(replies[i * 3 + 1] as Record<string, string>),
-        };
-        out.push({ identity, work });
-      });
-      return out;
+  async work(identities: readonly string[]): Promise<ProcessWork[]> {
+    const replies = await this.pipelined(identities, (pipe, id) => {
+      pipe.exists(this.keys.process(id));
+      pipe.hgetall(this.keys.work(id));
+      pipe.hgetall(this.keys.legacyWork(id));
     });
+    const out: ProcessWork[] = [];
+    identities.forEach((identity, i) => {
+      if (toNumber(replies[i * 3]) === 0) {
+        return;
+      }
+      const work = {
+        ...(replies[i * 3 + 2] as Record<string, string>),
+        ...(replies[i * 3 + 1] as Record<string, string>),
+      };
+      out.push({ identity, work });
+    });
+    return out;
   }
 
   /** Pipelined HGET <id> busy. */
-  busyCounts(identities: readonly string[]): Promise<number[]> {
-    return this.run(async () => {
-      if (identities.length === 0) {
-        return [];
-      }
-      const pipe = this.redis.pipeline();
-      for (const id of identities) {
-        pipe.hget(this.keys.process(id), 'busy');
-      }
-      return (await this.exec(pipe)).map(toNumber);
-    });
+  async busyCounts(identities: readonly string[]): Promise<number[]> {
+    const replies = await this.pipelined(identities, (pipe, id) =>
+      pipe.hget(this.keys.process(id), 'busy'),
+    );
+    return replies.map(toNumber);
   }
 }

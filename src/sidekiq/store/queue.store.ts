@@ -26,37 +26,22 @@ export class QueueStore extends BaseStore {
   }
 
   /** One pipeline: LLEN + LINDEX −1 per queue (Stats#queue_summaries shape). */
-  snapshots(names: readonly string[]): Promise<QueueSnapshot[]> {
-    return this.run(async () => {
-      if (names.length === 0) {
-        return [];
-      }
-      const pipe = this.redis.pipeline();
-      for (const name of names) {
-        pipe.llen(this.keys.queue(name));
-        this.clipped(pipe, this.keys.queue(name), 'index', -1);
-      }
-      const replies = await this.exec(pipe);
-      return names.map((name, i) => ({
-        name,
-        size: toNumber(replies[i * 2]),
-        oldest: toMember(replies[i * 2 + 1]),
-      }));
+  async snapshots(names: readonly string[]): Promise<QueueSnapshot[]> {
+    const replies = await this.pipelined(names, (pipe, name) => {
+      pipe.llen(this.keys.queue(name));
+      this.clipped(pipe, this.keys.queue(name), 'index', -1);
     });
+    return names.map((name, i) => ({
+      name,
+      size: toNumber(replies[i * 2]),
+      oldest: toMember(replies[i * 2 + 1]),
+    }));
   }
 
   /** Stats#queues / enqueued: pipelined LLEN per queue. */
-  sizes(names: readonly string[]): Promise<number[]> {
-    return this.run(async () => {
-      if (names.length === 0) {
-        return [];
-      }
-      const pipe = this.redis.pipeline();
-      for (const name of names) {
-        pipe.llen(this.keys.queue(name));
-      }
-      return (await this.exec(pipe)).map(toNumber);
-    });
+  async sizes(names: readonly string[]): Promise<number[]> {
+    const replies = await this.pipelined(names, (pipe, name) => pipe.llen(this.keys.queue(name)));
+    return replies.map(toNumber);
   }
 
   /** Whether a queue is known: named in `queues` or holding jobs. */
