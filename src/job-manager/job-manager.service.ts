@@ -13,7 +13,7 @@ import {
 import { JobStatus } from '../jobs/job-status.js';
 import { ProcessesService } from '../sidekiq/processes/processes.service.js';
 import { SidekiqJobsService } from '../sidekiq/sidekiq-jobs.service.js';
-import { TimestampFormat } from '../sidekiq/sidekiq-payload.js';
+import { TimestampFormat } from '../sidekiq/payload/job-record.js';
 import { WorkersService } from '../sidekiq/workers/workers.service.js';
 import { humanDuration } from './format.js';
 

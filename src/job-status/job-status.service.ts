@@ -4,7 +4,7 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig, DEFAULT_INSTANCE } from '../config/app-config.js';
 import { JobStatus } from '../jobs/job-status.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { rawMember } from '../sidekiq/sidekiq-payload.js';
+import { rawMember } from '../sidekiq/payload/payload-edit.js';
 import { SortedSetsService } from '../sidekiq/sorted-sets/sorted-sets.service.js';
 import {
   type BulkStatusDto,

@@ -4,7 +4,9 @@
 // Redis side) and the wrapper's own class and arguments beside it.
 import { type ExactJson, parseExact, stringifyExact } from '../common/json/ruby-json.js';
 import { unstorable, withinBytes } from '../common/validation/text-rules.js';
-import { DisplayRules, displayOf, type JsonValue, rawMember } from '../sidekiq/sidekiq-payload.js';
+import { DisplayRules, displayOf } from '../sidekiq/payload/job-record.js';
+import { rawMember } from '../sidekiq/payload/payload-edit.js';
+import { type JsonValue } from '../sidekiq/payload/payload-values.js';
 
 /** The class names Active Job's Sidekiq adapter pushes (Rails ≤ 7.1 / Sidekiq ≥ 7.0's own). */
 export const ACTIVE_JOB_WRAPPERS: ReadonlySet<string> = new Set([

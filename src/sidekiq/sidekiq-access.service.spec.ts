@@ -1,7 +1,10 @@
 import type { AppConfig, SidekiqInstanceConfig } from '../config/app-config.js';
 import { SidekiqAccessService, VersionSource } from './sidekiq-access.service.js';
-import { BulkOrder, DisplayRules } from './sidekiq-payload.js';
-import type { ProcessHash, SidekiqRepository, SidekiqStore } from './sidekiq.repository.js';
+import { DisplayRules } from './payload/job-record.js';
+import { BulkOrder } from './payload/sidekiq-version.js';
+import type { SidekiqRepository } from './sidekiq.repository.js';
+import type { ProcessHash } from './store/process.store.js';
+import type { SidekiqStore } from './store/sidekiq.store.js';
 
 function makeStore(sidekiqVersion: string | null) {
   const state = { infos: [] as string[] };
@@ -14,11 +17,13 @@ function makeStore(sidekiqVersion: string | null) {
   const store = {
     name: instance.name,
     instance,
-    processIdentities: () => Promise.resolve(state.infos.map((_, i) => `host:${i}:abc`)),
-    processHashes: (ids: readonly string[]) =>
-      Promise.resolve(
-        ids.map((identity, i) => ({ identity, info: state.infos[i] ?? null }) as ProcessHash),
-      ),
+    processes: {
+      identities: () => Promise.resolve(state.infos.map((_, i) => `host:${i}:abc`)),
+      hashes: (ids: readonly string[]) =>
+        Promise.resolve(
+          ids.map((identity, i) => ({ identity, info: state.infos[i] ?? null }) as ProcessHash),
+        ),
+    },
   } as unknown as SidekiqStore;
   return { store, state };
 }

@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
+import { DisplayRules } from './payload/job-record.js';
+import { decodeProcessInfo } from './payload/process-info.js';
 import {
   BulkOrder,
   bulkOrderForVersion,
-  decodeProcessInfo,
-  DisplayRules,
   displayRulesForVersion,
-} from './sidekiq-payload.js';
-import { SidekiqRepository, type SidekiqStore } from './sidekiq.repository.js';
+} from './payload/sidekiq-version.js';
+import { SidekiqRepository } from './sidekiq.repository.js';
+import type { SidekiqStore } from './store/sidekiq.store.js';
 
 /** Dead-set trim limits (`dead_max_jobs`, `dead_timeout_in_seconds` in Sidekiq). */
 export interface DeadSetLimits {
@@ -114,8 +115,8 @@ export class SidekiqAccessService {
     if (cached && Date.now() - cached.at < RULES_TTL_MS) {
       return cached.profile;
     }
-    const identities = await store.processIdentities();
-    const hashes = await store.processHashes(identities.slice(0, 5));
+    const identities = await store.processes.identities();
+    const hashes = await store.processes.hashes(identities.slice(0, 5));
     const live = hashes
       .map((h) => (h.info ? decodeProcessInfo(h.info) : null))
       .find((i) => i !== null);

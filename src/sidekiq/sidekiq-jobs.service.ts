@@ -3,7 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import { SidekiqAccessService } from './sidekiq-access.service.js';
 import { SIDEKIQ_SET_NAMES, type SidekiqSetName } from './sidekiq-keys.js';
-import { buildNewPayload, TimestampFormat } from './sidekiq-payload.js';
+import { TimestampFormat } from './payload/job-record.js';
+import { buildNewPayload } from './payload/payload-edit.js';
 import { WorkersService } from './workers/workers.service.js';
 
 export type SidekiqJobLocation =
@@ -58,13 +59,13 @@ export class SidekiqJobsService {
       };
     }
     for (const set of SIDEKIQ_SET_NAMES) {
-      const entry = await store.findInSet(set, jid);
+      const entry = await store.sets.find(set, jid);
       if (entry) {
         return { where: set, score: entry.score, raw: entry.raw };
       }
     }
-    for (const queue of await store.queueNames()) {
-      const [raw] = await store.findInQueue(queue, jid);
+    for (const queue of await store.queues.names()) {
+      const [raw] = await store.queues.find(queue, jid);
       if (raw !== undefined) {
         return { where: 'queue', queue, raw };
       }
@@ -92,7 +93,7 @@ export class SidekiqJobsService {
         field: 'arguments',
       });
     }
-    await store.pushToQueue(input.queue, [payload]);
+    await store.queues.push(input.queue, [payload]);
     return { jid, queue: input.queue, payload };
   }
 }

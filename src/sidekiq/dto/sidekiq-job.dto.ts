@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { jobLatency, type JobPayload, type JsonValue, sortedEntryKey } from '../sidekiq-payload.js';
+import { jobLatency, type JobPayload, sortedEntryKey } from '../payload/job-record.js';
+import { type JsonValue } from '../payload/payload-values.js';
 
 /** A job as Sidekiq::JobRecord shows it. Timestamps are epoch seconds (fractional) in every Sidekiq version. */
 export class SidekiqJobDto {

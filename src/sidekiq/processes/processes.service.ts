@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { SidekiqAccessService } from '../sidekiq-access.service.js';
 import { SidekiqSignal } from '../sidekiq-keys.js';
-import { decodeProcessInfo, parseIdentity } from '../sidekiq-payload.js';
-import type { ProcessHash, SidekiqStore } from '../sidekiq.repository.js';
+import { decodeProcessInfo, parseIdentity } from '../payload/process-info.js';
+import type { ProcessHash } from '../store/process.store.js';
+import type { SidekiqStore } from '../store/sidekiq.store.js';
 import type { SidekiqProcessDto, SignalResultDto } from './dto/process.dto.js';
 
 function intOrNull(value: string | null): number | null {
@@ -55,7 +56,7 @@ export class ProcessesService {
   async list(instance?: string): Promise<SidekiqProcessDto[]> {
     const store = this.access.readable(instance);
     if (!this.access.readOnly) {
-      await store.pruneProcesses(false);
+      await store.processes.prune(false);
     }
     return this.live(store);
   }
@@ -64,8 +65,8 @@ export class ProcessesService {
     const store = this.access.readable(instance);
     // membership first: an identity is only a key name, and one that names another key (`dead`,
     // `stat:processed`) must be a 404, never a read or a signal of that key
-    const alive = await store.processAlive(identity);
-    const [hash] = alive ? await store.processHashes([identity]) : [];
+    const alive = await store.processes.alive(identity);
+    const [hash] = alive ? await store.processes.hashes([identity]) : [];
     const process = hash ? toProcess(hash) : null;
     if (process === null) {
       throw this.notFound(identity);
@@ -86,10 +87,10 @@ export class ProcessesService {
   /** Web "Quiet All" / "Stop All": every live, non-embedded process. */
   async signalAll(instance: string | undefined, signal: SidekiqSignal): Promise<SignalResultDto[]> {
     const store = this.access.writable(instance);
-    await store.pruneProcesses(false);
+    await store.processes.prune(false);
     const targets = (await this.live(store)).filter((p) => !p.embedded);
     for (const p of targets) {
-      await store.signal(p.identity, signal);
+      await store.processes.signal(p.identity, signal);
     }
     return targets.map((p) => ({ identity: p.identity, signal }));
   }
@@ -102,8 +103,8 @@ export class ProcessesService {
     const store = this.access.writable(instance);
     // membership first: an identity is only a key name, and one that names another key (`dead`,
     // `stat:processed`) must be a 404, never a read or a signal of that key
-    const alive = await store.processAlive(identity);
-    const [hash] = alive ? await store.processHashes([identity]) : [];
+    const alive = await store.processes.alive(identity);
+    const [hash] = alive ? await store.processes.hashes([identity]) : [];
     const process = hash ? toProcess(hash) : null;
     if (process === null) {
       throw this.notFound(identity);
@@ -117,12 +118,12 @@ export class ProcessesService {
         },
       );
     }
-    await store.signal(identity, signal);
+    await store.processes.signal(identity, signal);
     return { identity, signal };
   }
 
   private async live(store: SidekiqStore): Promise<SidekiqProcessDto[]> {
-    const hashes = await store.processHashes(await store.processIdentities());
+    const hashes = await store.processes.hashes(await store.processes.identities());
     const live = hashes.map(toProcess).filter((p): p is SidekiqProcessDto => p !== null);
     if (live.length > 0) {
       this.access.rememberVersion(store.name, live[0]!.version);

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { SidekiqJobDto } from '../dto/sidekiq-job.dto.js';
 import { SidekiqAccessService } from '../sidekiq-access.service.js';
-import { decodeJob, decodeMember, queueLatency } from '../sidekiq-payload.js';
-import type { SidekiqStore } from '../sidekiq.repository.js';
+import { decodeJob, decodeMember, queueLatency } from '../payload/job-record.js';
+import type { SidekiqStore } from '../store/sidekiq.store.js';
 import type { QueueClearedDto, QueuePageDto, QueueSummaryDto } from './dto/queue.dto.js';
 
 export const DEFAULT_PER_PAGE = 25;
@@ -18,7 +18,7 @@ export class QueuesService {
   /** Queue.all with size and latency, sorted by name (one pipeline for all queues). */
   async list(instance?: string): Promise<QueueSummaryDto[]> {
     const store = this.access.readable(instance);
-    const snapshots = await store.queueSnapshots(await store.queueNames());
+    const snapshots = await store.queues.snapshots(await store.queues.names());
     const now = nowSeconds();
     return snapshots.map((s) => ({
       name: s.name,
@@ -43,8 +43,8 @@ export class QueuesService {
     const end = start + perPage - 1;
     const result =
       direction === 'asc'
-        ? await store.queuePage(name, -end - 1, -start - 1)
-        : await store.queuePage(name, start, end);
+        ? await store.queues.page(name, -end - 1, -start - 1)
+        : await store.queues.page(name, start, end);
     if (!result.known) {
       throw this.queueNotFound(name);
     }
@@ -75,7 +75,7 @@ export class QueuesService {
   async deleteJob(instance: string | undefined, name: string, jid: string): Promise<SidekiqJobDto> {
     const store = this.access.writable(instance);
     const raw = await this.findRaw(store, name, jid);
-    if ((await store.removeFromQueue(name, raw)) === 0) {
+    if ((await store.queues.remove(name, raw)) === 0) {
       throw this.jobNotFound(name, jid);
     }
     return SidekiqJobDto.from(
@@ -88,12 +88,12 @@ export class QueuesService {
   async clear(instance: string | undefined, name: string): Promise<QueueClearedDto> {
     const store = this.access.writable(instance);
     await this.assertKnown(store, name);
-    return { name, deleted: await store.clearQueue(name) };
+    return { name, deleted: await store.queues.clear(name) };
   }
 
   private async findRaw(store: SidekiqStore, name: string, jid: string): Promise<string> {
     await this.assertKnown(store, name);
-    const [raw] = await store.findInQueue(name, jid);
+    const [raw] = await store.queues.find(name, jid);
     if (raw === undefined) {
       throw this.jobNotFound(name, jid);
     }
@@ -101,7 +101,7 @@ export class QueuesService {
   }
 
   private async assertKnown(store: SidekiqStore, name: string): Promise<void> {
-    if (!(await store.queueKnown(name))) {
+    if (!(await store.queues.known(name))) {
       throw this.queueNotFound(name);
     }
   }

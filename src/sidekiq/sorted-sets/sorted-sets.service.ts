@@ -3,8 +3,12 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { SidekiqSetEntryDto } from '../dto/sidekiq-job.dto.js';
 import { SidekiqAccessService } from '../sidekiq-access.service.js';
 import { SidekiqSetName } from '../sidekiq-keys.js';
-import { BulkOrder, buildRepush, decodeJob, decodeMember } from '../sidekiq-payload.js';
-import type { MoveToQueue, PageEntry, RawEntry, SidekiqStore } from '../sidekiq.repository.js';
+import { decodeJob, decodeMember } from '../payload/job-record.js';
+import { buildRepush } from '../payload/payload-edit.js';
+import { BulkOrder } from '../payload/sidekiq-version.js';
+import type { RawEntry } from '../store/base.store.js';
+import type { SidekiqStore } from '../store/sidekiq.store.js';
+import type { MoveToQueue, PageEntry } from '../store/sorted-set.store.js';
 import { DEFAULT_PER_PAGE, nowSeconds } from '../queues/queues.service.js';
 import {
   type BulkResultDto,
@@ -44,7 +48,7 @@ export class SortedSetsService {
   constructor(private readonly access: SidekiqAccessService) {}
 
   async size(instance: string | undefined, set: SidekiqSetName): Promise<SetSizeDto> {
-    return { set, size: await this.access.readable(instance).setSize(set) };
+    return { set, size: await this.access.readable(instance).sets.size(set) };
   }
 
   /** A page ordered by score; with `search`, the ZSCAN matches ordered by score, then paged. */
@@ -63,7 +67,7 @@ export class SortedSetsService {
     let entries: PageEntry[];
     let truncated = false;
     if (options.search !== undefined) {
-      const result = await store.scanSet(set, scanPattern(options.search), SEARCH_LIMIT);
+      const result = await store.sets.scan(set, scanPattern(options.search), SEARCH_LIMIT);
       const sorted = [...result.entries].sort((a, b) =>
         a.score === b.score ? (a.raw < b.raw ? -1 : 1) : a.score - b.score,
       );
@@ -76,7 +80,7 @@ export class SortedSetsService {
         .slice(start, start + perPage)
         .map((e) => ({ member: e.raw, score: e.score }));
     } else {
-      ({ size, entries } = await store.setPage(set, start, start + perPage - 1, descending));
+      ({ size, entries } = await store.sets.page(set, start, start + perPage - 1, descending));
     }
     const rules = await this.access.displayRules(store);
     const now = nowSeconds();
@@ -127,14 +131,14 @@ export class SortedSetsService {
   ): Promise<T> {
     const store = this.access.writable(instance);
     const found = await this.findEntry(store, SidekiqSetName.Scheduled, jid);
-    if ((await store.removeFromSet(SidekiqSetName.Scheduled, found.raw)) === 0) {
+    if ((await store.sets.remove(SidekiqSetName.Scheduled, found.raw)) === 0) {
       throw this.notFound(SidekiqSetName.Scheduled, jid);
     }
     const entry = SidekiqSetEntryDto.fromEntry(decodeJob(found.raw), found.score, nowSeconds());
     try {
       return await record({ entry, raw: found.raw });
     } catch (error) {
-      await store.addToSet(SidekiqSetName.Scheduled, found.score, found.raw);
+      await store.sets.add(SidekiqSetName.Scheduled, found.score, found.raw);
       throw error;
     }
   }
@@ -157,7 +161,7 @@ export class SortedSetsService {
   ): Promise<{ entry: SidekiqSetEntryDto; raw: string }> {
     const store = this.access.writable(instance);
     const entry = await this.findEntry(store, set, jid, score);
-    if ((await store.removeFromSet(set, entry.raw)) === 0) {
+    if ((await store.sets.remove(set, entry.raw)) === 0) {
       throw this.notFound(set, jid);
     }
     return {
@@ -187,7 +191,7 @@ export class SortedSetsService {
         { field: 'jid' },
       );
     }
-    if ((await store.moveToQueue(set, [move])) === 0) {
+    if ((await store.sets.moveToQueue(set, [move])) === 0) {
       throw this.notFound(set, jid);
     }
     return SidekiqSetEntryDto.fromEntry(decodeJob(move.payload), entry.score, nowSeconds());
@@ -203,9 +207,8 @@ export class SortedSetsService {
     const store = this.access.writable(instance);
     const entry = await this.findEntry(store, set, jid, score);
     const now = nowSeconds();
-    if (
-      (await store.kill(set, [{ raw: entry.raw, diedAt: now }], this.access.deadSetLimits)) === 0
-    ) {
+    const death = { raw: entry.raw, diedAt: now };
+    if ((await store.sets.kill(set, [death], this.access.deadSetLimits)) === 0) {
       throw this.notFound(set, jid);
     }
     return SidekiqSetEntryDto.fromEntry(decodeJob(entry.raw), now, now);
@@ -232,7 +235,7 @@ export class SortedSetsService {
           moves.push(move);
         }
       }
-      affected += await store.moveToQueue(set, moves);
+      affected += await store.sets.moveToQueue(set, moves);
     });
     return { affected, skipped: skipped.size };
   }
@@ -260,7 +263,7 @@ export class SortedSetsService {
         last = Math.max(nowSeconds(), last + DEATH_STEP);
         return { raw: e.raw, diedAt: last };
       });
-      affected += await store.kill(set, deaths, this.access.deadSetLimits);
+      affected += await store.sets.kill(set, deaths, this.access.deadSetLimits);
     });
     return { affected, skipped: 0 };
   }
@@ -286,7 +289,7 @@ export class SortedSetsService {
     for (let round = 0; round < 1_000_000; round++) {
       let seen = 0;
       if (bulkOrder === BulkOrder.LowestFirst) {
-        const batch = fresh(await store.lowestEntries(set, skipped.size + BATCH));
+        const batch = fresh(await store.sets.lowest(set, skipped.size + BATCH));
         seen = batch.length;
         if (seen > 0) {
           await handle(batch);
@@ -294,7 +297,7 @@ export class SortedSetsService {
       } else {
         for (let page = 1; ; page++) {
           const start = -page * RUBY_PAGE;
-          const entries = await store.setRange(set, start, start + RUBY_PAGE - 1);
+          const entries = await store.sets.range(set, start, start + RUBY_PAGE - 1);
           if (entries.length === 0) {
             break;
           }
@@ -314,7 +317,7 @@ export class SortedSetsService {
   /** Delete all (Web "Delete All", JobSet#clear): UNLINK the set. */
   async clear(instance: string | undefined, set: SidekiqSetName): Promise<BulkResultDto> {
     const store = this.access.writable(instance);
-    return { affected: await store.clearSet(set), skipped: 0 };
+    return { affected: await store.sets.clear(set), skipped: 0 };
   }
 
   private repush(entry: RawEntry, decrement: boolean): MoveToQueue | null {
@@ -333,7 +336,7 @@ export class SortedSetsService {
     jid: string,
     score?: number,
   ): Promise<RawEntry> {
-    const entry = await store.findInSet(set, jid, score);
+    const entry = await store.sets.find(set, jid, score);
     if (entry === null) {
       throw this.notFound(set, jid);
     }

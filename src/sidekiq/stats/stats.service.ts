@@ -3,7 +3,7 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { nowSeconds } from '../queues/queues.service.js';
 import { SidekiqAccessService } from '../sidekiq-access.service.js';
 import type { StatCounter } from '../sidekiq-keys.js';
-import { queueLatency } from '../sidekiq-payload.js';
+import { queueLatency } from '../payload/job-record.js';
 import type { ResetStatsResultDto, SidekiqStatsDto, StatsHistoryDto } from './dto/stats.dto.js';
 
 const DAY_MS = 86_400_000;
@@ -25,13 +25,13 @@ export class StatsService {
     const store = this.access.readable(instance);
     // one round of three independent reads, then one of the two per-member pipelines
     const [fast, identities, queues] = await Promise.all([
-      store.stats(),
-      store.processIdentities(),
-      store.queueNames(),
+      store.stats.snapshot(),
+      store.processes.identities(),
+      store.queues.names(),
     ]);
     const [busy, sizes] = await Promise.all([
-      store.busyCounts(identities),
-      store.queueSizes(queues),
+      store.processes.busyCounts(identities),
+      store.queues.sizes(queues),
     ]);
     return {
       processed: fast.processed,
@@ -61,8 +61,8 @@ export class StatsService {
     const store = this.access.readable(instance);
     const dates = historyDates(start, days);
     const [processed, failed] = await Promise.all([
-      store.dailyCounters('processed', dates),
-      store.dailyCounters('failed', dates),
+      store.stats.daily('processed', dates),
+      store.stats.daily('failed', dates),
     ]);
     return {
       start_date: start,
@@ -78,7 +78,7 @@ export class StatsService {
     counters: StatCounter[] = ['failed', 'processed'],
   ): Promise<ResetStatsResultDto> {
     const store = this.access.writable(instance);
-    await store.resetStats(counters);
+    await store.stats.reset(counters);
     return { reset: counters };
   }
 }

@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { SidekiqJobDto } from '../dto/sidekiq-job.dto.js';
 import { nowSeconds } from '../queues/queues.service.js';
 import { SidekiqAccessService } from '../sidekiq-access.service.js';
-import { decodeJob, decodeWork, type DisplayRules } from '../sidekiq-payload.js';
-import type { SidekiqStore } from '../sidekiq.repository.js';
+import { decodeJob, type DisplayRules } from '../payload/job-record.js';
+import { decodeWork } from '../payload/process-info.js';
+import type { SidekiqStore } from '../store/sidekiq.store.js';
 import type { SidekiqWorkerDto } from './dto/worker.dto.js';
 
 /** Sidekiq::WorkSet: the jobs running now, as of each process's last heartbeat. */
@@ -23,7 +24,7 @@ export class WorkersService {
   }
 
   private async collect(store: SidekiqStore, rules: DisplayRules): Promise<SidekiqWorkerDto[]> {
-    const work = await store.processWork(await store.processIdentities());
+    const work = await store.processes.work(await store.processes.identities());
     const now = nowSeconds();
     const out: SidekiqWorkerDto[] = [];
     for (const { identity, work: threads } of work) {

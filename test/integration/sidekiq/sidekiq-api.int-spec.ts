@@ -4,7 +4,7 @@ import { AppConfig } from '../../../src/config/app-config.js';
 import { SidekiqJobsService } from '../../../src/sidekiq/sidekiq-jobs.service.js';
 import { SidekiqSetName } from '../../../src/sidekiq/sidekiq-keys.js';
 import { SidekiqRepository } from '../../../src/sidekiq/sidekiq.repository.js';
-import { TimestampFormat } from '../../../src/sidekiq/sidekiq-payload.js';
+import { TimestampFormat } from '../../../src/sidekiq/payload/job-record.js';
 import { newJid } from '../../factories/sidekiq-job.factory.js';
 import { SidekiqWriter } from '../../support/sidekiq-writer.js';
 import { flushDb, redisUrlForDb, startSidekiqApp } from './sidekiq-test-app.js';
@@ -253,7 +253,7 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
       const now = Date.now() / 1000;
       for (let i = 0; i < 5; i++) {
         const { raw } = await writer.retry({ argsJson: `[${i}]` }, now + 60 + i);
-        await store.kill(SidekiqSetName.Retry, [{ raw, diedAt: now + i }], {
+        await store.sets.kill(SidekiqSetName.Retry, [{ raw, diedAt: now + i }], {
           maxJobs: 3,
           timeoutSeconds: 3600,
         });
@@ -261,7 +261,7 @@ describe('Sidekiq API on Sidekiq-shaped Redis data', () => {
       const dead = await writer.redis.zrange('dead', '0', '-1');
       expect(dead.map((raw) => JSON.parse(raw).args[0])).toEqual([3, 4]);
       const old = await writer.dead({}, now - 7200);
-      await store.kill(SidekiqSetName.Dead, [{ raw: dead[0]!, diedAt: now + 10 }], {
+      await store.sets.kill(SidekiqSetName.Dead, [{ raw: dead[0]!, diedAt: now + 10 }], {
         maxJobs: 10,
         timeoutSeconds: 3600,
       });

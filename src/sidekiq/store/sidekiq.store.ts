@@ -1,0 +1,29 @@
+import type { SidekiqInstanceConfig } from '../../config/app-config.js';
+import type { SidekiqConnection } from '../../redis/redis.module.js';
+import { SidekiqKeys } from '../sidekiq-keys.js';
+import { ProcessStore } from './process.store.js';
+import { QueueStore } from './queue.store.js';
+import { SortedSetStore } from './sorted-set.store.js';
+import { StatsStore } from './stats.store.js';
+
+/** One Sidekiq instance's Redis, as Sidekiq's api.rb divides it: queues, sorted sets, processes, stats. */
+export class SidekiqStore {
+  readonly instance: SidekiqInstanceConfig;
+  readonly queues: QueueStore;
+  readonly sets: SortedSetStore;
+  readonly processes: ProcessStore;
+  readonly stats: StatsStore;
+
+  constructor(connection: SidekiqConnection) {
+    this.instance = connection.instance;
+    const keys = new SidekiqKeys(this.instance.namespace);
+    this.queues = new QueueStore(connection, keys);
+    this.sets = new SortedSetStore(connection, keys);
+    this.processes = new ProcessStore(connection, keys);
+    this.stats = new StatsStore(connection, keys);
+  }
+
+  get name(): string {
+    return this.instance.name;
+  }
+}
