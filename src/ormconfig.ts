@@ -8,11 +8,14 @@ import { Migration20261124000000 } from './database/migrations/Migration20261124
 import { Migration20261125210000 } from './database/migrations/Migration20261125210000.js';
 import { JobEvent } from './jobs/job-event.entity.js';
 import { Job } from './jobs/job.entity.js';
+import { JobStatusData } from './job-status/job-status-data.entity.js';
+import { StatsDaily } from './stats-history/stats-daily.entity.js';
+import { StatsSnapshot } from './stats-history/stats-snapshot.entity.js';
 
 // The one MikroORM config, shared by the app (DatabaseModule), the CLI (through
 // mikro-orm.config.ts), migrate.ts and the tests. It lives in src/ so the
 // build keeps dist/main.js, dist/repl.js and dist/migrate.js at the top of dist/.
-export const ENTITIES = [ApiToken, Job, JobEvent];
+export const ENTITIES = [ApiToken, Job, JobEvent, JobStatusData, StatsSnapshot, StatsDaily];
 
 export const MIGRATIONS = [
   { name: 'Migration20261123000000', class: Migration20261123000000 },

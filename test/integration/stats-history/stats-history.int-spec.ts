@@ -1,8 +1,8 @@
 import pg from 'pg';
 import request from 'supertest';
+import { ADVISORY_LOCKS } from '../../../src/database/advisory-locks.js';
 import { JobsService } from '../../../src/jobs/jobs.service.js';
 import { StatsHistoryScheduler } from '../../../src/scheduler/stats-history.scheduler.js';
-import { ADVISORY_LOCK_IDS } from '../../../src/stats-history/stats-history.service.js';
 import { SidekiqWriter } from '../../support/sidekiq-writer.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
 import { startBehindDatabaseProxy, TEST_TOKEN, TestApp } from '../../support/test-context.js';
@@ -113,7 +113,7 @@ describe('stats-history scheduler', () => {
     await other.connect();
     try {
       await other.query('begin');
-      await other.query('select pg_advisory_xact_lock($1)', [ADVISORY_LOCK_IDS.snapshot]);
+      await other.query('select pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.statsSnapshot]);
       expect(await scheduler.tick('snapshot', at(10))).toBe('skipped');
       await other.query('commit');
     } finally {
@@ -241,14 +241,14 @@ describe('stats-history scheduler', () => {
     try {
       // another copy is pruning: this one skips and deletes nothing
       await other.query('begin');
-      await other.query('select pg_advisory_xact_lock($1)', [ADVISORY_LOCK_IDS.retention]);
-      expect(await jobs.pruneOlderThan(cutoff, 100, ADVISORY_LOCK_IDS.retention)).toBeNull();
+      await other.query('select pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.retention]);
+      expect(await jobs.pruneOlderThan(cutoff, 100)).toBeNull();
       await other.query('commit');
       // the writer holds keepme1's ingest lock and stores a new event for it: pruning waits for
       // that lock, then sees the new activity and keeps the job and its events whole
       await other.query('begin');
       await other.query(`select pg_advisory_xact_lock(hashtextextended('default/keepme1', 0))`);
-      const pruning = jobs.pruneOlderThan(cutoff, 100, ADVISORY_LOCK_IDS.retention);
+      const pruning = jobs.pruneOlderThan(cutoff, 100);
       await new Promise((r) => setTimeout(r, 200));
       await other.query(`update jobs set last_event_at = now() where jid = 'keepme1'`);
       await other.query('commit');
