@@ -134,7 +134,7 @@ async function main() {
   const relayUrl = await new Promise((resolve) =>
     relayThread.once('message', (msg) => resolve(msg.url)),
   );
-  const app = spawn('node', [...APP_NODE_ARGS, 'dist/main.js'], {
+  const app = spawn('node', [...APP_NODE_ARGS, 'dist/src/main.js'], {
     env: {
       ...process.env,
       DATABASE_URL: relayUrl,

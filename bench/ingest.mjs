@@ -15,16 +15,16 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { parseEvent } from '../dist/jobs/ingest-event.js';
-import { foldJob } from '../dist/jobs/job-fold.js';
+import { parseEvent } from '../dist/src/jobs/ingest-event.js';
+import { foldJob } from '../dist/src/jobs/job-fold.js';
 import {
   COPY_EVENTS_SQL,
   COPY_JOB_COLUMNS,
   COPY_JOBS_SQL,
   copyText,
   EVENT_COLUMNS,
-} from '../dist/jobs/job-fold.sql.js';
-import { copyIn, ingestToFold, toRow } from '../dist/jobs/ingest-writer.js';
+} from '../dist/src/jobs/job-fold.sql.js';
+import { copyIn, ingestToFold, toRow } from '../dist/src/jobs/ingest-writer.js';
 import { APP_NODE_ARGS, dropDatabase, freshDatabase, sql, writeSection } from './lib.mjs';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20000);
@@ -155,7 +155,7 @@ const app = spawn(
   [
     ...APP_NODE_ARGS,
     ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
-    'dist/main.js',
+    'dist/src/main.js',
   ],
   {
     env: {

@@ -42,7 +42,7 @@ export async function freshDatabase(name) {
   await sql(admin, `create database ${name}`);
   const url = new URL(admin);
   url.pathname = `/${name}`;
-  execFileSync('node', ['dist/migrate.js'], {
+  execFileSync('node', ['dist/src/migrate.js'], {
     env: { ...process.env, DATABASE_URL: url.toString() },
     stdio: 'ignore',
   });

@@ -259,7 +259,7 @@ async function waitReady() {
 
 /** Runs `work` with the built app serving `url`. */
 async function withApp(url, work) {
-  const app = spawn('node', [...APP_NODE_ARGS, 'dist/main.js'], {
+  const app = spawn('node', [...APP_NODE_ARGS, 'dist/src/main.js'], {
     env: {
       ...process.env,
       DATABASE_URL: url,

@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { MIGRATIONS } from '../ormconfig.js';
+import { MIGRATIONS } from '../../ormconfig.js';
 
 // The migrator runs the list in ormconfig (compiled code cannot glob its own sources), so a
 // migration file that is not registered there would silently never run.

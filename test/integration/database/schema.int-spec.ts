@@ -1,5 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
-import { ormOptions } from '../../../src/ormconfig.js';
+import { ormOptions } from '../../../ormconfig.js';
 import { TestDatabase } from '../../support/test-context.js';
 
 // `npm run db:migration:create` diffs the entities against the database: on a database the
