@@ -267,6 +267,38 @@ describe('stats-history scheduler', () => {
     expect(orphans.rows[0].n).toBe(0);
   });
 
+  it('leaves snapshots and status data alone while another copy holds the retention lock', async () => {
+    await ctx.db.sql.query(
+      `insert into stats_snapshots (instance, taken_at, processed, failed, enqueued, scheduled, retry, dead,
+         busy, processes, default_latency, queues)
+       values ('default', now() - interval '400 days', 0, 0, 0, 0, 0, 0, 0, 0, 0, '{}')`,
+    );
+    await ctx.db.sql.query(
+      `insert into job_status_data (instance, jid, at, updated_at)
+       values ('default', 'orphan-locked', 1, now() - interval '400 days')`,
+    );
+    const count = async () =>
+      (
+        await ctx.db.sql.query<{ s: number; d: number }>(
+          `select (select count(*)::int from stats_snapshots where taken_at < now() - interval '399 days') as s,
+             (select count(*)::int from job_status_data where jid = 'orphan-locked') as d`,
+        )
+      ).rows[0];
+    const other = new pg.Client({ connectionString: ctx.db.url });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query('select pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.retention]);
+      expect(await scheduler.tick('retention', new Date())).toBe('ran');
+      expect(await count()).toEqual({ s: 1, d: 1 });
+      await other.query('commit');
+    } finally {
+      await other.end();
+    }
+    expect(await scheduler.tick('retention', new Date())).toBe('ran');
+    expect(await count()).toEqual({ s: 0, d: 0 });
+  });
+
   it('validates the history query', async () => {
     const res = await request(ctx.http)
       .get('/api/v1/stats/history')
