@@ -14,12 +14,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { foldJob } from '../dist/jobs/fold/job-fold.js';
-import { COPY_JOB_COLUMNS, EVENT_COLUMNS } from '../dist/jobs/ingest/columns.js';
-import { copyIn, copyText } from '../dist/jobs/ingest/copy-format.js';
-import { parseEvent } from '../dist/jobs/ingest/event-parser.js';
-import { ingestToFold, toRow } from '../dist/jobs/ingest/rows.js';
-import { COPY_EVENTS_SQL, COPY_JOBS_SQL } from '../dist/jobs/ingest/statements.js';
+import { foldJob } from '../dist/src/jobs/fold/job-fold.js';
+import { COPY_JOB_COLUMNS, EVENT_COLUMNS } from '../dist/src/jobs/ingest/columns.js';
+import { copyIn, copyText } from '../dist/src/jobs/ingest/copy-format.js';
+import { parseEvent } from '../dist/src/jobs/ingest/event-parser.js';
+import { ingestToFold, toRow } from '../dist/src/jobs/ingest/rows.js';
+import { COPY_EVENTS_SQL, COPY_JOBS_SQL } from '../dist/src/jobs/ingest/statements.js';
 import {
   benchArguments,
   cpuSeconds,

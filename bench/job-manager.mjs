@@ -42,8 +42,8 @@ await sql(benchUrl, 'vacuum analyze jobs');
 const fillSeconds = (performance.now() - t) / 1000;
 
 const { NestFactory } = await import('@nestjs/core');
-const { ReplModule } = await import('../dist/repl.module.js');
-const { JobManagerService } = await import('../dist/job-manager/job-manager.service.js');
+const { ReplModule } = await import('../dist/src/repl.module.js');
+const { JobManagerService } = await import('../dist/src/job-manager/job-manager.service.js');
 const { MikroORM } = await import('@mikro-orm/postgresql');
 const app = await NestFactory.createApplicationContext(ReplModule, { logger: false });
 const manager = app.get(JobManagerService);

@@ -7,11 +7,11 @@ import pg from 'pg';
 export const APP_NODE_ARGS = ['--max-semi-space-size=64'];
 
 /**
- * Starts the built app (dist/main.js) with the service's V8 flags on 127.0.0.1:`port`, serving
+ * Starts the built app (dist/src/main.js) with the service's V8 flags on 127.0.0.1:`port`, serving
  * `databaseUrl` with `token` as its PRIVATE_TOKEN; `nodeArgs` and `env` add to (or override) both.
  */
 export function startApp({ databaseUrl, token, port, nodeArgs = [], env = {} }) {
-  return spawn('node', [...APP_NODE_ARGS, ...nodeArgs, 'dist/main.js'], {
+  return spawn('node', [...APP_NODE_ARGS, ...nodeArgs, 'dist/src/main.js'], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
@@ -107,7 +107,7 @@ export async function freshDatabase(name) {
   await sql(admin, `create database ${name}`);
   const url = new URL(admin);
   url.pathname = `/${name}`;
-  execFileSync('node', ['dist/migrate.js'], {
+  execFileSync('node', ['dist/src/migrate.js'], {
     env: { ...process.env, DATABASE_URL: url.toString() },
     stdio: 'ignore',
   });

@@ -41,8 +41,8 @@ await sql(benchUrl, 'vacuum (freeze, analyze) jobs');
 const fillSeconds = (performance.now() - t) / 1000;
 
 const { NestFactory } = await import('@nestjs/core');
-const { ReplModule } = await import('../dist/repl.module.js');
-const { JobMetricsService } = await import('../dist/jobs/job-metrics.service.js');
+const { ReplModule } = await import('../dist/src/repl.module.js');
+const { JobMetricsService } = await import('../dist/src/jobs/job-metrics.service.js');
 const { MikroORM } = await import('@mikro-orm/postgresql');
 const app = await NestFactory.createApplicationContext(ReplModule, { logger: false });
 const metrics = app.get(JobMetricsService);

@@ -39,7 +39,7 @@ const redisUrl = new URL(process.env.REDIS_URL);
 redisUrl.pathname = '/8';
 
 const benchUrl = await freshDatabase('bench_ruby_client');
-const app = spawn('node', [...APP_NODE_ARGS, 'dist/main.js'], {
+const app = spawn('node', [...APP_NODE_ARGS, 'dist/src/main.js'], {
   env: {
     ...process.env,
     DATABASE_URL: benchUrl,

@@ -9,4 +9,4 @@ out=.local/repl-dist
 mkdir -p "$out"
 npx --no-install tsc -p tsconfig.build.json --outDir "$out" --incremental \
   --tsBuildInfoFile "$out/.tsbuildinfo" >&2
-echo "$out/repl.js"
+echo "$out/src/repl.js"

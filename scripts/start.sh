@@ -10,7 +10,7 @@ npm run -s build
 # shellcheck source=scripts/local-env.sh
 source scripts/local-env.sh
 
-node dist/migrate.js
+node dist/src/migrate.js
 
 port="${PORT:-3000}"
 host="${HOST:-127.0.0.1}"
@@ -30,4 +30,4 @@ EOF
 # (16 MB) they outlive two scavenges and get promoted (bench:ingest: ~20% less of the service's CPU
 # per event); a --max-semi-space-size in NODE_OPTIONS comes later on the line and wins
 export NODE_OPTIONS="--max-semi-space-size=64${NODE_OPTIONS:+ $NODE_OPTIONS}"
-exec node --enable-source-maps dist/main.js
+exec node --enable-source-maps dist/src/main.js

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { databaseUrlFromEnv } from './config/env.schema.js';
-import { ormOptions } from './ormconfig.js';
+import { ormOptions } from '../ormconfig.js';
 
 // One-shot: applies pending migrations and exits (run before a rollout, not on app start).
 const orm = await MikroORM.init(ormOptions(databaseUrlFromEnv()));

@@ -6,7 +6,7 @@ import { JobManagerService } from './job-manager/job-manager.service.js';
 import { createReplJobManager, replError } from './job-manager/job-manager.repl.js';
 import { ReplModule } from './repl.module.js';
 
-// `npm run repl` / `node dist/repl.js`: the Nest REPL with a `JobManager` object whose commands
+// `npm run repl` / `node dist/src/repl.js`: the Nest REPL with a `JobManager` object whose commands
 // work as written (`JobManager.queued_jobs('abc')`): results are awaited before printing.
 const server = await repl(ReplModule);
 const jobManager = createReplJobManager(server.context.get(JobManagerService) as JobManagerService);

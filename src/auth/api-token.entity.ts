@@ -1,7 +1,11 @@
-import { Entity, EntityRepositoryType, PrimaryKey, Property } from '@mikro-orm/core';
+import { Check, Entity, EntityRepositoryType, PrimaryKey, Property } from '@mikro-orm/core';
 import { ApiTokenRepository } from './api-token.repository.js';
 
 @Entity({ tableName: 'api_tokens', repository: () => ApiTokenRepository })
+@Check({
+  name: 'api_tokens_scopes_check',
+  expression: `scopes <@ array['ingest','read','admin']::text[] and cardinality(scopes) > 0`,
+})
 export class ApiToken {
   [EntityRepositoryType]?: ApiTokenRepository;
 

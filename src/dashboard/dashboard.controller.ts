@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,9 +7,9 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/public.decorator.js';
 
-// The page's files: dashboard/ at the project root (two levels up from src/dashboard or
-// dist/dashboard), and uPlot from node_modules. Read once; only these names are served.
-const ROOT = fileURLToPath(new URL('../../dashboard/', import.meta.url));
+// The page's files: dashboard/ at the project root (two levels up from src/dashboard, three from
+// dist/src/dashboard), and uPlot from node_modules. Read once; only these names are served.
+const ROOT = join(projectRoot(dirname(fileURLToPath(import.meta.url))), 'dashboard');
 const UPLOT = dirname(createRequire(import.meta.url).resolve('uplot'));
 
 interface Asset {
@@ -84,5 +84,17 @@ export class DashboardController {
   @Get('vendor/:name')
   vendor(@Param('name') name: string, @Res() res: Response): void {
     send(res, Object.hasOwn(VENDOR, name) ? VENDOR[name] : undefined);
+  }
+}
+
+/** The nearest folder up from `dir` that holds package.json. */
+function projectRoot(dir: string): string {
+  for (let at = dir; ; at = dirname(at)) {
+    if (existsSync(join(at, 'package.json'))) {
+      return at;
+    }
+    if (dirname(at) === at) {
+      throw new Error(`No package.json above ${dir}`);
+    }
   }
 }

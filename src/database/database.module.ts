@@ -2,7 +2,7 @@ import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { ormOptions } from '../ormconfig.js';
+import { ormOptions } from '../../ormconfig.js';
 
 @Module({
   imports: [

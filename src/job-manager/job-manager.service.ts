@@ -1,6 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
+import { tryAdvisoryXactLock } from '../database/advisory-locks.js';
 import { offsetProblem } from '../common/validation/paging.js';
 import { parseDateTime } from '../common/validation/validators.js';
 import type { JobDetailDto, JobResponseDto } from '../jobs/dto/job-response.dto.js';
@@ -125,7 +126,6 @@ export interface DurationPage {
 }
 
 const MAX_LIMIT = 1000;
-const RESTART_LOCK = 7_301_100;
 
 /**
  * The operator's API over reported jobs, with the original supervisor's names and meanings. Used
@@ -201,11 +201,7 @@ export class JobManagerService {
     const query = toFilter(statuses, filter, rest);
     return this.orm.em.fork().transactional(async (em) => {
       // one restart at a time across every copy of the service
-      const [{ locked }] = await em.execute<{ locked: boolean }[]>(
-        'select pg_try_advisory_xact_lock(?) as locked',
-        [RESTART_LOCK],
-      );
-      if (!locked) {
+      if (!(await tryAdvisoryXactLock(em, 'restart'))) {
         throw new DomainError('CONFLICT', 'Another restart is running; try again when it is done');
       }
       const candidates = await this.jobs.restartCandidates(query);

@@ -1,9 +1,10 @@
-import { EntityManager } from '@mikro-orm/postgresql';
+import { MikroORM } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig, DEFAULT_INSTANCE } from '../config/app-config.js';
+import { tryAdvisoryXactLock } from '../database/advisory-locks.js';
 import { JobStatus } from '../jobs/job-status.js';
-import { JobsService } from '../jobs/jobs.service.js';
+import { type JobStatusRow, JobsService } from '../jobs/jobs.service.js';
 import { rawMember } from '../sidekiq/payload/payload-edit.js';
 import { SortedSetsService } from '../sidekiq/sorted-sets/sorted-sets.service.js';
 import {
@@ -14,6 +15,8 @@ import {
   type ProgressRequestDto,
   SidekiqStatusName,
 } from './dto/job-status.dto.js';
+import { JobStatusData } from './job-status-data.entity.js';
+import { JobStatusDataRepository, type StatusDataRow } from './job-status-data.repository.js';
 
 // Custom data, as small as sidekiq-status's hash of strings is meant to be.
 export const DATA_LIMITS = { keys: 50, keyLength: 64, valueLength: 4096, bytes: 16_384 };
@@ -43,41 +46,19 @@ export const FINISHED_STATUSES = [
   JobStatus.Cancelled,
 ];
 
-interface StatusRow {
-  instance: string;
-  jid: string;
-  status: JobStatus | null;
-  at: string | null;
-  total: string | null;
-  message: string | null;
-  data: Record<string, unknown> | null;
-  update_time: number;
-  enqueued_at: Date | null;
-  started_at: Date | null;
-  completed_at: Date | null;
-  restarted_as: string | null;
-}
-
 // A job's row and its status data, either of which may be missing (progress can arrive before
-// the job's first event); newest first when a jid exists in several instances.
-const STATUS_SQL = `
-select coalesce(j.instance, d.instance) as instance, coalesce(j.jid, d.jid) as jid, j.status,
-  d.at::text as at, d.total::text as total, d.message, d.data,
-  extract(epoch from greatest(j.last_event_at, d.updated_at))::float8 as update_time,
-  j.enqueued_at, j.started_at, j.completed_at, j.restarted_as
-from (select * from jobs where jid in (select jsonb_array_elements_text(?::jsonb))
-  and (?::text is null or instance = ?)) j
-full join (select * from job_status_data where jid in (select jsonb_array_elements_text(?::jsonb))
-  and (?::text is null or instance = ?)) d
-  on d.instance = j.instance and d.jid = j.jid
-order by update_time desc
-`;
+// the job's first event)
+interface StatusRow {
+  job: JobStatusRow | null;
+  data: StatusDataRow | null;
+}
 
 /** sidekiq-status's view of our jobs, durable: status, progress, custom data, cancel. */
 @Injectable()
 export class JobStatusService {
   constructor(
-    private readonly em: EntityManager,
+    private readonly orm: MikroORM,
+    private readonly statusData: JobStatusDataRepository,
     private readonly jobs: JobsService,
     private readonly sortedSets: SortedSetsService,
     private readonly config: AppConfig,
@@ -104,8 +85,9 @@ export class JobStatusService {
   async statuses(jids: string[], instance?: string): Promise<BulkStatusDto> {
     const byJid = new Map<string, JobStatusDto>();
     for (const row of await this.rows([...new Set(jids)], instance)) {
-      if (!byJid.has(row.jid)) {
-        byJid.set(row.jid, toDto(row));
+      const jid = (row.job ?? row.data)!.jid;
+      if (!byJid.has(jid)) {
+        byJid.set(jid, toDto(row));
       }
     }
     return { statuses: jids.map((jid) => ({ jid, status: byJid.get(jid) ?? null })) };
@@ -128,23 +110,11 @@ export class JobStatusService {
         errors: [{ field: 'message', message: 'is sent with at' }],
       });
     }
-    await this.em.fork().execute(
-      `insert into job_status_data (instance, jid, at, total, message, updated_at)
-       values (?, ?, ?, ?, ?, now())
-       on conflict (instance, jid) do update set
-         at = coalesce(excluded.at, job_status_data.at),
-         total = coalesce(excluded.total, job_status_data.total),
-         message = case when ? then excluded.message else job_status_data.message end,
-         updated_at = now()`,
-      [
-        instance ?? DEFAULT_INSTANCE,
-        jid,
-        body.at ?? null,
-        body.total ?? null,
-        body.message ?? null,
-        body.at !== undefined,
-      ],
-    );
+    await this.statusData.saveProgress(instance ?? DEFAULT_INSTANCE, jid, {
+      at: body.at ?? null,
+      total: body.total ?? null,
+      message: body.message ?? null,
+    });
     return this.status(jid, instance ?? DEFAULT_INSTANCE);
   }
 
@@ -152,40 +122,21 @@ export class JobStatusService {
   async store(jid: string, data: Record<string, unknown>, instance?: string): Promise<JobDataDto> {
     validateData(data);
     const name = instance ?? DEFAULT_INSTANCE;
-    const merged = `jsonb_strip_nulls(coalesce(job_status_data.data, '{}') || ?::jsonb)`;
-    const fits = (expr: string) =>
-      `octet_length((${expr})::text) <= ${DATA_LIMITS.bytes}
-       and (select count(*) from jsonb_object_keys(${expr})) <= ${DATA_LIMITS.keys}`;
-    const json = JSON.stringify(data);
-    const rows = await this.em.fork().execute<{ data: Record<string, unknown> }[]>(
-      `insert into job_status_data (instance, jid, data, updated_at)
-       select ?, ?, d, now() from (select jsonb_strip_nulls(?::jsonb) as d) s
-       where ${fits('s.d')}
-       on conflict (instance, jid) do update set data = ${merged}, updated_at = now()
-       where ${fits(merged)}
-       returning data`,
-      [name, jid, json, json, json, json],
-    );
-    if (rows.length === 0) {
+    const stored = await this.statusData.mergeData(name, jid, data, DATA_LIMITS);
+    if (stored === null) {
       throw new DomainError(
         'PAYLOAD_TOO_LARGE',
         `A job keeps at most ${DATA_LIMITS.keys} keys and ${DATA_LIMITS.bytes} bytes of data; nothing was stored`,
         { field: 'data', max_keys: DATA_LIMITS.keys, max_bytes: DATA_LIMITS.bytes },
       );
     }
-    return { jid, instance: name, data: rows[0].data };
+    return { jid, instance: name, data: stored };
   }
 
   /** sidekiq-status's `get_all` data part (`retrieve` of each key). */
   async data(jid: string, instance?: string): Promise<JobDataDto> {
     const name = instance ?? DEFAULT_INSTANCE;
-    const rows = await this.em
-      .fork()
-      .execute<{ data: Record<string, unknown> }[]>(
-        'select data from job_status_data where instance = ? and jid = ?',
-        [name, jid],
-      );
-    return { jid, instance: name, data: rows[0]?.data ?? {} };
+    return { jid, instance: name, data: await this.statusData.dataOf(name, jid) };
   }
 
   /**
@@ -228,38 +179,64 @@ export class JobStatusService {
 
   /**
    * Retention: progress and data of jobs finished longer than the TTL ago, and of jids that never
-   * reported a lifecycle event (nothing will ever finish them), in batches.
+   * reported a lifecycle event (nothing will ever finish them), in batches; each batch takes the
+   * retention lock and the run stops when another copy of the service holds it.
    */
   async pruneExpired(now: Date): Promise<number> {
     const cutoff = new Date(now.getTime() - this.config.retention.statusDataMinutes * 60_000);
+    const batch = this.config.retention.batch;
+    const finished = new Set<string>(FINISHED_STATUSES);
     let total = 0;
+    let after: { updatedAt: string; instance: string; jid: string } | undefined;
     for (;;) {
-      const rows = await this.em.fork().execute<{ n: number }[]>(
-        `with gone as (
-           delete from job_status_data d where (d.instance, d.jid) in (
-             select d2.instance, d2.jid from job_status_data d2
-             left join jobs j on j.instance = d2.instance and j.jid = d2.jid
-             where d2.updated_at < ?
-               and (j.jid is null or (j.last_event_at < ?
-                 and j.status in (select jsonb_array_elements_text(?::jsonb))))
-             order by d2.updated_at limit ?)
-           returning 1)
-         select count(*)::int as n from gone`,
-        [cutoff, cutoff, JSON.stringify(FINISHED_STATUSES), this.config.retention.batch],
-      );
-      const n = rows[0]?.n ?? 0;
-      total += n;
-      if (n < this.config.retention.batch) {
+      const pass = await this.orm.em.fork().transactional(async (em) => {
+        if (!(await tryAdvisoryXactLock(em, 'retention'))) {
+          return null;
+        }
+        const repository = em.getRepository(JobStatusData);
+        const stale = await repository.staleSince(cutoff, batch, after);
+        const jobs = new Map(
+          (await this.jobs.lastActivity(stale)).map((j) => [`${j.instance}/${j.jid}`, j]),
+        );
+        const expired = stale.filter(({ instance, jid }) => {
+          const job = jobs.get(`${instance}/${jid}`);
+          return job === undefined || (job.lastEventAt < cutoff && finished.has(job.status));
+        });
+        return { stale, deleted: await repository.deleteStale(expired, cutoff) };
+      });
+      if (pass === null) {
         return total;
       }
+      total += pass.deleted;
+      if (pass.stale.length < batch) {
+        return total;
+      }
+      after = pass.stale.at(-1);
     }
   }
 
-  private rows(jids: string[], instance?: string): Promise<StatusRow[]> {
+  private async rows(jids: string[], instance?: string): Promise<StatusRow[]> {
     const name = instance ?? null;
-    const list = JSON.stringify(jids);
-    return this.em.fork().execute<StatusRow[]>(STATUS_SQL, [list, name, name, list, name, name]);
+    const [jobs, data] = await Promise.all([
+      this.jobs.statusesOf(jids, name),
+      this.statusData.findByJids(jids, name),
+    ]);
+    const key = (r: { instance: string; jid: string }) => `${r.instance}/${r.jid}`;
+    const dataByKey = new Map(data.map((d) => [key(d), d]));
+    const rows: StatusRow[] = jobs.map((job) => {
+      const own = dataByKey.get(key(job)) ?? null;
+      dataByKey.delete(key(job));
+      return { job, data: own };
+    });
+    rows.push(...[...dataByKey.values()].map((d) => ({ job: null, data: d })));
+    // newest first when a jid exists in several instances
+    return rows.sort((a, b) => updateTime(b) - updateTime(a));
   }
+}
+
+/** When the job or its status data last changed, in epoch seconds. */
+function updateTime(row: StatusRow): number {
+  return Math.max(row.job?.lastEventEpoch ?? -Infinity, row.data?.updatedEpoch ?? -Infinity);
 }
 
 function validateData(data: Record<string, unknown>): void {
@@ -308,9 +285,13 @@ function validateData(data: Record<string, unknown>): void {
 }
 
 function toDto(row: StatusRow): JobStatusDto {
-  const at = row.at === null ? null : Number(row.at);
-  const total = row.total === null ? null : Number(row.total);
-  const status = row.status === null ? SidekiqStatusName.Working : SIDEKIQ_STATUS[row.status];
+  const { job, data } = row;
+  const number = (v: string | null | undefined) =>
+    v === null || v === undefined ? null : Number(v);
+  const at = number(data?.at);
+  const total = number(data?.total);
+  const jobStatus = (job?.status ?? null) as JobStatus | null;
+  const status = jobStatus === null ? SidekiqStatusName.Working : SIDEKIQ_STATUS[jobStatus];
   const pct =
     status === SidekiqStatusName.Complete
       ? 100
@@ -319,21 +300,22 @@ function toDto(row: StatusRow): JobStatusDto {
         : (total ?? 100) === 0
           ? null
           : Math.min(100, Math.floor((at * 100) / (total ?? 100)));
-  const iso = (d: Date | null) => (d === null ? null : new Date(d).toISOString());
+  const iso = (d: string | null | undefined) =>
+    d === null || d === undefined ? null : new Date(d).toISOString();
   return {
-    jid: row.jid,
-    instance: row.instance,
+    jid: (job ?? data)!.jid,
+    instance: (job ?? data)!.instance,
     status,
-    job_status: row.status,
+    job_status: jobStatus,
     pct_complete: pct,
     at,
     total,
-    message: row.message,
-    data: row.data ?? {},
-    update_time: Math.floor(row.update_time),
-    enqueued_at: iso(row.enqueued_at),
-    started_at: iso(row.started_at),
-    completed_at: iso(row.completed_at),
-    restarted_as: row.restarted_as,
+    message: data?.message ?? null,
+    data: data?.data ?? {},
+    update_time: Math.floor(updateTime(row)),
+    enqueued_at: iso(job?.enqueuedAt),
+    started_at: iso(job?.startedAt),
+    completed_at: iso(job?.completedAt),
+    restarted_as: job?.restartedAs ?? null,
   };
 }

@@ -1,10 +1,29 @@
-import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+import {
+  Entity,
+  EntityRepositoryType,
+  Enum,
+  Index,
+  PrimaryKey,
+  Property,
+  Unique,
+} from '@mikro-orm/core';
+import { JobEventRepository } from './job-event.repository.js';
+import { JobEventType } from './job-status.js';
 
 // Append-only: rows are inserted by the ingest writer and never updated or deleted
 // (except by retention).
-@Entity({ tableName: 'job_events' })
+@Entity({ tableName: 'job_events', repository: () => JobEventRepository })
+// one row per distinct event: a repeated event (HTTP retry) is a no-op
+@Unique({ name: 'job_events_dedupe_idx', properties: ['instance', 'jid', 'dedupeKey'] })
+@Index({
+  name: 'job_events_received_at_brin',
+  expression:
+    'create index "job_events_received_at_brin" on "job_events" using brin ("received_at")',
+})
 export class JobEvent {
-  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  [EntityRepositoryType]?: JobEventRepository;
+
+  @PrimaryKey({ type: 'bigint', autoincrement: true, generated: 'by default as identity' })
   id!: string;
 
   @Property({ type: 'text' })
@@ -13,7 +32,7 @@ export class JobEvent {
   @Property({ type: 'text' })
   jid!: string;
 
-  @Property({ type: 'text' })
+  @Enum({ items: () => JobEventType, type: 'text' })
   type!: string;
 
   @Property({ type: 'text' })
@@ -25,7 +44,7 @@ export class JobEvent {
   @Property({ type: 'boolean' })
   clientTime!: boolean;
 
-  @Property({ type: 'timestamptz' })
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   receivedAt!: Date;
 
   @Property({ type: 'integer' })

@@ -2,6 +2,7 @@ import {
   Entity,
   EntityRepositoryType,
   Formula,
+  Index,
   PrimaryKey,
   Property,
   Unique,
@@ -15,10 +16,45 @@ import { JobRepository } from './job.repository.js';
 // read their previews (formulas, cut in SQL) and only the job's own route loads them whole.
 @Entity({ tableName: 'jobs', repository: () => JobRepository })
 @Unique({ properties: ['instance', 'jid'] })
+// The indexes of the migrations, so that a generated migration keeps them. List pages walk id
+// descending within a filter:
+@Index({ name: 'jobs_status_id_index', properties: ['status', 'id'] })
+@Index({ name: 'jobs_job_class_id_index', properties: ['jobClass', 'id'] })
+@Index({ name: 'jobs_queue_id_index', properties: ['queue', 'id'] })
+// retention and time filters (BRIN: rows arrive roughly in last_event_at order)
+@Index({
+  name: 'jobs_last_event_at_brin',
+  expression: 'create index "jobs_last_event_at_brin" on "jobs" using brin ("last_event_at")',
+})
+// argument substring search, alone or with a status (pg_trgm, btree_gin)
+@Index({
+  name: 'jobs_status_arguments_trgm_index',
+  expression: `create index "jobs_status_arguments_trgm_index" on "jobs"
+    using gin ("status", "arguments" gin_trgm_ops)`,
+})
+// job metrics over terminal jobs (JobRepository.outcomeWindow, Migration20261123020000)
+@Index({
+  name: 'jobs_class_outcome_metrics_index',
+  expression: `create index "jobs_class_outcome_metrics_index" on "jobs"
+    ("job_class", "queue", (coalesce("completed_at", "failed_at")))
+    include ("instance", "status", "created_at", "enqueued_at", "started_at", "completed_at",
+      "failed_at", "duration_ms")
+    where "status" in ('succeeded', 'failed', 'dead')`,
+})
+@Index({
+  name: 'jobs_outcome_at_index',
+  expression: `create index "jobs_outcome_at_index" on "jobs"
+    ((coalesce("completed_at", "failed_at"))) where "status" in ('succeeded', 'failed', 'dead')`,
+})
+@Index({
+  name: 'jobs_active_job_id_index',
+  expression: `create index "jobs_active_job_id_index" on "jobs" ("active_job_id")
+    where "active_job_id" is not null`,
+})
 export class Job {
   [EntityRepositoryType]?: JobRepository;
 
-  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  @PrimaryKey({ type: 'bigint', autoincrement: true, generated: 'by default as identity' })
   id!: string;
 
   @Property({ type: 'text' })
@@ -125,6 +161,6 @@ export class Job {
   @Property({ type: 'timestamptz' })
   lastEventAt!: Date;
 
-  @Property({ type: 'timestamptz' })
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   updatedAt!: Date;
 }

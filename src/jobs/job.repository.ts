@@ -1,6 +1,7 @@
 import { EntityRepository, type FilterQuery, type Knex } from '@mikro-orm/postgresql';
 import { DomainError } from '../common/errors/domain-error.js';
-import { JobEvent } from './job-event.entity.js';
+import { bindNumbered } from '../database/bind-numbered.js';
+import { JOB_LOCK_KEY } from './ingest/statements.js';
 import type { Job } from './job.entity.js';
 
 export type DurationKind = 'queued_to_completion' | 'started_to_completion';
@@ -40,9 +41,6 @@ export interface LostPredicate {
   working: string[];
 }
 
-/** Events of one job's timeline per page. */
-export const TIMELINE_PAGE = 1000;
-
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
@@ -75,6 +73,117 @@ export function rarestWord(counts: { word: string; matches: number }[]): string 
     ? sorted[0].word
     : null;
 }
+
+export interface JobWindowQuery {
+  from: Date;
+  to: Date;
+  jobClass?: string;
+  queue?: string;
+  instance?: string;
+}
+
+/** One job class and queue over a window; times in seconds, null when no job had them. */
+export interface JobWindowRow {
+  jobClass: string | null;
+  queue: string | null;
+  count: number;
+  succeeded: number;
+  failed: number;
+  wait: { p50: number | null; p95: number | null; p99: number | null; max: number | null };
+  run: { p50: number | null; p95: number | null; p99: number | null; max: number | null };
+}
+
+/** What sidekiq-status's view needs of a job (JobsService.statusesOf). */
+export interface JobStatusRow {
+  instance: string;
+  jid: string;
+  status: string;
+  /** epoch seconds with microseconds */
+  lastEventEpoch: number;
+  // timestamps as Postgres prints them (raw SQL, not mapped)
+  enqueuedAt: string | null;
+  startedAt: string | null;
+  completedAt: string | null;
+  restartedAs: string | null;
+}
+
+export interface JobKey {
+  instance: string;
+  jid: string;
+}
+
+// A job's outcome time: terminal jobs only (succeeded, failed without retry, dead). The predicate
+// and key expressions match the partial indexes of Migration20261123020000: the class-first one
+// hands the rows over already grouped (no sort of the window), the time-first one serves narrow
+// windows. Percentiles are exact (percentile_cont over every job in the window), computed on
+// intervals (cheaper per row than epoch arithmetic) and turned into seconds once per group.
+const WINDOW_SQL = `
+select job_class, queue, count, succeeded,
+  array(select date_part('epoch', x) from unnest(wait_p) x) as wait_p,
+  date_part('epoch', wait_max) as wait_max,
+  array(select date_part('epoch', x) from unnest(run_p) x) as run_p,
+  date_part('epoch', run_max) as run_max
+from (
+  select job_class, queue, count(*)::int8 as count,
+    count(*) filter (where status = 'succeeded')::int8 as succeeded,
+    percentile_cont(array[0.5, 0.95, 0.99]) within group (order by wait) as wait_p,
+    max(wait) as wait_max,
+    percentile_cont(array[0.5, 0.95, 0.99]) within group (order by run) as run_p,
+    max(run) as run_max
+  from jobs,
+    lateral (select started_at - coalesce(enqueued_at, created_at) as wait,
+      coalesce(duration_ms * interval '1 millisecond',
+        coalesce(completed_at, failed_at) - started_at) as run) d
+  where status in ('succeeded', 'failed', 'dead')
+    and coalesce(completed_at, failed_at) >= $1 and coalesce(completed_at, failed_at) < $2
+    and ($3::text is null or job_class = $3) and ($4::text is null or queue = $4)
+    and ($5::text is null or instance = $5)
+    and /*classes*/
+  group by job_class, queue
+) g
+order by job_class nulls last, queue nulls last
+`;
+
+// The distinct classes of terminal jobs, one index descent each (a loose index scan)
+const CLASSES_SQL = `
+with recursive c(job_class) as (
+  select min(job_class) from jobs where status in ('succeeded', 'failed', 'dead')
+  union all
+  select (select min(j.job_class) from jobs j
+    where j.status in ('succeeded', 'failed', 'dead') and j.job_class > c.job_class)
+  from c where c.job_class is not null
+)
+select job_class from c where job_class is not null
+`;
+
+// A class range [$6, $7) (null: open) as an index range, or the jobs without a class; no OR, so
+// the class-first index still hands rows over in group order
+const CLASS_RANGE =
+  '($6::text is null or job_class >= $6) and ($7::text is null or job_class < $7)';
+const NO_CLASS = 'job_class is null and $6::text is null and $7::text is null';
+
+// retention: the ingest writer's per-job locks, in its order; ? is a JSON array of { instance, jid }
+const INGEST_LOCKS_SQL = `
+select count(pg_advisory_xact_lock(h)) from (
+  select distinct ${JOB_LOCK_KEY} as h
+  from jsonb_to_recordset(?::jsonb) as k(instance text, jid text) order by h
+) s`;
+
+type Percentiles = (number | null)[] | null;
+
+interface WindowRaw {
+  job_class: string | null;
+  queue: string | null;
+  count: string;
+  succeeded: string;
+  wait_p: Percentiles;
+  wait_max: number | string | null;
+  run_p: Percentiles;
+  run_max: number | string | null;
+}
+
+const num = (v: number | string | null | undefined): number | null =>
+  v === null || v === undefined ? null : Number(v);
 
 interface PlanNode {
   'Relation Name'?: string;
@@ -357,34 +466,122 @@ export class JobRepository extends EntityRepository<Job> {
     return rows[0];
   }
 
+  /** The job classes of terminal jobs, in order. */
+  async terminalClasses(): Promise<string[]> {
+    const rows = await this.em.getConnection().execute<{ job_class: string }[]>(CLASSES_SQL);
+    return rows.map((r) => r.job_class);
+  }
+
   /**
-   * One page of a job's events, oldest first, after the event `afterId` (in that order). Events'
-   * arguments and payloads are not part of a timeline and stay in Postgres.
+   * Counts and exact wait and run percentiles of terminal jobs by class and queue, over the jobs
+   * whose class is in [lo, hi) (null bounds are open), or over the jobs without a class.
    */
-  async timeline(job: Job, afterId?: string): Promise<JobEvent[]> {
-    const meta = this.em.getMetadata().get<JobEvent>(JobEvent.name);
-    const columns = meta.props.flatMap((prop) =>
-      prop.lazy || prop.name === 'arguments' ? [] : prop.fieldNames,
-    );
-    const query = this.em
-      .getKnex()('job_events')
-      .select(columns)
-      .where({ instance: job.instance, jid: job.jid })
-      .orderBy([
-        { column: 'occurred_at', order: 'asc' },
-        { column: 'attempt', order: 'asc' },
-        { column: 'id', order: 'asc' },
-      ])
-      .limit(TIMELINE_PAGE + 1);
-    if (afterId) {
-      // in SQL: occurred_at has microseconds, a JS Date only milliseconds
-      void query.whereRaw(
-        `(occurred_at, attempt, id) > (select e.occurred_at, e.attempt, e.id from job_events e
-           where e.id = ? and e.instance = ? and e.jid = ?)`,
-        [afterId, job.instance, job.jid],
+  async outcomeWindow(
+    query: JobWindowQuery,
+    lo: string | null,
+    hi: string | null,
+    noClass = false,
+  ): Promise<JobWindowRow[]> {
+    const sql = WINDOW_SQL.replace('/*classes*/', noClass ? NO_CLASS : CLASS_RANGE);
+    const rows = await this.em
+      .getConnection()
+      .execute<WindowRaw[]>(
+        ...bindNumbered(sql, [
+          query.from.toISOString(),
+          query.to.toISOString(),
+          query.jobClass ?? null,
+          query.queue ?? null,
+          query.instance ?? null,
+          lo,
+          hi,
+        ]),
       );
+    return rows.map((r) => ({
+      jobClass: r.job_class,
+      queue: r.queue,
+      count: Number(r.count),
+      succeeded: Number(r.succeeded),
+      failed: Number(r.count) - Number(r.succeeded),
+      wait: {
+        p50: num(r.wait_p?.[0]),
+        p95: num(r.wait_p?.[1]),
+        p99: num(r.wait_p?.[2]),
+        max: num(r.wait_max),
+      },
+      run: {
+        p50: num(r.run_p?.[0]),
+        p95: num(r.run_p?.[1]),
+        p99: num(r.run_p?.[2]),
+        max: num(r.run_max),
+      },
+    }));
+  }
+
+  /** The jobs with these jids, in one instance or all. */
+  statusRows(jids: string[], instance: string | null): Promise<JobStatusRow[]> {
+    return this.em.execute<JobStatusRow[]>(
+      `select instance, jid, status, extract(epoch from last_event_at)::float8 as "lastEventEpoch",
+         enqueued_at as "enqueuedAt", started_at as "startedAt", completed_at as "completedAt",
+         restarted_as as "restartedAs"
+       from jobs where jid in (select jsonb_array_elements_text(?::jsonb))
+         and (?::text is null or instance = ?)`,
+      [JSON.stringify(jids), instance, instance],
+    );
+  }
+
+  /** Status and last activity of those of these jobs that exist. */
+  async lastActivity(keys: JobKey[]): Promise<(JobKey & { status: string; lastEventAt: Date })[]> {
+    if (keys.length === 0) {
+      return [];
     }
-    const rows = await this.em.execute<Record<string, unknown>[]>(query);
-    return rows.map((row) => this.em.map(JobEvent, row) as JobEvent);
+    // milliseconds cut down (a Date's precision), so `lastEventAt < cutoff` holds as in SQL
+    const rows = await this.em.execute<(JobKey & { status: string; ms: string })[]>(
+      `select j.instance, j.jid, j.status, floor(extract(epoch from j.last_event_at) * 1000)::text as ms
+       from jobs j join jsonb_to_recordset(?::jsonb) as k(instance text, jid text)
+         on j.instance = k.instance and j.jid = k.jid`,
+      [JSON.stringify(keys)],
+    );
+    return rows.map(({ ms, ...job }) => ({ ...job, lastEventAt: new Date(Number(ms)) }));
+  }
+
+  /**
+   * The whole arguments and payload of one job, to push it again: for an Active Job its Sidekiq
+   * wrapper class and the wrapper's arguments.
+   */
+  async restartSource(
+    instance: string,
+    jid: string,
+  ): Promise<{ arguments: string | null; wrapperClass: string | null; payload: string | null }> {
+    const [row] = await this.em.execute<
+      { arguments: string | null; wrapperClass: string | null; payload: string | null }[]
+    >(
+      `select coalesce(raw_arguments, arguments) as arguments, wrapper_class as "wrapperClass",
+         payload from jobs where instance = ? and jid = ?`,
+      [instance, jid],
+    );
+    return row ?? { arguments: null, wrapperClass: null, payload: null };
+  }
+
+  /** Retention: the `limit` jobs idle longest, of those idle since before `cutoff`. */
+  idleBefore(cutoff: Date, limit: number): Promise<JobKey[]> {
+    return this.em.execute<JobKey[]>(
+      'select instance, jid from jobs where last_event_at < ? order by last_event_at limit ?',
+      [cutoff.toISOString(), limit],
+    );
+  }
+
+  /** Takes these jobs' ingest locks (JOB_LOCK_KEY), waiting, in the writer's order. */
+  async lockForIngest(keys: JobKey[]): Promise<void> {
+    await this.em.execute(INGEST_LOCKS_SQL, [JSON.stringify(keys)]);
+  }
+
+  /** Deletes these jobs unless they got an event since `cutoff`; returns those deleted. */
+  deleteIdleBefore(keys: JobKey[], cutoff: Date): Promise<JobKey[]> {
+    return this.em.execute<JobKey[]>(
+      `delete from jobs j using jsonb_to_recordset(?::jsonb) as k(instance text, jid text)
+       where j.instance = k.instance and j.jid = k.jid and j.last_event_at < ?
+       returning j.instance, j.jid`,
+      [JSON.stringify(keys), cutoff.toISOString()],
+    );
   }
 }

@@ -3,6 +3,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
+import { tryAdvisoryXactLock } from '../database/advisory-locks.js';
 import { unwrapActiveJob } from './active-job.js';
 import { batchItems } from './ingest/batch-body.js';
 import type { IngestEvent } from './ingest/columns.js';
@@ -14,7 +15,6 @@ import {
 } from './ingest/event-parser.js';
 import type { FieldError } from './ingest/field-reader.js';
 import { type FlushStats, IngestWriter } from './ingest/ingest-writer.js';
-import { JOB_LOCK_KEY } from './ingest/statements.js';
 import { toMicroIso } from './ingest/timestamps.js';
 import { JobEventType } from './job-status.js';
 import {
@@ -23,15 +23,19 @@ import {
   JobPageDto,
   JobResponseDto,
 } from './dto/job-response.dto.js';
+import { JobEvent } from './job-event.entity.js';
+import { JobEventRepository, TIMELINE_PAGE } from './job-event.repository.js';
+import { Job } from './job.entity.js';
 import {
   type DurationKind,
+  type JobKey,
   JobRepository,
   type JobQuery,
+  type JobStatusRow,
   type LostPredicate,
-  TIMELINE_PAGE,
 } from './job.repository.js';
 
-export type { DurationKind } from './job.repository.js';
+export type { DurationKind, JobKey, JobStatusRow } from './job.repository.js';
 export type { FlushStats } from './ingest/ingest-writer.js';
 
 /** Filters for JobManager-style queries (offset pagination). */
@@ -85,6 +89,7 @@ export class JobsService {
   constructor(
     private readonly writer: IngestWriter,
     private readonly jobs: JobRepository,
+    private readonly jobEvents: JobEventRepository,
     private readonly config: AppConfig,
     // used by @EnsureRequestContext when called outside HTTP (REPL, scheduler)
     private readonly em: EntityManager,
@@ -135,46 +140,28 @@ export class JobsService {
 
   /**
    * Retention: deletes whole jobs (row and every event) whose last activity is before `cutoff`,
-   * `batch` jobs per transaction, until none is left. Each transaction first takes the advisory
-   * lock `lockKey` without waiting (one copy of the service prunes; the others answer null, as
+   * `batch` jobs per transaction, until none is left. Each transaction first takes the retention
+   * advisory lock without waiting (one copy of the service prunes; the others answer null, as
    * does this one when another copy holds it), then each job's ingest lock, the one the writer
    * takes: a job that got an event meanwhile is no longer old enough, and is kept whole.
    * Returns how many jobs went, or null when another copy was pruning.
    */
-  async pruneOlderThan(cutoff: Date, batch: number, lockKey: number): Promise<number | null> {
+  async pruneOlderThan(cutoff: Date, batch: number): Promise<number | null> {
     let total = 0;
     for (;;) {
       const pass = await this.em.fork().transactional(async (em) => {
-        const [{ locked }] = await em.execute<{ locked: boolean }[]>(
-          'select pg_try_advisory_xact_lock(?) as locked',
-          [lockKey],
-        );
-        if (!locked) {
+        if (!(await tryAdvisoryXactLock(em, 'retention'))) {
           return null;
         }
-        const old = await em.execute<{ instance: string; jid: string }[]>(
-          'select instance, jid from jobs where last_event_at < ? order by last_event_at limit ?',
-          [cutoff.toISOString(), batch],
-        );
+        const jobs = em.getRepository(Job);
+        const old = await jobs.idleBefore(cutoff, batch);
         if (old.length === 0) {
           return { found: 0, deleted: 0 };
         }
-        const keys = JSON.stringify(old);
-        await em.execute(PRUNE_LOCK_JOBS_SQL, [keys]);
-        const rows = await em.execute<{ instance: string; jid: string }[]>(
-          `delete from jobs j using jsonb_to_recordset(?::jsonb) as k(instance text, jid text)
-           where j.instance = k.instance and j.jid = k.jid and j.last_event_at < ?
-           returning j.instance, j.jid`,
-          [keys, cutoff.toISOString()],
-        );
-        if (rows.length > 0) {
-          await em.execute(
-            `delete from job_events e using jsonb_to_recordset(?::jsonb) as k(instance text, jid text)
-             where e.instance = k.instance and e.jid = k.jid`,
-            [JSON.stringify(rows)],
-          );
-        }
-        return { found: old.length, deleted: rows.length };
+        await jobs.lockForIngest(old);
+        const deleted = await jobs.deleteIdleBefore(old, cutoff);
+        await em.getRepository(JobEvent).deleteOfJobs(deleted);
+        return { found: old.length, deleted: deleted.length };
       });
       if (pass === null) {
         return total === 0 ? null : total;
@@ -210,22 +197,21 @@ export class JobsService {
    * The whole arguments and payload of one job, to push it again: for an Active Job its Sidekiq
    * wrapper class and the wrapper's arguments.
    */
-  async restartSource(
+  restartSource(
     instance: string,
     jid: string,
   ): Promise<{ arguments: string | null; wrapperClass: string | null; payload: string | null }> {
-    const [row] = await this.em.fork().execute<
-      {
-        arguments: string | null;
-        wrapperClass: string | null;
-        payload: string | null;
-      }[]
-    >(
-      `select coalesce(raw_arguments, arguments) as arguments, wrapper_class as "wrapperClass",
-         payload from jobs where instance = ? and jid = ?`,
-      [instance, jid],
-    );
-    return row ?? { arguments: null, wrapperClass: null, payload: null };
+    return this.jobs.restartSource(instance, jid);
+  }
+
+  /** What sidekiq-status's view shows of the jobs with these jids, in one instance or all. */
+  statusesOf(jids: string[], instance: string | null): Promise<JobStatusRow[]> {
+    return jids.length === 0 ? Promise.resolve([]) : this.jobs.statusRows(jids, instance);
+  }
+
+  /** Status and last event time of those of these jobs that exist. */
+  lastActivity(keys: JobKey[]): Promise<(JobKey & { status: string; lastEventAt: Date })[]> {
+    return this.jobs.lastActivity(keys);
   }
 
   @EnsureRequestContext()
@@ -352,7 +338,7 @@ export class JobsService {
       throw invalid(errors);
     }
     const job = await this.jobs.findByJid(jid, instance);
-    const events = await this.jobs.timeline(job, afterEvent ?? undefined);
+    const events = await this.jobEvents.timeline(job, afterEvent ?? undefined);
     const page = events.slice(0, TIMELINE_PAGE);
     return {
       ...JobResponseDto.from(job),
@@ -456,10 +442,3 @@ function serverEvent(
     dedupeKey: `${type}|${attempt}|${occurredAt}`,
   };
 }
-
-// the ingest writer's per-job locks, in its order; ? is a JSON array of { instance, jid }
-const PRUNE_LOCK_JOBS_SQL = `
-select count(pg_advisory_xact_lock(h)) from (
-  select distinct ${JOB_LOCK_KEY} as h
-  from jsonb_to_recordset(?::jsonb) as k(instance text, jid text) order by h
-) s`;

@@ -4,14 +4,14 @@ import { CronJob } from 'cron';
 import { AppConfig } from '../config/app-config.js';
 import { JobStatusService } from '../job-status/job-status.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { ADVISORY_LOCK_IDS, StatsHistoryService } from '../stats-history/stats-history.service.js';
+import { StatsHistoryService } from '../stats-history/stats-history.service.js';
 
 type TickName = 'snapshot' | 'import' | 'retention';
 
 /**
- * The one list of timers. Each tick skips while its previous run is still going, takes a Postgres
- * advisory lock inside the service (one copy of the service works, the others skip), and turns an
- * outage into a logged warning: the next tick tries again.
+ * The one list of timers. Each tick skips while its previous run is still going, takes its Postgres
+ * advisory lock (src/database/advisory-locks.ts) inside the service (one copy of the service works,
+ * the others skip), and turns an outage into a logged warning: the next tick tries again.
  */
 @Injectable()
 export class StatsHistoryScheduler implements OnApplicationBootstrap {
@@ -63,12 +63,7 @@ export class StatsHistoryScheduler implements OnApplicationBootstrap {
         case 'retention': {
           const snapshots = await this.history.pruneSnapshots(now);
           const cutoff = new Date(now.getTime() - this.config.retention.jobDays * 86_400_000);
-          const jobs =
-            (await this.jobs.pruneOlderThan(
-              cutoff,
-              this.config.retention.batch,
-              ADVISORY_LOCK_IDS.retention,
-            )) ?? 0;
+          const jobs = (await this.jobs.pruneOlderThan(cutoff, this.config.retention.batch)) ?? 0;
           const statuses = await this.statusData.pruneExpired(now);
           if (snapshots + jobs + statuses > 0) {
             this.logger.log(

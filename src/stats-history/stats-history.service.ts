@@ -1,20 +1,19 @@
-import { MikroORM } from '@mikro-orm/postgresql';
+import { type EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
+import { type AdvisoryLock, tryAdvisoryXactLock } from '../database/advisory-locks.js';
 import { QueuesService } from '../sidekiq/queues/queues.service.js';
 import { StatsService } from '../sidekiq/stats/stats.service.js';
 import { RedisRegistry } from '../redis/redis.module.js';
+import { StatsDaily } from './stats-daily.entity.js';
+import { StatsDailyRepository } from './stats-daily.repository.js';
+import { StatsSnapshot } from './stats-snapshot.entity.js';
+import { StatsSnapshotRepository, type SnapshotRow } from './stats-snapshot.repository.js';
 
 export type Resolution = 'minute' | 'hour' | 'day';
 const STEP_MS: Record<Resolution, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 const MAX_POINTS = 2000;
-// pg_try_advisory_xact_lock keys: one per kind of tick, shared by every copy of the service
-export const ADVISORY_LOCK_IDS = {
-  snapshot: 7_301_001,
-  import: 7_301_002,
-  retention: 7_301_003,
-} as const;
 
 export interface TickResult {
   ran: boolean;
@@ -63,19 +62,6 @@ export interface HistoryResult {
   daily: { day: string; processed: number; failed: number }[];
 }
 
-interface SnapshotRow {
-  bucket: Date;
-  processed: string;
-  failed: string;
-  enqueued: string;
-  scheduled: string;
-  retry: string;
-  dead: string;
-  busy: number;
-  processes: number;
-  queues: Record<string, { size: number; latency: number }>;
-}
-
 /** Snapshots of Sidekiq's stats into Postgres, Sidekiq's daily counters, retention, queries. */
 @Injectable()
 export class StatsHistoryService {
@@ -83,6 +69,8 @@ export class StatsHistoryService {
 
   constructor(
     private readonly orm: MikroORM,
+    private readonly snapshots: StatsSnapshotRepository,
+    private readonly daily: StatsDailyRepository,
     private readonly stats: StatsService,
     private readonly queues: QueuesService,
     private readonly registry: RedisRegistry,
@@ -95,7 +83,7 @@ export class StatsHistoryService {
    */
   async takeSnapshot(now: Date): Promise<TickResult> {
     const takenAt = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-    return this.locked(ADVISORY_LOCK_IDS.snapshot, async (execute) => {
+    return this.locked('statsSnapshot', async (em) => {
       const instances: TickResult['instances'] = {};
       for (const name of this.registry.instanceNames) {
         try {
@@ -103,31 +91,23 @@ export class StatsHistoryService {
             this.stats.stats(name),
             this.queues.list(name),
           ]);
-          const rows = await execute(
-            `insert into stats_snapshots (instance, taken_at, processed, failed, enqueued, scheduled,
-               retry, dead, busy, processes, default_latency, queues)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)
-             on conflict (instance, taken_at) do nothing returning id`,
-            [
-              name,
-              takenAt.toISOString(),
-              stats.processed,
-              stats.failed,
-              stats.enqueued,
-              stats.scheduled_size,
-              stats.retry_size,
-              stats.dead_size,
-              stats.workers_size,
-              stats.processes_size,
-              stats.default_queue_latency,
-              JSON.stringify(
-                Object.fromEntries(
-                  queues.map((q) => [q.name, { size: q.size, latency: q.latency }]),
-                ),
-              ),
-            ],
-          );
-          instances[name] = rows.length > 0 ? 'written' : 'exists';
+          const written = await em.getRepository(StatsSnapshot).insertIfNew({
+            instance: name,
+            takenAt,
+            processed: stats.processed,
+            failed: stats.failed,
+            enqueued: stats.enqueued,
+            scheduled: stats.scheduled_size,
+            retry: stats.retry_size,
+            dead: stats.dead_size,
+            busy: stats.workers_size,
+            processes: stats.processes_size,
+            defaultLatency: stats.default_queue_latency,
+            queues: Object.fromEntries(
+              queues.map((q) => [q.name, { size: q.size, latency: q.latency }]),
+            ),
+          });
+          instances[name] = written ? 'written' : 'exists';
         } catch (error) {
           if (error instanceof DomainError && error.code === 'SIDEKIQ_UNREACHABLE') {
             this.logger.warn(`snapshot of ${name} skipped: ${error.message}`);
@@ -144,29 +124,18 @@ export class StatsHistoryService {
   /** Copies Sidekiq's stat:processed:<day> / stat:failed:<day> of the last `days` days. */
   async importDaily(now: Date, days = this.config.statsImportDays): Promise<TickResult> {
     const start = now.toISOString().slice(0, 10);
-    return this.locked(ADVISORY_LOCK_IDS.import, async (execute) => {
+    return this.locked('statsImport', async (em) => {
       const instances: TickResult['instances'] = {};
       for (const name of this.registry.instanceNames) {
         try {
           const history = await this.stats.history(name, days, start);
-          const dayList = Object.keys(history.processed);
-          await execute(
-            `insert into stats_daily (instance, day, processed, failed)
-             select ?, d, p, f from json_to_recordset(?::json) as x(d date, p int8, f int8)
-             on conflict (instance, day) do update set
-               processed = greatest(stats_daily.processed, excluded.processed),
-               failed = greatest(stats_daily.failed, excluded.failed),
-               imported_at = now()`,
-            [
-              name,
-              JSON.stringify(
-                dayList.map((d) => ({
-                  d,
-                  p: history.processed[d] ?? 0,
-                  f: history.failed[d] ?? 0,
-                })),
-              ),
-            ],
+          await em.getRepository(StatsDaily).upsertKeepingMax(
+            name,
+            Object.keys(history.processed).map((day) => ({
+              day,
+              processed: history.processed[day] ?? 0,
+              failed: history.failed[day] ?? 0,
+            })),
           );
           instances[name] = 'written';
         } catch (error) {
@@ -182,43 +151,38 @@ export class StatsHistoryService {
     });
   }
 
-  /** Deletes snapshots older than the retention period, in bounded batches. */
+  /**
+   * Deletes snapshots older than the retention period, in bounded batches, each under the
+   * retention lock; stops when another copy of the service holds it.
+   */
   async pruneSnapshots(now: Date): Promise<number> {
     const cutoff = new Date(now.getTime() - this.config.retention.snapshotDays * 86_400_000);
     let total = 0;
     for (;;) {
-      const n = await this.orm.em.fork().transactional(async (em) => {
-        const rows = await em.execute<{ id: string }[]>(
-          `delete from stats_snapshots where id in (
-             select id from stats_snapshots where taken_at < ? order by taken_at limit ?
-           ) returning id`,
-          [cutoff.toISOString(), this.config.retention.batch],
+      const n = await this.orm.em
+        .fork()
+        .transactional(async (em) =>
+          (await tryAdvisoryXactLock(em, 'retention'))
+            ? em.getRepository(StatsSnapshot).deleteOldest(cutoff, this.config.retention.batch)
+            : null,
         );
-        return rows.length;
-      });
-      total += n;
-      if (n < this.config.retention.batch) {
+      total += n ?? 0;
+      if (n === null || n < this.config.retention.batch) {
         return total;
       }
     }
   }
 
+  /** Runs `work` in a transaction that holds `lock`; does nothing when another copy holds it. */
   private async locked(
-    key: number,
-    work: (
-      execute: (sql: string, params: unknown[]) => Promise<unknown[]>,
-    ) => Promise<TickResult['instances']>,
+    lock: AdvisoryLock,
+    work: (em: EntityManager) => Promise<TickResult['instances']>,
   ): Promise<TickResult> {
     return this.orm.em.fork().transactional(async (em) => {
-      const [{ locked }] = await em.execute<{ locked: boolean }[]>(
-        'select pg_try_advisory_xact_lock(?) as locked',
-        [key],
-      );
-      if (!locked) {
+      if (!(await tryAdvisoryXactLock(em, lock))) {
         return { ran: false, instances: {} };
       }
-      const instances = await work((sql, params) => em.execute<unknown[]>(sql, params));
-      return { ran: true, instances };
+      return { ran: true, instances: await work(em) };
     });
   }
 
@@ -244,21 +208,7 @@ export class StatsHistoryService {
         `gives ${count} points; at most ${MAX_POINTS} (use a coarser one)`,
       );
     }
-    const em = this.orm.em.fork();
-    const rows = await em.execute<SnapshotRow[]>(
-      `select distinct on (bucket) date_bin(?::interval, taken_at, ?::timestamptz) as bucket,
-         processed, failed, enqueued, scheduled, retry, dead, busy, processes, queues
-       from stats_snapshots
-       where instance = ? and taken_at >= ? and taken_at < ?
-       order by bucket, taken_at desc`,
-      [
-        `${step / 1000} seconds`,
-        from.toISOString(),
-        instance,
-        from.toISOString(),
-        to.toISOString(),
-      ],
-    );
+    const rows = await this.snapshots.lastPerBucket(instance, from, to, step / 1000);
     const byBucket = new Map(rows.map((r) => [new Date(r.bucket).getTime(), r]));
     const points: SeriesPoint[] = [];
     const queueNames = new Set(rows.flatMap((r) => Object.keys(r.queues)));
@@ -300,10 +250,10 @@ export class StatsHistoryService {
       }
       previous = row;
     }
-    const daily = await em.execute<{ day: string; processed: string; failed: string }[]>(
-      `select to_char(day, 'YYYY-MM-DD') as day, processed, failed from stats_daily
-       where instance = ? and day >= ?::date and day <= ?::date order by day`,
-      [instance, from.toISOString().slice(0, 10), to.toISOString().slice(0, 10)],
+    const daily = await this.daily.between(
+      instance,
+      from.toISOString().slice(0, 10),
+      to.toISOString().slice(0, 10),
     );
     return {
       instance,
@@ -313,11 +263,7 @@ export class StatsHistoryService {
       points,
       queues,
       drain: drainEstimates(queues),
-      daily: daily.map((d) => ({
-        day: d.day,
-        processed: Number(d.processed),
-        failed: Number(d.failed),
-      })),
+      daily,
     };
   }
 }

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { MAX_OFFSET } from '../../src/common/validation/paging.js';
 import { TEST_TOKEN, TestDatabase } from '../support/test-context.js';
 
-// The built service (`node dist/main.js`, built by `npm test` before the tiers run) with a
+// The built service (`node dist/src/main.js`, built by `npm test` before the tiers run) with a
 // 256 MB heap, through the requests that used to read everything: lost_jobs over many running
 // jobs at deep and absurd offsets, and lists over jobs with multi-MB arguments, several at once.
 // It must keep answering, with bounded bodies, and stay alive.
@@ -38,8 +38,8 @@ describe('Bounded work and memory on a small heap (e2e, built app as a child pro
   };
 
   beforeAll(async () => {
-    if (!existsSync('dist/main.js')) {
-      throw new Error('dist/main.js is missing: run `npm run build` first');
+    if (!existsSync('dist/src/main.js')) {
+      throw new Error('dist/src/main.js is missing: run `npm run build` first');
     }
     db = await TestDatabase.create();
     // running jobs on processes that are gone (no Sidekiq heartbeat in this Redis): all lost
@@ -67,7 +67,7 @@ describe('Bounded work and memory on a small heap (e2e, built app as a child pro
 
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, 'dist/main.js'], {
+    child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, 'dist/src/main.js'], {
       env: {
         ...process.env,
         DATABASE_URL: db.url,

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { PREVIEW_CHARS } from '../../src/common/preview.js';
-import { TIMELINE_PAGE } from '../../src/jobs/job.repository.js';
+import { TIMELINE_PAGE } from '../../src/jobs/job-event.repository.js';
 import { makeJid } from '../factories/job-event.factory.js';
 import { TEST_TOKEN, TestApp } from '../support/test-context.js';
 

@@ -427,7 +427,7 @@ describe('kill -9 of the service under ingest load (e2e, the built service as a 
   const base = () => `http://127.0.0.1:${port}`;
 
   async function startService(): Promise<ChildProcess> {
-    const proc = spawn(process.execPath, ['dist/main.js'], {
+    const proc = spawn(process.execPath, ['dist/src/main.js'], {
       env: {
         ...process.env,
         DATABASE_URL: db.url,
@@ -467,8 +467,8 @@ describe('kill -9 of the service under ingest load (e2e, the built service as a 
   }
 
   beforeAll(async () => {
-    if (!existsSync('dist/main.js')) {
-      throw new Error('dist/main.js is missing: `npm run build` first (npm test does)');
+    if (!existsSync('dist/src/main.js')) {
+      throw new Error('dist/src/main.js is missing: `npm run build` first (npm test does)');
     }
     db = await TestDatabase.create();
     port = await new Promise<number>((resolve) => {

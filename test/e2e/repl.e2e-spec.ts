@@ -6,7 +6,7 @@ import request from 'supertest';
 import { makeJid } from '../factories/job-event.factory.js';
 import { TEST_TOKEN, TestApp } from '../support/test-context.js';
 
-// The REPL for real: `node dist/repl.js` (built by `npm test` before the tiers run) as a child
+// The REPL for real: `node dist/src/repl.js` (built by `npm test` before the tiers run) as a child
 // process on the test database; commands typed on stdin, output read from stdout.
 class ReplSession {
   private output = '';
@@ -15,7 +15,10 @@ class ReplSession {
     child.stderr.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
   }
 
-  static async start(env: Record<string, string>, entry = 'dist/repl.js'): Promise<ReplSession> {
+  static async start(
+    env: Record<string, string>,
+    entry = 'dist/src/repl.js',
+  ): Promise<ReplSession> {
     const child = spawn(process.execPath, [entry], {
       env: { ...process.env, ...env, NO_COLOR: '1', NODE_DISABLE_COLORS: '1' },
     });
@@ -204,11 +207,11 @@ describe('npm run repl builds beside dist/ (e2e)', () => {
 
   it('leaves dist/, which a running service uses, untouched, and the REPL works', async () => {
     const before = await snapshot('dist');
-    expect(Object.keys(before)).toContain('dist/repl.js');
+    expect(Object.keys(before)).toContain('dist/src/repl.js');
     // the build step of scripts/repl.sh (the rest installs packages and starts local services)
     const { stdout } = await promisify(execFile)('bash', ['scripts/build-repl.sh']);
     const entry = stdout.trim();
-    expect(entry).toBe('.local/repl-dist/repl.js');
+    expect(entry).toBe('.local/repl-dist/src/repl.js');
     const session = await ReplSession.start(
       { DATABASE_URL: ctx.db.url, PRIVATE_TOKEN: TEST_TOKEN, LOG_LEVEL: 'error' },
       entry,

@@ -1,6 +1,6 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { ormOptions } from '../../src/ormconfig.js';
+import { ormOptions } from '../../ormconfig.js';
 
 // Migrates a template database once per run; each test file clones it (test-context.ts).
 export const TEMPLATE_SUFFIX = '_test_template';

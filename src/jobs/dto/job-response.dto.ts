@@ -3,7 +3,7 @@ import { PREVIEW_CHARS, isTruncated } from '../../common/preview.js';
 import { JOB_STATUSES, JobStatus } from '../job-status.js';
 import type { JobEvent } from '../job-event.entity.js';
 import type { Job } from '../job.entity.js';
-import { TIMELINE_PAGE } from '../job.repository.js';
+import { TIMELINE_PAGE } from '../job-event.repository.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 

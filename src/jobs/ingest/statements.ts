@@ -76,7 +76,8 @@ export const UPSERT_JOBS_SQL = `${INSERT_JOBS_SQL}on conflict (instance, jid) do
 
 // Serialises writers per job across connections and service copies; taken in sorted order so
 // two transactions never wait on each other in a cycle.
-/** A job's ingest lock key (pg_advisory_xact_lock): the writer's and retention's, one spelling. */
+/** A job's ingest lock key (pg_advisory_xact_lock): the writer's and retention's, one spelling
+ * (listed with the service's other advisory locks in src/database/advisory-locks.ts). */
 export const JOB_LOCK_KEY = `hashtextextended(instance || '/' || jid, 0)`;
 
 export const LOCK_JOBS_SQL = `

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { ormOptions } from '../../../src/ormconfig.js';
+import { ormOptions } from '../../../ormconfig.js';
 import { adminUrl, databaseUrl } from '../../support/global-setup.js';
 
 // Migration20261125210000 on a database that recorded Active Jobs before it: the rows stored under

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import request from 'supertest';
+import { ADVISORY_LOCKS } from '../../../src/database/advisory-locks.js';
 import { JobsService } from '../../../src/jobs/jobs.service.js';
 import { StatsHistoryScheduler } from '../../../src/scheduler/stats-history.scheduler.js';
-import { ADVISORY_LOCK_IDS } from '../../../src/stats-history/stats-history.service.js';
 import { SidekiqWriter } from '../../support/sidekiq-writer.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
 import { startBehindDatabaseProxy, TEST_TOKEN, TestApp } from '../../support/test-context.js';
@@ -113,7 +113,7 @@ describe('stats-history scheduler', () => {
     await other.connect();
     try {
       await other.query('begin');
-      await other.query('select pg_advisory_xact_lock($1)', [ADVISORY_LOCK_IDS.snapshot]);
+      await other.query('select pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.statsSnapshot]);
       expect(await scheduler.tick('snapshot', at(10))).toBe('skipped');
       await other.query('commit');
     } finally {
@@ -241,14 +241,14 @@ describe('stats-history scheduler', () => {
     try {
       // another copy is pruning: this one skips and deletes nothing
       await other.query('begin');
-      await other.query('select pg_advisory_xact_lock($1)', [ADVISORY_LOCK_IDS.retention]);
-      expect(await jobs.pruneOlderThan(cutoff, 100, ADVISORY_LOCK_IDS.retention)).toBeNull();
+      await other.query('select pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.retention]);
+      expect(await jobs.pruneOlderThan(cutoff, 100)).toBeNull();
       await other.query('commit');
       // the writer holds keepme1's ingest lock and stores a new event for it: pruning waits for
       // that lock, then sees the new activity and keeps the job and its events whole
       await other.query('begin');
       await other.query(`select pg_advisory_xact_lock(hashtextextended('default/keepme1', 0))`);
-      const pruning = jobs.pruneOlderThan(cutoff, 100, ADVISORY_LOCK_IDS.retention);
+      const pruning = jobs.pruneOlderThan(cutoff, 100);
       await new Promise((r) => setTimeout(r, 200));
       await other.query(`update jobs set last_event_at = now() where jid = 'keepme1'`);
       await other.query('commit');
@@ -265,6 +265,38 @@ describe('stats-history scheduler', () => {
       `select count(*)::int as n from job_events where jid in ('pruneme1', 'pruneme2')`,
     );
     expect(orphans.rows[0].n).toBe(0);
+  });
+
+  it('leaves snapshots and status data alone while another copy holds the retention lock', async () => {
+    await ctx.db.sql.query(
+      `insert into stats_snapshots (instance, taken_at, processed, failed, enqueued, scheduled, retry, dead,
+         busy, processes, default_latency, queues)
+       values ('default', now() - interval '400 days', 0, 0, 0, 0, 0, 0, 0, 0, 0, '{}')`,
+    );
+    await ctx.db.sql.query(
+      `insert into job_status_data (instance, jid, at, updated_at)
+       values ('default', 'orphan-locked', 1, now() - interval '400 days')`,
+    );
+    const count = async () =>
+      (
+        await ctx.db.sql.query<{ s: number; d: number }>(
+          `select (select count(*)::int from stats_snapshots where taken_at < now() - interval '399 days') as s,
+             (select count(*)::int from job_status_data where jid = 'orphan-locked') as d`,
+        )
+      ).rows[0];
+    const other = new pg.Client({ connectionString: ctx.db.url });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query('select pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.retention]);
+      expect(await scheduler.tick('retention', new Date())).toBe('ran');
+      expect(await count()).toEqual({ s: 1, d: 1 });
+      await other.query('commit');
+    } finally {
+      await other.end();
+    }
+    expect(await scheduler.tick('retention', new Date())).toBe('ran');
+    expect(await count()).toEqual({ s: 0, d: 0 });
   });
 
   it('validates the history query', async () => {

@@ -1,0 +1,52 @@
+import { Migrator } from '@mikro-orm/migrations';
+import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { databaseUrlFromEnv } from './src/config/env.schema.js';
+import { ApiToken } from './src/auth/api-token.entity.js';
+import { Migration20261123000000 } from './src/database/migrations/Migration20261123000000.js';
+import { Migration20261123010000 } from './src/database/migrations/Migration20261123010000.js';
+import { Migration20261123020000 } from './src/database/migrations/Migration20261123020000.js';
+import { Migration20261124000000 } from './src/database/migrations/Migration20261124000000.js';
+import { Migration20261125210000 } from './src/database/migrations/Migration20261125210000.js';
+import { JobEvent } from './src/jobs/job-event.entity.js';
+import { Job } from './src/jobs/job.entity.js';
+import { JobStatusData } from './src/job-status/job-status-data.entity.js';
+import { StatsDaily } from './src/stats-history/stats-daily.entity.js';
+import { StatsSnapshot } from './src/stats-history/stats-snapshot.entity.js';
+
+// The one MikroORM config: the app (DatabaseModule), migrate.ts, the tests and the MikroORM CLI
+// (package.json "mikro-orm".configPaths → dist/ormconfig.js, built beside dist/src/).
+export const ENTITIES = [ApiToken, Job, JobEvent, JobStatusData, StatsSnapshot, StatsDaily];
+
+export const MIGRATIONS = [
+  { name: 'Migration20261123000000', class: Migration20261123000000 },
+  { name: 'Migration20261123010000', class: Migration20261123010000 },
+  { name: 'Migration20261123020000', class: Migration20261123020000 },
+  { name: 'Migration20261124000000', class: Migration20261124000000 },
+  { name: 'Migration20261125210000', class: Migration20261125210000 },
+];
+
+export function ormOptions(clientUrl: string, poolMax = 10): Options {
+  return defineConfig({
+    clientUrl,
+    entities: ENTITIES,
+    extensions: [Migrator],
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    pool: { min: 0, max: poolMax },
+    debug: false,
+    migrations: {
+      migrationsList: MIGRATIONS,
+      path: 'dist/src/database/migrations',
+      pathTs: 'src/database/migrations',
+      emit: 'ts',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      silent: true,
+    },
+  });
+}
+
+// For the MikroORM CLI only, and STYLE.md's one allowed default export: a factory, so that
+// importing this file (the app, the tests) does not read DATABASE_URL.
+export default () => ormOptions(databaseUrlFromEnv());
