@@ -7,6 +7,7 @@ import { CreatedTokenDto, TokenResponseDto } from './dto/token.dto.js';
 import type { Scope } from './scopes.decorator.js';
 import { generateToken, hashToken } from './token-hash.js';
 import { TokenVerifier } from './token-verifier.js';
+import { invalid } from '../common/validation/invalid.js';
 
 @Injectable()
 export class TokensService {
@@ -18,9 +19,7 @@ export class TokensService {
 
   async create(name: string, scopes: Scope[], expiresAt?: Date): Promise<CreatedTokenDto> {
     if (expiresAt && expiresAt.getTime() <= Date.now()) {
-      throw new DomainError('VALIDATION_FAILED', 'expires_at must be in the future', {
-        errors: [{ field: 'expires_at', message: 'must be in the future' }],
-      });
+      throw invalid('expires_at', 'must be in the future');
     }
     const token = generateToken();
     const entity = this.em.create(ApiToken, {

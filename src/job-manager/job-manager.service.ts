@@ -16,6 +16,13 @@ import { SidekiqJobsService } from '../sidekiq/sidekiq-jobs.service.js';
 import { TimestampFormat } from '../sidekiq/sidekiq-payload.js';
 import { WorkersService } from '../sidekiq/workers/workers.service.js';
 import { humanDuration } from './format.js';
+import {
+  INSTANCE_MESSAGE,
+  isInstanceName,
+  isJid,
+  JID_MESSAGE,
+} from '../common/validation/identifiers.js';
+import { invalid } from '../common/validation/invalid.js';
 
 /** Where Sidekiq holds a job now. */
 export interface SidekiqWhereabouts {
@@ -144,8 +151,8 @@ export class JobManagerService {
 
   /** The job with its whole timeline, and where Sidekiq holds it now (queue, sets, a worker, or nowhere). */
   async find(jid: string, instance?: string): Promise<FoundJob> {
-    if (typeof jid !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(jid)) {
-      throw invalid('job_id', 'must be a Sidekiq jid');
+    if (!isJid(jid)) {
+      throw invalid('job_id', JID_MESSAGE);
     }
     const job = await this.jobs.detail(jid, instance);
     // by the job's jid: `jid` may have been Active Job's job_id
@@ -429,12 +436,6 @@ function whereabouts(
   return { where: location.where, score: location.score };
 }
 
-function invalid(field: string, message: string): DomainError {
-  return new DomainError('VALIDATION_FAILED', `${field} ${message}`, {
-    errors: [{ field, message }],
-  });
-}
-
 function toTime(field: string, value: unknown): Date | undefined {
   if (value === undefined || value === null) {
     return undefined;
@@ -483,11 +484,8 @@ export function toFilter(statuses: string[], filter: unknown, options: unknown):
   if (offsetFault) {
     throw invalid('offset', offsetFault);
   }
-  if (
-    o.instance !== undefined &&
-    (typeof o.instance !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(o.instance))
-  ) {
-    throw invalid('instance', 'must be an instance name');
+  if (o.instance !== undefined && !isInstanceName(o.instance)) {
+    throw invalid('instance', INSTANCE_MESSAGE);
   }
   return {
     statuses,

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../common/errors/domain-error.js';
 import { SidekiqAccessService } from './sidekiq-access.service.js';
 import { SIDEKIQ_SET_NAMES, type SidekiqSetName } from './sidekiq-keys.js';
 import { buildNewPayload, TimestampFormat } from './sidekiq-payload.js';
 import { WorkersService } from './workers/workers.service.js';
+import { invalid } from '../common/validation/invalid.js';
 
 export type SidekiqJobLocation =
   | { readonly where: 'queue'; readonly queue: string; readonly raw: string }
@@ -88,9 +88,7 @@ export class SidekiqJobsService {
         restartedFrom: input.restartedFrom,
       });
     } catch {
-      throw new DomainError('VALIDATION_FAILED', 'arguments must be a JSON array', {
-        field: 'arguments',
-      });
+      throw invalid('arguments', 'must be a JSON array');
     }
     await store.pushToQueue(input.queue, [payload]);
     return { jid, queue: input.queue, payload };

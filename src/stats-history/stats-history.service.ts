@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config.js';
 import { QueuesService } from '../sidekiq/queues/queues.service.js';
 import { StatsService } from '../sidekiq/stats/stats.service.js';
 import { RedisRegistry } from '../redis/redis.module.js';
+import { invalid } from '../common/validation/invalid.js';
 
 export type Resolution = 'minute' | 'hour' | 'day';
 const STEP_MS: Record<Resolution, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
@@ -348,10 +349,4 @@ export function drainEstimates(
     };
   }
   return out;
-}
-
-function invalid(field: string, message: string): DomainError {
-  return new DomainError('VALIDATION_FAILED', `${field} ${message}`, {
-    errors: [{ field, message }],
-  });
 }

@@ -6,12 +6,12 @@ import {
   IsNumber,
   IsOptional,
   IsString,
-  Matches,
   Max,
   MaxLength,
   Min,
 } from 'class-validator';
 import { MAX_OFFSET, OFFSET_HINT } from '../../common/validation/paging.js';
+import { InstanceNameProperty, JidProperty } from '../../common/validation/params.dto.js';
 import { IsDateTime } from '../../common/validation/validators.js';
 import { JobDetailDto, JobResponseDto } from '../../jobs/dto/job-response.dto.js';
 import type {
@@ -26,12 +26,8 @@ import type {
   SidekiqWhereabouts,
 } from '../job-manager.service.js';
 
-const NAME = /^[A-Za-z0-9_-]{1,64}$/;
-
 export class InstanceQueryDto {
-  @ApiPropertyOptional({ description: 'Sidekiq instance; default: the only one holding the jid' })
-  @IsOptional()
-  @Matches(NAME)
+  @InstanceNameProperty({ description: 'Sidekiq instance; default: the only one holding the jid' })
   instance?: string;
 }
 
@@ -103,12 +99,11 @@ export class RestartBodyDto {
   @Max(1000)
   limit?: number;
 
-  @ApiPropertyOptional() @IsOptional() @Matches(NAME) instance?: string;
+  @InstanceNameProperty() instance?: string;
 }
 
 export class JobIdParamDto {
-  @ApiProperty({ description: 'Sidekiq jid', example: 'b4a577edbccf1d805744efa9' })
-  @Matches(NAME, { message: 'job_id must be a Sidekiq jid' })
+  @JidProperty({ description: 'Sidekiq jid', example: 'b4a577edbccf1d805744efa9' })
   job_id!: string;
 }
 

@@ -12,6 +12,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { JOB_STATUSES } from '../job-status.js';
+import { InstanceNameProperty } from '../../common/validation/params.dto.js';
 import { IsDateTime, MaxBytes } from '../../common/validation/validators.js';
 
 export class JobListQueryDto {
@@ -28,7 +29,7 @@ export class JobListQueryDto {
 
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxBytes(1024) job_class?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxBytes(1024) queue?: string;
-  @ApiPropertyOptional() @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,64}$/) instance?: string;
+  @InstanceNameProperty() instance?: string;
 
   @ApiPropertyOptional({ description: "Active Job's own job_id" })
   @IsOptional()

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
+import { IsOptional } from 'class-validator';
+import { InstanceNameProperty } from '../../common/validation/params.dto.js';
 import { IsDateTime, MaxBytes } from '../../common/validation/validators.js';
 
 export class JobMetricsQueryDto {
@@ -16,11 +17,7 @@ export class JobMetricsQueryDto {
   @ApiPropertyOptional() @IsOptional() @MaxBytes(1024) job_class?: string;
   @ApiPropertyOptional() @IsOptional() @MaxBytes(1024) queue?: string;
 
-  @ApiPropertyOptional({ description: 'instance name reported with the events' })
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
-    message: 'instance must be 1 to 64 characters of A-Z a-z 0-9 _ -',
-  })
+  @InstanceNameProperty({ description: 'instance name reported with the events' })
   instance?: string;
 }
 

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, Matches } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
+import { InstanceNameProperty } from '../../common/validation/params.dto.js';
 import { IsDateTime } from '../../common/validation/validators.js';
 
 export class StatsHistoryQueryDto {
@@ -18,9 +19,7 @@ export class StatsHistoryQueryDto {
   @IsIn(['minute', 'hour', 'day'])
   resolution?: 'minute' | 'hour' | 'day';
 
-  @ApiPropertyOptional({ description: 'Sidekiq instance (default: the first)' })
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/)
+  @InstanceNameProperty({ description: 'Sidekiq instance (default: the first)' })
   instance?: string;
 }
 
