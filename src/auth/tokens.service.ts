@@ -1,13 +1,14 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { invalid } from '../common/validation/invalid.js';
 import { ApiToken } from './api-token.entity.js';
 import { ApiTokenRepository } from './api-token.repository.js';
 import { CreatedTokenDto, TokenResponseDto } from './dto/token.dto.js';
 import type { Scope } from './scopes.decorator.js';
 import { generateToken, hashToken } from './token-hash.js';
 import { TokenVerifier } from './token-verifier.js';
-import { invalid } from '../common/validation/invalid.js';
 
 @Injectable()
 export class TokensService {
@@ -15,10 +16,11 @@ export class TokensService {
     private readonly em: EntityManager,
     private readonly tokens: ApiTokenRepository,
     private readonly verifier: TokenVerifier,
+    private readonly clock: Clock,
   ) {}
 
   async create(name: string, scopes: Scope[], expiresAt?: Date): Promise<CreatedTokenDto> {
-    if (expiresAt && expiresAt.getTime() <= Date.now()) {
+    if (expiresAt && expiresAt.getTime() <= this.clock.now()) {
       throw invalid('expires_at', 'must be in the future');
     }
     const token = generateToken();
@@ -27,7 +29,7 @@ export class TokensService {
       scopes: [...scopes].sort(),
       tokenHash: hashToken(token),
       tokenPrefix: token.slice(0, 8),
-      createdAt: new Date(),
+      createdAt: this.clock.date(),
       expiresAt: expiresAt ?? null,
       lastUsedAt: null,
       revokedAt: null,
@@ -46,7 +48,7 @@ export class TokensService {
     if (!token) {
       throw new DomainError('TOKEN_NOT_FOUND', `No token with id ${id}`, { field: 'id' });
     }
-    token.revokedAt ??= new Date();
+    token.revokedAt ??= this.clock.date();
     await this.em.flush();
     this.verifier.forget(token.id);
     return TokenResponseDto.from(token);
