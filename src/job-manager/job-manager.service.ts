@@ -17,6 +17,14 @@ import { TimestampFormat } from '../sidekiq/sidekiq-payload.js';
 import { WorkersService } from '../sidekiq/workers/workers.service.js';
 import { humanDuration } from './format.js';
 import {
+  decideRestart,
+  INCOMPLETE_REASON,
+  processKey,
+  type SidekiqWhereabouts,
+  type SidekiqWorld,
+  whereabouts,
+} from './restart-decision.js';
+import {
   INSTANCE_MESSAGE,
   isInstanceName,
   isJid,
@@ -24,15 +32,7 @@ import {
 } from '../common/validation/identifiers.js';
 import { invalid } from '../common/validation/invalid.js';
 
-/** Where Sidekiq holds a job now. */
-export interface SidekiqWhereabouts {
-  where: 'queue' | 'scheduled' | 'retry' | 'dead' | 'working' | 'nowhere';
-  queue?: string;
-  process?: string;
-  thread?: string;
-  /** epoch seconds (scheduled time, retry time, death time) */
-  score?: number;
-}
+export type { SidekiqWhereabouts } from './restart-decision.js';
 
 export interface FoundJob {
   job: JobDetailDto;
@@ -255,28 +255,11 @@ export class JobManagerService {
       restarted_as: restartedAs,
       reason,
     });
-    if (c.restartedAs) {
-      return item('already_restarted', `restarted before as ${c.restartedAs}`, c.restartedAs);
-    }
-    if (!c.jobClass || !c.queue || c.summary.arguments === null) {
-      return item('incomplete_record', 'class, queue or arguments were never reported');
-    }
-    if ((c.startedAt ?? c.enqueuedAt ?? c.lastEventAt).getTime() > cutoff) {
-      return item('too_recent', 'younger than minAgeSeconds');
-    }
-    const location = await this.sidekiqJobs.locate(c.jid, c.instance);
-    if (location) {
-      const w = whereabouts(location);
-      return item(
-        'held_by_sidekiq',
-        `Sidekiq holds it: ${w.where}${w.queue ? ` ${w.queue}` : ''}${w.process ? ` on ${w.process}` : ''}`,
-      );
-    }
-    if (c.status === JobStatus.Running && processAlive(c, world)) {
-      return item(
-        'process_alive',
-        `its process ${c.hostname}:${c.pid} is alive; it may have finished unreported`,
-      );
+    const decision = await decideRestart(c, world, cutoff, () =>
+      this.sidekiqJobs.locate(c.jid, c.instance),
+    );
+    if (!decision.restart) {
+      return item(decision.outcome, decision.reason, decision.restartedAs ?? null);
     }
     if (dryRun) {
       return item('would_restart', null);
@@ -284,13 +267,13 @@ export class JobManagerService {
     // the whole values of this one job only: a page of candidates may hold many MB-sized ones
     const source = await this.jobs.restartSource(c.instance, c.jid);
     if (source.arguments === null) {
-      return item('incomplete_record', 'class, queue or arguments were never reported');
+      return item('incomplete_record', INCOMPLETE_REASON);
     }
     // an Active Job goes back as Sidekiq held it: its wrapper, with the wrapper's arguments
-    const jobClass = source.wrapperClass ?? c.jobClass;
+    const jobClass = source.wrapperClass ?? decision.jobClass;
     const pushed = await this.sidekiqJobs.push({
       jobClass,
-      queue: c.queue,
+      queue: decision.queue,
       argsJson: source.arguments,
       instance: c.instance,
       restartedFrom: c.jid,
@@ -303,7 +286,7 @@ export class JobManagerService {
       {
         jid: pushed.jid,
         jobClass,
-        queue: c.queue,
+        queue: decision.queue,
         arguments: source.arguments,
         payload: pushed.payload,
       },
@@ -319,7 +302,7 @@ export class JobManagerService {
     const live = new Map<string, { hostname: string; pid: number }>();
     for (const p of processes) {
       if (p.hostname !== null && p.pid !== null) {
-        live.set(`${p.hostname}\u0000${p.pid}`, { hostname: p.hostname, pid: p.pid });
+        live.set(processKey(p.hostname, p.pid), { hostname: p.hostname, pid: p.pid });
       }
     }
     return {
@@ -405,35 +388,9 @@ export class JobManagerService {
   }
 }
 
-interface SidekiqWorld {
-  /** every process with a live heartbeat, by hostname + pid */
-  live: Map<string, { hostname: string; pid: number }>;
-  /** jids running in a live worker now */
-  working: Set<string>;
-}
-
-function processAlive(c: RestartCandidate, world: SidekiqWorld): boolean {
-  return c.hostname !== null && c.pid !== null && world.live.has(`${c.hostname}\u0000${c.pid}`);
-}
-
 function usesMillis(payload: string | null): boolean {
   const m = payload ? /"created_at":\s*(\d+(?:\.\d+)?)/.exec(payload) : null;
   return m !== null && Number(m[1]) > 1e11; // Sidekiq 8 writes integer milliseconds
-}
-
-function whereabouts(
-  location: Awaited<ReturnType<SidekiqJobsService['locate']>>,
-): SidekiqWhereabouts {
-  if (!location) {
-    return { where: 'nowhere' };
-  }
-  if (location.where === 'queue') {
-    return { where: 'queue', queue: location.queue };
-  }
-  if (location.where === 'working') {
-    return { where: 'working', process: location.process, thread: location.thread };
-  }
-  return { where: location.where, score: location.score };
 }
 
 function toTime(field: string, value: unknown): Date | undefined {
