@@ -81,6 +81,26 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  {
+    // one validation vocabulary (src/common/validation): one error shape, one name rule
+    files: ['src/**/*.ts'],
+    ignores: ['src/common/validation/**', 'src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "NewExpression[callee.name='DomainError'][arguments.0.value='VALIDATION_FAILED']",
+          message: 'Use invalid() or invalidFields() from common/validation/invalid.ts',
+        },
+        {
+          selector: "Literal[regex.pattern='^[A-Za-z0-9_-]{1,64}$']",
+          message:
+            'Use NAME_PATTERN, IsInstanceName or IsJid from common/validation/identifiers.ts',
+        },
+      ],
+    },
+  },
   // module boundaries (STYLE.md §4): each file group gets exactly one no-restricted-imports rule
   ...boundaries([
     {

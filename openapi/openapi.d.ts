@@ -1349,7 +1349,7 @@ export interface components {
              * @example started
              * @enum {string}
              */
-            type: "scheduled" | "queued" | "started" | "succeeded" | "failed" | "retrying" | "dead" | "interrupted" | "restarted" | "cancelled";
+            type: "scheduled" | "queued" | "started" | "succeeded" | "failed" | "retrying" | "dead" | "interrupted";
             /** @description On failed: whether Sidekiq will retry the job */
             will_retry?: boolean;
         };

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module.js';
 import { PrivateTokenGuard } from './auth/private-token.guard.js';
 import { BodyMediaTypeInterceptor } from './common/body-media-type.interceptor.js';
+import { ClockModule } from './common/clock.js';
 import { BodyParserMiddleware } from './common/body-parser.middleware.js';
 import { DomainErrorFilter } from './common/errors/domain-error.filter.js';
 import { ConfigModule } from './config/config.module.js';
@@ -21,6 +22,7 @@ import { StatsHistoryModule } from './stats-history/stats-history.module.js';
 @Module({
   imports: [
     ConfigModule,
+    ClockModule,
     DatabaseModule,
     RedisModule,
     AuthModule,

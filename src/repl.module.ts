@@ -4,7 +4,10 @@ import { DatabaseModule } from './database/database.module.js';
 import { JobManagerModule } from './job-manager/job-manager.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { ClockModule } from './common/clock.js';
 
 // Features only: no HTTP globals, no scheduler, no health checks.
-@Module({ imports: [ConfigModule, DatabaseModule, RedisModule, JobsModule, JobManagerModule] })
+@Module({
+  imports: [ConfigModule, ClockModule, DatabaseModule, RedisModule, JobsModule, JobManagerModule],
+})
 export class ReplModule {}

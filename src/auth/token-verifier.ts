@@ -1,5 +1,6 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { isDatabaseUnavailable } from '../database/pg-errors.js';
@@ -65,6 +66,7 @@ export class TokenVerifier implements OnApplicationShutdown {
   constructor(
     private readonly config: AppConfig,
     private readonly orm: MikroORM,
+    private readonly clock: Clock,
   ) {
     this.bootstrapDigest = tokenDigest(config.privateToken);
     this.valid = new LruCache(config.auth.tokenCacheSize);
@@ -84,7 +86,7 @@ export class TokenVerifier implements OnApplicationShutdown {
    * TOO_MANY_REQUESTS when `address` has spent its allowance of failures.
    */
   async verify(sent: string, address: string): Promise<Principal | null> {
-    const now = Date.now();
+    const now = this.clock.now();
     if (!sent) {
       return this.failed(address, now);
     }
@@ -104,7 +106,7 @@ export class TokenVerifier implements OnApplicationShutdown {
         this.markUsed(known.principal);
         return known.principal;
       }
-      return (await this.lookup(hash)) ?? this.failed(address, Date.now());
+      return (await this.lookup(hash)) ?? this.failed(address, this.clock.now());
     }
     const unknownUntil = this.unknown.get(hash);
     if (unknownUntil !== undefined && unknownUntil > now) {
@@ -124,11 +126,11 @@ export class TokenVerifier implements OnApplicationShutdown {
       principal = gated.principal;
     } catch (error) {
       // an outage is not the client's failure
-      this.limiter.refund(address, Date.now());
+      this.limiter.refund(address, this.clock.now());
       throw error;
     }
     if (principal) {
-      this.limiter.refund(address, Date.now());
+      this.limiter.refund(address, this.clock.now());
     }
     return principal;
   }
@@ -138,7 +140,7 @@ export class TokenVerifier implements OnApplicationShutdown {
    * failure of `address` like a wrong token; throws TOO_MANY_REQUESTS once the allowance is spent.
    */
   refuse(address: string): void {
-    this.failed(address, Date.now());
+    this.failed(address, this.clock.now());
   }
 
   forget(tokenId: string): void {
@@ -153,7 +155,7 @@ export class TokenVerifier implements OnApplicationShutdown {
     const ids = [...this.used];
     this.used.clear();
     try {
-      await this.orm.em.fork().getRepository(ApiToken).touch(ids, new Date());
+      await this.orm.em.fork().getRepository(ApiToken).touch(ids, this.clock.date());
     } catch (error) {
       this.logger.warn(`could not record token use: ${(error as Error).message}`);
     }
@@ -183,7 +185,7 @@ export class TokenVerifier implements OnApplicationShutdown {
 
   /** lookup, unless a request that waited ahead of this one at the gate has answered it already */
   private lookupOnce(hash: string): Promise<Principal | null> {
-    const now = Date.now();
+    const now = this.clock.now();
     if ((this.unknown.get(hash) ?? 0) > now) {
       return Promise.resolve(null);
     }
@@ -209,7 +211,7 @@ export class TokenVerifier implements OnApplicationShutdown {
 
   private async query(hash: string): Promise<Principal | null> {
     const generation = this.generation;
-    const now = Date.now();
+    const now = this.clock.now();
     let token: ApiToken | null;
     try {
       token = await this.orm.em

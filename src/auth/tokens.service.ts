@@ -1,6 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { invalid } from '../common/validation/invalid.js';
 import { ApiToken } from './api-token.entity.js';
 import { ApiTokenRepository } from './api-token.repository.js';
 import { CreatedTokenDto, TokenResponseDto } from './dto/token.dto.js';
@@ -14,13 +16,12 @@ export class TokensService {
     private readonly em: EntityManager,
     private readonly tokens: ApiTokenRepository,
     private readonly verifier: TokenVerifier,
+    private readonly clock: Clock,
   ) {}
 
   async create(name: string, scopes: Scope[], expiresAt?: Date): Promise<CreatedTokenDto> {
-    if (expiresAt && expiresAt.getTime() <= Date.now()) {
-      throw new DomainError('VALIDATION_FAILED', 'expires_at must be in the future', {
-        errors: [{ field: 'expires_at', message: 'must be in the future' }],
-      });
+    if (expiresAt && expiresAt.getTime() <= this.clock.now()) {
+      throw invalid('expires_at', 'must be in the future');
     }
     const token = generateToken();
     const entity = this.em.create(ApiToken, {
@@ -28,7 +29,7 @@ export class TokensService {
       scopes: [...scopes].sort(),
       tokenHash: hashToken(token),
       tokenPrefix: token.slice(0, 8),
-      createdAt: new Date(),
+      createdAt: this.clock.date(),
       expiresAt: expiresAt ?? null,
       lastUsedAt: null,
       revokedAt: null,
@@ -47,7 +48,7 @@ export class TokensService {
     if (!token) {
       throw new DomainError('TOKEN_NOT_FOUND', `No token with id ${id}`, { field: 'id' });
     }
-    token.revokedAt ??= new Date();
+    token.revokedAt ??= this.clock.date();
     await this.em.flush();
     this.verifier.forget(token.id);
     return TokenResponseDto.from(token);

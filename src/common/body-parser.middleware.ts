@@ -3,6 +3,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { AppConfig } from '../config/app-config.js';
 import { DomainError } from './errors/domain-error.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './validation/json-depth.js';
+import { invalid } from './validation/invalid.js';
 
 interface BodyParserError {
   type?: string;
@@ -84,10 +85,7 @@ function mapError(error: unknown): unknown {
     return new DomainError('PAYLOAD_TOO_LARGE', 'The request body is too large', { field: 'body' });
   }
   if (e.type === TOO_DEEP) {
-    const message = `nests deeper than ${MAX_JSON_DEPTH} levels`;
-    return new DomainError('VALIDATION_FAILED', `body ${message}`, {
-      errors: [{ field: 'body', message }],
-    });
+    return invalid('body', `nests deeper than ${MAX_JSON_DEPTH} levels`);
   }
   if (e.status === 415 || e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') {
     return new DomainError(
@@ -105,9 +103,7 @@ function mapError(error: unknown): unknown {
         : e.type === 'parameters.too.many' || /depth/i.test((error as Error).message)
           ? 'has too many or too deeply nested form fields'
           : 'could not be read';
-    return new DomainError('VALIDATION_FAILED', `body ${message}`, {
-      errors: [{ field: 'body', message }],
-    });
+    return invalid('body', message);
   }
   return error;
 }

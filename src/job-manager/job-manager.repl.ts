@@ -7,6 +7,7 @@ import type {
 } from './job-manager.service.js';
 import { inspect } from 'node:util';
 import { DomainError } from '../common/errors/domain-error.js';
+import { describeFieldError } from '../common/validation/invalid.js';
 import { MAX_OFFSET } from '../common/validation/paging.js';
 import { Table } from './format.js';
 
@@ -142,10 +143,10 @@ export function replError(error: unknown): Error {
     : [];
   const lines =
     fields.length > 0
-      ? fields.map(({ field, message }) => {
-          const text = String(message);
-          return `${error.code}: ${text.startsWith(String(field)) ? text : `${String(field)} ${text}`}`;
-        })
+      ? fields.map(
+          ({ field, message }) =>
+            `${error.code}: ${describeFieldError({ field: String(field), message: String(message) })}`,
+        )
       : [`${error.code}: ${error.message}`];
   const clean = new Error(lines.join('\n'));
   clean.stack = clean.message;

@@ -17,16 +17,23 @@ import { SidekiqJobsService } from '../sidekiq/sidekiq-jobs.service.js';
 import { TimestampFormat } from '../sidekiq/payload/job-record.js';
 import { WorkersService } from '../sidekiq/workers/workers.service.js';
 import { humanDuration } from './format.js';
+import {
+  decideRestart,
+  INCOMPLETE_REASON,
+  processKey,
+  type SidekiqWhereabouts,
+  type SidekiqWorld,
+  whereabouts,
+} from './restart-decision.js';
+import {
+  INSTANCE_MESSAGE,
+  isInstanceName,
+  isJid,
+  JID_MESSAGE,
+} from '../common/validation/identifiers.js';
+import { invalid } from '../common/validation/invalid.js';
 
-/** Where Sidekiq holds a job now. */
-export interface SidekiqWhereabouts {
-  where: 'queue' | 'scheduled' | 'retry' | 'dead' | 'working' | 'nowhere';
-  queue?: string;
-  process?: string;
-  thread?: string;
-  /** epoch seconds (scheduled time, retry time, death time) */
-  score?: number;
-}
+export type { SidekiqWhereabouts } from './restart-decision.js';
 
 export interface FoundJob {
   job: JobDetailDto;
@@ -144,8 +151,8 @@ export class JobManagerService {
 
   /** The job with its whole timeline, and where Sidekiq holds it now (queue, sets, a worker, or nowhere). */
   async find(jid: string, instance?: string): Promise<FoundJob> {
-    if (typeof jid !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(jid)) {
-      throw invalid('job_id', 'must be a Sidekiq jid');
+    if (!isJid(jid)) {
+      throw invalid('job_id', JID_MESSAGE);
     }
     const job = await this.jobs.detail(jid, instance);
     // by the job's jid: `jid` may have been Active Job's job_id
@@ -244,28 +251,11 @@ export class JobManagerService {
       restarted_as: restartedAs,
       reason,
     });
-    if (c.restartedAs) {
-      return item('already_restarted', `restarted before as ${c.restartedAs}`, c.restartedAs);
-    }
-    if (!c.jobClass || !c.queue || c.summary.arguments === null) {
-      return item('incomplete_record', 'class, queue or arguments were never reported');
-    }
-    if ((c.startedAt ?? c.enqueuedAt ?? c.lastEventAt).getTime() > cutoff) {
-      return item('too_recent', 'younger than minAgeSeconds');
-    }
-    const location = await this.sidekiqJobs.locate(c.jid, c.instance);
-    if (location) {
-      const w = whereabouts(location);
-      return item(
-        'held_by_sidekiq',
-        `Sidekiq holds it: ${w.where}${w.queue ? ` ${w.queue}` : ''}${w.process ? ` on ${w.process}` : ''}`,
-      );
-    }
-    if (c.status === JobStatus.Running && processAlive(c, world)) {
-      return item(
-        'process_alive',
-        `its process ${c.hostname}:${c.pid} is alive; it may have finished unreported`,
-      );
+    const decision = await decideRestart(c, world, cutoff, () =>
+      this.sidekiqJobs.locate(c.jid, c.instance),
+    );
+    if (!decision.restart) {
+      return item(decision.outcome, decision.reason, decision.restartedAs ?? null);
     }
     if (dryRun) {
       return item('would_restart', null);
@@ -273,13 +263,13 @@ export class JobManagerService {
     // the whole values of this one job only: a page of candidates may hold many MB-sized ones
     const source = await this.jobs.restartSource(c.instance, c.jid);
     if (source.arguments === null) {
-      return item('incomplete_record', 'class, queue or arguments were never reported');
+      return item('incomplete_record', INCOMPLETE_REASON);
     }
     // an Active Job goes back as Sidekiq held it: its wrapper, with the wrapper's arguments
-    const jobClass = source.wrapperClass ?? c.jobClass;
+    const jobClass = source.wrapperClass ?? decision.jobClass;
     const pushed = await this.sidekiqJobs.push({
       jobClass,
-      queue: c.queue,
+      queue: decision.queue,
       argsJson: source.arguments,
       instance: c.instance,
       restartedFrom: c.jid,
@@ -292,7 +282,7 @@ export class JobManagerService {
       {
         jid: pushed.jid,
         jobClass,
-        queue: c.queue,
+        queue: decision.queue,
         arguments: source.arguments,
         payload: pushed.payload,
       },
@@ -308,7 +298,7 @@ export class JobManagerService {
     const live = new Map<string, { hostname: string; pid: number }>();
     for (const p of processes) {
       if (p.hostname !== null && p.pid !== null) {
-        live.set(`${p.hostname}\u0000${p.pid}`, { hostname: p.hostname, pid: p.pid });
+        live.set(processKey(p.hostname, p.pid), { hostname: p.hostname, pid: p.pid });
       }
     }
     return {
@@ -394,41 +384,9 @@ export class JobManagerService {
   }
 }
 
-interface SidekiqWorld {
-  /** every process with a live heartbeat, by hostname + pid */
-  live: Map<string, { hostname: string; pid: number }>;
-  /** jids running in a live worker now */
-  working: Set<string>;
-}
-
-function processAlive(c: RestartCandidate, world: SidekiqWorld): boolean {
-  return c.hostname !== null && c.pid !== null && world.live.has(`${c.hostname}\u0000${c.pid}`);
-}
-
 function usesMillis(payload: string | null): boolean {
   const m = payload ? /"created_at":\s*(\d+(?:\.\d+)?)/.exec(payload) : null;
   return m !== null && Number(m[1]) > 1e11; // Sidekiq 8 writes integer milliseconds
-}
-
-function whereabouts(
-  location: Awaited<ReturnType<SidekiqJobsService['locate']>>,
-): SidekiqWhereabouts {
-  if (!location) {
-    return { where: 'nowhere' };
-  }
-  if (location.where === 'queue') {
-    return { where: 'queue', queue: location.queue };
-  }
-  if (location.where === 'working') {
-    return { where: 'working', process: location.process, thread: location.thread };
-  }
-  return { where: location.where, score: location.score };
-}
-
-function invalid(field: string, message: string): DomainError {
-  return new DomainError('VALIDATION_FAILED', `${field} ${message}`, {
-    errors: [{ field, message }],
-  });
 }
 
 function toTime(field: string, value: unknown): Date | undefined {
@@ -479,11 +437,8 @@ export function toFilter(statuses: string[], filter: unknown, options: unknown):
   if (offsetFault) {
     throw invalid('offset', offsetFault);
   }
-  if (
-    o.instance !== undefined &&
-    (typeof o.instance !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(o.instance))
-  ) {
-    throw invalid('instance', 'must be an instance name');
+  if (o.instance !== undefined && !isInstanceName(o.instance)) {
+    throw invalid('instance', INSTANCE_MESSAGE);
   }
   return {
     statuses,

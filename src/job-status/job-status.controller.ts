@@ -2,13 +2,13 @@ import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestj
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Scope, Scopes } from '../auth/scopes.decorator.js';
 import { ApiErrorResponse } from '../common/errors/api-errors.decorator.js';
+import { JidParamDto } from '../common/validation/params.dto.js';
 import {
   BulkStatusDto,
   BulkStatusRequestDto,
   CancelResultDto,
   DataRequestDto,
   InstanceParamDto,
-  JidParamDto,
   JobDataDto,
   JobStatusDto,
   MAX_BULK_JIDS,

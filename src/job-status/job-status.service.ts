@@ -15,6 +15,7 @@ import {
   type ProgressRequestDto,
   SidekiqStatusName,
 } from './dto/job-status.dto.js';
+import { invalid, invalidFields } from '../common/validation/invalid.js';
 import { JobStatusData } from './job-status-data.entity.js';
 import { JobStatusDataRepository, type StatusDataRow } from './job-status-data.repository.js';
 
@@ -96,19 +97,13 @@ export class JobStatusService {
   /** sidekiq-status's `at` / `total`: absent values keep what was stored. */
   async progress(jid: string, body: ProgressRequestDto, instance?: string): Promise<JobStatusDto> {
     if (body.at === undefined && body.total === undefined) {
-      throw new DomainError('VALIDATION_FAILED', 'at or total is required', {
-        errors: [{ field: 'at', message: 'at or total is required' }],
-      });
+      throw invalid('at', 'at or total is required');
     }
     if (body.message?.includes('\u0000')) {
-      throw new DomainError('VALIDATION_FAILED', 'message must not contain NUL characters', {
-        errors: [{ field: 'message', message: 'must not contain NUL characters' }],
-      });
+      throw invalid('message', 'must not contain NUL characters');
     }
     if (body.message !== undefined && body.at === undefined) {
-      throw new DomainError('VALIDATION_FAILED', 'message goes with at', {
-        errors: [{ field: 'message', message: 'is sent with at' }],
-      });
+      throw invalid('message', 'is sent with at');
     }
     await this.statusData.saveProgress(instance ?? DEFAULT_INSTANCE, jid, {
       at: body.at ?? null,
@@ -274,13 +269,7 @@ function validateData(data: Record<string, unknown>): void {
     }
   }
   if (errors.length > 0) {
-    throw new DomainError(
-      'VALIDATION_FAILED',
-      errors.map((e) => `${e.field}: ${e.message}`).join('; '),
-      {
-        errors,
-      },
-    );
+    throw invalidFields(errors);
   }
 }
 

@@ -2,18 +2,19 @@ import { EnsureRequestContext } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
+import {
+  INSTANCE_MESSAGE,
+  isInstanceName,
+  isJid,
+  JID_MESSAGE,
+} from '../common/validation/identifiers.js';
+import { type FieldError, invalid, invalidFields } from '../common/validation/invalid.js';
 import { AppConfig } from '../config/app-config.js';
 import { tryAdvisoryXactLock } from '../database/advisory-locks.js';
 import { unwrapActiveJob } from './active-job.js';
 import { batchItems } from './ingest/batch-body.js';
 import type { IngestEvent } from './ingest/columns.js';
-import {
-  JID_PATTERN,
-  MAX_NAME_BYTES,
-  parseEvent,
-  type ParseContext,
-} from './ingest/event-parser.js';
-import type { FieldError } from './ingest/field-reader.js';
+import { MAX_NAME_BYTES, parseEvent, type ParseContext } from './ingest/event-parser.js';
 import { type FlushStats, IngestWriter } from './ingest/ingest-writer.js';
 import { toMicroIso } from './ingest/timestamps.js';
 import { JobEventType } from './job-status.js';
@@ -251,7 +252,7 @@ export class JobsService {
   ): Promise<{ event: IngestEvent; duplicate: boolean }> {
     const parsed = parseEvent(raw ?? {}, { ...ctx, path: '', now: new Date() });
     if (parsed.errors) {
-      throw this.reject(1, invalid(parsed.errors));
+      throw this.reject(1, invalidFields(parsed.errors));
     }
     const [duplicate] = await this.writer.write(
       parsed.started ? [parsed.event, parsed.started] : [parsed.event],
@@ -291,7 +292,7 @@ export class JobsService {
       }
     }
     if (errors.length > 0) {
-      throw this.reject(Math.max(items.length, 1), invalid(errors.slice(0, 100)));
+      throw this.reject(Math.max(items.length, 1), invalidFields(errors.slice(0, 100)));
     }
     // started events derived from started_at are written too, but not counted in the answer
     const flags = await this.writer.write(derived.length > 0 ? [...events, ...derived] : events);
@@ -324,18 +325,18 @@ export class JobsService {
   @EnsureRequestContext()
   async detail(jid: string, instance?: string, eventsCursor?: string): Promise<JobDetailDto> {
     const errors: FieldError[] = [];
-    if (!JID_PATTERN.test(jid)) {
-      errors.push({ field: 'job_id', message: 'must be 1 to 64 characters of A-Z a-z 0-9 _ -' });
+    if (!isJid(jid)) {
+      errors.push({ field: 'job_id', message: JID_MESSAGE });
     }
-    if (instance !== undefined && !JID_PATTERN.test(instance)) {
-      errors.push({ field: 'instance', message: 'must be 1 to 64 characters of A-Z a-z 0-9 _ -' });
+    if (instance !== undefined && !isInstanceName(instance)) {
+      errors.push({ field: 'instance', message: INSTANCE_MESSAGE });
     }
     const afterEvent = eventsCursor === undefined ? undefined : decodeEventCursor(eventsCursor);
     if (afterEvent === null) {
       errors.push({ field: 'events_cursor', message: 'is not a cursor returned by this API' });
     }
     if (errors.length > 0) {
-      throw invalid(errors);
+      throw invalidFields(errors);
     }
     const job = await this.jobs.findByJid(jid, instance);
     const events = await this.jobEvents.timeline(job, afterEvent ?? undefined);
@@ -353,14 +354,6 @@ export class JobsService {
         events.length > TIMELINE_PAGE ? encodeEventCursor(page[page.length - 1].id) : null,
     };
   }
-}
-
-function invalid(errors: FieldError[]): DomainError {
-  return new DomainError(
-    'VALIDATION_FAILED',
-    errors.map((e) => `${e.field} ${e.message}`).join('; '),
-    { errors },
-  );
 }
 
 function encodeEventCursor(id: string): string {
@@ -383,7 +376,7 @@ function decodeCursor(cursor: string): string {
   const text = Buffer.from(cursor, 'base64url').toString();
   const id = text.startsWith('j:') ? text.slice(2) : '';
   if (!/^\d{1,19}$/.test(id)) {
-    throw invalid([{ field: 'cursor', message: 'is not a cursor returned by this API' }]);
+    throw invalid('cursor', 'is not a cursor returned by this API');
   }
   return id;
 }

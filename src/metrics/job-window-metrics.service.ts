@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../common/errors/domain-error.js';
 import { JobMetricsService, type JobWindowRow } from '../jobs/job-metrics.service.js';
 import type {
   JobClassMetricsDto,
   JobMetricsDto,
   JobMetricsQueryDto,
 } from './dto/job-metrics.dto.js';
+import { invalid } from '../common/validation/invalid.js';
 
 const DAY_MS = 86_400_000;
 
@@ -31,9 +31,7 @@ export class JobWindowMetricsService {
     const to = query.to ? new Date(query.to) : new Date();
     const from = query.from ? new Date(query.from) : new Date(to.getTime() - DAY_MS);
     if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) {
-      throw new DomainError('VALIDATION_FAILED', 'from must be before to', {
-        errors: [{ field: 'from', message: 'must be before to' }],
-      });
+      throw invalid('from', 'must be before to');
     }
     const rows = await this.jobMetrics.window({
       from,

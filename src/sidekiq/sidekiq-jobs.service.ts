@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../common/errors/domain-error.js';
 import { SidekiqAccessService } from './sidekiq-access.service.js';
 import { SIDEKIQ_SET_NAMES, type SidekiqSetName } from './sidekiq-keys.js';
 import { TimestampFormat } from './payload/job-record.js';
 import { buildNewPayload } from './payload/payload-edit.js';
 import { WorkersService } from './workers/workers.service.js';
+import { invalid } from '../common/validation/invalid.js';
 
 export type SidekiqJobLocation =
   | { readonly where: 'queue'; readonly queue: string; readonly raw: string }
@@ -89,9 +89,7 @@ export class SidekiqJobsService {
         restartedFrom: input.restartedFrom,
       });
     } catch {
-      throw new DomainError('VALIDATION_FAILED', 'arguments must be a JSON array', {
-        field: 'arguments',
-      });
+      throw invalid('arguments', 'must be a JSON array');
     }
     await store.queues.push(input.queue, [payload]);
     return { jid, queue: input.queue, payload };

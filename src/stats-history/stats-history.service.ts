@@ -6,6 +6,7 @@ import { type AdvisoryLock, tryAdvisoryXactLock } from '../database/advisory-loc
 import { QueuesService } from '../sidekiq/queues/queues.service.js';
 import { StatsService } from '../sidekiq/stats/stats.service.js';
 import { RedisRegistry } from '../redis/redis.module.js';
+import { invalid } from '../common/validation/invalid.js';
 import { StatsDaily } from './stats-daily.entity.js';
 import { StatsDailyRepository } from './stats-daily.repository.js';
 import { StatsSnapshot } from './stats-snapshot.entity.js';
@@ -294,10 +295,4 @@ export function drainEstimates(
     };
   }
   return out;
-}
-
-function invalid(field: string, message: string): DomainError {
-  return new DomainError('VALIDATION_FAILED', `${field} ${message}`, {
-    errors: [{ field, message }],
-  });
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { TestClock } from '../support/clock.js';
 import { QueryLog } from '../support/query-log.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
 import { startBehindDatabaseProxy, TEST_TOKEN, TestApp } from '../support/test-context.js';
@@ -9,7 +10,6 @@ import { startBehindDatabaseProxy, TEST_TOKEN, TestApp } from '../support/test-c
 // the token lookup (findActiveByHash) as MikroORM sends it; the last-used touch is an update
 const TOKEN_LOOKUP = /^select\b[\s\S]*\bfrom "api_tokens"/i;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const wrongToken = () => `sks_${randomBytes(30).toString('base64url')}`;
 
 interface Reply {
@@ -63,8 +63,8 @@ class Client {
   }
 }
 
-async function startApp(env: Record<string, string>) {
-  const { ctx, proxy } = await startBehindDatabaseProxy({ env });
+async function startApp(env: Record<string, string>, clock?: TestClock) {
+  const { ctx, proxy } = await startBehindDatabaseProxy({ env, clock });
   const queries = new QueryLog(proxy);
   await ctx.app.listen(0, '127.0.0.1');
   const port = (ctx.http.address() as AddressInfo).port;
@@ -172,16 +172,21 @@ describe('PRIVATE-TOKEN failure limit per address (e2e)', () => {
   let neighbour: Client;
   let seen: string;
   const lookups = () => queries.count(TOKEN_LOOKUP);
+  // cache lifetimes and the failure window are passed by moving this clock, not by sleeping
+  const clock = new TestClock();
 
   beforeAll(async () => {
     let port: number;
-    ({ ctx, proxy, queries, port } = await startApp({
-      AUTH_FAILURE_LIMIT: String(LIMIT),
-      AUTH_FAILURE_WINDOW_SECONDS: String(WINDOW_SECONDS),
-      AUTH_TOKEN_CACHE_MS: '1000',
-      AUTH_TOKEN_CACHE_SIZE: '1000',
-      AUTH_UNKNOWN_CACHE_SIZE: '1000',
-    }));
+    ({ ctx, proxy, queries, port } = await startApp(
+      {
+        AUTH_FAILURE_LIMIT: String(LIMIT),
+        AUTH_FAILURE_WINDOW_SECONDS: String(WINDOW_SECONDS),
+        AUTH_TOKEN_CACHE_MS: '1000',
+        AUTH_TOKEN_CACHE_SIZE: '1000',
+        AUTH_UNKNOWN_CACHE_SIZE: '1000',
+      },
+      clock,
+    ));
     client = new Client(port);
     neighbour = new Client(port, '127.0.0.2');
     // used once before any failure: this copy knows it was valid
@@ -252,7 +257,7 @@ describe('PRIVATE-TOKEN failure limit per address (e2e)', () => {
 
     // past AUTH_TOKEN_CACHE_MS the token is checked again, limited or not: nobody guesses a hash
     // that was valid
-    await sleep(1100);
+    clock.advance(1100);
     await drain();
     const before = lookups();
     expect((await client.get(SELF, seen)).status).toBe(200);
@@ -260,7 +265,7 @@ describe('PRIVATE-TOKEN failure limit per address (e2e)', () => {
 
     // and that check still sees a revocation made elsewhere (here: straight in Postgres)
     await ctx.db.sql.query('update api_tokens set revoked_at = now() where name = $1', ['seen']);
-    await sleep(1100);
+    clock.advance(1100);
     await drain();
     expect((await client.get(SELF, seen)).status).toBe(429);
     expect(lookups() - before).toBe(2);
@@ -279,7 +284,7 @@ describe('PRIVATE-TOKEN failure limit per address (e2e)', () => {
     expect(refused.status).toBe(429);
     expect(lookups() - before).toBe(0);
 
-    await sleep(Number(refused.headers['retry-after']) * 1000);
+    clock.advance(Number(refused.headers['retry-after']) * 1000);
     expect((await client.get(SELF, late)).status).toBe(200);
     expect(lookups() - before).toBe(1);
     // the probe was no failure: the attempt it took is back

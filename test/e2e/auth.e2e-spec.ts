@@ -1,13 +1,15 @@
 import request from 'supertest';
+import { TestClock } from '../support/clock.js';
 import { listRoutes } from '../support/routes.js';
 import { TEST_TOKEN, TestApp } from '../support/test-context.js';
 import { makeEvent } from '../factories/job-event.factory.js';
 
 describe('PRIVATE-TOKEN auth (e2e)', () => {
   let ctx: TestApp;
+  const clock = new TestClock();
 
   beforeAll(async () => {
-    ctx = await TestApp.start();
+    ctx = await TestApp.start({ clock });
   });
 
   afterAll(async () => {
@@ -157,11 +159,14 @@ describe('PRIVATE-TOKEN auth (e2e)', () => {
       .set('PRIVATE-TOKEN', TEST_TOKEN)
       .send({ name: 'old', scopes: ['read'], expires_at: '2001-01-01T00:00:00Z' })
       .expect(400);
+    // valid for an hour of the service's clock, which the test then moves past that hour
     const soon = await createToken(['read'], {
-      expires_at: new Date(Date.now() + 1500).toISOString(),
+      expires_at: new Date(clock.now() + 3_600_000).toISOString(),
     });
     await request(ctx.http).get('/api/v1/jobs').set('PRIVATE-TOKEN', soon.token).expect(200);
-    await new Promise((r) => setTimeout(r, 1600));
+    clock.advance(3_600_000 - 60_000);
+    await request(ctx.http).get('/api/v1/jobs').set('PRIVATE-TOKEN', soon.token).expect(200);
+    clock.advance(60_001);
     await request(ctx.http).get('/api/v1/jobs').set('PRIVATE-TOKEN', soon.token).expect(401);
     await request(ctx.http)
       .delete('/api/v1/tokens/not-a-uuid')

@@ -9,6 +9,7 @@ import { redisUrlForDb } from '../integration/sidekiq/sidekiq-test-app.js';
 import { SidekiqWriter } from '../support/sidekiq-writer.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { TEST_TOKEN, TestApp } from '../support/test-context.js';
+import { eventually } from '../support/eventually.js';
 
 // GitLab's Sidekiq Metrics API through the real GitLab clients: Debian's python3-gitlab (installed
 // by scripts/ensure-python-gitlab.sh) and npm's @gitbeaker/rest, against the app listening on a
@@ -129,16 +130,12 @@ describe('GitLab API clients: python-gitlab and gitbeaker on the Sidekiq Metrics
   /** Redis reachable again, and the service reading it: job_stats answers 200. */
   const restoreRedis = async () => {
     await proxy.restore();
-    for (let i = 0; ; i++) {
-      const res = await request(ctx.http)
-        .get('/api/v4/sidekiq/job_stats')
-        .set('PRIVATE-TOKEN', readToken);
-      if (res.status === 200 || i >= 100) {
-        expect(res.status).toBe(200);
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await eventually(
+      'job_stats to answer again',
+      async () =>
+        (await request(ctx.http).get('/api/v4/sidekiq/job_stats').set('PRIVATE-TOKEN', readToken))
+          .status === 200,
+    );
   };
 
   const token = async (scopes: string[]) =>

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { makeEvent, makeJid } from '../factories/job-event.factory.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
 import { startBehindDatabaseProxy, TEST_TOKEN, TestApp } from '../support/test-context.js';
+import { eventually } from '../support/eventually.js';
 
 const auth = { 'PRIVATE-TOKEN': TEST_TOKEN };
 
@@ -429,19 +430,16 @@ describe('lifecycle ingestion (e2e)', () => {
       await proxy.restore();
     }
     const after = makeJid();
-    let status = 0;
-    for (let i = 0; i < 50 && status !== 201; i++) {
-      status = (
-        await request(ctx.http)
-          .post('/api/v1/jobs')
-          .set(auth)
-          .send(makeEvent({ job_id: after }))
-      ).status;
-      if (status !== 201) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    expect(status).toBe(201);
+    await eventually(
+      'an event to be accepted again',
+      async () =>
+        (
+          await request(ctx.http)
+            .post('/api/v1/jobs')
+            .set(auth)
+            .send(makeEvent({ job_id: after }))
+        ).status === 201,
+    );
     await request(ctx.http).get('/api/v1/health/ready').expect(200);
     await request(ctx.http).get(`/api/v1/jobs/${before}`).set(auth).expect(200);
     expect(await count('jobs', after)).toBe(1);

@@ -274,7 +274,7 @@ describe('Input that used to crash or mislead the service (e2e)', () => {
   it('treats a process identity that names another key as unknown (404), reading and signalling nothing', async () => {
     await redis.zadd('dead', 1, 'x');
     await redis.set('stat:processed', '9');
-    const deadBefore = await redis.zrange('dead', 0, -1, 'WITHSCORES');
+    const deadBefore = await redis.zrange('dead', '0', '-1', 'WITHSCORES');
     for (const identity of ['dead', 'stat:processed']) {
       await http().get(`/api/v1/sidekiq/processes/${identity}`).set(auth).expect(404);
       const quiet = await http()
@@ -284,7 +284,7 @@ describe('Input that used to crash or mislead the service (e2e)', () => {
       expect(quiet.body.code).toBe('PROCESS_NOT_FOUND');
       expect(await redis.exists(`${identity}-signals`)).toBe(0);
     }
-    expect(await redis.zrange('dead', 0, -1, 'WITHSCORES')).toEqual(deadBefore);
+    expect(await redis.zrange('dead', '0', '-1', 'WITHSCORES')).toEqual(deadBefore);
     expect(await redis.get('stat:processed')).toBe('9');
   });
 

@@ -6,6 +6,7 @@ import { makeJid } from '../factories/job-event.factory.js';
 import { flushDb, redisUrlForDb } from '../integration/sidekiq/sidekiq-test-app.js';
 import { SidekiqWriter } from '../support/sidekiq-writer.js';
 import { TEST_TOKEN, TestApp } from '../support/test-context.js';
+import { eventually } from '../support/eventually.js';
 
 const URL15 = redisUrlForDb(15);
 const EXAMPLES = JSON.parse(
@@ -625,9 +626,11 @@ describe('Metrics settings (e2e)', () => {
         'sks.jobs.Billing__InvoiceJob.run:250|ms',
       ];
       // the ingest commit schedules a push; wait for the datagrams (UDP on loopback)
-      while (!expected.every((line) => lines.includes(line))) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await eventually(
+        'the StatsD datagrams',
+        () => expected.every((line) => lines.includes(line)),
+        { intervalMs: 50 },
+      );
       expect(lines.filter((l) => l.includes('successes'))).toEqual([expected[0]]);
     } finally {
       await ctx.close();

@@ -12,6 +12,7 @@ import {
   TestApp,
   TestDatabase,
 } from '../support/test-context.js';
+import { eventually } from '../support/eventually.js';
 
 // Outages and crashes with real PostgreSQL, real Redis and (for the crash) the built service as a
 // child process. Postgres and Redis are cut through a TcpProxy, so the run's shared servers stay up.
@@ -91,20 +92,8 @@ async function timed(url: string, init: RequestInit = {}) {
   return { status: res.status, headers: res.headers, body, text, ms };
 }
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null> | T | null,
-  tries = 100,
-): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const found = await probe();
-    if (found !== null) {
-      return found;
-    }
-    await sleep(200);
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+const until = <T>(what: string, probe: () => Promise<T | null> | T | null, seconds = 20) =>
+  eventually(what, probe, { timeoutMs: seconds * 1000, intervalMs: 200 });
 
 describe('Redis outage: Sidekiq routes and /metrics fail fast, ingestion goes on, all recovers (e2e)', () => {
   const REDIS_DB = 12;
@@ -401,7 +390,7 @@ describe('Postgres outage under ingest load (e2e)', () => {
       }
     });
     // Postgres goes away a third of the way through, for 1.5 s
-    await until('a third of the batches', () => (acked >= 20 ? true : null), 500);
+    await until('a third of the batches', () => (acked >= 20 ? true : null), 100);
     await proxy.cut();
     await sleep(1500);
     await proxy.restore();
@@ -508,7 +497,7 @@ describe('kill -9 of the service under ingest load (e2e, the built service as a 
         }
       }
     });
-    await until('a quarter of the batches', () => (ackedBatches.length >= 20 ? true : null), 500);
+    await until('a quarter of the batches', () => (ackedBatches.length >= 20 ? true : null), 100);
     await kill9(child);
     await Promise.all(load);
     const ackedBeforeKill = ackedBatches.flatMap((b) => b.jids);

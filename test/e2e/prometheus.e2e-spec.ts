@@ -11,6 +11,7 @@ import { redisUrlForDb } from '../integration/sidekiq/sidekiq-test-app.js';
 import { exposedNames, metricNames, variableSelector } from '../support/promql.js';
 import { SidekiqWriter } from '../support/sidekiq-writer.js';
 import { TEST_TOKEN, TestApp } from '../support/test-context.js';
+import { eventually } from '../support/eventually.js';
 
 // Debian's prometheus package (scripts/ensure-prometheus.sh)
 const PROMTOOL = '/usr/bin/promtool';
@@ -58,27 +59,9 @@ async function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `probe` until it returns a value, at most `attempts` times; fails with what it saw last. */
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  attempts = 120,
-  everyMs = 500,
-): Promise<T> {
-  let last: unknown;
-  for (let i = 0; i < attempts; i++) {
-    try {
-      const value = await probe();
-      if (value !== undefined) {
-        return value;
-      }
-    } catch (error) {
-      last = error;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`gave up waiting for ${what}; last error: ${String(last)}`);
-}
+// Prometheus scrapes and evaluates on its own schedule: a minute of patience, asked every 0.5 s
+const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
+  eventually(what, probe, { timeoutMs: 60_000, intervalMs: 500 });
 
 /** A real Prometheus in a temporary directory of its own, on a free loopback port. */
 class RealPrometheus {

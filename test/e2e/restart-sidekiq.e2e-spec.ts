@@ -8,6 +8,7 @@ import request from 'supertest';
 import { makeJid, makeStartedJobEvents } from '../factories/job-event.factory.js';
 import { testRedisUrl } from '../support/app-with-sidekiq.js';
 import { TEST_TOKEN, TestApp } from '../support/test-context.js';
+import { eventually } from '../support/eventually.js';
 
 // The restart end to end: a job that started on a Sidekiq process that is gone is restarted over
 // REST, and a real Sidekiq server (Debian's ruby-sidekiq) executes the restarted job.
@@ -68,13 +69,10 @@ describe('restart executed by a real Sidekiq (e2e)', () => {
       env: { ...process.env, SIDEKIQ_REDIS_URL: redisUrl, RUBYOPT: '-W0' },
       stdio: ['ignore', log, log],
     });
-    let probe: string[] = [];
-    for (let i = 0; i < 300 && probe.length === 0; i++) {
-      probe = await redis.lrange('restart-probe', 0, -1);
-      if (probe.length === 0) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    const probe = await eventually('the restarted job to run in Sidekiq', async () => {
+      const ran = await redis.lrange('restart-probe', 0, -1);
+      return ran.length > 0 ? ran : null;
+    });
     expect(probe).toHaveLength(1);
     const ran = JSON.parse(probe[0]) as { jid: string; args: unknown[]; restarted_from: string };
     expect(ran).toEqual({ jid: newJid, args: JSON.parse(args), restarted_from: jid });

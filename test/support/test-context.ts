@@ -6,6 +6,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
+import { Clock } from '../../src/common/clock.js';
 import { adminUrl, databaseUrl, templateName } from './global-setup.js';
 import { TcpProxy } from './tcp-proxy.js';
 
@@ -60,8 +61,43 @@ export class TestDatabase {
 
 export interface TestAppOptions {
   env?: Record<string, string>;
+  /** the app's Clock (e.g. a TestClock the test moves) */
+  clock?: Clock;
   /** e.g. route the app's database connections through a TcpProxy */
   rewriteDatabaseUrl?: (url: string) => string;
+}
+
+// process.env as it was before the first open TestApp changed it; put back when the last closes
+// (the app reads its environment once, at boot)
+let openApps = 0;
+let savedEnv = new Map<string, string | undefined>();
+
+function setEnv(values: Record<string, string | undefined>): void {
+  for (const [key, value] of Object.entries(values)) {
+    if (!savedEnv.has(key)) {
+      savedEnv.set(key, process.env[key]);
+    }
+    if (value === undefined) {
+      delete process.env[key];
+    } else {
+      process.env[key] = value;
+    }
+  }
+}
+
+function appClosed(): void {
+  openApps--;
+  if (openApps > 0) {
+    return;
+  }
+  for (const [key, value] of savedEnv) {
+    if (value === undefined) {
+      delete process.env[key];
+    } else {
+      process.env[key] = value;
+    }
+  }
+  savedEnv = new Map();
 }
 
 /** The real AppModule on a private database (and the run's Redis), configured like main.ts. */
@@ -72,6 +108,7 @@ export class TestApp {
   ) {}
 
   private ownsDatabase = true;
+  private open = true;
 
   static async start(options: TestAppOptions = {}): Promise<TestApp> {
     return TestApp.startOn(await TestDatabase.create(), options, true);
@@ -83,9 +120,10 @@ export class TestApp {
     options: TestAppOptions = {},
     owns = false,
   ): Promise<TestApp> {
-    process.env.TEST_REDIS_URL ??= process.env.REDIS_URL;
-    Object.assign(process.env, {
-      REDIS_URL: process.env.TEST_REDIS_URL,
+    openApps++;
+    setEnv({
+      TEST_REDIS_URL: process.env.TEST_REDIS_URL ?? process.env.REDIS_URL,
+      REDIS_URL: process.env.TEST_REDIS_URL ?? process.env.REDIS_URL,
       DATABASE_URL: options.rewriteDatabaseUrl ? options.rewriteDatabaseUrl(db.url) : db.url,
       PRIVATE_TOKEN: TEST_TOKEN,
       NODE_ENV: 'test',
@@ -94,13 +132,19 @@ export class TestApp {
       SCHEDULER_ENABLED: 'false',
       ...options.env,
     });
-    const moduleRef = await Test.createTestingModule({
-      imports: [AppModule, DiscoveryModule],
-    }).compile();
-    const app = configureApp(
-      moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] }),
-    );
-    await app.init();
+    let app: INestApplication;
+    try {
+      const builder = Test.createTestingModule({ imports: [AppModule, DiscoveryModule] });
+      if (options.clock) {
+        builder.overrideProvider(Clock).useValue(options.clock);
+      }
+      const moduleRef = await builder.compile();
+      app = configureApp(moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] }));
+      await app.init();
+    } catch (error) {
+      appClosed();
+      throw error;
+    }
     const testApp = new TestApp(app, db);
     testApp.ownsDatabase = owns;
     return testApp;
@@ -123,12 +167,21 @@ export class TestApp {
     return this.app.get(type, { strict: false });
   }
 
+  /** Stops the app (and puts back the environment once no TestApp is open); keeps the database. */
   async closeApp(): Promise<void> {
-    await this.app.close();
+    if (!this.open) {
+      return;
+    }
+    this.open = false;
+    try {
+      await this.app.close();
+    } finally {
+      appClosed();
+    }
   }
 
   async close(): Promise<void> {
-    await this.app.close();
+    await this.closeApp();
     if (this.ownsDatabase) {
       await this.db.drop();
     }

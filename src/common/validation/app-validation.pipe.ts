@@ -1,22 +1,14 @@
 import { type ArgumentMetadata, Injectable, ValidationPipe } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
-import { DomainError } from '../errors/domain-error.js';
+import { type FieldError, invalid, invalidFields } from './invalid.js';
 import { findUnstorable, UNSTORABLE_MESSAGE } from './text-rules.js';
 
-function flatten(errors: ValidationError[], prefix = ''): { field: string; message: string }[] {
+function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((e) => {
     const field = prefix + e.property;
     const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
     return [...own, ...flatten(e.children ?? [], `${field}.`)];
   });
-}
-
-export function invalidFields(list: { field: string; message: string }[]): DomainError {
-  return new DomainError(
-    'VALIDATION_FAILED',
-    list.map((e) => `${e.field}: ${e.message}`).join('; '),
-    { errors: list },
-  );
 }
 
 /**
@@ -43,7 +35,7 @@ export class AppValidationPipe extends ValidationPipe {
     if (checked) {
       const field = findUnstorable(value, metadata.type === 'body' ? '' : (metadata.data ?? ''));
       if (field !== null) {
-        throw invalidFields([{ field: field || metadata.type, message: UNSTORABLE_MESSAGE }]);
+        throw invalid(field || metadata.type, UNSTORABLE_MESSAGE);
       }
     }
     return super.transform(value, metadata);

@@ -6,17 +6,13 @@ import {
   IsNumber,
   IsOptional,
   IsString,
-  Matches,
   Max,
   MaxLength,
   Min,
 } from 'class-validator';
 import { MAX_OFFSET, OFFSET_HINT } from '../../common/validation/paging.js';
-import {
-  OptionalDateTime,
-  OptionalInstanceName,
-  OptionalPageSize,
-} from '../../common/validation/query-fields.js';
+import { InstanceNameProperty, JidProperty } from '../../common/validation/params.dto.js';
+import { OptionalDateTime, OptionalPageSize } from '../../common/validation/query-fields.js';
 import { JobDetailDto, JobResponseDto } from '../../jobs/dto/job-response.dto.js';
 import type {
   DurationPage,
@@ -30,10 +26,8 @@ import type {
   SidekiqWhereabouts,
 } from '../job-manager.service.js';
 
-const NAME = /^[A-Za-z0-9_-]{1,64}$/;
-
 export class InstanceQueryDto {
-  @OptionalInstanceName({ description: 'Sidekiq instance; default: the only one holding the jid' })
+  @InstanceNameProperty({ description: 'Sidekiq instance; default: the only one holding the jid' })
   instance?: string;
 }
 
@@ -92,12 +86,11 @@ export class RestartBodyDto {
   @Max(1000)
   limit?: number;
 
-  @OptionalInstanceName() instance?: string;
+  @InstanceNameProperty() instance?: string;
 }
 
 export class JobIdParamDto {
-  @ApiProperty({ description: 'Sidekiq jid', example: 'b4a577edbccf1d805744efa9' })
-  @Matches(NAME, { message: 'job_id must be a Sidekiq jid' })
+  @JidProperty({ description: 'Sidekiq jid', example: 'b4a577edbccf1d805744efa9' })
   job_id!: string;
 }
 

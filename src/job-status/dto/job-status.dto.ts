@@ -7,15 +7,14 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  Matches,
   Max,
   MaxLength,
   Min,
 } from 'class-validator';
-import { OptionalInstanceName } from '../../common/validation/query-fields.js';
+import { IsJid } from '../../common/validation/identifiers.js';
+import { InstanceNameProperty } from '../../common/validation/params.dto.js';
 import { JOB_STATUSES, JobStatus } from '../../jobs/job-status.js';
 
-const JID = /^[A-Za-z0-9_-]{1,64}$/;
 export const MAX_BULK_JIDS = 1000;
 
 /** sidekiq-status's names for a job's state (plus `cancelled`, which it has no name for). */
@@ -30,17 +29,8 @@ export enum SidekiqStatusName {
 }
 
 export class InstanceParamDto {
-  @OptionalInstanceName(
-    { description: 'Sidekiq instance (SIDEKIQ_INSTANCES); default: default' },
-    'instance must be 1 to 64 characters of A-Z a-z 0-9 _ -',
-  )
+  @InstanceNameProperty({ description: 'Sidekiq instance (SIDEKIQ_INSTANCES); default: default' })
   instance?: string;
-}
-
-export class JidParamDto {
-  @ApiProperty({ example: 'b4a577edbccf1d805744efa9' })
-  @Matches(JID, { message: 'jid must be 1 to 64 characters of A-Z a-z 0-9 _ -' })
-  jid!: string;
 }
 
 export class BulkStatusRequestDto extends InstanceParamDto {
@@ -48,7 +38,7 @@ export class BulkStatusRequestDto extends InstanceParamDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_BULK_JIDS)
-  @Matches(JID, { each: true, message: 'each jid must be 1 to 64 characters of A-Z a-z 0-9 _ -' })
+  @IsJid({ each: true })
   jids!: string[];
 }
 

@@ -1,11 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { JOB_EVENT_TYPES, JobEventType } from '../job-status.js';
+import { CLIENT_EVENT_TYPES, JOB_EVENT_TYPES, JobEventType } from '../job-status.js';
 
 const TIME = 'ISO 8601 date-time with a time zone, or epoch seconds (milliseconds above 1e11)';
 
 /** Documents an event body; validation is done by parseEvent (field-level errors). */
 export class JobEventDto {
-  @ApiProperty({ enum: JOB_EVENT_TYPES, example: JobEventType.Started })
+  // restarted and cancelled are written by this service only (parseEvent refuses them)
+  @ApiProperty({ enum: CLIENT_EVENT_TYPES, example: JobEventType.Started })
   type!: JobEventType;
 
   @ApiPropertyOptional({

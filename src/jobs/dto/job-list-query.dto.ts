@@ -2,11 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { JOB_STATUSES } from '../job-status.js';
-import {
-  OptionalDateTime,
-  OptionalInstanceName,
-  OptionalPageSize,
-} from '../../common/validation/query-fields.js';
+import { InstanceNameProperty } from '../../common/validation/params.dto.js';
+import { OptionalDateTime, OptionalPageSize } from '../../common/validation/query-fields.js';
 import { MaxBytes } from '../../common/validation/validators.js';
 
 export class JobListQueryDto {
@@ -23,7 +20,7 @@ export class JobListQueryDto {
 
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxBytes(1024) job_class?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxBytes(1024) queue?: string;
-  @OptionalInstanceName() instance?: string;
+  @InstanceNameProperty() instance?: string;
 
   @ApiPropertyOptional({ description: "Active Job's own job_id" })
   @IsOptional()

@@ -1,3 +1,4 @@
+import { JID_PATTERN, NAME_PATTERN, NAME_RULE } from '../../common/validation/identifiers.js';
 import { DEFAULT_INSTANCE } from '../../config/app-config.js';
 import { unwrapActiveJob } from '../active-job.js';
 import { CLIENT_EVENT_TYPES, JobEventType } from '../job-status.js';
@@ -17,8 +18,7 @@ export interface ParseContext extends ReaderContext {
   now: Date;
 }
 
-export const JID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export { JID_PATTERN } from '../../common/validation/identifiers.js';
 const MAX_INT = 2_147_483_647;
 // job_class and queue share btree index rows (at most 2,704 bytes each) with other columns
 export const MAX_NAME_BYTES = 1024;
@@ -118,9 +118,7 @@ export function parseEvent(
 
   const occurred = r.timeOrUs('occurred_at');
   const retryCount = r.int('retry_count', 0, 1_000_000);
-  const instance =
-    r.text('instance', 64, NAME_PATTERN, 'must be 1 to 64 characters of A-Z a-z 0-9 _ -') ??
-    DEFAULT_INSTANCE;
+  const instance = r.text('instance', 64, NAME_PATTERN, `must be ${NAME_RULE}`) ?? DEFAULT_INSTANCE;
   const jobClass = r.text('job_class', MAX_NAME_BYTES);
   const queue = r.text('queue', MAX_NAME_BYTES);
   const args = r.jsonText('arguments', 'any');

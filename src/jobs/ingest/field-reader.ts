@@ -1,10 +1,8 @@
 import { unstorable, UNSTORABLE_MESSAGE, withinBytes } from '../../common/validation/text-rules.js';
+import type { FieldError } from '../../common/validation/invalid.js';
 import { MAX_EPOCH_US, parseTimestamp, usToIso } from './timestamps.js';
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export type { FieldError } from '../../common/validation/invalid.js';
 
 export interface ReaderContext {
   /** prefix for field names in errors, e.g. `events[3].` */

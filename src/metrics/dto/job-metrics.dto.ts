@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
-import { OptionalDateTime, OptionalInstanceName } from '../../common/validation/query-fields.js';
+import { InstanceNameProperty } from '../../common/validation/params.dto.js';
+import { OptionalDateTime } from '../../common/validation/query-fields.js';
 import { MaxBytes } from '../../common/validation/validators.js';
 
 export class JobMetricsQueryDto {
@@ -10,10 +11,7 @@ export class JobMetricsQueryDto {
   @ApiPropertyOptional() @IsOptional() @MaxBytes(1024) job_class?: string;
   @ApiPropertyOptional() @IsOptional() @MaxBytes(1024) queue?: string;
 
-  @OptionalInstanceName(
-    { description: 'instance name reported with the events' },
-    'instance must be 1 to 64 characters of A-Z a-z 0-9 _ -',
-  )
+  @InstanceNameProperty({ description: 'instance name reported with the events' })
   instance?: string;
 }
 

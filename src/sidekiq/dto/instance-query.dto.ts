@@ -2,14 +2,15 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { Equals, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { MAX_OFFSET, PageWithinMaxOffset } from '../../common/validation/paging.js';
-import { OptionalInstanceName, OptionalPageSize } from '../../common/validation/query-fields.js';
+import { InstanceNameProperty } from '../../common/validation/params.dto.js';
+import { OptionalPageSize } from '../../common/validation/query-fields.js';
 
 /** Every Sidekiq route takes `?instance=` (default: the REDIS_URL instance). */
 export class InstanceQueryDto {
-  @OptionalInstanceName(
-    { description: 'Sidekiq instance name from SIDEKIQ_INSTANCES', example: 'default' },
-    'instance must be a configured instance name',
-  )
+  @InstanceNameProperty({
+    description: 'Sidekiq instance name from SIDEKIQ_INSTANCES',
+    example: 'default',
+  })
   instance?: string;
 }
 
@@ -32,11 +33,6 @@ export class PageQueryDto extends InstanceQueryDto {
 
   @OptionalPageSize(MAX_PER_PAGE, DEFAULT_PER_PAGE) per_page?: number;
 }
-
-/** Sidekiq jids are 24 hex chars; anything word-like up to 64 chars is accepted, never glob characters. */
-export const JID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** Queue names as Sidekiq accepts them in practice; no glob or control characters. */
-export const QUEUE_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
 
 /**
  * The body a bulk change that cannot be undone requires (clear, retry-all, kill-all): a client that

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../../common/errors/domain-error.js';
 import { nowSeconds } from '../queues/queues.service.js';
 import { SidekiqAccessService } from '../sidekiq-access.service.js';
 import type { StatCounter } from '../sidekiq-keys.js';
 import { queueLatency } from '../payload/job-record.js';
 import type { ResetStatsResultDto, SidekiqStatsDto, StatsHistoryDto } from './dto/stats.dto.js';
+import { invalid } from '../../common/validation/invalid.js';
 
 const DAY_MS = 86_400_000;
 
@@ -54,9 +54,7 @@ export class StatsService {
     const start = startDate ?? new Date().toISOString().slice(0, 10);
     const parsed = new Date(`${start}T00:00:00Z`);
     if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== start) {
-      throw new DomainError('VALIDATION_FAILED', `start_date ${start} is not a calendar date`, {
-        field: 'start_date',
-      });
+      throw invalid('start_date', `${start} is not a calendar date`);
     }
     const store = this.access.readable(instance);
     const dates = historyDates(start, days);

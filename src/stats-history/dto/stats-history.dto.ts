@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { OptionalDateTime, OptionalInstanceName } from '../../common/validation/query-fields.js';
+import { InstanceNameProperty } from '../../common/validation/params.dto.js';
+import { OptionalDateTime } from '../../common/validation/query-fields.js';
 
 export class StatsHistoryQueryDto {
   @OptionalDateTime('Start (ISO 8601); default: 24 h before `to`') from?: string;
@@ -11,7 +12,7 @@ export class StatsHistoryQueryDto {
   @IsIn(['minute', 'hour', 'day'])
   resolution?: 'minute' | 'hour' | 'day';
 
-  @OptionalInstanceName({ description: 'Sidekiq instance (default: the first)' })
+  @InstanceNameProperty({ description: 'Sidekiq instance (default: the first)' })
   instance?: string;
 }
 

@@ -12,6 +12,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { flushDb, redisUrlForDb, startSidekiqApp } from './sidekiq-test-app.js';
+import { eventually } from '../../support/eventually.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -62,16 +63,8 @@ async function expectExactArgs(res: request.Response, theirs: Json[]): Promise<v
   }
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, seconds = 40): Promise<void> {
-  const until = Date.now() + seconds * 1000;
-  while (Date.now() < until) {
-    if (await check()) {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = (what: string, check: () => Promise<boolean>, seconds = 40) =>
+  eventually(what, check, { timeoutMs: seconds * 1000, intervalMs: 250 });
 
 /** Copies every key of DB A into `target` (flushed first): an identical twin for a change. */
 async function twin(redis: Redis, target: string): Promise<void> {

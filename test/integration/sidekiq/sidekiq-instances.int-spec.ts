@@ -2,6 +2,7 @@ import request from 'supertest';
 import { TcpProxy } from '../../support/tcp-proxy.js';
 import { SidekiqWriter } from '../../support/sidekiq-writer.js';
 import { flushDb, redisUrlForDb, startSidekiqApp } from './sidekiq-test-app.js';
+import { eventually } from '../../support/eventually.js';
 
 const API = '/api/v1/sidekiq';
 const URL7 = redisUrlForDb(7);
@@ -124,14 +125,10 @@ describe('Sidekiq instances, namespace, read-only mode and outages', () => {
       expect(down.body.message).toMatch(/unreachable/);
       await http().post(`${API}/sets/retry/clear`).send({ confirm: true }).expect(503);
       await proxy.start(port);
-      let status = 0;
-      for (let i = 0; i < 40 && status !== 200; i++) {
-        status = (await http().get(`${API}/stats`)).status;
-        if (status !== 200) {
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      }
-      expect(status).toBe(200);
+      await eventually(
+        'the stats to answer again',
+        async () => (await http().get(`${API}/stats`)).status === 200,
+      );
     } finally {
       await app.close();
       await proxy.stop();

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { ADVISORY_LOCKS } from '../../../src/database/advisory-locks.js';
 import { JobsService } from '../../../src/jobs/jobs.service.js';
 import { StatsHistoryScheduler } from '../../../src/scheduler/stats-history.scheduler.js';
+import { eventually } from '../../support/eventually.js';
 import { SidekiqWriter } from '../../support/sidekiq-writer.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
 import { startBehindDatabaseProxy, TEST_TOKEN, TestApp } from '../../support/test-context.js';
@@ -156,17 +157,12 @@ describe('stats-history scheduler', () => {
     }
     let taken = (await snapshots()).map((r) => r.taken_at.toISOString());
     expect(taken).not.toContain(at(30).toISOString());
-    let result = '';
-    for (let i = 0; i < 50; i++) {
-      result = (await scheduler.tick('snapshot', at(31))) as string;
+    const result = await eventually('a snapshot once Redis is back', async () => {
+      const outcome = await scheduler.tick('snapshot', at(31));
       taken = (await snapshots()).map((r) => r.taken_at.toISOString());
-      if (taken.includes(at(31).toISOString())) {
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return taken.includes(at(31).toISOString()) ? outcome : null;
+    });
     expect(result).toBe('ran');
-    expect(taken).toContain(at(31).toISOString());
   });
 
   it("imports Sidekiq's own daily counters, keeping the larger value", async () => {
@@ -249,7 +245,13 @@ describe('stats-history scheduler', () => {
       await other.query('begin');
       await other.query(`select pg_advisory_xact_lock(hashtextextended('default/keepme1', 0))`);
       const pruning = jobs.pruneOlderThan(cutoff, 100);
-      await new Promise((r) => setTimeout(r, 200));
+      // the update below must come while pruning waits for the lock, not before it asks
+      await eventually('pruning to wait for the ingest lock', async () => {
+        const { rows } = await ctx.db.sql.query<{ waiting: number }>(
+          `select count(*)::int as waiting from pg_locks where locktype = 'advisory' and not granted`,
+        );
+        return rows[0].waiting > 0;
+      });
       await other.query(`update jobs set last_event_at = now() where jid = 'keepme1'`);
       await other.query('commit');
       expect(await pruning).toBe(2);
@@ -340,14 +342,10 @@ describe('stats-history scheduler with Postgres unreachable', () => {
     } finally {
       await proxy.restore();
     }
-    let result = '';
-    for (let i = 0; i < 50 && result !== 'ran'; i++) {
-      result = await scheduler.tick('snapshot', at(101));
-      if (result !== 'ran') {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    expect(result).toBe('ran');
+    await eventually(
+      'a snapshot once Postgres is back',
+      async () => (await scheduler.tick('snapshot', at(101))) === 'ran',
+    );
     const rows = (await ctx.db.sql.query('select taken_at from stats_snapshots')).rows;
     expect(rows.map((r) => r.taken_at.toISOString())).toEqual([at(101).toISOString()]);
   });

@@ -1,17 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, Matches } from 'class-validator';
-import { JID_PATTERN, PageQueryDto, QUEUE_PATTERN } from '../../dto/instance-query.dto.js';
+import { IsIn, IsOptional } from 'class-validator';
+import { IsQueueName } from '../../../common/validation/identifiers.js';
+import { JidProperty } from '../../../common/validation/params.dto.js';
+import { PageQueryDto } from '../../dto/instance-query.dto.js';
 import { SidekiqJobDto } from '../../dto/sidekiq-job.dto.js';
 
 export class QueueParamsDto {
   @ApiProperty({ description: 'queue name' })
-  @Matches(QUEUE_PATTERN, { message: 'name must be a queue name (letters, digits, _ . : -)' })
+  @IsQueueName()
   name: string;
 }
 
 export class QueueJobParamsDto extends QueueParamsDto {
-  @ApiProperty({ description: 'job id' })
-  @Matches(JID_PATTERN, { message: 'jid must be a Sidekiq job id' })
+  @JidProperty({ description: 'job id' })
   jid: string;
 }
 

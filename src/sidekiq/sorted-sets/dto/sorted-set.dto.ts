@@ -6,11 +6,11 @@ import {
   IsNumber,
   IsOptional,
   IsString,
-  Matches,
   MaxLength,
   MinLength,
 } from 'class-validator';
-import { InstanceQueryDto, JID_PATTERN, PageQueryDto } from '../../dto/instance-query.dto.js';
+import { JidProperty } from '../../../common/validation/params.dto.js';
+import { InstanceQueryDto, PageQueryDto } from '../../dto/instance-query.dto.js';
 import { SidekiqSetEntryDto } from '../../dto/sidekiq-job.dto.js';
 import { SidekiqSetName } from '../../sidekiq-keys.js';
 
@@ -21,8 +21,7 @@ export class SetParamsDto {
 }
 
 export class SetEntryParamsDto extends SetParamsDto {
-  @ApiProperty({ description: 'job id' })
-  @Matches(JID_PATTERN, { message: 'jid must be a Sidekiq job id' })
+  @JidProperty({ description: 'job id' })
   jid: string;
 }
 
