@@ -3,13 +3,13 @@ import { Global, Module } from '@nestjs/common';
 import { ApiToken } from './api-token.entity.js';
 import { TokensController } from './tokens.controller.js';
 import { TokensService } from './tokens.service.js';
-import { TokenVerifier } from './token-verifier.js';
+import { TokenVerifierService } from './token-verifier.service.js';
 
 @Global()
 @Module({
   imports: [MikroOrmModule.forFeature([ApiToken])],
   controllers: [TokensController],
-  providers: [TokensService, TokenVerifier],
-  exports: [TokenVerifier],
+  providers: [TokensService, TokenVerifierService],
+  exports: [TokenVerifierService],
 })
 export class AuthModule {}

@@ -6,7 +6,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { type AuthenticatedRequest, PrivateTokenGuard } from './private-token.guard.js';
 import { Public, PublicWhen } from './public.decorator.js';
 import { Scope, Scopes } from './scopes.decorator.js';
-import type { Principal, TokenVerifier } from './token-verifier.js';
+import type { Principal, TokenVerifierService } from './token-verifier.service.js';
 
 /** A verifier that knows a fixed set of tokens and records what it was asked. */
 class FakeVerifier {
@@ -64,7 +64,11 @@ function contextFor(
 function guard(metricsPublic = false) {
   const verifier = new FakeVerifier(TOKENS);
   const config = { metricsPublic } as AppConfig;
-  const sut = new PrivateTokenGuard(new Reflector(), verifier as unknown as TokenVerifier, config);
+  const sut = new PrivateTokenGuard(
+    new Reflector(),
+    verifier as unknown as TokenVerifierService,
+    config,
+  );
   return { sut, verifier };
 }
 

@@ -13,7 +13,7 @@ import { addressKey } from './client-address.js';
 import { credentialOf } from './credentials.js';
 import { IS_PUBLIC, PUBLIC_WHEN } from './public.decorator.js';
 import { REQUIRED_SCOPES, Scope } from './scopes.decorator.js';
-import { hasScope, type Principal, TokenVerifier } from './token-verifier.js';
+import { hasScope, type Principal, TokenVerifierService } from './token-verifier.service.js';
 
 export type AuthenticatedRequest = Request & { principal?: Principal };
 
@@ -25,7 +25,7 @@ export type AuthenticatedRequest = Request & { principal?: Principal };
 export class PrivateTokenGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly verifier: TokenVerifier,
+    private readonly verifier: TokenVerifierService,
     private readonly config: AppConfig,
   ) {}
 

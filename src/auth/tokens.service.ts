@@ -8,14 +8,14 @@ import { ApiTokenRepository } from './api-token.repository.js';
 import { CreatedTokenDto, TokenResponseDto } from './dto/token.dto.js';
 import type { Scope } from './scopes.decorator.js';
 import { generateToken, hashToken } from './token-hash.js';
-import { TokenVerifier } from './token-verifier.js';
+import { TokenVerifierService } from './token-verifier.service.js';
 
 @Injectable()
 export class TokensService {
   constructor(
     private readonly em: EntityManager,
     private readonly tokens: ApiTokenRepository,
-    private readonly verifier: TokenVerifier,
+    private readonly verifier: TokenVerifierService,
     private readonly clock: Clock,
   ) {}
 

@@ -11,7 +11,7 @@ import {
   JobsService,
   type RestartCandidate,
 } from '../jobs/jobs.service.js';
-import { JobStatus } from '../jobs/job-status.js';
+import { JobStatus } from '../jobs/job-lifecycle.enum.js';
 import { ProcessesService } from '../sidekiq/processes/processes.service.js';
 import { SidekiqJobsService } from '../sidekiq/sidekiq-jobs.service.js';
 import { TimestampFormat } from '../sidekiq/payload/job-record.js';

@@ -1,5 +1,5 @@
 import type { RestartCandidate } from '../jobs/jobs.service.js';
-import { JobStatus } from '../jobs/job-status.js';
+import { JobStatus } from '../jobs/job-lifecycle.enum.js';
 import type { JobResponseDto } from '../jobs/dto/job-response.dto.js';
 import type { SidekiqJobLocation } from '../sidekiq/sidekiq-jobs.service.js';
 import { decideRestart, processKey, type SidekiqWorld } from './restart-decision.js';

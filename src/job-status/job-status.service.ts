@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig, DEFAULT_INSTANCE } from '../config/app-config.js';
 import { tryAdvisoryXactLock } from '../database/advisory-locks.js';
-import { JobStatus } from '../jobs/job-status.js';
+import { JobStatus } from '../jobs/job-lifecycle.enum.js';
 import { type JobStatusRow, JobsService } from '../jobs/jobs.service.js';
 import { rawMember } from '../sidekiq/payload/payload-edit.js';
 import { SortedSetsService } from '../sidekiq/sorted-sets/sorted-sets.service.js';

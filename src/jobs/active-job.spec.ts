@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { unwrapActiveJob } from './active-job.js';
 import { MAX_NAME_BYTES, parseEvent } from './ingest/event-parser.js';
-import { JobEventType } from './job-status.js';
+import { JobEventType } from './job-lifecycle.enum.js';
 
 // Job hashes captured from Debian's Rails 6.1.7.10 (ruby-activejob, ruby-actionmailer) pushing
 // through Sidekiq 6.4.1 (see test/fixtures/active-job/README.md).

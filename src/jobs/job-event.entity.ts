@@ -8,7 +8,7 @@ import {
   Unique,
 } from '@mikro-orm/core';
 import { JobEventRepository } from './job-event.repository.js';
-import { JobEventType } from './job-status.js';
+import { JobEventType } from './job-lifecycle.enum.js';
 
 // Append-only: rows are inserted by the ingest writer and never updated or deleted
 // (except by retention).

@@ -19,7 +19,7 @@ import {
 } from './dto/job-event.dto.js';
 import { JobListQueryDto } from './dto/job-list-query.dto.js';
 import { JobDetailDto, JobPageDto } from './dto/job-response.dto.js';
-import { JobEventType } from './job-status.js';
+import { JobEventType } from './job-lifecycle.enum.js';
 import { JobsService, type EventContext } from './jobs.service.js';
 
 const isForm = (req: Request) =>

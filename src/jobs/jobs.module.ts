@@ -3,14 +3,14 @@ import { Module } from '@nestjs/common';
 import { JobEvent } from './job-event.entity.js';
 import { JobMetricsService } from './job-metrics.service.js';
 import { Job } from './job.entity.js';
-import { IngestWriter } from './ingest/ingest-writer.js';
+import { IngestWriterService } from './ingest/ingest-writer.service.js';
 import { JobsController } from './jobs.controller.js';
 import { JobsService } from './jobs.service.js';
 
 @Module({
   imports: [MikroOrmModule.forFeature([Job, JobEvent])],
   controllers: [JobsController],
-  providers: [JobsService, IngestWriter, JobMetricsService],
-  exports: [JobsService, IngestWriter, JobMetricsService],
+  providers: [JobsService, IngestWriterService, JobMetricsService],
+  exports: [JobsService, IngestWriterService, JobMetricsService],
 })
 export class JobsModule {}

@@ -15,9 +15,9 @@ import { unwrapActiveJob } from './active-job.js';
 import { batchItems } from './ingest/batch-body.js';
 import type { IngestEvent } from './ingest/columns.js';
 import { MAX_NAME_BYTES, parseEvent, type ParseContext } from './ingest/event-parser.js';
-import { type FlushStats, IngestWriter } from './ingest/ingest-writer.js';
+import { type FlushStats, IngestWriterService } from './ingest/ingest-writer.service.js';
 import { toMicroIso } from './ingest/timestamps.js';
-import { JobEventType } from './job-status.js';
+import { JobEventType } from './job-lifecycle.enum.js';
 import {
   JobDetailDto,
   JobEventResponseDto,
@@ -37,7 +37,7 @@ import {
 } from './job.repository.js';
 
 export type { DurationKind, JobKey, JobStatusRow } from './job.repository.js';
-export type { FlushStats } from './ingest/ingest-writer.js';
+export type { FlushStats } from './ingest/ingest-writer.service.js';
 
 /** Filters for JobManager-style queries (offset pagination). */
 export interface JobFilter {
@@ -88,7 +88,7 @@ export class JobsService {
   private readonly rejectedListeners: ((events: number) => void)[] = [];
 
   constructor(
-    private readonly writer: IngestWriter,
+    private readonly writer: IngestWriterService,
     private readonly jobs: JobRepository,
     private readonly jobEvents: JobEventRepository,
     private readonly config: AppConfig,

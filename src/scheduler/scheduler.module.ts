@@ -3,11 +3,11 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { JobStatusModule } from '../job-status/job-status.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { StatsHistoryModule } from '../stats-history/stats-history.module.js';
-import { StatsHistoryScheduler } from './stats-history.scheduler.js';
+import { TaskScheduler } from './task.scheduler.js';
 
 @Module({
   imports: [ScheduleModule.forRoot(), StatsHistoryModule, JobsModule, JobStatusModule],
-  providers: [StatsHistoryScheduler],
-  exports: [StatsHistoryScheduler],
+  providers: [TaskScheduler],
+  exports: [TaskScheduler],
 })
 export class SchedulerModule {}

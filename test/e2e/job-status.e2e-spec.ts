@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { Redis } from 'ioredis';
 import { JobsService } from '../../src/jobs/jobs.service.js';
-import { StatsHistoryScheduler } from '../../src/scheduler/stats-history.scheduler.js';
+import { TaskScheduler } from '../../src/scheduler/task.scheduler.js';
 import { makeJid } from '../factories/job-event.factory.js';
 import { flushDb, redisUrlForDb } from '../integration/sidekiq/sidekiq-test-app.js';
 import { SidekiqWriter } from '../support/sidekiq-writer.js';
@@ -416,7 +416,7 @@ describe('job status API (e2e)', () => {
         .send({ data: { a: 1 } })
         .expect(200);
     }
-    const scheduler = ctx.get(StatsHistoryScheduler);
+    const scheduler = ctx.get(TaskScheduler);
     // within the TTL (default 7 days) nothing goes
     expect(await scheduler.tick('retention', new Date(Date.now() + 60_000))).toBe('ran');
     for (const jid of [finished, orphan]) {

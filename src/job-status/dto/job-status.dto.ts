@@ -13,7 +13,7 @@ import {
 } from 'class-validator';
 import { IsJid } from '../../common/validation/identifiers.js';
 import { InstanceNameProperty } from '../../common/validation/params.dto.js';
-import { JOB_STATUSES, JobStatus } from '../../jobs/job-status.js';
+import { JOB_STATUSES, JobStatus } from '../../jobs/job-lifecycle.enum.js';
 
 export const MAX_BULK_JIDS = 1000;
 

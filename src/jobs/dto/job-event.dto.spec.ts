@@ -1,5 +1,5 @@
 import { EVENT_FIELDS, parseEvent } from '../ingest/event-parser.js';
-import { JOB_EVENT_TYPES } from '../job-status.js';
+import { JOB_EVENT_TYPES } from '../job-lifecycle.enum.js';
 import { JobEventDto } from './job-event.dto.js';
 
 // What @nestjs/swagger records for each @ApiProperty (its DECORATORS constants, which the

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { CLIENT_EVENT_TYPES, JOB_EVENT_TYPES, JobEventType } from '../job-status.js';
+import { CLIENT_EVENT_TYPES, JOB_EVENT_TYPES, JobEventType } from '../job-lifecycle.enum.js';
 
 const TIME = 'ISO 8601 date-time with a time zone, or epoch seconds (milliseconds above 1e11)';
 

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { JOB_STATUSES } from '../job-status.js';
+import { JOB_STATUSES } from '../job-lifecycle.enum.js';
 import { InstanceNameProperty } from '../../common/validation/params.dto.js';
 import { OptionalDateTime, OptionalPageSize } from '../../common/validation/query-fields.js';
 import { MaxBytes } from '../../common/validation/validators.js';

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PREVIEW_CHARS, isTruncated } from '../../common/preview.js';
-import { JOB_STATUSES, JobStatus } from '../job-status.js';
+import { JOB_STATUSES, JobStatus } from '../job-lifecycle.enum.js';
 import type { JobEvent } from '../job-event.entity.js';
 import type { Job } from '../job.entity.js';
 import { TIMELINE_PAGE } from '../job-event.repository.js';

@@ -1,5 +1,5 @@
 import { isoToUs, usToIso } from '../ingest/timestamps.js';
-import { JobEventType as T, JobStatus } from '../job-status.js';
+import { JobEventType as T, JobStatus } from '../job-lifecycle.enum.js';
 import { type FoldEvent, foldEvents, foldJob } from './job-fold.js';
 
 const S = 1_000_000; // microseconds per second

@@ -1,4 +1,4 @@
-import { JobEventType, JobStatus } from '../job-status.js';
+import { JobEventType, JobStatus } from '../job-lifecycle.enum.js';
 
 /** What the fold reads of one stored event; times are microseconds since the epoch. */
 export interface FoldEvent {

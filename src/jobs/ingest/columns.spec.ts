@@ -1,7 +1,7 @@
 import { MetadataStorage } from '@mikro-orm/core';
 import { JobEvent } from '../job-event.entity.js';
 import { Job } from '../job.entity.js';
-import { JobEventType } from '../job-status.js';
+import { JobEventType } from '../job-lifecycle.enum.js';
 import {
   type Column,
   COPY_JOB_COLUMNS,

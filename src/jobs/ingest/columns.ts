@@ -7,7 +7,7 @@
 // against the entities, and statements.spec.ts against SELECT_EVENTS_SQL.
 
 import type { FoldedJob, FoldEvent } from '../fold/job-fold.js';
-import type { JobEventType } from '../job-status.js';
+import type { JobEventType } from '../job-lifecycle.enum.js';
 
 /** What the writer holds for each SQL type: times as microsecond ISO strings, jsonb as JSON text. */
 interface SqlValue {

@@ -1,4 +1,4 @@
-import { JobEventType } from '../job-status.js';
+import { JobEventType } from '../job-lifecycle.enum.js';
 import { batchItems } from './batch-body.js';
 import { parseEvent } from './event-parser.js';
 import { parseTimestamp } from './timestamps.js';

@@ -1,7 +1,7 @@
 import { JID_PATTERN, NAME_PATTERN, NAME_RULE } from '../../common/validation/identifiers.js';
 import { DEFAULT_INSTANCE } from '../../config/app-config.js';
 import { unwrapActiveJob } from '../active-job.js';
-import { CLIENT_EVENT_TYPES, JobEventType } from '../job-status.js';
+import { CLIENT_EVENT_TYPES, JobEventType } from '../job-lifecycle.enum.js';
 import type { IngestEvent } from './columns.js';
 import { type FieldError, FieldReader, type ReaderContext } from './field-reader.js';
 import { toMicroIso } from './timestamps.js';

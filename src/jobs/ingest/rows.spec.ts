@@ -1,5 +1,5 @@
 import { foldJob } from '../fold/job-fold.js';
-import { JobEventType, JobStatus } from '../job-status.js';
+import { JobEventType, JobStatus } from '../job-lifecycle.enum.js';
 import { EVENT_COLUMNS, type IngestEvent, JOB_COLUMNS } from './columns.js';
 import { ingestToFold, rowsParam, type StoredEventRow, storedToFold, toRow } from './rows.js';
 import { isoToUs } from './timestamps.js';

@@ -2,7 +2,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { ADVISORY_LOCKS } from '../../../src/database/advisory-locks.js';
 import { JobsService } from '../../../src/jobs/jobs.service.js';
-import { StatsHistoryScheduler } from '../../../src/scheduler/stats-history.scheduler.js';
+import { TaskScheduler } from '../../../src/scheduler/task.scheduler.js';
 import { eventually } from '../../support/eventually.js';
 import { SidekiqWriter } from '../../support/sidekiq-writer.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
@@ -18,7 +18,7 @@ describe('stats-history scheduler', () => {
   let ctx: TestApp;
   let redisProxy: TcpProxy;
   let writer: SidekiqWriter;
-  let scheduler: StatsHistoryScheduler;
+  let scheduler: TaskScheduler;
 
   beforeAll(async () => {
     const redisUrl = new URL(process.env.TEST_REDIS_URL ?? process.env.REDIS_URL!);
@@ -30,7 +30,7 @@ describe('stats-history scheduler', () => {
     const proxied = new URL(redisUrl);
     proxied.port = String(port);
     ctx = await TestApp.start({ env: { REDIS_URL: proxied.toString(), RETENTION_BATCH: '100' } });
-    scheduler = ctx.get(StatsHistoryScheduler);
+    scheduler = ctx.get(TaskScheduler);
   });
 
   afterAll(async () => {
@@ -136,7 +136,7 @@ describe('stats-history scheduler', () => {
     try {
       const results = await Promise.all([
         scheduler.tick('snapshot', at(20)),
-        twin.get(StatsHistoryScheduler).tick('snapshot', at(20)),
+        twin.get(TaskScheduler).tick('snapshot', at(20)),
       ]);
       expect(results).toContain('ran');
       const rows = (await snapshots()).filter(
@@ -335,7 +335,7 @@ describe('stats-history scheduler with Postgres unreachable', () => {
   });
 
   it('fails the tick with a warning, and the next tick writes', async () => {
-    const scheduler = ctx.get(StatsHistoryScheduler);
+    const scheduler = ctx.get(TaskScheduler);
     await proxy.cut();
     try {
       expect(await scheduler.tick('snapshot', at(100))).toBe('failed');

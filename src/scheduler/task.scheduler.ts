@@ -14,8 +14,8 @@ type TickName = 'snapshot' | 'import' | 'retention';
  * the others skip), and turns an outage into a logged warning: the next tick tries again.
  */
 @Injectable()
-export class StatsHistoryScheduler implements OnApplicationBootstrap {
-  private readonly logger = new Logger(StatsHistoryScheduler.name);
+export class TaskScheduler implements OnApplicationBootstrap {
+  private readonly logger = new Logger(TaskScheduler.name);
   private readonly running = new Set<TickName>();
 
   constructor(

@@ -12,8 +12,8 @@ export type { FlushStats } from './group-commit.js';
  * store (event-store.ts), on a pool of its own with one connection per concurrent group.
  */
 @Injectable()
-export class IngestWriter implements OnApplicationShutdown {
-  private readonly logger = new Logger(IngestWriter.name);
+export class IngestWriterService implements OnApplicationShutdown {
+  private readonly logger = new Logger(IngestWriterService.name);
   private readonly pool: pg.Pool;
   private readonly groups: GroupCommit<IngestEvent>;
 

@@ -47,8 +47,8 @@ interface Known {
  *   still gets one probe every AUTH_FAILURE_WINDOW_SECONDS / AUTH_FAILURE_LIMIT, never more.
  */
 @Injectable()
-export class TokenVerifier implements OnApplicationShutdown {
-  private readonly logger = new Logger(TokenVerifier.name);
+export class TokenVerifierService implements OnApplicationShutdown {
+  private readonly logger = new Logger(TokenVerifierService.name);
   private readonly valid: LruCache<string, Known>;
   private readonly unknown: LruCache<string, number>;
   private readonly limiter: FailureLimiter;
