@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,8 @@ import type { Response } from 'express';
 import { Public } from '../auth/public.decorator.js';
 
 // The page's files: dashboard/ at the project root (two levels up from src/dashboard, three from
-// dist/src/dashboard), and uPlot from node_modules. Read once; only these names are served.
+// dist/src/dashboard), and uPlot from node_modules. Listed once at startup; only these names are
+// served, so a request can never name a file outside them.
 const ROOT = join(projectRoot(dirname(fileURLToPath(import.meta.url))), 'dashboard');
 const UPLOT = dirname(createRequire(import.meta.url).resolve('uplot'));
 
@@ -16,13 +17,27 @@ interface Asset {
   file: string;
   type: string;
 }
+const JS = 'text/javascript; charset=utf-8';
+const CSS = 'text/css; charset=utf-8';
+const MODULE_NAME = /^[a-z0-9-]+\.js$/;
+
+/** The page's browser modules in `folder` (dashboard/ or dashboard/views/), by file name. */
+function modules(folder: string): Record<string, Asset> {
+  return Object.fromEntries(
+    readdirSync(folder, { withFileTypes: true })
+      .filter((entry) => entry.isFile() && MODULE_NAME.test(entry.name))
+      .map((entry) => [entry.name, { file: join(folder, entry.name), type: JS }]),
+  );
+}
+
 const ASSETS: Record<string, Asset> = {
-  'app.js': { file: join(ROOT, 'app.js'), type: 'text/javascript; charset=utf-8' },
-  'style.css': { file: join(ROOT, 'style.css'), type: 'text/css; charset=utf-8' },
+  ...modules(ROOT),
+  'style.css': { file: join(ROOT, 'style.css'), type: CSS },
 };
+const VIEWS: Record<string, Asset> = modules(join(ROOT, 'views'));
 const VENDOR: Record<string, Asset> = {
-  'uplot.js': { file: join(UPLOT, 'uPlot.esm.js'), type: 'text/javascript; charset=utf-8' },
-  'uplot.css': { file: join(UPLOT, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },
+  'uplot.js': { file: join(UPLOT, 'uPlot.esm.js'), type: JS },
+  'uplot.css': { file: join(UPLOT, 'uPlot.min.css'), type: CSS },
 };
 
 // Scripts and styles from this origin only; no inline code, no framing, API calls to self.
@@ -79,6 +94,11 @@ export class DashboardController {
   @Get('assets/:name')
   asset(@Param('name') name: string, @Res() res: Response): void {
     send(res, Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined);
+  }
+
+  @Get('assets/views/:name')
+  view(@Param('name') name: string, @Res() res: Response): void {
+    send(res, Object.hasOwn(VIEWS, name) ? VIEWS[name] : undefined);
   }
 
   @Get('vendor/:name')

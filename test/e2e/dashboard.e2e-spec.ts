@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -183,6 +183,29 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
     await page.goto(`${base}/sidekiq`);
     await page.waitForSelector('#signin-view:not([hidden])');
     expect(await page.isHidden('#nav')).toBe(true);
+  });
+
+  it('serves the page modules (dashboard/ and dashboard/views/) as JavaScript, and nothing else', async () => {
+    for (const [url, file] of [
+      ['/sidekiq/assets/api.js', 'dashboard/api.js'],
+      ['/sidekiq/assets/views/overview.js', 'dashboard/views/overview.js'],
+    ]) {
+      const res = await request(ctx.http).get(url).expect(200);
+      expect(res.headers['content-type']).toBe('text/javascript; charset=utf-8');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.text).toBe(readFileSync(file, 'utf8'));
+    }
+    for (const url of [
+      '/sidekiq/assets/nope.js',
+      '/sidekiq/assets/views/app.js', // app.js lives in dashboard/, not in views/
+      '/sidekiq/assets/index.html',
+      '/sidekiq/assets/..%2Fpackage.json',
+      '/sidekiq/assets/views/..%2Fapi.js',
+      '/sidekiq/assets/views/..%2F..%2Fpackage.json',
+      '/sidekiq/assets/%2E%2E%2Fsrc%2Fmain.ts',
+    ]) {
+      await request(ctx.http).get(url).expect(404);
+    }
   });
 
   it('shows the overview: Sidekiq numbers and charts from our history', async () => {
