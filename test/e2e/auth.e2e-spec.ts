@@ -38,6 +38,7 @@ describe('PRIVATE-TOKEN auth (e2e)', () => {
       'GET /api/v1/health/ready',
       'GET /sidekiq',
       'GET /sidekiq/assets/:name',
+      'GET /sidekiq/assets/views/:name',
       'GET /sidekiq/vendor/:name',
     ]);
     for (const route of routes.filter((r) => !r.public)) {
