@@ -1,4 +1,5 @@
 import { buildMessage, ValidateBy, type ValidationOptions } from 'class-validator';
+import { calendarUtc } from './calendar.js';
 import { withinBytes } from './text-rules.js';
 
 // What the service reads with `new Date(text)`: a calendar date, or a date and time with an
@@ -16,17 +17,8 @@ export function parseDateTime(text: unknown): Date | null {
   if (!m) {
     return null;
   }
-  const [, y, mo, d, h = '0', mi = '0', s = '0'] = m;
-  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
-  // Date.UTC rolls 02-30 over to March: the round trip proves the date was in range
-  if (
-    day.getUTCFullYear() !== Number(y) ||
-    day.getUTCMonth() !== Number(mo) - 1 ||
-    day.getUTCDate() !== Number(d) ||
-    Number(h) > 23 ||
-    Number(mi) > 59 ||
-    Number(s) > 59
-  ) {
+  const [, y, mo, d, h, mi, s] = m;
+  if (calendarUtc(y, mo, d, h, mi, s) === null) {
     return null;
   }
   const date = new Date(text);

@@ -2,6 +2,8 @@
 // what timestamptz reads without losing the microseconds a JS Date drops. The fold works in
 // integer microseconds since the epoch.
 
+import { calendarUtc } from '../../common/validation/calendar.js';
+
 // ISO 8601 date-time with a mandatory offset; fraction up to 9 digits
 const ISO_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))? ?(Z|[+-]\d{2}:?\d{2})$/i;
@@ -51,17 +53,8 @@ export function parseTimestamp(value: unknown): string | null {
         ? 0
         : (zone.startsWith('-') ? -1 : 1) *
           (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
-    const base = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-    const check = new Date(base);
-    if (
-      check.getUTCFullYear() !== Number(y) ||
-      check.getUTCMonth() !== Number(mo) - 1 ||
-      check.getUTCDate() !== Number(d) ||
-      Number(h) > 23 ||
-      Number(mi) > 59 ||
-      Number(s) > 59 ||
-      Math.abs(offset) > 18 * 60
-    ) {
+    const base = calendarUtc(y, mo, d, h, mi, s);
+    if (base === null || Math.abs(offset) > 18 * 60) {
       return null;
     }
     epochMs = base - offset * 60_000 + Number(fraction.slice(0, 3));
