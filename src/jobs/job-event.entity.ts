@@ -1,42 +1,26 @@
-import {
-  Entity,
-  EntityRepositoryType,
-  Enum,
-  Index,
-  PrimaryKey,
-  Property,
-  Unique,
-} from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, PrimaryKey, Property } from '@mikro-orm/core';
 import { JobEventRepository } from './job-event.repository.js';
 import { JobEventType } from './job-lifecycle.enum.js';
 
-// Append-only: rows are inserted by the ingest writer and never updated or deleted
-// (except by retention).
+// Append-only: rows are inserted by the ingest writer and never updated; retention drops whole
+// partitions. job_events is partitioned by the day it was received (native range partitioning,
+// made by the migrations and the partition maintainer, src/jobs/storage/), keyed by the job row's
+// id, and holds what an event adds: its time, run, worker, error. The job's identity (class, queue,
+// arguments, payload) is on the job row once. No unique index: the writer dedupes under the job's
+// lock. The schema generator leaves the table to the migrations (ormconfig skipTables): it cannot
+// describe partitions.
 @Entity({ tableName: 'job_events', repository: () => JobEventRepository })
-// one row per distinct event: a repeated event (HTTP retry) is a no-op
-@Unique({ name: 'job_events_dedupe_idx', properties: ['instance', 'jid', 'dedupeKey'] })
-@Index({
-  name: 'job_events_received_at_brin',
-  expression:
-    'create index "job_events_received_at_brin" on "job_events" using brin ("received_at")',
-})
 export class JobEvent {
   [EntityRepositoryType]?: JobEventRepository;
 
-  @PrimaryKey({ type: 'bigint', autoincrement: true, generated: 'by default as identity' })
+  @PrimaryKey({ type: 'bigint' })
   id!: string;
 
-  @Property({ type: 'text' })
-  instance!: string;
-
-  @Property({ type: 'text' })
-  jid!: string;
+  @Property({ type: 'bigint' })
+  jobId!: string;
 
   @Enum({ items: () => JobEventType, type: 'text' })
   type!: string;
-
-  @Property({ type: 'text' })
-  dedupeKey!: string;
 
   @Property({ type: 'timestamptz' })
   occurredAt!: Date;
@@ -52,27 +36,6 @@ export class JobEvent {
 
   @Property({ type: 'integer', nullable: true })
   retryCount!: number | null;
-
-  @Property({ type: 'text', nullable: true })
-  jobClass!: string | null;
-
-  @Property({ type: 'text', nullable: true })
-  queue!: string | null;
-
-  @Property({ type: 'text', nullable: true })
-  arguments!: string | null;
-
-  @Property({ type: 'text', nullable: true, lazy: true })
-  payload!: string | null;
-
-  @Property({ type: 'text', nullable: true })
-  wrapperClass!: string | null;
-
-  @Property({ type: 'text', nullable: true, lazy: true })
-  rawArguments!: string | null;
-
-  @Property({ type: 'text', nullable: true })
-  activeJobId!: string | null;
 
   @Property({ type: 'timestamptz', nullable: true })
   enqueuedAt!: Date | null;

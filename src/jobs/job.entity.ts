@@ -8,43 +8,35 @@ import {
   Unique,
 } from '@mikro-orm/core';
 import { bytesSql, previewSql } from '../common/preview.js';
+import { payloadSql } from './ingest/payload-args.js';
 import { JobRepository } from './job.repository.js';
 
-// Every column is derived from job_events by JobRepository's fold (see ingest/):
-// the row is a pure function of the set of events for (instance, jid).
+// Every column is derived from the job's events by the ingest writer's fold (see ingest/). The
+// identity (class, queue, arguments, payload, the Active Job wrapper) is stored here once, not on
+// the events; the payload without its args (payload_rest; `payload` puts them back in SQL).
 // Values without a length limit (arguments, error message and backtrace, payload) are lazy: lists
 // read their previews (formulas, cut in SQL) and only the job's own route loads them whole.
+// Each index serves a query that needs it (README, "Storage"):
 @Entity({ tableName: 'jobs', repository: () => JobRepository })
-@Unique({ properties: ['instance', 'jid'] })
-// The indexes of the migrations, so that a generated migration keeps them. List pages walk id
-// descending within a filter:
-@Index({ name: 'jobs_status_id_index', properties: ['status', 'id'] })
-@Index({ name: 'jobs_job_class_id_index', properties: ['jobClass', 'id'] })
-@Index({ name: 'jobs_queue_id_index', properties: ['queue', 'id'] })
+// the writer's lookup of a batch's jobs, job by jid (status API, detail) with or without instance
+@Unique({ name: 'jobs_jid_instance_unique', properties: ['jid', 'instance'] })
+// lists filtered by class, queue or status, alone or with an arguments substring (pg_trgm,
+// btree_gin; fastupdate off: no pending list, each insert does its own index work)
+@Index({
+  name: 'jobs_search_index',
+  expression: `create index "jobs_search_index" on "jobs"
+    using gin ("job_class", "queue", "status", "arguments" gin_trgm_ops) with (fastupdate = off)`,
+})
 // retention and time filters (BRIN: rows arrive roughly in last_event_at order)
 @Index({
   name: 'jobs_last_event_at_brin',
   expression: 'create index "jobs_last_event_at_brin" on "jobs" using brin ("last_event_at")',
 })
-// argument substring search, alone or with a status (pg_trgm, btree_gin)
+// job metrics over terminal jobs, class by class (JobRepository.outcomeWindow)
 @Index({
-  name: 'jobs_status_arguments_trgm_index',
-  expression: `create index "jobs_status_arguments_trgm_index" on "jobs"
-    using gin ("status", "arguments" gin_trgm_ops)`,
-})
-// job metrics over terminal jobs (JobRepository.outcomeWindow, Migration20261123020000)
-@Index({
-  name: 'jobs_class_outcome_metrics_index',
-  expression: `create index "jobs_class_outcome_metrics_index" on "jobs"
-    ("job_class", "queue", (coalesce("completed_at", "failed_at")))
-    include ("instance", "status", "created_at", "enqueued_at", "started_at", "completed_at",
-      "failed_at", "duration_ms")
-    where "status" in ('succeeded', 'failed', 'dead')`,
-})
-@Index({
-  name: 'jobs_outcome_at_index',
-  expression: `create index "jobs_outcome_at_index" on "jobs"
-    ((coalesce("completed_at", "failed_at"))) where "status" in ('succeeded', 'failed', 'dead')`,
+  name: 'jobs_class_outcome_index',
+  expression: `create index "jobs_class_outcome_index" on "jobs"
+    ("job_class", (coalesce("completed_at", "failed_at"))) where "status" in ('succeeded', 'failed', 'dead')`,
 })
 @Index({
   name: 'jobs_active_job_id_index',
@@ -78,8 +70,21 @@ export class Job {
   @Formula((t) => bytesSql(t.alias, 'arguments'), { type: 'integer', nullable: true })
   argumentsBytes!: number | null;
 
-  @Property({ type: 'text', nullable: true, lazy: true })
+  /** the raw payload, made whole from payload_rest and the arguments (payload-args.ts) */
+  @Formula((t) => payloadSql(t.alias), { type: 'text', nullable: true, lazy: true })
   payload!: string | null;
+
+  /** the payload without its args */
+  @Property({ type: 'text', nullable: true, lazy: true })
+  payloadRest!: string | null;
+
+  /** where in payload_rest the args go back (characters), or null: payload_rest is whole */
+  @Property({ type: 'integer', nullable: true, lazy: true })
+  payloadArgsAt!: number | null;
+
+  /** when the event this identity came from occurred (an earlier one replaces it) */
+  @Property({ type: 'timestamptz', nullable: true })
+  identityAt!: Date | null;
 
   /** Active Job's Sidekiq wrapper (then job_class and arguments are the real job's) */
   @Property({ type: 'text', nullable: true })
@@ -161,6 +166,11 @@ export class Job {
   @Property({ type: 'timestamptz' })
   lastEventAt!: Date;
 
+  /** when the row was made: its events were received from then on (their partitions) */
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  firstReceivedAt!: Date;
+
+  /** the last write: its events were received until then */
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   updatedAt!: Date;
 }

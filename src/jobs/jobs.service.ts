@@ -140,7 +140,9 @@ export class JobsService {
   }
 
   /**
-   * Retention: deletes whole jobs (row and every event) whose last activity is before `cutoff`,
+   * Retention of job summaries: deletes the job rows whose last activity is before `cutoff` (their
+   * events go with their partitions, EventPartitions: EVENT_RETENTION_DAYS is at most
+   * JOB_RETENTION_DAYS),
    * `batch` jobs per transaction, until none is left. Each transaction first takes the retention
    * advisory lock without waiting (one copy of the service prunes; the others answer null, as
    * does this one when another copy holds it), then each job's ingest lock, the one the writer
@@ -161,7 +163,6 @@ export class JobsService {
         }
         await jobs.lockForIngest(old);
         const deleted = await jobs.deleteIdleBefore(old, cutoff);
-        await em.getRepository(JobEvent).deleteOfJobs(deleted);
         return { found: old.length, deleted: deleted.length };
       });
       if (pass === null) {
@@ -341,6 +342,10 @@ export class JobsService {
     const job = await this.jobs.findByJid(jid, instance);
     const events = await this.jobEvents.timeline(job, afterEvent ?? undefined);
     const page = events.slice(0, TIMELINE_PAGE);
+    const expired =
+      afterEvent === undefined && events.length <= TIMELINE_PAGE && events.length >= job.eventCount
+        ? 0
+        : Math.max(0, job.eventCount - (await this.jobEvents.storedCount(job)));
     return {
       ...JobResponseDto.from(job),
       arguments: job.arguments,
@@ -349,9 +354,10 @@ export class JobsService {
       error_message_truncated: false,
       payload: job.payload,
       raw_arguments: job.rawArguments,
-      events: page.map((e) => JobEventResponseDto.from(e)),
+      events: page.map((e) => JobEventResponseDto.from(e, job.queue)),
       events_next_cursor:
         events.length > TIMELINE_PAGE ? encodeEventCursor(page[page.length - 1].id) : null,
+      events_expired: expired,
     };
   }
 }
@@ -405,6 +411,7 @@ function serverEvent(
     MAX_NAME_BYTES,
   );
   return {
+    jobId: null,
     instance,
     jid,
     type,

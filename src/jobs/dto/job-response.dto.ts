@@ -125,7 +125,8 @@ export class JobEventResponseDto {
   @ApiProperty() received_at!: string;
   @ApiProperty() attempt!: number;
   @ApiProperty({ nullable: true, type: Number }) retry_count!: number | null;
-  @ApiProperty({ nullable: true, type: String }) queue!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "The job's queue" })
+  queue!: string | null;
   @ApiProperty({ nullable: true, type: String }) hostname!: string | null;
   @ApiProperty({ nullable: true, type: Number }) pid!: number | null;
   @ApiProperty({ nullable: true, type: String }) tid!: string | null;
@@ -138,7 +139,8 @@ export class JobEventResponseDto {
   @ApiProperty({ nullable: true, type: String }) restarted_as!: string | null;
   @ApiProperty({ nullable: true, type: String }) restarted_from!: string | null;
 
-  static from(e: JobEvent): JobEventResponseDto {
+  /** `queue`: the job's (an event does not repeat its job's identity) */
+  static from(e: JobEvent, queue: string | null): JobEventResponseDto {
     return {
       type: e.type,
       occurred_at: e.occurredAt.toISOString(),
@@ -146,7 +148,7 @@ export class JobEventResponseDto {
       received_at: e.receivedAt.toISOString(),
       attempt: e.attempt,
       retry_count: e.retryCount,
-      queue: e.queue,
+      queue,
       hostname: e.hostname,
       pid: e.pid,
       tid: e.tid,
@@ -184,6 +186,12 @@ export class JobDetailDto extends JobResponseDto {
     description: 'Pass as `events_cursor` for the next events of the timeline; null after the last',
   })
   events_next_cursor!: string | null;
+  @ApiProperty({
+    description:
+      'How many of the job\'s events are no longer kept (EVENT_RETENTION_DAYS dropped the days they ' +
+      'were received on); the job row keeps what they decided. 0 when its timeline is whole',
+  })
+  events_expired!: number;
 }
 
 export class JobPageDto {

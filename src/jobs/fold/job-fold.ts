@@ -37,6 +37,9 @@ export interface FoldedJob {
   activeJobId: string | null;
   /** dedupe key of the event whose payload the row keeps */
   payloadFrom: string | null;
+  /** when the earliest event carrying any identity field (class, queue, arguments, payload, the
+   * Active Job wrapper) occurred; null when none does */
+  identityUs: number | null;
   status: JobStatus;
   attempt: number;
   createdUs: number;
@@ -111,6 +114,19 @@ function best(events: FoldEvent[], compare: Compare, keep: (e: FoldEvent) => boo
     }
   }
   return winner;
+}
+
+/** The event names the job: its class, queue, arguments, payload or Active Job wrapper. */
+function hasIdentity(e: FoldEvent): boolean {
+  return (
+    e.jobClass !== null ||
+    e.queue !== null ||
+    e.arguments !== null ||
+    e.hasPayload ||
+    e.wrapperClass !== null ||
+    e.rawArguments !== null ||
+    e.activeJobId !== null
+  );
 }
 
 function statusOf(e: FoldEvent): JobStatus {
@@ -189,6 +205,7 @@ function foldOne(e: FoldEvent): FoldedJob {
     rawArguments: e.rawArguments,
     activeJobId: e.activeJobId,
     payloadFrom: e.hasPayload ? e.dedupeKey : null,
+    identityUs: hasIdentity(e) ? occurred : null,
     status: statusOf(e),
     attempt: e.attempt,
     createdUs: e.createdUs === null ? occurred : Math.min(e.createdUs, occurred),
@@ -241,6 +258,7 @@ export function foldEvents(events: FoldEvent[]): FoldedJob {
     rawArguments: first((e) => e.rawArguments)?.rawArguments ?? null,
     activeJobId: first((e) => e.activeJobId)?.activeJobId ?? null,
     payloadFrom: first((e) => e.hasPayload)?.dedupeKey ?? null,
+    identityUs: best(events, earliest, hasIdentity)?.occurredUs ?? null,
     status: statusOf(status),
     attempt: extreme(events, (e) => e.attempt, 'max')!,
     createdUs: createdUs === null ? firstUs : Math.min(createdUs, firstUs),

@@ -4,21 +4,23 @@ import { Job } from '../job.entity.js';
 import { JobEventType } from '../job-lifecycle.enum.js';
 import {
   type Column,
-  COPY_JOB_COLUMNS,
   EVENT_COLUMNS,
   type IngestEvent,
+  JOB_COLUMNS,
   type JobRowValues,
+  STORED_EVENT_COLUMNS,
 } from './columns.js';
 
 // The entity's property type for each SQL type the writer sends.
-const ENTITY_TYPE = {
+const ENTITY_TYPE: Record<Column['type'], string> = {
   text: 'text',
+  int8: 'bigint',
   int: 'integer',
   float8: 'double',
   boolean: 'boolean',
   timestamptz: 'timestamptz',
   jsonb: 'json',
-} as const;
+};
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -30,8 +32,8 @@ function entityProperties(entity: object) {
 }
 
 describe.each([
-  ['job_events', JobEvent, EVENT_COLUMNS as readonly Column[]],
-  ['jobs', Job, COPY_JOB_COLUMNS],
+  ['job_events', JobEvent, STORED_EVENT_COLUMNS as readonly Column[]],
+  ['jobs', Job, JOB_COLUMNS as readonly Column[]],
 ] as const)('the %s columns the writer stores', (_, entity, columns) => {
   it('are properties of the entity, with the same column name, type and nullability', () => {
     const props = entityProperties(entity);
@@ -46,7 +48,8 @@ describe.each([
         column: snake(c.key),
         name: c.key,
         type: ENTITY_TYPE[c.type],
-        nullable: c.nullable ?? false,
+        // an event's job id is null from the parser until the writer sets it; stored, never null
+        nullable: c.key === 'jobId' ? false : (c.nullable ?? false),
       });
     }
   });
@@ -58,7 +61,8 @@ describe('the row types', () => {
     expectTypeOf<IngestEvent['occurredAt']>().toEqualTypeOf<string>();
     expectTypeOf<IngestEvent['retryCount']>().toEqualTypeOf<number | null>();
     expectTypeOf<IngestEvent['willRetry']>().toEqualTypeOf<boolean | null>();
-    expectTypeOf<JobRowValues['payload']>().toEqualTypeOf<string | null>();
+    expectTypeOf<JobRowValues['payloadRest']>().toEqualTypeOf<string | null>();
+    expectTypeOf<JobRowValues['id']>().toEqualTypeOf<string>();
     expectTypeOf<JobRowValues['firstEventAt']>().toEqualTypeOf<string>();
     expectTypeOf<keyof IngestEvent>().toEqualTypeOf<(typeof EVENT_COLUMNS)[number]['key']>();
     expect(EVENT_COLUMNS.find((c) => c.key === 'type')?.column).toBe('type');

@@ -12,6 +12,8 @@ import type { JobEventType } from '../job-lifecycle.enum.js';
 /** What the writer holds for each SQL type: times as microsecond ISO strings, jsonb as JSON text. */
 interface SqlValue {
   text: string;
+  /** a bigint id, as its decimal text */
+  int8: string;
   int: number;
   float8: number;
   boolean: boolean;
@@ -36,18 +38,31 @@ export interface Column {
   readonly narrow?: Narrowed<unknown>;
 }
 
-/** A job_events column; `fold` names the FoldEvent property the fold reads it as. */
+/**
+ * A field of an ingested event; `fold` names the FoldEvent property the fold reads it as. Most are
+ * job_events columns; `onJob` ones are not stored on the event: the job's key (the event row has
+ * the job's id instead), its identity (class, queue, arguments, payload, the Active Job wrapper:
+ * stored once, on the job row) and the dedupe key (derived from type, attempt and client time).
+ */
 export interface EventColumn extends Column {
   /** times are read as integer microseconds; jsonb as its text */
   readonly fold?: keyof FoldEvent;
-  /** the fold reads whether the value is there (the payload stays in Postgres), not the value */
+  /** the fold reads whether the value is there, not the value */
   readonly foldPresence?: true;
+  /** not a job_events column: kept on the job row, or derived (see above) */
+  readonly onJob?: true;
+  /** set by the writer, not the parser (the parser leaves it null) */
+  readonly writer?: true;
 }
 
-/** A jobs column; `from` names the FoldedJob property it is written from (none: the job's key). */
+/**
+ * A jobs column; `from` names the FoldedJob property it is written from (none: the job's key, or
+ * `writer`: set by the writer).
+ */
 export interface JobColumn extends Column {
   /** times are written from integer microseconds */
   readonly from?: keyof FoldedJob;
+  readonly writer?: true;
 }
 
 type ValueOf<C extends Column> =
@@ -60,20 +75,36 @@ export type RowOf<Columns extends readonly Column[]> = {
 };
 
 export const EVENT_COLUMNS = [
-  { key: 'instance', column: 'instance', type: 'text' },
-  { key: 'jid', column: 'jid', type: 'text' },
+  // the job row's id: the writer's, once it has found or made the job's row
+  { key: 'jobId', column: 'job_id', type: 'int8', nullable: true, writer: true },
+  { key: 'instance', column: 'instance', type: 'text', onJob: true },
+  { key: 'jid', column: 'jid', type: 'text', onJob: true },
   { key: 'type', column: 'type', type: 'text', narrow: narrowed<JobEventType>(), fold: 'type' },
-  { key: 'dedupeKey', column: 'dedupe_key', type: 'text', fold: 'dedupeKey' },
+  { key: 'dedupeKey', column: 'dedupe_key', type: 'text', fold: 'dedupeKey', onJob: true },
   { key: 'occurredAt', column: 'occurred_at', type: 'timestamptz', fold: 'occurredUs' },
   { key: 'clientTime', column: 'client_time', type: 'boolean' },
   // runs are numbered 0 for the first, retry_count + 1 for a retry (event-parser.ts)
   { key: 'attempt', column: 'attempt', type: 'int', fold: 'attempt' },
   { key: 'retryCount', column: 'retry_count', type: 'int', nullable: true },
   // for an Active Job, the real class (display_class); else as reported
-  { key: 'jobClass', column: 'job_class', type: 'text', nullable: true, fold: 'jobClass' },
-  { key: 'queue', column: 'queue', type: 'text', nullable: true, fold: 'queue' },
+  {
+    key: 'jobClass',
+    column: 'job_class',
+    type: 'text',
+    nullable: true,
+    fold: 'jobClass',
+    onJob: true,
+  },
+  { key: 'queue', column: 'queue', type: 'text', nullable: true, fold: 'queue', onJob: true },
   // JSON text; for an Active Job, its own arguments (display_args)
-  { key: 'arguments', column: 'arguments', type: 'text', nullable: true, fold: 'arguments' },
+  {
+    key: 'arguments',
+    column: 'arguments',
+    type: 'text',
+    nullable: true,
+    fold: 'arguments',
+    onJob: true,
+  },
   {
     key: 'payload',
     column: 'payload',
@@ -81,6 +112,7 @@ export const EVENT_COLUMNS = [
     nullable: true,
     fold: 'hasPayload',
     foldPresence: true,
+    onJob: true,
   },
   // Active Job's Sidekiq wrapper class, when the job came wrapped
   {
@@ -89,6 +121,7 @@ export const EVENT_COLUMNS = [
     type: 'text',
     nullable: true,
     fold: 'wrapperClass',
+    onJob: true,
   },
   // the wrapper's arguments as reported (only when wrapped)
   {
@@ -97,6 +130,7 @@ export const EVENT_COLUMNS = [
     type: 'text',
     nullable: true,
     fold: 'rawArguments',
+    onJob: true,
   },
   // Active Job's own job_id (only when wrapped)
   {
@@ -105,6 +139,7 @@ export const EVENT_COLUMNS = [
     type: 'text',
     nullable: true,
     fold: 'activeJobId',
+    onJob: true,
   },
   { key: 'enqueuedAt', column: 'enqueued_at', type: 'timestamptz', nullable: true },
   {
@@ -156,9 +191,10 @@ export const EVENT_COLUMNS = [
 /** A validated lifecycle event, normalised for the writer: one job_events row. */
 export type IngestEvent = RowOf<typeof EVENT_COLUMNS>;
 
-// payloadFrom is not the payload: the upsert copies the payload from job_events by this dedupe
-// key (COPY_JOB_COLUMNS send a new job's payload itself instead)
+// The job row: its key, what the fold decides, and what the writer sets (its id, its payload).
 export const JOB_COLUMNS = [
+  // a new job's id is drawn from the sequence by the writer (its events carry it)
+  { key: 'id', column: 'id', type: 'int8', writer: true },
   { key: 'instance', column: 'instance', type: 'text' },
   { key: 'jid', column: 'jid', type: 'text' },
   { key: 'jobClass', column: 'job_class', type: 'text', nullable: true, from: 'jobClass' },
@@ -255,25 +291,23 @@ export const JOB_COLUMNS = [
     nullable: true,
     from: 'activeJobId',
   },
-  { key: 'payloadFrom', column: 'payload', type: 'text', nullable: true, from: 'payloadFrom' },
+  // when the event the identity (class, queue, arguments, payload) came from occurred: an
+  // earlier event replaces it (the upsert), a later one leaves it
+  {
+    key: 'identityAt',
+    column: 'identity_at',
+    type: 'timestamptz',
+    nullable: true,
+    from: 'identityUs',
+  },
+  // the payload without its "args" (they are `arguments`, or `raw_arguments` for an Active Job),
+  // and where they go back: set by the writer from the event the fold names (payloadFrom)
+  { key: 'payloadRest', column: 'payload_rest', type: 'text', nullable: true, writer: true },
+  { key: 'payloadArgsAt', column: 'payload_args_at', type: 'int', nullable: true, writer: true },
 ] as const satisfies readonly JobColumn[];
 
-/** A new job's payload itself, for COPY_JOBS_SQL: set by the writer (null until then). */
-export const PAYLOAD_COLUMN = {
-  key: 'payload',
-  column: 'payload',
-  type: 'text',
-  nullable: true,
-} as const satisfies JobColumn;
-
-/** The columns COPY_JOBS_SQL writes: JOB_COLUMNS with the payload itself for its source's key. */
-export const COPY_JOB_COLUMNS: readonly JobColumn[] = [
-  ...JOB_COLUMNS.filter((c) => c.key !== 'payloadFrom'),
-  PAYLOAD_COLUMN,
-];
-
 /** A folded job row as the writer sends it (times as microsecond ISO strings). */
-export type JobRowValues = RowOf<readonly [...typeof JOB_COLUMNS, typeof PAYLOAD_COLUMN]>;
+export type JobRowValues = RowOf<typeof JOB_COLUMNS>;
 
 // Compile-time checks that the tables and the fold agree: every property the fold reads of an
 // event comes from one column, and every property of a folded job is written to one.
@@ -286,7 +320,13 @@ export const FOLD_READS_EVERY_EVENT_FIELD: Exactly<
   keyof FoldEvent,
   FoldKeyOf<(typeof EVENT_COLUMNS)[number]>
 > = true;
+// payloadFrom names an event of the batch: the writer writes that event's payload (payloadRest)
 export const EVERY_FOLDED_FIELD_IS_WRITTEN: Exactly<
-  keyof FoldedJob,
+  Exclude<keyof FoldedJob, 'payloadFrom'>,
   FromKeyOf<(typeof JOB_COLUMNS)[number]>
 > = true;
+
+/** The job_events columns: the fields of an event stored on it. */
+export const STORED_EVENT_COLUMNS: readonly EventColumn[] = EVENT_COLUMNS.filter(
+  (c: EventColumn) => !c.onJob,
+);

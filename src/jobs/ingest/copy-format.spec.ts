@@ -1,4 +1,4 @@
-import { COPY_JOB_COLUMNS, EVENT_COLUMNS } from './columns.js';
+import { type Column, JOB_COLUMNS, STORED_EVENT_COLUMNS } from './columns.js';
 import { copyField, copyText } from './copy-format.js';
 import { COPY_EVENTS_SQL, COPY_JOBS_SQL } from './statements.js';
 
@@ -22,8 +22,8 @@ function readCopyLine(line: string): (string | null)[] {
 
 describe('copyText', () => {
   it.each([
-    ['job_events', EVENT_COLUMNS, COPY_EVENTS_SQL],
-    ['jobs', COPY_JOB_COLUMNS, COPY_JOBS_SQL],
+    ['job_events', STORED_EVENT_COLUMNS as readonly Column[], COPY_EVENTS_SQL],
+    ['jobs', JOB_COLUMNS as readonly Column[], COPY_JOBS_SQL],
   ] as const)(
     'writes each %s row as one line of its columns in statement order',
     (_, columns, sql) => {
@@ -46,12 +46,28 @@ describe('copyText', () => {
     expect(copyField(false)).toBe('false');
   });
 
-  it('sends a new job row its payload, not the dedupe key it came from', () => {
-    expect(COPY_JOB_COLUMNS.map((c) => c.key)).not.toContain('payloadFrom');
-    expect(COPY_JOB_COLUMNS.at(-1)).toMatchObject({
-      key: 'payload',
-      column: 'payload',
-      type: 'text',
-    });
+  it('stores on an event what it adds, not the job it belongs to', () => {
+    const columns = STORED_EVENT_COLUMNS.map((c) => c.column);
+    expect(columns[0]).toBe('job_id');
+    for (const identity of [
+      'instance',
+      'jid',
+      'dedupe_key',
+      'job_class',
+      'queue',
+      'arguments',
+      'payload',
+    ]) {
+      expect(columns).not.toContain(identity);
+    }
+    expect(columns).toEqual(expect.arrayContaining(['occurred_at', 'hostname', 'error_class']));
+  });
+
+  it('sends a job row its payload cut from its args, not the dedupe key it came from', () => {
+    const keys = JOB_COLUMNS.map((c) => c.key as string);
+    expect(keys).not.toContain('payloadFrom');
+    expect(keys).toEqual(
+      expect.arrayContaining(['id', 'payloadRest', 'payloadArgsAt', 'identityAt']),
+    );
   });
 });

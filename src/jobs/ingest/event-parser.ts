@@ -159,6 +159,7 @@ export function parseEvent(
   const attempt = retryCount === null ? 0 : closesRun ? retryCount : retryCount + 1;
   // one object literal with every field (a single shape: the writer's hot loops stay fast)
   const event: IngestEvent = {
+    jobId: null,
     instance,
     jid,
     type,

@@ -3,22 +3,22 @@ import type pg from 'pg';
 import { isDatabaseUnavailable } from '../../database/pg-errors.js';
 import { type FoldEvent, foldJob } from '../fold/job-fold.js';
 import {
-  COPY_JOB_COLUMNS,
-  EVENT_COLUMNS,
   type IngestEvent,
   JOB_COLUMNS,
   type JobRowValues,
+  STORED_EVENT_COLUMNS,
 } from './columns.js';
 import { copyIn, copyText } from './copy-format.js';
+import { splitPayload } from './payload-args.js';
 import { ingestToFold, rowsParam, type StoredEventRow, storedToFold, toRow } from './rows.js';
 import {
   COPY_EVENTS_SQL,
   COPY_JOBS_SQL,
-  INSERT_EVENTS_SQL,
   LOCK_JOBS_SQL,
+  NEXT_JOB_IDS_SQL,
   prepared,
-  SELECT_EVENTS_SQL,
-  UPSERT_JOBS_SQL,
+  SELECT_JOBS_SQL,
+  UPDATE_JOBS_SQL,
 } from './statements.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -26,16 +26,18 @@ const UNIQUE_VIOLATION = '23505';
 interface JobEvents {
   instance: string;
   jid: string;
+  /** the row's id: stored, or drawn for a new job */
+  id: string | null;
   events: FoldEvent[];
-  /** it had stored events, so it has a row */
-  existed: boolean;
-  /** it got a new event in this transaction */
-  touched: boolean;
+  /** events the row counts (stored ones, some of which may have expired) */
+  counted: number;
+  /** events new in this transaction */
+  added: number;
 }
 
 /**
- * One group's transaction: lock its jobs, read the events they have, store the new ones and the
- * jobs' rows folded from all of them.
+ * One group's transaction: lock its jobs, read their rows and the events they have, store the new
+ * events and the jobs' rows folded from all of them.
  */
 export class EventStore {
   constructor(
@@ -44,19 +46,19 @@ export class EventStore {
   ) {}
 
   /**
-   * One transaction; on the rare conflict the fast path cannot explain, the careful one. Resolves
-   * with one flag per event: true when this transaction stored it (its first copy in the group).
+   * One transaction; should a new job's row meet one made meanwhile (a writer that skipped the
+   * job locks), once more: the second reads that row. Resolves with one flag per event: true when
+   * this transaction stored it (its first copy in the group).
    */
   async commit(events: IngestEvent[]): Promise<boolean[]> {
     try {
-      return await this.transaction((client) => this.writeFast(client, events));
+      return await this.transaction((client) => this.write(client, events));
     } catch (error) {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) {
         throw error;
       }
-      // a job row without events, or a writer that skipped the locks: let Postgres sort it out
-      this.logger.warn('ingest fell back to the upsert path after a unique violation');
-      return await this.transaction((client) => this.writeCareful(client, events));
+      this.logger.warn('ingest met a job row made outside its lock; writing the group again');
+      return await this.transaction((client) => this.write(client, events));
     }
   }
 
@@ -89,25 +91,29 @@ export class EventStore {
   }
 
   /**
-   * Lock the jobs, read the events they already have, and leave out the ones sent again; insert
-   * the rest; fold each job that got one from its stored events plus the new ones, in memory.
-   * A brand-new job costs one index probe to read: its events and row go in by COPY.
+   * Lock the jobs, read their rows and stored events, and leave out the events sent again; insert
+   * the rest; fold each job that got one from its stored events plus the new ones, in memory. A
+   * brand-new job costs one index probe to read: its events and row go in by COPY.
    */
-  private async writeFast(client: pg.PoolClient, events: IngestEvent[]): Promise<boolean[]> {
+  private async write(client: pg.PoolClient, events: IngestEvent[]): Promise<boolean[]> {
     const [instances, jids] = distinctJobs(events);
     await client.query(prepared('lock_jobs', LOCK_JOBS_SQL, [instances, jids]));
     const stored = await client.query<StoredEventRow>(
-      prepared('select_events', SELECT_EVENTS_SQL, [instances, jids]),
+      prepared('select_jobs', SELECT_JOBS_SQL, [instances, jids]),
     );
     const jobs = new Map<string, JobEvents>();
     const seen = new Set<string>();
     for (const row of stored.rows) {
       const key = jobKey(row.instance, row.jid);
-      entryFor(jobs, key, row.instance, row.jid, true).events.push(storedToFold(row));
-      seen.add(eventKey(key, row.dedupe_key));
+      const entry = entryFor(jobs, key, row.instance, row.jid, row.job_id);
+      entry.counted = row.event_count;
+      if (row.dedupe_key !== null) {
+        entry.events.push(storedToFold(row));
+        seen.add(eventKey(key, row.dedupe_key));
+      }
     }
     const fresh: IngestEvent[] = [];
-    // the new events' payloads by event identity, for the rows of new jobs
+    // the new events' payloads by event identity
     const payloads = new Map<string, string>();
     const storedNow = new Array<boolean>(events.length).fill(false);
     for (let i = 0; i < events.length; i++) {
@@ -123,69 +129,62 @@ export class EventStore {
       if (event.payload !== null) {
         payloads.set(eventId, event.payload);
       }
-      const entry = entryFor(jobs, key, event.instance, event.jid, false);
+      const entry = entryFor(jobs, key, event.instance, event.jid, null);
       entry.events.push(ingestToFold(event));
-      entry.touched = true;
+      entry.added++;
     }
     if (fresh.length === 0) {
       return storedNow;
     }
-    await copyIn(client, COPY_EVENTS_SQL, copyText(EVENT_COLUMNS, fresh));
-    const created: JobRowValues[] = [];
-    const changed: JobRowValues[] = [];
-    for (const [key, entry] of jobs) {
-      if (entry.touched) {
-        const row = toRow(entry.instance, entry.jid, foldJob(entry.events));
-        if (entry.existed) {
-          changed.push(row);
-        } else {
-          // every event of a new job is in this batch: the row takes its payload from there
-          row.payload =
-            row.payloadFrom === null
-              ? null
-              : (payloads.get(eventKey(key, row.payloadFrom)) ?? null);
-          created.push(row);
-        }
+    const created: JobEvents[] = [];
+    for (const entry of jobs.values()) {
+      if (entry.id === null) {
+        created.push(entry);
       }
     }
     if (created.length > 0) {
-      await copyIn(client, COPY_JOBS_SQL, copyText(COPY_JOB_COLUMNS, created));
+      const ids = await client.query<{ id: string }>(
+        prepared('next_job_ids', NEXT_JOB_IDS_SQL, [created.length]),
+      );
+      created.forEach((entry, i) => (entry.id = ids.rows[i].id));
+    }
+    for (const event of fresh) {
+      event.jobId = jobs.get(jobKey(event.instance, event.jid))!.id;
+    }
+    await copyIn(client, COPY_EVENTS_SQL, copyText(STORED_EVENT_COLUMNS, fresh));
+    const newRows: JobRowValues[] = [];
+    const changed: JobRowValues[] = [];
+    for (const [key, entry] of jobs) {
+      if (entry.added === 0) {
+        continue;
+      }
+      const folded = foldJob(entry.events);
+      const row = toRow(entry.instance, entry.jid, folded);
+      row.id = entry.id!;
+      const payload =
+        folded.payloadFrom === null ? undefined : payloads.get(eventKey(key, folded.payloadFrom));
+      if (payload !== undefined) {
+        const { rest, argsAt } = splitPayload(payload, folded.rawArguments ?? folded.arguments);
+        row.payloadRest = rest;
+        row.payloadArgsAt = argsAt;
+      }
+      if (entry.counted === 0) {
+        newRows.push(row);
+      } else {
+        // the row counts events that may have expired since
+        row.eventCount = entry.counted + entry.added;
+        changed.push(row);
+      }
+    }
+    if (newRows.length > 0) {
+      await copyIn(client, COPY_JOBS_SQL, copyText(JOB_COLUMNS, newRows));
     }
     if (changed.length > 0) {
       await client.query(
-        prepared('upsert_jobs', UPSERT_JOBS_SQL, [rowsParam(JOB_COLUMNS, changed)]),
+        prepared('update_jobs', UPDATE_JOBS_SQL, [rowsParam(JOB_COLUMNS, changed)]),
       );
     }
     return storedNow;
-  }
-
-  /** Lets Postgres skip stored events and upsert rows; then refolds from all stored events. */
-  private async writeCareful(client: pg.PoolClient, events: IngestEvent[]): Promise<boolean[]> {
-    const [instances, jids] = distinctJobs(events);
-    await client.query(prepared('lock_jobs', LOCK_JOBS_SQL, [instances, jids]));
-    const result = await client.query<{ instance: string; jid: string; dedupe_key: string }>(
-      INSERT_EVENTS_SQL,
-      [rowsParam(EVENT_COLUMNS, events)],
-    );
-    if (result.rows.length > 0) {
-      const stored = await client.query<StoredEventRow>(SELECT_EVENTS_SQL, [
-        result.rows.map((r) => r.instance),
-        result.rows.map((r) => r.jid),
-      ]);
-      const jobs = new Map<string, JobEvents>();
-      for (const row of stored.rows) {
-        entryFor(jobs, jobKey(row.instance, row.jid), row.instance, row.jid, true).events.push(
-          storedToFold(row),
-        );
-      }
-      const rows = [...jobs.values()].map((e) => toRow(e.instance, e.jid, foldJob(e.events)));
-      await client.query(UPSERT_JOBS_SQL, [rowsParam(JOB_COLUMNS, rows)]);
-    }
-    const inserted = new Set(
-      result.rows.map((r) => eventKey(jobKey(r.instance, r.jid), r.dedupe_key)),
-    );
-    // the first copy of each stored event in the group is the one that stored it
-    return events.map((e) => inserted.delete(eventKey(jobKey(e.instance, e.jid), e.dedupeKey)));
   }
 }
 
@@ -198,11 +197,11 @@ function entryFor(
   key: string,
   instance: string,
   jid: string,
-  existed: boolean,
+  id: string | null,
 ): JobEvents {
   let entry = jobs.get(key);
   if (!entry) {
-    entry = { instance, jid, events: [], existed, touched: false };
+    entry = { instance, jid, id, events: [], counted: 0, added: 0 };
     jobs.set(key, entry);
   }
   return entry;

@@ -10,17 +10,21 @@ import {
   type IngestEvent,
   JOB_COLUMNS,
   type JobRowValues,
-  PAYLOAD_COLUMN,
 } from './columns.js';
 import { compile, compiledFor } from './compiled.js';
 import { foldSelect } from './statements.js';
 import { isoToUs, usToIso } from './timestamps.js';
 
-/** A row of SELECT_EVENTS_SQL: the event's identity, and the columns foldSelect names. */
+/**
+ * A row of SELECT_JOBS_SQL: a stored job, and one of its events as foldSelect reads it (the event
+ * columns null, dedupe_key too, when it has none left).
+ */
 export interface StoredEventRow {
   instance: string;
   jid: string;
-  dedupe_key: string;
+  job_id: string;
+  event_count: number;
+  dedupe_key: string | null;
 }
 
 const accessors = new WeakMap<object, (row: never) => unknown[]>();
@@ -96,9 +100,9 @@ const time = (us: number | null) => (us === null ? null : isoOf(us));
 const JOB_KEY = new Set(['instance', 'jid']);
 
 function jobMapper(): (instance: string, jid: string, job: FoldedJob) => JobRowValues {
-  const fields = [...JOB_COLUMNS, PAYLOAD_COLUMN].map((c) => {
+  const fields = JOB_COLUMNS.map((c) => {
     if (!('from' in c)) {
-      if (c === PAYLOAD_COLUMN) {
+      if ('writer' in c) {
         return `${c.key}: null`;
       }
       if (!JOB_KEY.has(c.key)) {
@@ -126,7 +130,7 @@ function jobMapper(): (instance: string, jid: string, job: FoldedJob) => JobRowV
 }
 
 /**
- * The row COPY_JOBS_SQL / UPSERT_JOBS_SQL write: times as microsecond ISO strings, `payload` null
- * (the writer sets a new job's).
+ * The row COPY_JOBS_SQL / UPDATE_JOBS_SQL write: times as microsecond ISO strings, the writer's
+ * columns (id, the payload's parts) null until the writer sets them.
  */
 export const toRow = jobMapper();

@@ -1,29 +1,38 @@
-import { EVENT_COLUMNS } from './columns.js';
-import { foldSelect, SELECT_EVENTS_SQL } from './statements.js';
+import { EVENT_COLUMNS, type EventColumn } from './columns.js';
+import { DEDUPE_KEY_SQL, foldSelect, SELECT_JOBS_SQL } from './statements.js';
 
-/** The select list of SELECT_EVENTS_SQL, one expression per item. */
-function selectList(sql: string): string[] {
-  const list = /^\s*select ([\s\S]*?)\nfrom /.exec(sql)![1];
-  return list.split(/,\s*/).map((item) => item.trim());
+/** The select list of the lateral events read of SELECT_JOBS_SQL, one expression per item. */
+function eventSelectList(sql: string): string[] {
+  const list = /left join lateral \(\s*select ([\s\S]*?)\n\s*from job_events e/.exec(sql)![1];
+  return list.split(/,\n\s*/).map((item) => item.trim());
 }
 
-describe('SELECT_EVENTS_SQL', () => {
-  it('reads the job key and every column the fold reads, each as foldSelect reads it', () => {
-    const folded = EVENT_COLUMNS.filter((c) => 'fold' in c).map((c) => foldSelect(c).sql);
-    expect(selectList(SELECT_EVENTS_SQL).sort()).toEqual(['e.instance', 'e.jid', ...folded].sort());
+describe('SELECT_JOBS_SQL', () => {
+  it('reads every event field the fold reads, each as foldSelect reads it', () => {
+    const folded = EVENT_COLUMNS.filter((c: EventColumn) => c.fold !== undefined).map(
+      (c) => foldSelect(c).sql,
+    );
+    expect(eventSelectList(SELECT_JOBS_SQL)).toEqual(folded);
   });
 
-  it('names a time by its microseconds, the payload by whether it is there', () => {
+  it('names a time by its microseconds; what the job row keeps reads as absent', () => {
     const by = (key: string) => foldSelect(EVENT_COLUMNS.find((c) => c.key === key)!);
     expect(by('occurredAt')).toEqual({
       alias: 'occurred_us',
       sql: '(extract(epoch from e.occurred_at) * 1000000)::int8 as occurred_us',
     });
-    expect(by('payload')).toEqual({
-      alias: 'has_payload',
-      sql: 'e.payload is not null as has_payload',
-    });
+    expect(by('payload')).toEqual({ alias: 'has_payload', sql: 'false as has_payload' });
+    expect(by('jobClass')).toEqual({ alias: 'job_class', sql: 'null::text as job_class' });
     expect(by('errorBacktrace').sql).toBe('e.error_backtrace::text as error_backtrace');
-    expect(by('jobClass')).toEqual({ alias: 'job_class', sql: 'e.job_class' });
+    expect(by('dedupeKey')).toEqual({
+      alias: 'dedupe_key',
+      sql: `${DEDUPE_KEY_SQL} as dedupe_key`,
+    });
+  });
+
+  it("bounds a job's events to the partitions received between its first and last write", () => {
+    expect(SELECT_JOBS_SQL).toMatch(
+      /e\.job_id = j\.id and e\.received_at >= j\.first_received_at and e\.received_at <= j\.updated_at/,
+    );
   });
 });

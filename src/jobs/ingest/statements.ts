@@ -1,77 +1,157 @@
 // The ingest writer's statements. New events and new jobs' rows go in by COPY (copy-format.ts).
-// The upsert and the careful path's insert take their rows as one jsonb parameter: an array of
-// arrays, one value per column in the order of the column tables (columns.ts; Postgres reads
-// `x->>i` from jsonb far faster than it matches object keys in json_to_recordset, and
-// JSON.stringify of arrays is cheaper than of objects).
+// The update of existing jobs takes its rows as one jsonb parameter: an array of arrays, one value
+// per column in the order of the column tables (columns.ts; Postgres reads `x->>i` from jsonb far
+// faster than it matches object keys in json_to_recordset, and JSON.stringify of arrays is cheaper
+// than of objects).
+//
+// job_events is partitioned by the day it was received and keyed by the job row's id; it has no
+// unique index (a partitioned table's would have to contain received_at, and would no longer
+// dedupe): the writer dedupes under the job's advisory lock, against the job's stored events.
 
 import type pg from 'pg';
 import {
   type Column,
-  COPY_JOB_COLUMNS,
-  EVENT_COLUMNS,
   type EventColumn,
+  EVENT_COLUMNS,
   JOB_COLUMNS,
+  STORED_EVENT_COLUMNS,
 } from './columns.js';
 
-/** The SQL expression list reading `columns` from jsonb array element `x`. */
+/** The SQL expression list reading `columns` from jsonb array element `x`, each named. */
 function readColumns(columns: readonly Column[]): string {
   return columns
-    .map(({ type }, i) => (type === 'jsonb' ? `(x->>${i})::jsonb` : `(x->>${i})::${type}`))
+    .map(({ type, column }, i) =>
+      type === 'jsonb' ? `(x->>${i})::jsonb as ${column}` : `(x->>${i})::${type} as ${column}`,
+    )
     .join(',\n  ');
 }
 
 const copySql = (table: string, columns: readonly Column[]) =>
   `copy ${table} (${columns.map((c) => c.column).join(', ')}) from stdin`;
 
-// New events, and rows of jobs that have none yet, by COPY (copyText). The defaults fill id,
-// received_at and updated_at. A new job's row carries its payload itself (its events are all in
-// the batch); a job that may have a row goes through UPSERT_JOBS_SQL.
-export const COPY_EVENTS_SQL = copySql('job_events', EVENT_COLUMNS);
-export const COPY_JOBS_SQL = copySql('jobs', COPY_JOB_COLUMNS);
+// New events, and rows of jobs that have none yet, by COPY (copyText). The defaults fill the
+// events' id and received_at, and the job's first_received_at and updated_at.
+export const COPY_EVENTS_SQL = copySql('job_events', STORED_EVENT_COLUMNS);
+export const COPY_JOBS_SQL = copySql('jobs', JOB_COLUMNS);
 
-// The events stored so far for the given jobs, with times as integer microseconds (a JS Date
-// would drop the microseconds). The payload stays in Postgres: the row copies it by dedupe key.
-// Each job is one probe of job_events_dedupe_idx (a brand-new job costs one probe that finds
-// nothing), whatever the planner believes about the table's size: `offset 0` keeps the lateral
-// subquery from being pulled up into a plain join. Without it the connection's cached generic plan,
-// made while the table was small, hash-joined a sequential scan of all of job_events into every
-// group, so each batch cost more than the one before. Its list is foldSelect of every column the
-// fold reads (statements.spec.ts checks it), kept as written so the statement stays as it was.
-export const SELECT_EVENTS_SQL = `
-select e.instance, e.jid, e.type, e.dedupe_key,
-  (extract(epoch from e.occurred_at) * 1000000)::int8 as occurred_us,
-  e.attempt, e.job_class, e.queue, e.arguments, e.wrapper_class, e.raw_arguments, e.active_job_id,
-  e.payload is not null as has_payload,
-  (extract(epoch from e.created_at) * 1000000)::int8 as created_us,
-  (extract(epoch from e.scheduled_at) * 1000000)::int8 as scheduled_us,
-  e.hostname, e.pid, e.tid, e.error_class, e.error_message, e.error_backtrace::text as error_backtrace,
-  e.will_retry, e.duration_ms, e.restarted_as, e.restarted_from
+/** Ids for `$1` new jobs, drawn before their events (which carry them) are written. */
+export const NEXT_JOB_IDS_SQL = `
+select nextval(pg_get_serial_sequence('jobs', 'id'))::text as id from generate_series(1, $1::int)
+`;
+
+/**
+ * The dedupe key of a stored event, as the parser makes it (`type|attempt|occurred_at or -`):
+ * derived rather than stored (40 bytes an event).
+ */
+export const DEDUPE_KEY_SQL = `e.type || '|' || e.attempt || '|' || case when e.client_time
+  then to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') else '-' end`;
+
+/**
+ * What the stored-events read returns for an event field the fold reads: the result column's name
+ * and the expression. Times as integer microseconds (a JS Date would drop the microseconds), jsonb
+ * as its text; the fields kept on the job row read as null (the job's identity is merged by the
+ * update: identity_at) and the dedupe key is derived.
+ */
+export function foldSelect(c: EventColumn): { alias: string; sql: string } {
+  if (c.key === 'dedupeKey') {
+    return { alias: c.column, sql: `${DEDUPE_KEY_SQL} as ${c.column}` };
+  }
+  if (c.foldPresence) {
+    const alias = `has_${c.column}`;
+    return { alias, sql: c.onJob ? `false as ${alias}` : `e.${c.column} is not null as ${alias}` };
+  }
+  if (c.onJob) {
+    return { alias: c.column, sql: `null::text as ${c.column}` };
+  }
+  if (c.type === 'timestamptz') {
+    const alias = c.column.replace(/_at$/, '_us');
+    return { alias, sql: `(extract(epoch from e.${c.column}) * 1000000)::int8 as ${alias}` };
+  }
+  if (c.type === 'jsonb') {
+    return { alias: c.column, sql: `e.${c.column}::text as ${c.column}` };
+  }
+  return { alias: c.column, sql: `e.${c.column}` };
+}
+
+const FOLD_SELECT = EVENT_COLUMNS.filter((c: EventColumn) => c.fold !== undefined)
+  .map((c) => foldSelect(c).sql)
+  .join(',\n  ');
+
+// The given jobs' rows and every event stored for them, one row per event (the event columns null
+// for a job with none left: its events expired), events with the fold's reading of them. Each job
+// is one probe of the jobs (jid, instance) index; its events, one probe of each partition between
+// the day its row was made and the day it was last written (run-time pruning: a job's events are
+// received in that span). `offset 0` keeps the lateral subquery a per-job probe whatever the
+// planner believes about the tables' sizes.
+export const SELECT_JOBS_SQL = `
+select j.instance, j.jid, j.id::text as job_id, j.event_count, e.*
 from (select distinct instance, jid from unnest($1::text[], $2::text[]) as k(instance, jid)) k
-cross join lateral (
-  select * from job_events j where j.instance = k.instance and j.jid = k.jid offset 0
-) e
+join jobs j on j.jid = k.jid and j.instance = k.instance
+left join lateral (
+  select ${FOLD_SELECT}
+  from job_events e
+  where e.job_id = j.id and e.received_at >= j.first_received_at and e.received_at <= j.updated_at
+  offset 0
+) e on true
 `;
 
-const PAYLOAD_INDEX = JOB_COLUMNS.length - 1;
-const jobValues = readColumns(JOB_COLUMNS.slice(0, PAYLOAD_INDEX));
+// Identity columns of the job row: each taken from the update when it has one and the row has
+// none, or when it comes from an earlier event than the row's (identity_at). The payload travels
+// with where its args go back.
+const IDENTITY = [
+  'job_class',
+  'queue',
+  'arguments',
+  'wrapper_class',
+  'raw_arguments',
+  'active_job_id',
+];
+const EARLIER = `(j.identity_at is null or v.identity_at < j.identity_at)`;
+const takes = (column: string) =>
+  `(v.${column} is not null and (j.${column} is null or ${EARLIER}))`;
+const newArgs = `coalesce(case when ${takes('raw_arguments')} then v.raw_arguments else j.raw_arguments end,
+    case when ${takes('arguments')} then v.arguments else j.arguments end)`;
+// The payload is stored without its args (payload-args.ts), which go back from the row's arguments.
+// Whenever the arguments the row ends with are not the ones a payload part was cut against (an
+// earlier event brought other arguments, or a payload without them), that payload is stored whole.
+const whole = (t: string) =>
+  `overlay(${t}.payload_rest placing coalesce(${t}.raw_arguments, ${t}.arguments) from ${t}.payload_args_at + 1 for 0)`;
+const cutAgainstOther = (t: string) =>
+  `(${t}.payload_args_at is not null and ${newArgs} is distinct from coalesce(${t}.raw_arguments, ${t}.arguments))`;
+const PAYLOAD_REST = `case
+    when ${takes('payload_rest')} then case when ${cutAgainstOther('v')} then ${whole('v')} else v.payload_rest end
+    when ${cutAgainstOther('j')} then ${whole('j')}
+    else j.payload_rest end`;
+const PAYLOAD_ARGS_AT = `case
+    when ${takes('payload_rest')} then case when ${cutAgainstOther('v')} then null else v.payload_args_at end
+    when ${cutAgainstOther('j')} then null
+    else j.payload_args_at end`;
 
-// Folded rows (job-fold.ts), $1 from rowsParam(JOB_COLUMNS, rows), the payload copied from the
-// stored event it names: the base of UPSERT_JOBS_SQL.
-const INSERT_JOBS_SQL = `
-insert into jobs (${JOB_COLUMNS.map((c) => c.column).join(', ')}, updated_at)
-select ${jobValues},
-  case when x->>${PAYLOAD_INDEX} is not null then (select e.payload from job_events e
-    where e.instance = x->>0 and e.jid = x->>1 and e.dedupe_key = x->>${PAYLOAD_INDEX}) end,
-  now()
-from jsonb_array_elements($1::jsonb) x
-`;
+const STATE_COLUMNS = JOB_COLUMNS.filter(
+  (c) =>
+    !['id', 'instance', 'jid', 'identity_at', 'payload_rest', 'payload_args_at'].includes(
+      c.column,
+    ) &&
+    !IDENTITY.includes(c.column) &&
+    !['first_event_at', 'created_at', 'last_event_at'].includes(c.column),
+);
 
-// The same for jobs that may have a row: every column replaced.
-export const UPSERT_JOBS_SQL = `${INSERT_JOBS_SQL}on conflict (instance, jid) do update set
-  ${JOB_COLUMNS.slice(2)
-    .map((c) => `${c.column} = excluded.${c.column}`)
-    .join(', ')},
-  updated_at = excluded.updated_at
+// Existing jobs' rows, $1 from rowsParam(JOB_COLUMNS, rows): the state the fold decided; times the
+// events of an expired part may have set kept by least/greatest; the identity merged (above).
+export const UPDATE_JOBS_SQL = `
+update jobs j set
+  ${STATE_COLUMNS.map((c) => `${c.column} = v.${c.column}`).join(',\n  ')},
+  first_event_at = least(j.first_event_at, v.first_event_at),
+  created_at = least(j.created_at, v.created_at),
+  last_event_at = greatest(j.last_event_at, v.last_event_at),
+  ${IDENTITY.map((c) => `${c} = case when ${takes(c)} then v.${c} else j.${c} end`).join(',\n  ')},
+  payload_rest = ${PAYLOAD_REST},
+  payload_args_at = ${PAYLOAD_ARGS_AT},
+  identity_at = least(j.identity_at, v.identity_at),
+  updated_at = now()
+from (select ${readColumns(JOB_COLUMNS)}
+  from jsonb_array_elements($1::jsonb) x) v
+where j.id = v.id
 `;
 
 // Serialises writers per job across connections and service copies; taken in sorted order so
@@ -87,41 +167,9 @@ select count(pg_advisory_xact_lock(h)) from (
 ) s
 `;
 
-// Events as they are, $1 from rowsParam(EVENT_COLUMNS, events): the base of INSERT_EVENTS_SQL.
-const INSERT_NEW_EVENTS_SQL = `
-insert into job_events (${EVENT_COLUMNS.map((c) => c.column).join(', ')})
-select ${readColumns(EVENT_COLUMNS)}
-from jsonb_array_elements($1::jsonb) x
-`;
-
-// The same, skipping events stored before; returns the ones it stored.
-export const INSERT_EVENTS_SQL = `${INSERT_NEW_EVENTS_SQL}on conflict (instance, jid, dedupe_key) do nothing
-returning instance, jid, dedupe_key
-`;
-
-/**
- * What SELECT_EVENTS_SQL returns for an event column the fold reads: the result column's name and
- * the expression. Times as integer microseconds (a JS Date would drop the microseconds), jsonb as
- * its text, the payload as whether there is one.
- */
-export function foldSelect(c: EventColumn): { alias: string; sql: string } {
-  if (c.foldPresence) {
-    return { alias: `has_${c.column}`, sql: `e.${c.column} is not null as has_${c.column}` };
-  }
-  if (c.type === 'timestamptz') {
-    const alias = c.column.replace(/_at$/, '_us');
-    return { alias, sql: `(extract(epoch from e.${c.column}) * 1000000)::int8 as ${alias}` };
-  }
-  if (c.type === 'jsonb') {
-    return { alias: c.column, sql: `e.${c.column}::text as ${c.column}` };
-  }
-  return { alias: c.column, sql: `e.${c.column}` };
-}
-
 /**
  * The writer's statements as named (prepared) statements: each connection parses and plans them
- * once instead of for every group (planning the 27-column INSERT ... SELECT cost about as much
- * as executing it for a few hundred rows).
+ * once instead of for every group.
  */
 export function prepared(name: string, text: string, values: unknown[]): pg.QueryConfig {
   return { name: `ingest_${name}`, text, values };
