@@ -29,6 +29,8 @@ interface JobEvents {
   /** the row's id: stored, or drawn for a new job */
   id: string | null;
   events: FoldEvent[];
+  /** it has a row */
+  existed: boolean;
   /** events the row counts (stored ones, some of which may have expired) */
   counted: number;
   /** events new in this transaction */
@@ -168,7 +170,7 @@ export class EventStore {
         row.payloadRest = rest;
         row.payloadArgsAt = argsAt;
       }
-      if (entry.counted === 0) {
+      if (!entry.existed) {
         newRows.push(row);
       } else {
         // the row counts events that may have expired since
@@ -201,7 +203,7 @@ function entryFor(
 ): JobEvents {
   let entry = jobs.get(key);
   if (!entry) {
-    entry = { instance, jid, id, events: [], counted: 0, added: 0 };
+    entry = { instance, jid, id, existed: id !== null, events: [], counted: 0, added: 0 };
     jobs.set(key, entry);
   }
   return entry;

@@ -1,3 +1,4 @@
+import { payloadSql } from '../../../src/jobs/ingest/payload-args.js';
 import { JobsService } from '../../../src/jobs/jobs.service.js';
 import { makeJid } from '../../factories/job-event.factory.js';
 import { TestApp } from '../../support/test-context.js';
@@ -160,7 +161,7 @@ describe('job fold (state machine) on real Postgres', () => {
     const [a, b] = rows.map(({ jid: _jid, ...rest }) => JSON.stringify(rest));
     expect(a).toBe(b);
     const events = await ctx.db.sql.query(
-      'select count(*)::int as n from job_events where jid = $1',
+      'select count(*)::int as n from job_events e join jobs j on j.id = e.job_id where j.jid = $1',
       [repeated],
     );
     expect(events.rows[0].n).toBe(LIFECYCLE.length);
@@ -199,7 +200,7 @@ describe('job fold (state machine) on real Postgres', () => {
     const [a, b] = rows.map(({ jid: _jid, ...rest }) => JSON.stringify(rest));
     expect(a).toBe(b);
     const stored = await ctx.db.sql.query(
-      'select jid, count(*)::int as n from job_events where jid = any($1) group by jid',
+      'select j.jid, count(*)::int as n from job_events e join jobs j on j.id = e.job_id where j.jid = any($1) group by j.jid',
       [[batched, other]],
     );
     expect(Object.fromEntries(stored.rows.map((r) => [r.jid, r.n]))).toEqual({
@@ -237,7 +238,7 @@ describe('job fold (state machine) on real Postgres', () => {
       await sut.recordEvent({ ...e, job_id: oneByOne }, { form: false });
     }
     const { rows } = await ctx.db.sql.query(
-      `select jid, payload, arguments, error_backtrace, duration_ms, status,
+      `select jid, ${payloadSql('jobs')} as payload, arguments, error_backtrace, duration_ms, status,
          to_char(enqueued_at at time zone 'UTC', 'HH24:MI:SS.US') as enqueued,
          to_char(failed_at at time zone 'UTC', 'HH24:MI:SS.US') as failed
        from jobs where jid = any($1)`,
@@ -255,6 +256,26 @@ describe('job fold (state machine) on real Postgres', () => {
         failed: '10:00:00.000001',
       });
     }
+  });
+
+  it('stores a payload once, without the args it shares with the arguments, and gives it back whole', async () => {
+    const sut = ctx.get(JobsService);
+    const jid = makeJid();
+    const args = '[7,"ünïcödé 😀",{"k":[1.50]}]';
+    const payload = `{"retry":true,"queue":"q","class":"C","args":${args},"jid":"${jid}"}`;
+    await sut.recordEvent(
+      { type: 'queued', job_id: jid, job_class: 'C', queue: 'q', arguments: args, payload },
+      { form: false },
+    );
+    await sut.recordEvent({ type: 'started', job_id: jid, hostname: 'w' }, { form: false });
+    const { rows } = await ctx.db.sql.query(
+      `select payload_rest, payload_args_at, ${payloadSql('jobs')} as payload from jobs where jid = $1`,
+      [jid],
+    );
+    expect(rows[0].payload_rest).not.toContain(args);
+    expect(rows[0].payload_args_at).not.toBeNull();
+    expect(rows[0].payload).toBe(payload);
+    expect((await sut.detail(jid)).payload).toBe(payload);
   });
 
   it('takes events for a job whose row exists without events (upsert fallback)', async () => {
@@ -289,7 +310,7 @@ describe('job fold (state machine) on real Postgres', () => {
     const stored = results.reduce((n, r) => n + r.accepted - r.duplicates, 0);
     expect(stored).toBe(events.length);
     const { rows } = await ctx.db.sql.query(
-      'select count(*)::int as n from job_events where jid = $1',
+      'select count(*)::int as n from job_events e join jobs j on j.id = e.job_id where j.jid = $1',
       [jid],
     );
     expect(rows[0].n).toBe(events.length);
