@@ -1249,6 +1249,8 @@ export interface components {
             event_count: number;
             /** @description Events oldest first, at most 1000 (see events_next_cursor) */
             events: components["schemas"]["JobEventResponseDto"][];
+            /** @description How many of the job's events are no longer kept (EVENT_RETENTION_DAYS dropped the days they were received on); the job row keeps what they decided. 0 when its timeline is whole */
+            events_expired: number;
             /** @description Pass as `events_cursor` for the next events of the timeline; null after the last */
             events_next_cursor: string | null;
             failed_at: string | null;
@@ -1364,6 +1366,7 @@ export interface components {
             hostname: string | null;
             occurred_at: string;
             pid: number | null;
+            /** @description The job's queue */
             queue: string | null;
             received_at: string;
             restarted_as: string | null;

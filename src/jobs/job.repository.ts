@@ -2,6 +2,7 @@ import { EntityRepository, type FilterQuery, type Knex } from '@mikro-orm/postgr
 import { DomainError } from '../common/errors/domain-error.js';
 import { bindNumbered } from '../database/bind-numbered.js';
 import { JOB_LOCK_KEY } from './ingest/statements.js';
+import { payloadSql } from './ingest/payload-args.js';
 import type { Job } from './job.entity.js';
 
 export type DurationKind = 'queued_to_completion' | 'started_to_completion';
@@ -113,9 +114,9 @@ export interface JobKey {
 }
 
 // A job's outcome time: terminal jobs only (succeeded, failed without retry, dead). The predicate
-// and key expressions match the partial indexes of Migration20261123020000: the class-first one
-// hands the rows over already grouped (no sort of the window), the time-first one serves narrow
-// windows. Percentiles are exact (percentile_cont over every job in the window), computed on
+// and key expressions match the partial class-first index of Migration20261204000000, which hands
+// the rows over already grouped (no sort of the window); a window over every class is narrowed by
+// the BRIN index on last_event_at. Percentiles are exact (percentile_cont over every job in the window), computed on
 // intervals (cheaper per row than epoch arithmetic) and turned into seconds once per group.
 const WINDOW_SQL = `
 select job_class, queue, count, succeeded,
@@ -136,6 +137,9 @@ from (
         coalesce(completed_at, failed_at) - started_at) as run) d
   where status in ('succeeded', 'failed', 'dead')
     and coalesce(completed_at, failed_at) >= $1 and coalesce(completed_at, failed_at) < $2
+    -- implied (a job's last event is no earlier than its outcome), and what the BRIN index on
+    -- last_event_at narrows a window over every class to
+    and last_event_at >= $1
     and ($3::text is null or job_class = $3) and ($4::text is null or queue = $4)
     and ($5::text is null or instance = $5)
     and /*classes*/
@@ -556,7 +560,7 @@ export class JobRepository extends EntityRepository<Job> {
       { arguments: string | null; wrapperClass: string | null; payload: string | null }[]
     >(
       `select coalesce(raw_arguments, arguments) as arguments, wrapper_class as "wrapperClass",
-         payload from jobs where instance = ? and jid = ?`,
+         ${payloadSql('jobs')} as payload from jobs where instance = ? and jid = ?`,
       [instance, jid],
     );
     return row ?? { arguments: null, wrapperClass: null, payload: null };

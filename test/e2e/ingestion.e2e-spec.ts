@@ -1,3 +1,4 @@
+import { payloadSql } from '../../src/jobs/ingest/payload-args.js';
 import request from 'supertest';
 import { makeEvent, makeJid } from '../factories/job-event.factory.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
@@ -21,9 +22,16 @@ describe('lifecycle ingestion (e2e)', () => {
     await proxy?.stop();
   });
 
-  const count = async (table: string, jid: string) =>
-    (await ctx.db.sql.query(`select count(*)::int as n from ${table} where jid = $1`, [jid]))
-      .rows[0].n as number;
+  // job_events rows carry their job's id, not its jid
+  const count = async (table: 'jobs' | 'job_events', jid: string) =>
+    (
+      await ctx.db.sql.query(
+        table === 'jobs'
+          ? 'select count(*)::int as n from jobs where jid = $1'
+          : 'select count(*)::int as n from job_events e join jobs j on j.id = e.job_id where j.jid = $1',
+        [jid],
+      )
+    ).rows[0].n as number;
 
   it('takes the seed routes form-encoded, as the original Ruby client posts them', async () => {
     const jid = makeJid();
@@ -160,12 +168,13 @@ describe('lifecycle ingestion (e2e)', () => {
     expect(second.body.events[0]).toMatchObject({ error_message: message });
     expect(second.body.events[0].error_backtrace).toEqual(backtrace);
     const stored = await ctx.db.sql.query(
-      `select j.payload as job, e.payload as event, e.arguments,
-         (select tid from job_events where jid = $2) as tid
-       from jobs j join job_events e using (instance, jid) where j.jid = $1`,
+      `select ${payloadSql('j')} as job, j.arguments, e.type,
+         (select x.tid from job_events x join jobs y on y.id = x.job_id where y.jid = $2) as tid
+       from jobs j join job_events e on e.job_id = j.id where j.jid = $1`,
       [a, b],
     );
-    expect(stored.rows).toEqual([{ job: payload, event: payload, arguments: args, tid: '\\N' }]);
+    // the payload and arguments once, on the job; the event holds what it adds
+    expect(stored.rows).toEqual([{ job: payload, arguments: args, type: 'queued', tid: '\\N' }]);
   });
 
   it('takes the compact form (columns + rows + defaults) as the same events as objects', async () => {
@@ -494,7 +503,7 @@ describe('lifecycle ingestion under a flood of big batches (e2e)', () => {
     // each group takes its share of the budget, so a backlog still runs transactions side by side
     expect(maxHolders).toBeGreaterThan(1);
     const stored = await ctx.db.sql.query(
-      'select count(*)::int as n from job_events where jid = any($1::text[])',
+      'select count(*)::int as n from job_events e join jobs j on j.id = e.job_id where j.jid = any($1::text[])',
       [batches.flat().map((e) => e.job_id)],
     );
     expect(stored.rows[0].n).toBe(40_000);

@@ -58,7 +58,8 @@ async function postBatch(base: string, batch: Batch): Promise<PostResult> {
 /** Rows in job_events per jid, for the given jids. */
 async function rowsPerJid(db: TestDatabase, jids: readonly string[]): Promise<Map<string, number>> {
   const { rows } = await db.sql.query<{ jid: string; n: number }>(
-    'select jid, count(*)::int as n from job_events where jid = any($1) group by jid',
+    `select j.jid, count(*)::int as n from job_events e join jobs j on j.id = e.job_id
+     where j.jid = any($1) group by j.jid`,
     [jids],
   );
   return new Map(rows.map((r) => [r.jid, r.n]));
@@ -401,7 +402,8 @@ describe('Postgres outage under ingest load (e2e)', () => {
     const jids = batches.flatMap((b) => b.jids);
     expect(await exactlyOnce(ctx.db, jids)).toEqual({ lost: [], duplicated: [] });
     const { rows } = await ctx.db.sql.query<{ n: number }>(
-      "select count(*)::int as n from job_events where job_class = 'DuringPgOutage'",
+      `select count(*)::int as n from job_events e join jobs j on j.id = e.job_id
+       where j.job_class = 'DuringPgOutage'`,
     );
     expect(rows[0]!.n).toBe(jids.length);
   });
@@ -518,7 +520,8 @@ describe('kill -9 of the service under ingest load (e2e, the built service as a 
     const all = batches.flatMap((b) => b.jids);
     expect(await exactlyOnce(db, all)).toEqual({ lost: [], duplicated: [] });
     const { rows } = await db.sql.query<{ n: number }>(
-      "select count(*)::int as n from job_events where job_class = 'DuringCrash'",
+      `select count(*)::int as n from job_events e join jobs j on j.id = e.job_id
+       where j.job_class = 'DuringCrash'`,
     );
     expect(rows[0]!.n).toBe(all.length);
   });

@@ -188,7 +188,7 @@ export class JobDetailDto extends JobResponseDto {
   events_next_cursor!: string | null;
   @ApiProperty({
     description:
-      'How many of the job\'s events are no longer kept (EVENT_RETENTION_DAYS dropped the days they ' +
+      "How many of the job's events are no longer kept (EVENT_RETENTION_DAYS dropped the days they " +
       'were received on); the job row keeps what they decided. 0 when its timeline is whole',
   })
   events_expired!: number;

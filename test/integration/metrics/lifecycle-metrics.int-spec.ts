@@ -4,9 +4,13 @@ import { LifecycleMetricsService } from '../../../src/metrics/lifecycle-metrics.
 import { MetricsRegistry } from '../../../src/metrics/metrics-registry.js';
 import { TestApp } from '../../support/test-context.js';
 
-const INSERT = `insert into job_events (instance, jid, type, dedupe_key, occurred_at, client_time,
-  attempt, job_class, queue, duration_ms)
-  values ('default', $1, 'succeeded', 'succeeded|0|-', now(), true, 0, $2, 'q', 10)
+// a succeeded job: its row (class and queue are the job's) and its event
+const INSERT = `with j as (
+    insert into jobs (instance, jid, job_class, queue, status, attempt, event_count, first_event_at,
+      last_event_at)
+    values ('default', $1, $2, 'q', 'succeeded', 0, 1, now(), now()) returning id)
+  insert into job_events (job_id, type, occurred_at, client_time, attempt, duration_ms)
+  select id, 'succeeded', now(), true, 0, 10 from j
   returning id::text as id`;
 
 // The poller reads job_events by id after a high-water mark. Ids are taken at insert time but
@@ -55,10 +59,13 @@ describe('LifecycleMetricsService (integration)', () => {
   it('reads a backlog larger than one batch in one poll, each event once', async () => {
     const sut = ctx.get(LifecycleMetricsService);
     await ctx.db.sql.query(
-      `insert into job_events (instance, jid, type, dedupe_key, occurred_at, client_time, attempt,
-         job_class, queue)
-       select 'default', 'bulk' || g, 'succeeded', 'succeeded|0|-', now(), true, 0, 'BulkJob', 'q'
-       from generate_series(1, 12000) g`,
+      `with j as (
+         insert into jobs (instance, jid, job_class, queue, status, attempt, event_count,
+           first_event_at, last_event_at)
+         select 'default', 'bulk' || g, 'BulkJob', 'q', 'succeeded', 0, 1, now(), now()
+         from generate_series(1, 12000) g returning id)
+       insert into job_events (job_id, type, occurred_at, client_time, attempt)
+       select id, 'succeeded', now(), true, 0 from j`,
     );
     await sut.poll();
     expect(await succeeded('BulkJob')).toBe(12000);
