@@ -7,19 +7,29 @@
 // Each phase sends a fixed number of requests (not a duration) so that every request is answered
 // before the count of acknowledged events is compared with the rows in Postgres.
 // The app runs with the service's own V8 flags (APP_NODE_ARGS); BENCH_NODE_ARGS adds more.
+//   runs:     the batch phase's jobs run: one compact row each, as the Ruby client's async mode sends
+//   stored:   BENCH_PRELOAD_JOBS finished jobs (10 million) are put in the database, then the batch
+//             phase again with new jobs: its rate against the one on the (nearly) empty database
+// and Postgres's own ceiling for the batch phase's rows and for the runs' (COPY and UPDATE straight
+// from this process, in the new layout), each phase reported as a ratio of its ceiling.
 // Knobs: BENCH_REQUESTS (20000), BENCH_BATCH_REQUESTS (200), BENCH_CONNECTIONS (64),
-// BENCH_BATCH (500), BENCH_BATCH_CONNECTIONS (8); BENCH_PRE_SQL: statements (`;`-separated) run on
-// the bench database after it is migrated, for experiments (e.g. dropping an index to see its cost).
+// BENCH_BATCH (500), BENCH_BATCH_CONNECTIONS (8), BENCH_PRELOAD_JOBS (10000000; 0 skips the phase);
+// BENCH_PRE_SQL: statements (`;`-separated) run on the bench database after it is migrated, for
+// experiments (e.g. dropping an index to see its cost).
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { foldJob } from '../dist/src/jobs/fold/job-fold.js';
-import { COPY_JOB_COLUMNS, EVENT_COLUMNS } from '../dist/src/jobs/ingest/columns.js';
+import { JOB_COLUMNS, STORED_EVENT_COLUMNS } from '../dist/src/jobs/ingest/columns.js';
 import { copyIn, copyText } from '../dist/src/jobs/ingest/copy-format.js';
 import { parseEvent } from '../dist/src/jobs/ingest/event-parser.js';
-import { ingestToFold, toRow } from '../dist/src/jobs/ingest/rows.js';
-import { COPY_EVENTS_SQL, COPY_JOBS_SQL } from '../dist/src/jobs/ingest/statements.js';
+import { ingestToFold, rowsParam, toRow } from '../dist/src/jobs/ingest/rows.js';
+import {
+  COPY_EVENTS_SQL,
+  COPY_JOBS_SQL,
+  UPDATE_JOBS_SQL,
+} from '../dist/src/jobs/ingest/statements.js';
 import {
   benchArguments,
   cpuSeconds,
@@ -32,12 +42,18 @@ import {
   writeSection,
 } from './lib.mjs';
 
+const f = (n, d = 0) =>
+  n === null
+    ? '—'
+    : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20000);
 const BATCH_REQUESTS = Number(process.env.BENCH_BATCH_REQUESTS ?? 200);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const BATCH_CONNECTIONS = Number(process.env.BENCH_BATCH_CONNECTIONS ?? 8);
 const PORT = Number(process.env.BENCH_PORT ?? 3917);
+const PRELOAD_JOBS = Number(process.env.BENCH_PRELOAD_JOBS ?? 10_000_000);
 const TOKEN = randomBytes(24).toString('hex');
 const BASE = `http://127.0.0.1:${PORT}`;
 
@@ -151,6 +167,10 @@ const batchBody = bodies(BATCH_REQUESTS + BATCH_CONNECTIONS, () => {
   batchJobs.push(events);
   return JSON.stringify({ events });
 });
+// the batch phase once more, with as many new jobs, after the preload
+const storedBatchBody = bodies(BATCH_REQUESTS + BATCH_CONNECTIONS, () =>
+  JSON.stringify({ events: Array.from({ length: BATCH }, () => event()) }),
+);
 // Then each of those jobs runs: one compact row per job as the Ruby client's async mode sends it
 // (succeeded with started_at_us: the service stores started and succeeded, and updates the job).
 const runBodies = batchJobs.slice(0, BATCH_REQUESTS).map((events) => {
@@ -182,6 +202,7 @@ const runBodies = batchJobs.slice(0, BATCH_REQUESTS).map((events) => {
 let nextRun = 0;
 const runBody = () => runBodies[nextRun++ % runBodies.length];
 const results = [];
+let preload = null;
 try {
   await waitReady(BASE);
   const headers = { 'PRIVATE-TOKEN': TOKEN, 'content-type': 'application/json' };
@@ -240,29 +261,172 @@ try {
   );
   runs.jobs_per_s = runs.events_per_s / 2;
   results.push(runs);
+
+  if (PRELOAD_JOBS > 0) {
+    preload = await preloadJobs(benchUrl, PRELOAD_JOBS);
+    results.push(
+      summary(
+        `batch POST /api/v1/events (${BATCH} per request), ${f(PRELOAD_JOBS)} jobs stored`,
+        await batchRoute(storedBatchBody),
+        BATCH,
+      ),
+    );
+  }
 } finally {
   app.kill('SIGTERM');
   await new Promise((r) => app.on('exit', r));
 }
 
-// Postgres's own ceiling for these rows on this machine: the batch phase's events and job rows
-// (as many, the writer's COPY statements and indexes, GROUP events per transaction over its default 4
-// connections) inserted straight from this process into a fresh database, with every parameter
-// built beforehand: no HTTP, no validation, no fold, no per-job lock or read of stored events.
-// What the batch route reaches is reported as a ratio of this.
+/**
+ * `count` finished jobs as the writer stores them (a queued event with arguments and payload, a run
+ * row's started and succeeded events), straight by SQL: jobs with random jids, their events over
+ * the days before today (partitions made as the service makes them). The jobs' indexes are dropped
+ * while the rows go in and built again after (as a restore would): the phase measures ingesting
+ * beside 10M stored jobs, not loading them.
+ */
+async function preloadJobs(url, count) {
+  const started = performance.now();
+  const days = 10;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`set maintenance_work_mem = '512MB'`);
+    const { rows: indexes } = await client.query(
+      `select indexname, indexdef from pg_indexes where tablename = 'jobs'
+         and indexname not in ('jobs_pkey', 'jobs_jid_instance_unique')`,
+    );
+    await client.query(`alter table jobs drop constraint jobs_jid_instance_unique`);
+    for (const { indexname } of indexes) {
+      await client.query(`drop index ${indexname}`);
+    }
+    const now = Date.now();
+    for (let d = days; d >= 1; d--) {
+      const day = new Date(now - d * 86_400_000).toISOString().slice(0, 10);
+      await client.query(`create table if not exists job_events_p${day.replaceAll('-', '')}
+        partition of job_events for values from ('${day} 00:00:00+00') to ('${day} 00:00:00+00'::timestamptz + interval '1 day')`);
+    }
+    const chunk = Math.ceil(count / days);
+    for (let d = days; d >= 1; d--) {
+      const n = Math.min(chunk, count - (days - d) * chunk);
+      if (n <= 0) {
+        break;
+      }
+      // one day's jobs, then their events; times inside that day
+      await client.query(
+        `with day as (select date_trunc('day', now() - make_interval(days => $2)) as t0),
+         j as (
+           insert into jobs (instance, jid, job_class, queue, arguments, payload_rest, payload_args_at,
+             status, attempt, created_at, enqueued_at, started_at, completed_at, hostname, pid, tid,
+             duration_ms, event_count, first_event_at, last_event_at, identity_at, first_received_at,
+             updated_at)
+           select 'default', substr(md5(random()::text || g), 1, 24), 'BenchJob' || (g % 20),
+             'default', a, '{"retry":true,"queue":"default","class":"BenchJob","args":,"jid":"x"}', 50,
+             'succeeded', 0, t, t, t + interval '2 s', t + interval '2.0015 s', 'bench-host', 4242,
+             'tid-bench', 1.5, 3, t, t + interval '2.0015 s', t, t, t + interval '3 s'
+           from day, generate_series(1, $1) g,
+             lateral (select t0 + (g::float8 / $1) * interval '86399 s' as t,
+               '[' || (random() * 1e9)::int || ',"bench",{"nested":true}]' as a) x
+           returning id, first_event_at as t)
+         insert into job_events (job_id, type, occurred_at, received_at, enqueued_at, created_at,
+           attempt, client_time, hostname, pid, tid, duration_ms)
+         select id, v.type, t + v.off, t + v.off + interval '0.1 s', t, case when v.type = 'queued' then t end,
+           0, true, v.host, v.pid, v.tid, v.dur
+         from j, (values ('queued', interval '0', 'web-1', null::int, null::text, null::float8),
+           ('started', interval '2 s', 'bench-host', 4242, 'tid-bench', null),
+           ('succeeded', interval '2.0015 s', 'bench-host', 4242, 'tid-bench', 1.5))
+           v(type, off, host, pid, tid, dur)`,
+        [n, d],
+      );
+    }
+    await client.query(
+      `alter table jobs add constraint jobs_jid_instance_unique unique (jid, instance)`,
+    );
+    for (const { indexdef } of indexes) {
+      await client.query(indexdef);
+    }
+    await client.query('vacuum analyze jobs');
+    await client.query('vacuum analyze job_events');
+    return { jobs: count, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await client.end();
+  }
+}
+
+// Postgres's own ceilings on this machine for the rows of two phases, in the new layout (events
+// keyed by the job's id, the writer's COPY and UPDATE statements and indexes, GROUP jobs per
+// transaction over the writer's 4 connections), inserted straight from this process into a fresh
+// database with every parameter built beforehand: no HTTP, no validation, no fold, no per-job lock
+// or read of stored rows. new jobs: the batch phase's queued events and job rows; runs: each job's
+// started and succeeded events and the update of its row. Each phase is reported as a ratio of its.
 const GROUP = 1000;
 const GROUP_CONNECTIONS = 4;
-async function postgresCeiling() {
+async function postgresCeilings() {
   const url = await freshDatabase('bench_ingest_ceiling');
   const now = new Date();
+  let nextId = 0;
   const groups = Array.from({ length: Math.ceil((BATCH_REQUESTS * BATCH) / GROUP) }, () => {
     const events = Array.from(
       { length: GROUP },
       () => parseEvent(event(), { path: '', form: false, now }).event,
     );
-    // the rows exactly as the writer makes them for new jobs
-    const rows = events.map((e) => toRow(e.instance, e.jid, foldJob([ingestToFold(e)])));
-    return [copyText(EVENT_COLUMNS, events), copyText(COPY_JOB_COLUMNS, rows)];
+    const jobs = events.map((e) => {
+      const id = String(++nextId);
+      e.jobId = id;
+      // the rows exactly as the writer makes them for new jobs
+      const row = toRow(e.instance, e.jid, foldJob([ingestToFold(e)]));
+      row.id = id;
+      return { queued: e, row };
+    });
+    // each job's run: the started and succeeded events of its compact row, and its folded row
+    const runs = jobs.map(({ queued, row }) => {
+      const startedUs = Date.parse(queued.occurredAt) * 1000 + 2_000_000;
+      const parsed = parseEvent(
+        {
+          type: 'succeeded',
+          job_id: queued.jid,
+          occurred_at_us: startedUs + 1500,
+          started_at_us: startedUs,
+          enqueued_at_us: startedUs - 2_000_000,
+          created_at_us: startedUs - 2_000_000,
+          duration_us: 1500,
+          hostname: 'bench-host',
+          pid: 4242,
+          tid: 'tid-bench',
+        },
+        { path: '', form: false, now },
+      );
+      const stored = [parsed.started, parsed.event];
+      for (const e of stored) {
+        e.jobId = row.id;
+      }
+      const folded = toRow(
+        queued.instance,
+        queued.jid,
+        foldJob([ingestToFold(queued), ...stored.map(ingestToFold)]),
+      );
+      folded.id = row.id;
+      folded.eventCount = 3;
+      return { stored, folded };
+    });
+    return {
+      newJobs: [
+        copyText(STORED_EVENT_COLUMNS, events),
+        copyText(
+          JOB_COLUMNS,
+          jobs.map((j) => j.row),
+        ),
+      ],
+      runs: [
+        copyText(
+          STORED_EVENT_COLUMNS,
+          runs.flatMap((r) => r.stored),
+        ),
+        rowsParam(
+          JOB_COLUMNS,
+          runs.map((r) => r.folded),
+        ),
+      ],
+    };
   });
   const clients = await Promise.all(
     Array.from({ length: GROUP_CONNECTIONS }, async () => {
@@ -271,25 +435,45 @@ async function postgresCeiling() {
       return client;
     }),
   );
-  try {
+  async function timed(work) {
     const start = cpuSnapshot();
     const started = performance.now();
     let next = 0;
     await Promise.all(
       clients.map(async (client) => {
         while (next < groups.length) {
-          const [eventRows, jobRows] = groups[next++];
+          const group = groups[next++];
           await client.query('begin');
-          await copyIn(client, COPY_EVENTS_SQL, eventRows);
-          await copyIn(client, COPY_JOBS_SQL, jobRows);
+          await work(client, group);
           await client.query('commit');
         }
       }),
     );
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = cpuSince(start);
+    return { seconds: (performance.now() - started) / 1000, cpu: cpuSince(start) };
+  }
+  try {
+    const created = await timed(async (client, { newJobs: [eventRows, jobRows] }) => {
+      await copyIn(client, COPY_EVENTS_SQL, eventRows);
+      await copyIn(client, COPY_JOBS_SQL, jobRows);
+    });
+    const ran = await timed(async (client, { runs: [eventRows, jobRows] }) => {
+      await copyIn(client, COPY_EVENTS_SQL, eventRows);
+      await client.query(UPDATE_JOBS_SQL, [jobRows]);
+    });
     const [{ n }] = await sql(url, 'select count(*)::int as n from jobs');
-    return { events: n, events_per_s: n / seconds, cpu_s: { pg: cpu.pg, load: cpu.load } };
+    const [{ e }] = await sql(url, 'select count(*)::int as e from job_events');
+    return {
+      events: n,
+      events_per_s: n / created.seconds,
+      cpu_s: { pg: created.cpu.pg, load: created.cpu.load },
+      runs: {
+        jobs: n,
+        events: e - n,
+        jobs_per_s: n / ran.seconds,
+        events_per_s: (e - n) / ran.seconds,
+        cpu_s: { pg: ran.cpu.pg, load: ran.cpu.load },
+      },
+    };
   } finally {
     await Promise.all(clients.map((c) => c.end()));
     await dropDatabase('bench_ingest_ceiling');
@@ -302,9 +486,9 @@ const [{ events, jobs }] = await sql(
 );
 const acknowledged = results.reduce((n, r) => n + r.events_acknowledged, 0);
 await dropDatabase('bench_ingest');
-const ceiling = await postgresCeiling();
+const ceiling = await postgresCeilings();
 
-const [baseline, single, batch] = results;
+const [baseline, single, batch, runs, stored] = results;
 const report = {
   date: new Date().toISOString(),
   machine: `${(await import('node:os')).cpus().length} cores, Node ${process.version}`,
@@ -315,17 +499,17 @@ const report = {
   batch_events_per_s: batch.events_per_s,
   postgres_ceiling: ceiling,
   batch_vs_postgres_ceiling: batch.events_per_s / ceiling.events_per_s,
+  runs_vs_postgres_ceiling: runs.jobs_per_s / ceiling.runs.jobs_per_s,
+  preload,
+  stored_vs_empty: stored ? stored.events_per_s / batch.events_per_s : null,
   events_acknowledged: acknowledged,
   events_in_postgres: events,
   jobs_in_postgres: jobs,
-  lost: acknowledged - events,
+  // the preloaded jobs' events (3 each) were never acknowledged
+  lost: acknowledged - (events - 3 * (preload?.jobs ?? 0)),
 };
 console.log(JSON.stringify(report, null, 2));
 
-const f = (n, d = 0) =>
-  n === null
-    ? '—'
-    : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 // CPU per request (per event for the event phases), in µs, of the app, Postgres and the load generator
 const perUnit = (r, seconds) =>
   f((seconds * 1e6) / Math.max(1, r.events_acknowledged || r.requests_ok));
@@ -354,8 +538,21 @@ ${table}
   (Postgres ${f((ceiling.cpu_s.pg * 1e6) / ceiling.events)} µs CPU per event); the batch route reaches
   **${f(report.batch_vs_postgres_ceiling, 2)}** of it
 - the batch phase's jobs then run, reported as the Ruby client's async mode does (one compact row per job:
-  two events stored, the job row updated): **${f(results[3].jobs_per_s)} jobs/s** (${f(results[3].events_per_s)} events/s)
-- acknowledged events ${f(acknowledged)}, rows in job_events ${f(events)}, jobs ${f(jobs)}: **lost ${report.lost}**`;
+  two events stored, the job row updated): **${f(runs.jobs_per_s)} jobs/s** (${f(runs.events_per_s)} events/s);
+  Postgres's own ceiling for the same rows (the runs' events by COPY and the rows by the writer's UPDATE):
+  **${f(ceiling.runs.jobs_per_s)} jobs/s** (Postgres ${f((ceiling.runs.cpu_s.pg * 1e6) / ceiling.runs.events)} µs CPU per event);
+  the runs reach **${f(report.runs_vs_postgres_ceiling, 2)}** of it
+${
+  stored
+    ? `- with ${f(preload.jobs)} finished jobs stored (loaded in ${f(preload.seconds)} s by SQL, 3 events each, over 10 daily
+  partitions), the batch route takes **${f(stored.events_per_s)} events/s**: **${f(report.stored_vs_empty, 2)}** of its rate on the
+  (nearly) empty database above`
+    : '- the phase with jobs stored was skipped (BENCH_PRELOAD_JOBS=0)'
+}
+- acknowledged events ${f(acknowledged)}, rows in job_events ${f(events - 3 * (preload?.jobs ?? 0))} (besides the preloaded jobs'), jobs
+  ${f(jobs)}: **lost ${report.lost}**
+- recorded before for the old layout (2026-12-03, same machine): batch 23,080 events/s at 0.56 of its ceiling
+  (41,157 events/s, Postgres 33 µs CPU per event; app 20 / Postgres 55 µs per event), runs 10,403 jobs/s`;
 writeSection('ingest', section);
 if (report.lost !== 0) {
   console.error(`LOST ${report.lost} acknowledged events`);

@@ -24,7 +24,6 @@ import {
   JobPageDto,
   JobResponseDto,
 } from './dto/job-response.dto.js';
-import { JobEvent } from './job-event.entity.js';
 import { JobEventRepository, TIMELINE_PAGE } from './job-event.repository.js';
 import { Job } from './job.entity.js';
 import {

@@ -134,7 +134,7 @@ export class Migration20261204000000 extends Migration {
     await this.execute(`alter table "jobs" add constraint "jobs_jid_instance_unique"
       unique ("jid", "instance");`);
     await this.execute(`create index "jobs_search_index" on "jobs"
-      using gin ("job_class", "queue", "status", "arguments" gin_trgm_ops) with (fastupdate = off);`);
+      using gin ("job_class", "queue", "status", "arguments" gin_trgm_ops) with (fastupdate = on, gin_pending_list_limit = 256);`);
     await this.execute(`create index "jobs_class_outcome_index" on "jobs"
       ("job_class", (coalesce("completed_at", "failed_at")))
       where "status" in ('succeeded', 'failed', 'dead');`);

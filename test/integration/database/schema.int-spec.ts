@@ -38,12 +38,12 @@ describe('entities and migrations describe the same schema', () => {
         .filter(Boolean);
       expect(statements).toEqual([
         `alter table "api_tokens" add constraint api_tokens_scopes_check check(scopes <@ array['ingest','read','admin']::text[] and cardinality(scopes) > 0)`,
-        `create index "jobs_search_index" on "jobs" using gin ("job_class", "queue", "status", "arguments" gin_trgm_ops) with (fastupdate = off)`,
+        `create index "jobs_search_index" on "jobs" using gin ("job_class", "queue", "status", "arguments" gin_trgm_ops) with (fastupdate = on, gin_pending_list_limit = 256)`,
         `create index "job_status_data_updated_at_index" on "job_status_data" ("updated_at")`,
       ]);
     } finally {
       await db.sql.query(
-        'create index "jobs_search_index" on "jobs" using gin ("job_class", "queue", "status", "arguments" gin_trgm_ops) with (fastupdate = off)',
+        'create index "jobs_search_index" on "jobs" using gin ("job_class", "queue", "status", "arguments" gin_trgm_ops) with (fastupdate = on, gin_pending_list_limit = 256)',
       );
       await db.sql.query(
         'create index "job_status_data_updated_at_index" on "job_status_data" ("updated_at")',
