@@ -186,16 +186,18 @@ export function sidekiqPayload({ jid, jobClass, queue, argumentsJson, createdUs,
 /**
  * Bytes on disk of every table of `schema` (tables and partitions; a partitioned parent has no
  * storage of its own): its heap (with free-space and visibility maps), its TOAST table (with the
- * TOAST index) and each of its indexes. The three add up to pg_total_relation_size.
+ * TOAST index) and each of its indexes. The three add up to pg_total_relation_size. A partition
+ * and its indexes name their partitioned table and index as `root` (else `root` is their own name).
  */
 export async function relationSizes(url, schema = 'public') {
   const tables = await sql(
     url,
-    `select c.relname as table,
+    `select c.relname as table, coalesce(r.relname, c.relname) as root,
        (pg_table_size(c.oid) - coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0))::int8::text as heap,
        coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0)::int8::text as toast,
        pg_total_relation_size(c.oid)::int8::text as total
      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       left join pg_class r on r.oid = pg_partition_root(c.oid)
      where n.nspname = $1 and c.relkind in ('r', 'm')
      order by c.relname`,
     [schema],
@@ -214,6 +216,7 @@ export async function relationSizes(url, schema = 'public') {
   return {
     tables: tables.map((t) => ({
       table: t.table,
+      root: t.root,
       heap: Number(t.heap),
       toast: Number(t.toast),
       total: Number(t.total),

@@ -1,4 +1,9 @@
-// The layout study of bench:storage (SQL only; the service is not involved): candidate layouts of
+// The layout study that bench:storage ran on the layout before Migration20261204000000 (results kept
+// in bench/RESULTS.md, "Storage before Migration20261204000000"). It reads that layout's columns
+// (job_events.job_class, arguments, payload, instance, jid...), so it no longer runs on a migrated
+// database and bench:storage no longer calls it; runStudy(url, ...) needs a database at the
+// migrations before Migration20261204000000 filled by that version's writer.
+// SQL only (the service is not involved): candidate layouts of
 // jobs and job_events built in scratch schemas of the measured database from the SAME rows
 // (INSERT ... SELECT from public.jobs / public.job_events), one change at a time and combined.
 // Each layout is built twice, with the finished jobs and with the dead ones, in the order the

@@ -5,12 +5,24 @@
 //     started and a succeeded event and updates the job row);
 //   retried-then-dead jobs: queued, then per run a compact `started` row with a `failed` event
 //     (error class, message, backtrace) and, while retries remain, a `retrying` event; then `dead`.
-// Reports bytes per finished job (every table's heap, TOAST and indexes, minus an empty database
-// measured the same way, over the jobs sent) before and after VACUUM ANALYZE, the per-relation
-// split, and bytes per dead job (second phase: the growth it causes in the same database, and on
-// its own in a second fresh database). Then (unless --no-study) the layout study of
-// bench/storage-study.mjs over the same rows. Writes the `storage` section of bench/RESULTS.md.
-// Knobs: BENCH_STORAGE_JOBS (20000), BENCH_STORAGE_DEAD (2000), BENCH_STORAGE_RETRIES (3).
+// The finished jobs are sent in two orders, each into its own fresh database:
+//   steady: as in production, a rolling window: each body (BATCH items, one sender as the client's
+//     one background thread) carries the queued events of the next BATCH/2 jobs and the succeeded
+//     rows of the jobs WINDOW earlier; `VACUUM jobs` every VACUUM_EVERY finished jobs stands in for
+//     autovacuum (the migration sets autovacuum_vacuum_scale_factor 0.02 on jobs: at 100,000 jobs
+//     it runs every ~2,050 updates), so that later rows reuse the space of earlier row versions;
+//   burst: every queued event first, then every succeeded row (worst case: each job row written
+//     twice with no chance to reuse space), then the dead jobs in the same database.
+// Autovacuum is off on the job tables (and each job_events partition) in both, so that the result
+// does not depend on the daemon's timing. Reports bytes per finished job (every table's heap, TOAST
+// and indexes, minus the empty migrated database measured the same way, over the jobs sent) after a
+// final VACUUM ANALYZE, split per relation (a partitioned table's partitions and each partitioned
+// index summed over the partitions), and bytes per dead job (the growth it causes in the burst
+// database, and on its own in a third fresh database). Writes the `storage` section of
+// bench/RESULTS.md. The layout study (bench/storage-study.mjs) reads the layout before
+// Migration20261204000000 and is no longer run here.
+// Knobs: BENCH_STORAGE_JOBS (20000), BENCH_STORAGE_DEAD (2000), BENCH_STORAGE_RETRIES (3),
+// BENCH_STORAGE_WINDOW (500), BENCH_STORAGE_VACUUM_EVERY (2000).
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import {
@@ -26,16 +38,17 @@ import {
   waitReady,
   writeSection,
 } from './lib.mjs';
-import { runStudy } from './storage-study.mjs';
 
 const JOBS = Number(process.env.BENCH_STORAGE_JOBS ?? 20000);
 const DEAD = Number(process.env.BENCH_STORAGE_DEAD ?? 2000);
 const RETRIES = Number(process.env.BENCH_STORAGE_RETRIES ?? 3);
-const STUDY = !process.argv.includes('--no-study');
+const WINDOW = Number(process.env.BENCH_STORAGE_WINDOW ?? 500);
+const VACUUM_EVERY = Number(process.env.BENCH_STORAGE_VACUUM_EVERY ?? 2000);
 const PORT = Number(process.env.BENCH_PORT ?? 3927);
 const TOKEN = randomBytes(24).toString('hex');
 const BASE = `http://127.0.0.1:${PORT}`;
-// rows per request: the batch route takes up to INGEST_MAX_BATCH (1000) items
+// items per request: the Ruby client's default batch size (SIDEKIQ_SUPERVISOR_BATCH_SIZE); the
+// batch route takes up to INGEST_MAX_BATCH (1000)
 const PER_REQUEST = 500;
 const DEAD_PER_REQUEST = 250; // three items per job in a run wave
 const CONCURRENCY = 4;
@@ -143,12 +156,12 @@ function chunks(items, size) {
   return out;
 }
 
-/** POSTs every body to the batch route, CONCURRENCY at a time; every one must be a 2xx. */
-async function send(bodies) {
+/** POSTs every body to the batch route, `concurrency` at a time; every one must be a 2xx. */
+async function send(bodies, concurrency = CONCURRENCY) {
   let next = 0;
   const headers = { 'PRIVATE-TOKEN': TOKEN, 'content-type': 'application/json' };
   await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
+    Array.from({ length: concurrency }, async () => {
       while (next < bodies.length) {
         const body = bodies[next++];
         const res = await fetch(`${BASE}/api/v1/events`, { method: 'POST', headers, body });
@@ -163,19 +176,44 @@ async function send(bodies) {
 
 const START_US = (Date.now() - 3_600_000) * 1000; // an hour ago: every time is in the past
 
-async function sendFinished(count) {
-  const jobs = Array.from({ length: count }, (_, i) => newJob(START_US + i * 1000));
+const finishedJobs = (count) =>
+  Array.from({ length: count }, (_, i) => newJob(START_US + i * 1000));
+
+const succeededRow = (job) => {
+  const startedUs = job.enqueuedUs + 2_000_000;
+  return runRow(job, 'succeeded', startedUs + 1500, null, 1500, startedUs);
+};
+
+/** Every queued event first, then every succeeded row. */
+async function sendBurst(count) {
+  const jobs = finishedJobs(count);
   await send(chunks(jobs, PER_REQUEST).map((c) => JSON.stringify({ events: c.map(queuedEvent) })));
-  await send(
-    chunks(jobs, PER_REQUEST).map((c) =>
-      rowsBody(
-        c.map((job) => {
-          const startedUs = job.enqueuedUs + 2_000_000;
-          return runRow(job, 'succeeded', startedUs + 1500, null, 1500, startedUs);
-        }),
-      ),
-    ),
-  );
+  await send(chunks(jobs, PER_REQUEST).map((c) => rowsBody(c.map(succeededRow))));
+}
+
+/**
+ * The jobs flowing through: each body carries the queued events of the next PER_REQUEST / 2 jobs
+ * and the succeeded rows of as many jobs WINDOW earlier, one body at a time (the client's one
+ * sender thread); `VACUUM jobs` after every VACUUM_EVERY finished jobs. Returns the VACUUMs run.
+ */
+async function sendSteady(url, count) {
+  const jobs = finishedJobs(count);
+  const step = PER_REQUEST / 2;
+  let finished = 0;
+  let vacuumedAt = 0;
+  let vacuums = 0;
+  for (let i = 0; i < count + WINDOW; i += step) {
+    const queued = jobs.slice(i, i + step);
+    const done = jobs.slice(Math.max(0, i - WINDOW), Math.max(0, i - WINDOW + step));
+    await send([rowsBody(done.map(succeededRow), queued.map(queuedEvent))], 1);
+    finished += done.length;
+    if (finished - vacuumedAt >= VACUUM_EVERY) {
+      await sql(url, 'vacuum jobs');
+      vacuumedAt = finished;
+      vacuums++;
+    }
+  }
+  return vacuums;
 }
 
 /**
@@ -242,24 +280,51 @@ async function withApp(url, work) {
   }
 }
 
-// autovacuum off on the job tables while they fill: "before VACUUM" is then every row version the
-// writer left, whatever the timing of the autovacuum daemon (it would otherwise run mid-phase)
-const NO_AUTOVACUUM = [
-  'alter table jobs set (autovacuum_enabled = false)',
-  'alter table job_events set (autovacuum_enabled = false)',
-];
-
-/** A fresh database with autovacuum off on the job tables, and its sizes while empty. */
+/** A fresh database with autovacuum off on jobs and on each job_events partition, and its sizes
+ * (vacuumed). */
 async function freshUnvacuumed(name) {
   const url = await freshDatabase(name);
-  for (const statement of NO_AUTOVACUUM) {
-    await sql(url, statement);
+  const partitions = await sql(
+    url,
+    `select relid::regclass::text as name from pg_partition_tree('job_events') where isleaf`,
+  );
+  for (const table of ['jobs', ...partitions.map((p) => p.name)]) {
+    await sql(url, `alter table ${table} set (autovacuum_enabled = false)`);
   }
+  // the maps VACUUM gives the migrations' own tables belong to the empty database, not the jobs
+  await vacuum(url);
   return { url, empty: await relationSizes(url) };
 }
 
 async function vacuum(url) {
   await sql(url, 'vacuum analyze');
+}
+
+/**
+ * Average bytes of a row of `table` as stored (pg_column_size of the row) and of each of its
+ * columns (null counts 0), widest first.
+ */
+async function rowWidth(url, table) {
+  const columns = await sql(
+    url,
+    `select column_name as name from information_schema.columns
+     where table_schema = 'public' and table_name = $1 order by ordinal_position`,
+    [table],
+  );
+  const [row] = await sql(
+    url,
+    `select avg(pg_column_size(t.*))::float8 as "(row)", ${columns
+      .map((c) => `coalesce(avg(pg_column_size(t."${c.name}")), 0)::float8 as "${c.name}"`)
+      .join(', ')}
+     from ${table} t`,
+  );
+  const { '(row)': bytes, ...byColumn } = row;
+  return {
+    bytes,
+    columns: Object.entries(byColumn)
+      .map(([column, avg]) => ({ column, bytes: avg }))
+      .sort((a, b) => b.bytes - a.bytes),
+  };
 }
 
 async function counts(url) {
@@ -272,76 +337,127 @@ async function counts(url) {
   return row;
 }
 
-async function updateStats(url) {
-  const [row] = await sql(
-    url,
-    `select n_tup_ins::int as ins, n_tup_upd::int as upd, n_tup_hot_upd::int as hot
-     from pg_stat_user_tables where relname = 'jobs'`,
-  );
-  return row;
+/**
+ * Inserts, updates and HOT updates of jobs rows so far, once they count `jobs` inserts and
+ * updates: the app's connections report their statistics when idle, within
+ * PGSTAT_IDLE_INTERVAL (10 s); gives up after 30 s and returns what it has.
+ */
+async function jobsRowStats(url, jobs) {
+  for (let i = 0; ; i++) {
+    const [row] = await sql(
+      url,
+      `select n_tup_ins::int as ins, n_tup_upd::int as upd, n_tup_hot_upd::int as hot
+       from pg_stat_user_tables where relname = 'jobs'`,
+    );
+    if ((row.ins >= jobs && row.upd >= jobs) || i >= 60) {
+      return row;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
-/** `after` minus `before`, per relation, each divided by `per`. */
+/** Each table with its partitions (heap, TOAST, total) and each index summed over partitions. */
+function groups(sizes) {
+  const rootOf = new Map(sizes.tables.map((t) => [t.table, t.root]));
+  const out = new Map();
+  for (const t of sizes.tables) {
+    const g = out.get(t.root) ?? { partitions: 0, heap: 0, toast: 0, total: 0, indexes: new Map() };
+    g.partitions += t.root === t.table ? 0 : 1;
+    g.heap += t.heap;
+    g.toast += t.toast;
+    g.total += t.total;
+    out.set(t.root, g);
+  }
+  for (const i of sizes.indexes) {
+    const { indexes } = out.get(rootOf.get(i.table));
+    indexes.set(i.root, (indexes.get(i.root) ?? 0) + i.bytes);
+  }
+  return out;
+}
+
+/** `after` minus `before`, per relation group, each divided by `per`. */
 function perJob(after, before, per) {
-  const beforeTable = new Map(before.tables.map((t) => [t.table, t]));
-  const beforeIndex = new Map(before.indexes.map((i) => [i.index, i.bytes]));
-  const tables = after.tables
-    .map((t) => {
-      const b = beforeTable.get(t.table) ?? { heap: 0, toast: 0, total: 0 };
+  const was = groups(before);
+  const tables = [...groups(after)]
+    .map(([table, g]) => {
+      const b = was.get(table) ?? { heap: 0, toast: 0, total: 0, indexes: new Map() };
       return {
-        table: t.table,
-        heap: (t.heap - b.heap) / per,
-        toast: (t.toast - b.toast) / per,
-        indexes: after.indexes
-          .filter((i) => i.table === t.table)
-          .map((i) => ({
-            index: i.index,
-            bytes: (i.bytes - (beforeIndex.get(i.index) ?? 0)) / per,
-          })),
-        total: (t.total - b.total) / per,
+        table,
+        partitions: g.partitions,
+        heap: (g.heap - b.heap) / per,
+        toast: (g.toast - b.toast) / per,
+        indexes: [...g.indexes]
+          .map(([index, bytes]) => ({ index, bytes: (bytes - (b.indexes.get(index) ?? 0)) / per }))
+          .sort((x, y) => x.index.localeCompare(y.index)),
+        total: (g.total - b.total) / per,
       };
     })
-    .filter((t) => t.total !== 0);
+    .filter((t) => t.total !== 0)
+    .sort((x, y) => x.table.localeCompare(y.table));
   return { total: (totalBytes(after) - totalBytes(before)) / per, tables };
 }
 
-const started = performance.now();
-const { url, empty } = await freshUnvacuumed('bench_storage');
-
-let finishedBefore;
-let finishedAfter;
-let withDead;
-let finishedStats;
-await withApp(url, async () => {
-  await sendFinished(JOBS);
-  // the app's idle connections report their table statistics within PGSTAT_IDLE_INTERVAL (10 s)
-  await new Promise((r) => setTimeout(r, 11_000));
-  finishedStats = await updateStats(url);
-  finishedBefore = await relationSizes(url);
-  await vacuum(url);
-  finishedAfter = await relationSizes(url);
-  await sendDead(DEAD);
-  await vacuum(url);
-  withDead = await relationSizes(url);
-});
-const stored = await counts(url);
-if (stored.succeeded !== JOBS || stored.dead !== DEAD) {
-  throw new Error(
-    `expected ${JOBS} succeeded and ${DEAD} dead jobs, found ${JSON.stringify(stored)}`,
-  );
+function expectCounts(found, succeeded, dead) {
+  if (found.succeeded !== succeeded || found.dead !== dead) {
+    throw new Error(
+      `expected ${succeeded} succeeded and ${dead} dead jobs, found ${JSON.stringify(found)}`,
+    );
+  }
 }
 
-// the dead jobs alone, in a second fresh database: nothing there for their rows to reuse
-const { url: deadUrl, empty: deadEmpty } = await freshUnvacuumed('bench_storage_dead');
+const started = performance.now();
+
+const steady = await freshUnvacuumed('bench_storage_steady');
+let steadyVacuums;
+let steadyBefore;
+let steadyAfter;
+let steadyStats;
+await withApp(steady.url, async () => {
+  steadyVacuums = await sendSteady(steady.url, JOBS);
+  steadyStats = await jobsRowStats(steady.url, JOBS);
+  steadyBefore = await relationSizes(steady.url);
+  await vacuum(steady.url);
+  steadyAfter = await relationSizes(steady.url);
+});
+const steadyCounts = await counts(steady.url);
+const widths = {
+  jobs: await rowWidth(steady.url, 'jobs'),
+  events: await rowWidth(steady.url, 'job_events'),
+};
+expectCounts(steadyCounts, JOBS, 0);
+await dropDatabase('bench_storage_steady');
+
+const burst = await freshUnvacuumed('bench_storage_burst');
+let burstBefore;
+let burstAfter;
+let burstStats;
+let withDead;
+await withApp(burst.url, async () => {
+  await sendBurst(JOBS);
+  burstStats = await jobsRowStats(burst.url, JOBS);
+  burstBefore = await relationSizes(burst.url);
+  await vacuum(burst.url);
+  burstAfter = await relationSizes(burst.url);
+  await sendDead(DEAD);
+  await vacuum(burst.url);
+  withDead = await relationSizes(burst.url);
+});
+const burstCounts = await counts(burst.url);
+expectCounts(burstCounts, JOBS, DEAD);
+await dropDatabase('bench_storage_burst');
+
+// the dead jobs alone, in a third fresh database: nothing there for their rows to reuse
+const deadDb = await freshUnvacuumed('bench_storage_dead');
 let deadBefore;
 let deadAfter;
-await withApp(deadUrl, async () => {
+await withApp(deadDb.url, async () => {
   await sendDead(DEAD);
-  deadBefore = await relationSizes(deadUrl);
-  await vacuum(deadUrl);
-  deadAfter = await relationSizes(deadUrl);
+  deadBefore = await relationSizes(deadDb.url);
+  await vacuum(deadDb.url);
+  deadAfter = await relationSizes(deadDb.url);
 });
-const deadCounts = await counts(deadUrl);
+const deadCounts = await counts(deadDb.url);
+expectCounts(deadCounts, 0, DEAD);
 await dropDatabase('bench_storage_dead');
 
 const result = {
@@ -350,28 +466,34 @@ const result = {
   jobs: JOBS,
   dead: DEAD,
   retries: RETRIES,
-  stored,
+  window: WINDOW,
+  vacuum_every: VACUUM_EVERY,
+  steady_vacuums: steadyVacuums,
+  events_per_finished_job: steadyCounts.events / JOBS,
   events_per_dead_job: deadCounts.events / DEAD,
   payload_bytes: Buffer.byteLength(newJob(START_US).payload),
   arguments_bytes: Buffer.byteLength(benchArguments()),
-  jobs_row_updates: finishedStats,
-  finished_before_vacuum: perJob(finishedBefore, empty, JOBS),
-  finished: perJob(finishedAfter, empty, JOBS),
-  dead_marginal: perJob(withDead, finishedAfter, DEAD),
-  dead_alone_before_vacuum: perJob(deadBefore, deadEmpty, DEAD),
-  dead_alone: perJob(deadAfter, deadEmpty, DEAD),
+  row_bytes: widths,
+  steady_jobs_row_stats: steadyStats,
+  burst_jobs_row_stats: burstStats,
+  steady_before_vacuum: perJob(steadyBefore, steady.empty, JOBS),
+  steady: perJob(steadyAfter, steady.empty, JOBS),
+  burst_before_vacuum: perJob(burstBefore, burst.empty, JOBS),
+  burst: perJob(burstAfter, burst.empty, JOBS),
+  dead_marginal: perJob(withDead, burstAfter, DEAD),
+  dead_alone_before_vacuum: perJob(deadBefore, deadDb.empty, DEAD),
+  dead_alone: perJob(deadAfter, deadDb.empty, DEAD),
+  seconds: (performance.now() - started) / 1000,
 };
-const study = STUDY ? await runStudy(url, { jobs: JOBS, dead: DEAD }) : null;
-await dropDatabase('bench_storage');
-result.seconds = (performance.now() - started) / 1000;
-console.log(JSON.stringify({ ...result, study: study?.json }, null, 2));
+console.log(JSON.stringify(result, null, 2));
 
 const f = (n, d = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 function splitTable(r) {
   const lines = ['| relation | bytes per job |', '| --- | ---: |'];
   for (const t of r.tables) {
-    lines.push(`| **${t.table}** (total) | **${f(t.total)}** |`);
+    const label = t.partitions ? `${t.table} (${t.partitions} partitions)` : t.table;
+    lines.push(`| **${label}** (total) | **${f(t.total)}** |`);
     lines.push(`| ${t.table} heap | ${f(t.heap)} |`);
     lines.push(`| ${t.table} TOAST | ${f(t.toast)} |`);
     for (const i of t.indexes) {
@@ -381,38 +503,57 @@ function splitTable(r) {
   lines.push(`| **all** | **${f(r.total)}** |`);
   return lines.join('\n');
 }
+const columnWidths = (w) =>
+  w.columns
+    .filter((c) => c.bytes >= 0.5)
+    .map((c) => `${c.column} ${f(c.bytes)}`)
+    .join(', ');
+const updates = (s) =>
+  `${f(s.upd)} job row updates, of which HOT ${f(s.hot)} (${f(s.upd ? (s.hot / s.upd) * 100 : 0, 1)}%)`;
 
-const hotShare = finishedStats.upd ? finishedStats.hot / finishedStats.upd : 0;
 const section = `## Storage (\`npm run bench:storage\`)
 
-Run ${result.date} on ${result.machine}, ${f(result.seconds)} s. ${f(JOBS)} finished jobs sent as the Ruby
-client's async mode sends them (a \`queued\` event with ${result.arguments_bytes}-byte arguments and a
-${result.payload_bytes}-byte Sidekiq 7 payload, then one compact \`succeeded\` row with \`started_at_us\`:
-${f(stored.events - DEAD * result.events_per_dead_job)} events stored), then ${f(DEAD)} jobs retried ${RETRIES} times and dead
-(queued; per run a compact \`started\` row, a \`failed\` event with a 20-line backtrace and, while retries
-remain, \`retrying\`; then \`dead\`: ${f(result.events_per_dead_job, 1)} events per job). Bytes on disk: every table's heap,
-TOAST and indexes (pg_total_relation_size), minus an empty migrated database measured the same way,
-over the jobs sent. Autovacuum is off on the job tables while they fill, so "before VACUUM" keeps
-every row version the writer left.
+Run ${result.date} on ${result.machine}, ${f(result.seconds)} s, layout of Migration20261204000000.
+${f(JOBS)} finished jobs sent as the Ruby client's async mode sends them (a \`queued\` event with
+${result.arguments_bytes}-byte arguments and a ${result.payload_bytes}-byte Sidekiq 7 payload, then one compact \`succeeded\` row
+with \`started_at_us\`; ${f(result.events_per_finished_job, 1)} events stored per job), in two orders, each in a fresh database:
 
-- **bytes per finished job: ${f(result.finished.total)}** after \`VACUUM ANALYZE\`
-  (${f(result.finished_before_vacuum.total)} before it; target ≤ 1,000, moonshot 500)
+- **steady**: a rolling window, as in production: each body of ${PER_REQUEST} items (the client's batch size, one
+  sender) carries the queued events of the next ${PER_REQUEST / 2} jobs and the succeeded rows of the jobs
+  ${f(WINDOW)} earlier. Autovacuum is off on the job tables; a \`VACUUM jobs\` every ${f(VACUUM_EVERY)} finished jobs
+  (${steadyVacuums} in all) stands in for it: the migration's autovacuum_vacuum_scale_factor 0.02 on jobs
+  vacuums every ~2,050 updates at 100,000 jobs, more often below (this keeps the run deterministic).
+- **burst**: every queued event first, then every succeeded row (the order of the previous bench:
+  the worst case, each job row written twice with no chance to reuse space).
+
+Then ${f(DEAD)} jobs retried ${RETRIES} times and dead (queued; per run a compact \`started\` row, a \`failed\` event
+with a 20-line backtrace and, while retries remain, \`retrying\`; then \`dead\`: ${f(result.events_per_dead_job, 1)} events per job).
+Bytes on disk: every table's heap, TOAST and indexes (pg_total_relation_size; a partitioned table's
+partitions summed, each partitioned index summed over its partitions), minus the empty migrated
+database (with its empty day partitions) measured the same way, over the jobs sent, after a final
+\`VACUUM ANALYZE\`.
+
+- **bytes per finished job, steady: ${f(result.steady.total)}** (${f(result.steady_before_vacuum.total)} before the final VACUUM); target ≤ 1,000, moonshot 500
+- **bytes per finished job, burst: ${f(result.burst.total)}** (${f(result.burst_before_vacuum.total)} before VACUUM)
 - **bytes per retried-then-dead job: ${f(result.dead_alone.total)}** (on its own in a fresh database;
-  ${f(result.dead_alone_before_vacuum.total)} before VACUUM); ${f(result.dead_marginal.total)} as the growth it
-  caused in the database of the finished jobs, whose vacuumed pages it partly reused
-- job row updates while the finished jobs came in: ${f(finishedStats.upd)}, of which HOT ${f(finishedStats.hot)}
-  (${f(hotShare * 100, 1)}%)
+  ${f(result.dead_alone_before_vacuum.total)} before VACUUM); ${f(result.dead_marginal.total)} as the growth it caused in the burst database
+- steady: ${updates(steadyStats)}; burst: ${updates(burstStats)}
+- average row as stored (pg_column_size of the row: its 24-byte header included, the 4-byte line
+  pointer not), finished jobs, steady: jobs ${f(widths.jobs.bytes)} bytes, job_events ${f(widths.events.bytes)} bytes; average
+  bytes per column (alignment padding not counted): jobs ${columnWidths(widths.jobs)};
+  job_events ${columnWidths(widths.events)}
+- the previous layout, same bench (burst order), 2026-12-04: 3,235 bytes per finished job, 17,682 per dead job
 
-Per finished job, after VACUUM:
+Per finished job, steady:
 
-${splitTable(result.finished)}
+${splitTable(result.steady)}
 
-Per finished job, before VACUUM:
+Per finished job, burst:
 
-${splitTable(result.finished_before_vacuum)}
+${splitTable(result.burst)}
 
-Per retried-then-dead job, after VACUUM (fresh database):
+Per retried-then-dead job (fresh database):
 
 ${splitTable(result.dead_alone)}
-${study ? `\n${study.markdown}` : ''}`;
+`;
 writeSection('storage', section);
