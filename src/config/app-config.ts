@@ -60,10 +60,15 @@ export class AppConfig {
     readonly snapshotCron: string;
     readonly importCron: string;
     readonly retentionCron: string;
+    readonly partitionCron: string;
+    /** job_events' daily partitions made ahead of today */
+    readonly partitionDaysAhead: number;
   };
   readonly retention: {
     readonly snapshotDays: number;
     readonly jobDays: number;
+    /** job_events, dropped a day (partition) at a time; at most jobDays */
+    readonly eventDays: number;
     /** progress and custom data of finished jobs */
     readonly statusDataMinutes: number;
     readonly batch: number;
@@ -116,10 +121,13 @@ export class AppConfig {
       snapshotCron: env.STATS_SNAPSHOT_CRON.trim(),
       importCron: env.STATS_IMPORT_CRON.trim(),
       retentionCron: env.RETENTION_CRON.trim(),
+      partitionCron: env.PARTITION_CRON.trim(),
+      partitionDaysAhead: env.PARTITION_DAYS_AHEAD,
     });
     this.retention = Object.freeze({
       snapshotDays: env.SNAPSHOT_RETENTION_DAYS,
       jobDays: env.JOB_RETENTION_DAYS,
+      eventDays: env.EVENT_RETENTION_DAYS,
       statusDataMinutes: env.STATUS_DATA_TTL_MINUTES,
       batch: env.RETENTION_BATCH,
     });

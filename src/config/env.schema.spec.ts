@@ -39,6 +39,23 @@ describe('validateEnv', () => {
     expect(error.message).not.toContain(secret);
     expect(error.message).not.toContain('mysql');
   });
+
+  it('keeps events no longer than job summaries (EVENT_RETENTION_DAYS <= JOB_RETENTION_DAYS)', () => {
+    const defaults = new AppConfig(validateEnv(VALID));
+    expect(defaults.retention).toMatchObject({ eventDays: 30, jobDays: 90 });
+    expect(defaults.scheduler).toMatchObject({
+      partitionCron: '0 7 * * * *',
+      partitionDaysAhead: 3,
+    });
+    const equal = validateEnv({ ...VALID, EVENT_RETENTION_DAYS: '7', JOB_RETENTION_DAYS: '7' });
+    expect(equal.EVENT_RETENTION_DAYS).toBe(7);
+    expect(() => validateEnv({ ...VALID, EVENT_RETENTION_DAYS: '91' })).toThrow(
+      'Invalid environment: EVENT_RETENTION_DAYS; EVENT_RETENTION_DAYS must be at most JOB_RETENTION_DAYS',
+    );
+    expect(() =>
+      validateEnv({ ...VALID, EVENT_RETENTION_DAYS: '10', JOB_RETENTION_DAYS: '5' }),
+    ).toThrow(/must be at most JOB_RETENTION_DAYS/);
+  });
 });
 
 describe('AppConfig', () => {

@@ -94,8 +94,15 @@ export class EnvVars {
   @Matches(CRON, { message: 'must be a cron expression' }) STATS_SNAPSHOT_CRON = '0 * * * * *';
   @Matches(CRON, { message: 'must be a cron expression' }) STATS_IMPORT_CRON = '0 5 0 * * *';
   @Matches(CRON, { message: 'must be a cron expression' }) RETENTION_CRON = '0 17 * * * *';
+  @Matches(CRON, { message: 'must be a cron expression' }) PARTITION_CRON = '0 7 * * * *';
+  // job_events' daily partitions made ahead of today: events keep landing in their own day's
+  // partition through that many days without a partition tick
+  @Type(() => Number) @IsInt() @Min(1) @Max(366) PARTITION_DAYS_AHEAD = 3;
   @Type(() => Number) @IsInt() @Min(1) @Max(36_500) SNAPSHOT_RETENTION_DAYS = 90;
   @Type(() => Number) @IsInt() @Min(1) @Max(36_500) JOB_RETENTION_DAYS = 90;
+  // events go a whole day (partition) at a time; at most JOB_RETENTION_DAYS (validateEnv), since
+  // an event without its job row could no longer be shown
+  @Type(() => Number) @IsInt() @Min(1) @Max(36_500) EVENT_RETENTION_DAYS = 30;
   // progress and custom data of finished jobs (sidekiq-status keeps them 30 minutes)
   @Type(() => Number) @IsInt() @Min(1) @Max(5_256_000) STATUS_DATA_TTL_MINUTES = 10_080;
   @Type(() => Number) @IsInt() @Min(100) @Max(100_000) RETENTION_BATCH = 5000;
@@ -103,9 +110,12 @@ export class EnvVars {
 }
 
 export class InvalidEnvironmentError extends Error {
-  constructor(readonly names: string[]) {
+  constructor(
+    readonly names: string[],
+    rules: string[] = [],
+  ) {
     // Names only: values may be secrets. All at once, not one per restart.
-    super(`Invalid environment: ${names.join(', ')}`);
+    super(`Invalid environment: ${[names.join(', '), ...rules].join('; ')}`);
     this.name = 'InvalidEnvironmentError';
   }
 }
@@ -115,9 +125,18 @@ export function validateEnv(raw: Record<string, unknown>): EnvVars {
     Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''),
   );
   const env = plainToInstance(EnvVars, present, { exposeDefaultValues: true });
-  const errors = validateSync(env, { skipMissingProperties: false });
-  if (errors.length > 0) {
-    throw new InvalidEnvironmentError(errors.map((e) => e.property).sort());
+  const names = validateSync(env, { skipMissingProperties: false }).map((e) => e.property);
+  const rules: string[] = [];
+  if (
+    !names.includes('EVENT_RETENTION_DAYS') &&
+    !names.includes('JOB_RETENTION_DAYS') &&
+    env.EVENT_RETENTION_DAYS > env.JOB_RETENTION_DAYS
+  ) {
+    names.push('EVENT_RETENTION_DAYS');
+    rules.push('EVENT_RETENTION_DAYS must be at most JOB_RETENTION_DAYS');
+  }
+  if (names.length > 0) {
+    throw new InvalidEnvironmentError(names.sort(), rules);
   }
   return env;
 }

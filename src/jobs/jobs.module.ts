@@ -6,11 +6,12 @@ import { Job } from './job.entity.js';
 import { IngestWriterService } from './ingest/ingest-writer.service.js';
 import { JobsController } from './jobs.controller.js';
 import { JobsService } from './jobs.service.js';
+import { EventPartitions } from './storage/event-partitions.js';
 
 @Module({
   imports: [MikroOrmModule.forFeature([Job, JobEvent])],
   controllers: [JobsController],
-  providers: [JobsService, IngestWriterService, JobMetricsService],
-  exports: [JobsService, IngestWriterService, JobMetricsService],
+  providers: [JobsService, IngestWriterService, JobMetricsService, EventPartitions],
+  exports: [JobsService, IngestWriterService, JobMetricsService, EventPartitions],
 })
 export class JobsModule {}

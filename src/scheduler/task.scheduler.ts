@@ -4,9 +4,10 @@ import { CronJob } from 'cron';
 import { AppConfig } from '../config/app-config.js';
 import { JobStatusService } from '../job-status/job-status.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { EventPartitions } from '../jobs/storage/event-partitions.js';
 import { StatsHistoryService } from '../stats-history/stats-history.service.js';
 
-type TickName = 'snapshot' | 'import' | 'retention';
+type TickName = 'snapshot' | 'import' | 'retention' | 'partitions';
 
 /**
  * The one list of timers. Each tick skips while its previous run is still going, takes its Postgres
@@ -24,6 +25,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
     private readonly history: StatsHistoryService,
     private readonly jobs: JobsService,
     private readonly statusData: JobStatusService,
+    private readonly partitions: EventPartitions,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -34,6 +36,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
       ['snapshot', this.config.scheduler.snapshotCron],
       ['import', this.config.scheduler.importCron],
       ['retention', this.config.scheduler.retentionCron],
+      ['partitions', this.config.scheduler.partitionCron],
     ];
     for (const [name, cron] of timers) {
       const job = CronJob.from({
@@ -46,6 +49,8 @@ export class TaskScheduler implements OnApplicationBootstrap {
     }
     // history starts with what Sidekiq already has
     void this.tick('import', new Date());
+    // today's events go to their own partition even after days without a running copy
+    void this.tick('partitions', new Date());
   }
 
   /** Runs one tick now (the cron calls this; tests call it with their own clock). */
@@ -60,7 +65,25 @@ export class TaskScheduler implements OnApplicationBootstrap {
           return (await this.history.takeSnapshot(now)).ran ? 'ran' : 'skipped';
         case 'import':
           return (await this.history.importDaily(now)).ran ? 'ran' : 'skipped';
+        case 'partitions': {
+          const made = await this.partitions.ensure(now, this.config.scheduler.partitionDaysAhead);
+          if (made === null) {
+            return 'skipped';
+          }
+          if (made.created.length > 0) {
+            this.logger.log(
+              `partitions: made job_events partitions for ${made.created.join(', ')}, ${made.moved} events moved out of the default partition`,
+            );
+          }
+          return 'ran';
+        }
         case 'retention': {
+          const expired = await this.partitions.dropExpired(now, this.config.retention.eventDays);
+          if (expired && expired.dropped.length + expired.defaultDeleted > 0) {
+            this.logger.log(
+              `retention: job_events partitions dropped for ${expired.dropped.join(', ') || 'no day'}, ${expired.defaultDeleted} expired events deleted from the default partition`,
+            );
+          }
           const snapshots = await this.history.pruneSnapshots(now);
           const cutoff = new Date(now.getTime() - this.config.retention.jobDays * 86_400_000);
           const jobs = (await this.jobs.pruneOlderThan(cutoff, this.config.retention.batch)) ?? 0;
