@@ -28,7 +28,7 @@ import { ingestToFold, rowsParam, toRow } from '../dist/src/jobs/ingest/rows.js'
 import {
   COPY_EVENTS_SQL,
   COPY_JOBS_SQL,
-  UPDATE_JOBS_SQL,
+  updateJobsSql,
 } from '../dist/src/jobs/ingest/statements.js';
 import {
   benchArguments,
@@ -458,7 +458,7 @@ async function postgresCeilings() {
     });
     const ran = await timed(async (client, { runs: [eventRows, jobRows] }) => {
       await copyIn(client, COPY_EVENTS_SQL, eventRows);
-      await client.query(UPDATE_JOBS_SQL, [jobRows]);
+      await client.query(updateJobsSql(false), [jobRows]);
     });
     const [{ n }] = await sql(url, 'select count(*)::int as n from jobs');
     const [{ e }] = await sql(url, 'select count(*)::int as e from job_events');

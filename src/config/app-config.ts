@@ -38,6 +38,8 @@ export class AppConfig {
     readonly groupMaxEvents: number;
     readonly groupConcurrency: number;
     readonly lockBudget: number;
+    /** keep the raw payload of succeeded jobs (else dropped when the job succeeds) */
+    readonly keepSucceededPayloads: boolean;
   };
   readonly auth: {
     readonly failureLimit: number;
@@ -99,6 +101,7 @@ export class AppConfig {
       groupMaxEvents: env.INGEST_GROUP_MAX_EVENTS,
       groupConcurrency: env.INGEST_GROUP_CONCURRENCY,
       lockBudget: env.INGEST_LOCK_BUDGET,
+      keepSucceededPayloads: env.KEEP_SUCCEEDED_PAYLOADS === 'true',
     });
     this.auth = Object.freeze({
       failureLimit: env.AUTH_FAILURE_LIMIT,

@@ -63,6 +63,9 @@ export class EnvVars {
   // max_locks_per_transaction x max_connections entries (6,400 by default), and a full table
   // fails every session's locking
   @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000) INGEST_LOCK_BUDGET = 4000;
+  // a job's raw payload is kept while it may be pushed again (JobManager's restart needs it) and
+  // dropped once it succeeded (README "Storage": ~160 bytes a job); true keeps every payload
+  @IsIn(BOOL) KEEP_SUCCEEDED_PAYLOADS = 'false';
 
   // failed PRIVATE-TOKEN attempts per client address: AUTH_FAILURE_LIMIT at once, then the same
   // number again over AUTH_FAILURE_WINDOW_SECONDS; AUTH_FAILURE_ADDRESSES addresses remembered

@@ -70,6 +70,10 @@ export class JobEvent {
   @Property({ type: 'double', nullable: true })
   durationMs!: number | null;
 
+  /** a run's end stored with its start: the time of the run's `started` event it stands for too */
+  @Property({ type: 'timestamptz', nullable: true })
+  startedAt!: Date | null;
+
   @Property({ type: 'text', nullable: true })
   restartedAs!: string | null;
 

@@ -19,28 +19,39 @@ export interface LifecycleEventRow {
   runSeconds: number | null;
 }
 
+/**
+ * A stored row as the events it stands for, in order (`part`): the run's start when the row ends a
+ * run and carries its started_at (part 0), then the row's own event (part 1).
+ */
+const EXPAND = `select 0 as part, 'started'::text as type, e.started_at as occurred_at
+  where e.started_at is not null
+  union all select 1, e.type, e.occurred_at`;
+
 // Events after a high-water mark id, plus ids that were missing below it (transactions commit
 // out of id order). The job row and the run's started event give class, queue and times that a
 // bare "succeeded" event does not carry: the one read of `jobs` outside JobRepository, a join in
 // the same module that a second round trip per page would only slow. Ids are found through each
 // partition's BRIN index on id (ids follow the order rows are written in).
+// A row that ends a run with its start (started_at) counts as both events.
 const EVENTS_SQL = `
-select e.id::text as id, j.instance, e.type, j.job_class, j.queue,
-  case when e.type = 'started' then
-    extract(epoch from e.occurred_at - coalesce(e.enqueued_at, j.enqueued_at)) end as wait_s,
-  case when e.type in ('succeeded', 'failed') then
-    coalesce(e.duration_ms / 1000.0, extract(epoch from e.occurred_at - s.occurred_at)) end as run_s
+select e.id::text as id, j.instance, x.type, j.job_class, j.queue,
+  case when x.type = 'started' then
+    extract(epoch from x.occurred_at - coalesce(e.enqueued_at, j.enqueued_at)) end as wait_s,
+  case when x.type in ('succeeded', 'failed') then
+    coalesce(e.duration_ms / 1000.0, extract(epoch from e.occurred_at - coalesce(e.started_at, s.occurred_at)))
+  end as run_s
 from job_events e
 join jobs j on j.id = e.job_id
+cross join lateral (${EXPAND}) x
 left join lateral (
   select x.occurred_at from job_events x
   where x.job_id = e.job_id and x.type = 'started' and x.attempt = e.attempt
     and x.received_at >= j.first_received_at and x.received_at <= j.updated_at
-    and e.type in ('succeeded', 'failed') and e.duration_ms is null
+    and e.type in ('succeeded', 'failed') and e.duration_ms is null and e.started_at is null
   order by x.occurred_at desc limit 1
 ) s on true
 where e.id = any($1::int8[])
-order by e.id
+order by e.id, x.part
 `;
 
 // ordered by the bigint column, not the text alias
@@ -70,43 +81,63 @@ const num = (v: number | string | null | undefined): number | null =>
 /** The job row's fields that place its events: its id and the span its events were received in. */
 export type EventSpan = Pick<Job, 'id' | 'firstReceivedAt' | 'updatedAt'>;
 
+/** Where an event is in its job's timeline: its row's id and which of the row's events (EXPAND). */
+export interface EventPosition {
+  id: string;
+  part: number;
+}
+
+/** A timeline event: a stored row, or the run's start it carries (part 0). */
+export type TimelineEvent = JobEvent & { part: number };
+
+// A job's events in its span, each row as the events it stands for: the run's start a row carries
+// has the row's worker fields and none of its outcome.
+const TIMELINE_SQL = `
+select e.id, e.job_id, x.part, x.type, x.occurred_at, x.part = 0 or e.client_time as client_time,
+  e.received_at, e.attempt, e.retry_count, e.enqueued_at, e.created_at, e.scheduled_at, e.hostname,
+  e.pid, e.tid,
+  case when x.part = 1 then e.error_class end as error_class,
+  case when x.part = 1 then e.error_message end as error_message,
+  case when x.part = 1 then e.error_backtrace end as error_backtrace,
+  case when x.part = 1 then e.will_retry end as will_retry,
+  case when x.part = 1 then e.duration_ms end as duration_ms,
+  null::timestamptz as started_at, e.restarted_as, e.restarted_from
+from job_events e cross join lateral (${EXPAND}) x
+where e.job_id = ? and e.received_at >= ?::timestamptz and e.received_at <= ?::timestamptz`;
+
 /** job_events: append-only; written by the ingest writer, read here. */
 export class JobEventRepository extends EntityRepository<JobEvent> {
   /**
    * One page of a job's events, oldest first, after the event `afterId` (in that order). Only the
    * partitions received in the job's span are read.
    */
-  async timeline(job: EventSpan, afterId?: string): Promise<JobEvent[]> {
-    const meta = this.em.getMetadata().get<JobEvent>(JobEvent.name);
-    const columns = meta.props.flatMap((prop) => prop.fieldNames);
-    const query = this.em
-      .getKnex()('job_events')
-      .select(columns)
-      .where('job_id', job.id)
-      .whereRaw('received_at >= ?::timestamptz and received_at <= ?::timestamptz', span(job))
-      .orderBy([
-        { column: 'occurred_at', order: 'asc' },
-        { column: 'attempt', order: 'asc' },
-        { column: 'id', order: 'asc' },
-      ])
-      .limit(TIMELINE_PAGE + 1);
-    if (afterId) {
+  async timeline(job: EventSpan, after?: EventPosition): Promise<TimelineEvent[]> {
+    const params: unknown[] = [job.id, ...span(job)];
+    let page = '';
+    if (after) {
       // in SQL: occurred_at has microseconds, a JS Date only milliseconds
-      void query.whereRaw(
-        `(occurred_at, attempt, id) > (select e.occurred_at, e.attempt, e.id from job_events e
-           where e.id = ? and e.job_id = ?
-             and e.received_at >= ?::timestamptz and e.received_at <= ?::timestamptz)`,
-        [afterId, job.id, ...span(job)],
-      );
+      page = `and (x.occurred_at, e.attempt, e.id, x.part) > (
+        select case when ?::int = 0 then y.started_at else y.occurred_at end, y.attempt, y.id, ?::int
+        from job_events y where y.id = ? and y.job_id = ?
+          and y.received_at >= ?::timestamptz and y.received_at <= ?::timestamptz)`;
+      params.push(after.part, after.part, after.id, job.id, ...span(job));
     }
-    const rows = await this.em.execute<Record<string, unknown>[]>(query);
-    return rows.map((row) => this.em.map(JobEvent, row) as JobEvent);
+    const rows = await this.em.execute<Record<string, unknown>[]>(
+      `${TIMELINE_SQL} ${page}
+       order by x.occurred_at, e.attempt, e.id, x.part limit ${TIMELINE_PAGE + 1}`,
+      params,
+    );
+    return rows.map((row) => {
+      const event = this.em.map(JobEvent, row) as TimelineEvent;
+      event.part = Number(row.part);
+      return event;
+    });
   }
 
   /** How many of the job's events are still stored (the rest expired with their partitions). */
   async storedCount(job: EventSpan): Promise<number> {
     const [row] = await this.em.execute<{ n: string }[]>(
-      `select count(*)::text as n from job_events
+      `select (count(*) + count(started_at))::text as n from job_events
        where job_id = ? and received_at >= ?::timestamptz and received_at <= ?::timestamptz`,
       [job.id, ...span(job)],
     );

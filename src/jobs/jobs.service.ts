@@ -24,7 +24,7 @@ import {
   JobPageDto,
   JobResponseDto,
 } from './dto/job-response.dto.js';
-import { JobEventRepository, TIMELINE_PAGE } from './job-event.repository.js';
+import { type EventPosition, JobEventRepository, TIMELINE_PAGE } from './job-event.repository.js';
 import { Job } from './job.entity.js';
 import {
   type DurationKind,
@@ -355,22 +355,23 @@ export class JobsService {
       raw_arguments: job.rawArguments,
       events: page.map((e) => JobEventResponseDto.from(e, job.queue)),
       events_next_cursor:
-        events.length > TIMELINE_PAGE ? encodeEventCursor(page[page.length - 1].id) : null,
+        events.length > TIMELINE_PAGE ? encodeEventCursor(page[page.length - 1]) : null,
       events_expired: expired,
     };
   }
 }
 
-function encodeEventCursor(id: string): string {
-  return Buffer.from(`e:${id}`).toString('base64url');
+function encodeEventCursor(event: EventPosition): string {
+  return Buffer.from(`e:${event.id}:${event.part}`).toString('base64url');
 }
 
-function decodeEventCursor(cursor: string): string | null {
+function decodeEventCursor(cursor: string): EventPosition | null {
   const text = /^[A-Za-z0-9_-]{1,200}$/.test(cursor)
     ? Buffer.from(cursor, 'base64url').toString()
     : '';
-  const id = text.startsWith('e:') ? text.slice(2) : '';
-  return /^\d{1,19}$/.test(id) ? id : null;
+  // `e:<id>` from before a row could stand for two events: its own event
+  const m = /^e:(\d{1,19})(?::([01]))?$/.exec(text);
+  return m ? { id: m[1], part: m[2] === '0' ? 0 : 1 } : null;
 }
 
 function encodeCursor(id: string): string {
@@ -411,6 +412,7 @@ function serverEvent(
   );
   return {
     jobId: null,
+    startedAt: null,
     instance,
     jid,
     type,

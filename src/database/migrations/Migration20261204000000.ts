@@ -75,6 +75,7 @@ export class Migration20261204000000 extends Migration {
       "created_at" timestamptz null,
       "scheduled_at" timestamptz null,
       "duration_ms" double precision null,
+      "started_at" timestamptz null,
       "attempt" int not null,
       "retry_count" int null,
       "pid" int null,

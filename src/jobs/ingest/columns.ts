@@ -176,6 +176,9 @@ export const EVENT_COLUMNS = [
   },
   { key: 'willRetry', column: 'will_retry', type: 'boolean', nullable: true, fold: 'willRetry' },
   { key: 'durationMs', column: 'duration_ms', type: 'float8', nullable: true, fold: 'durationMs' },
+  // a run's end stored with its start: the time of the run's `started` event, which this row then
+  // stands for too (same worker fields; see EventStore's mergeRuns)
+  { key: 'startedAt', column: 'started_at', type: 'timestamptz', nullable: true, writer: true },
   // restarted events only: the new job's jid
   { key: 'restartedAs', column: 'restarted_as', type: 'text', nullable: true, fold: 'restartedAs' },
   // the jid this job was restarted from (its queued event, written by JobManager)

@@ -160,6 +160,7 @@ export function parseEvent(
   // one object literal with every field (a single shape: the writer's hot loops stay fast)
   const event: IngestEvent = {
     jobId: null,
+    startedAt: null,
     instance,
     jid,
     type,

@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type pg from 'pg';
 import { isDatabaseUnavailable } from '../../database/pg-errors.js';
 import { type FoldEvent, foldJob } from '../fold/job-fold.js';
+import { JobEventType, JobStatus } from '../job-lifecycle.enum.js';
 import {
   type IngestEvent,
   JOB_COLUMNS,
@@ -10,6 +11,7 @@ import {
 } from './columns.js';
 import { copyIn, copyText } from './copy-format.js';
 import { splitPayload } from './payload-args.js';
+import { usToIso } from './timestamps.js';
 import { ingestToFold, rowsParam, type StoredEventRow, storedToFold, toRow } from './rows.js';
 import {
   COPY_EVENTS_SQL,
@@ -18,7 +20,7 @@ import {
   NEXT_JOB_IDS_SQL,
   prepared,
   SELECT_JOBS_SQL,
-  UPDATE_JOBS_SQL,
+  updateJobsSql,
 } from './statements.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -45,7 +47,13 @@ export class EventStore {
   constructor(
     private readonly pool: pg.Pool,
     private readonly logger: Pick<Logger, 'warn'>,
-  ) {}
+    /** else a succeeded job's payload is dropped (its row's payload_rest null) */
+    private readonly keepSucceededPayloads = true,
+  ) {
+    this.updateJobs = updateJobsSql(keepSucceededPayloads);
+  }
+
+  private readonly updateJobs: string;
 
   /**
    * One transaction; should a new job's row meet one made meanwhile (a writer that skipped the
@@ -110,8 +118,14 @@ export class EventStore {
       const entry = entryFor(jobs, key, row.instance, row.jid, row.job_id);
       entry.counted = row.event_count;
       if (row.dedupe_key !== null) {
-        entry.events.push(storedToFold(row));
+        const stored = storedToFold(row);
+        entry.events.push(stored);
         seen.add(eventKey(key, row.dedupe_key));
+        if (row.started_us !== null) {
+          const start = startOf(stored, Number(row.started_us));
+          entry.events.push(start);
+          seen.add(eventKey(key, start.dedupeKey));
+        }
       }
     }
     const fresh: IngestEvent[] = [];
@@ -153,7 +167,7 @@ export class EventStore {
     for (const event of fresh) {
       event.jobId = jobs.get(jobKey(event.instance, event.jid))!.id;
     }
-    await copyIn(client, COPY_EVENTS_SQL, copyText(STORED_EVENT_COLUMNS, fresh));
+    await copyIn(client, COPY_EVENTS_SQL, copyText(STORED_EVENT_COLUMNS, mergeRuns(fresh)));
     const newRows: JobRowValues[] = [];
     const changed: JobRowValues[] = [];
     for (const [key, entry] of jobs) {
@@ -165,7 +179,10 @@ export class EventStore {
       row.id = entry.id!;
       const payload =
         folded.payloadFrom === null ? undefined : payloads.get(eventKey(key, folded.payloadFrom));
-      if (payload !== undefined) {
+      if (
+        payload !== undefined &&
+        (this.keepSucceededPayloads || folded.status !== JobStatus.Succeeded)
+      ) {
         const { rest, argsAt } = splitPayload(payload, folded.rawArguments ?? folded.arguments);
         row.payloadRest = rest;
         row.payloadArgsAt = argsAt;
@@ -183,11 +200,86 @@ export class EventStore {
     }
     if (changed.length > 0) {
       await client.query(
-        prepared('update_jobs', UPDATE_JOBS_SQL, [rowsParam(JOB_COLUMNS, changed)]),
+        prepared('update_jobs', this.updateJobs, [rowsParam(JOB_COLUMNS, changed)]),
       );
     }
     return storedNow;
   }
+}
+
+/**
+ * The events to store for `fresh`: a run's `started` event goes on the row of the event that ends
+ * the run (its `started_at`) when the two agree on everything a started event carries (the Ruby
+ * client's compact row sends them as one: started_at_us on the succeeded or failed row). One row
+ * instead of two: the reads expand it back into the same two events (startOf, the timeline and the
+ * metrics' SQL), so the fold, the timeline and the dedupe see exactly what was sent.
+ */
+export function mergeRuns(fresh: IngestEvent[]): IngestEvent[] {
+  const starts = new Map<string, IngestEvent[]>();
+  for (const e of fresh) {
+    if (e.type === JobEventType.Started && e.clientTime && carriesNoOutcome(e)) {
+      const key = runKey(e);
+      const list = starts.get(key);
+      if (list) {
+        list.push(e);
+      } else {
+        starts.set(key, [e]);
+      }
+    }
+  }
+  if (starts.size === 0) {
+    return fresh;
+  }
+  const merged = new Set<IngestEvent>();
+  for (const end of fresh) {
+    if (end.type !== JobEventType.Succeeded && end.type !== JobEventType.Failed) {
+      continue;
+    }
+    const start = starts.get(runKey(end))?.find((s) => !merged.has(s) && sameRun(s, end));
+    if (start) {
+      end.startedAt = start.occurredAt;
+      merged.add(start);
+    }
+  }
+  return merged.size === 0 ? fresh : fresh.filter((e) => !merged.has(e));
+}
+
+const runKey = (e: IngestEvent) => `${e.instance}\u0000${e.jid}\u0000${e.attempt}`;
+
+const carriesNoOutcome = (e: IngestEvent) =>
+  e.errorClass === null &&
+  e.errorMessage === null &&
+  e.errorBacktrace === null &&
+  e.willRetry === null &&
+  e.durationMs === null &&
+  e.startedAt === null;
+
+/** Everything a started event stores but its type and time is what the run's end stores. */
+const sameRun = (start: IngestEvent, end: IngestEvent) =>
+  start.retryCount === end.retryCount &&
+  start.enqueuedAt === end.enqueuedAt &&
+  start.createdAt === end.createdAt &&
+  start.scheduledAt === end.scheduledAt &&
+  start.hostname === end.hostname &&
+  start.pid === end.pid &&
+  start.tid === end.tid &&
+  start.restartedAs === end.restartedAs &&
+  start.restartedFrom === end.restartedFrom &&
+  end.startedAt === null;
+
+/** The started event a stored run's end stands for (its started_at), as the fold reads it. */
+export function startOf(end: FoldEvent, startedUs: number): FoldEvent {
+  return {
+    ...end,
+    type: JobEventType.Started,
+    dedupeKey: `${JobEventType.Started}|${end.attempt}|${usToIso(startedUs)}`,
+    occurredUs: startedUs,
+    errorClass: null,
+    errorMessage: null,
+    errorBacktrace: null,
+    willRetry: null,
+    durationMs: null,
+  };
 }
 
 const jobKey = (instance: string, jid: string) => `${instance}\u0000${jid}`;

@@ -28,7 +28,7 @@ export class IngestWriterService implements OnApplicationShutdown {
     this.pool.on('error', (error) =>
       this.logger.warn(`idle ingest connection lost: ${error.message}`),
     );
-    const store = new EventStore(this.pool, this.logger);
+    const store = new EventStore(this.pool, this.logger, config.ingest.keepSucceededPayloads);
     this.groups = new GroupCommit(
       config.ingest,
       (events) => store.commit(events),

@@ -30,6 +30,7 @@ describe('rowsParam', () => {
 
 const full: IngestEvent = {
   jobId: null,
+  startedAt: null,
   instance: 'default',
   jid: 'abc',
   type: JobEventType.Failed,

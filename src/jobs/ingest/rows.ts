@@ -25,6 +25,8 @@ export interface StoredEventRow {
   job_id: string;
   event_count: number;
   dedupe_key: string | null;
+  /** the run's start this event stands for too (int8 as text), or null */
+  started_us: string | null;
 }
 
 const accessors = new WeakMap<object, (row: never) => unknown[]>();
@@ -130,7 +132,7 @@ function jobMapper(): (instance: string, jid: string, job: FoldedJob) => JobRowV
 }
 
 /**
- * The row COPY_JOBS_SQL / UPDATE_JOBS_SQL write: times as microsecond ISO strings, the writer's
+ * The row COPY_JOBS_SQL / updateJobsSql write: times as microsecond ISO strings, the writer's
  * columns (id, the payload's parts) null until the writer sets them.
  */
 export const toRow = jobMapper();

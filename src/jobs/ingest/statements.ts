@@ -88,7 +88,8 @@ select j.instance, j.jid, j.id::text as job_id, j.event_count, e.*
 from (select distinct instance, jid from unnest($1::text[], $2::text[]) as k(instance, jid)) k
 join jobs j on j.jid = k.jid and j.instance = k.instance
 left join lateral (
-  select ${FOLD_SELECT}
+  select ${FOLD_SELECT},
+  (extract(epoch from e.started_at) * 1000000)::int8 as started_us
   from job_events e
   where e.job_id = j.id and e.received_at >= j.first_received_at and e.received_at <= j.updated_at
   offset 0
@@ -137,16 +138,17 @@ const STATE_COLUMNS = JOB_COLUMNS.filter(
 );
 
 // Existing jobs' rows, $1 from rowsParam(JOB_COLUMNS, rows): the state the fold decided; times the
-// events of an expired part may have set kept by least/greatest; the identity merged (above).
-export const UPDATE_JOBS_SQL = `
+// events of an expired part may have set kept by least/greatest; the identity merged (above); the
+// payload dropped once the job succeeded unless succeeded jobs keep theirs.
+export const updateJobsSql = (keepSucceededPayloads: boolean) => `
 update jobs j set
   ${STATE_COLUMNS.map((c) => `${c.column} = v.${c.column}`).join(',\n  ')},
   first_event_at = least(j.first_event_at, v.first_event_at),
   created_at = least(j.created_at, v.created_at),
   last_event_at = greatest(j.last_event_at, v.last_event_at),
   ${IDENTITY.map((c) => `${c} = case when ${takes(c)} then v.${c} else j.${c} end`).join(',\n  ')},
-  payload_rest = ${PAYLOAD_REST},
-  payload_args_at = ${PAYLOAD_ARGS_AT},
+  payload_rest = ${keepSucceededPayloads ? PAYLOAD_REST : `case when v.status = 'succeeded' then null else ${PAYLOAD_REST} end`},
+  payload_args_at = ${keepSucceededPayloads ? PAYLOAD_ARGS_AT : `case when v.status = 'succeeded' then null else ${PAYLOAD_ARGS_AT} end`},
   identity_at = least(j.identity_at, v.identity_at),
   updated_at = now()
 from (select ${readColumns(JOB_COLUMNS)}
