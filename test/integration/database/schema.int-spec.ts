@@ -27,7 +27,7 @@ describe('entities and migrations describe the same schema', () => {
   });
 
   it('knows the hand-made indexes and checks: one missing is proposed again, as the migration made it', async () => {
-    await db.sql.query('drop index "jobs_status_arguments_trgm_index"');
+    await db.sql.query('drop index "jobs_search_index"');
     await db.sql.query('drop index "job_status_data_updated_at_index"');
     await db.sql.query('alter table "api_tokens" drop constraint "api_tokens_scopes_check"');
     try {
@@ -38,12 +38,12 @@ describe('entities and migrations describe the same schema', () => {
         .filter(Boolean);
       expect(statements).toEqual([
         `alter table "api_tokens" add constraint api_tokens_scopes_check check(scopes <@ array['ingest','read','admin']::text[] and cardinality(scopes) > 0)`,
-        `create index "jobs_status_arguments_trgm_index" on "jobs" using gin ("status", "arguments" gin_trgm_ops)`,
+        `create index "jobs_search_index" on "jobs" using gin ("job_class", "queue", "status", "arguments" gin_trgm_ops) with (fastupdate = off)`,
         `create index "job_status_data_updated_at_index" on "job_status_data" ("updated_at")`,
       ]);
     } finally {
       await db.sql.query(
-        'create index "jobs_status_arguments_trgm_index" on "jobs" using gin ("status", "arguments" gin_trgm_ops)',
+        'create index "jobs_search_index" on "jobs" using gin ("job_class", "queue", "status", "arguments" gin_trgm_ops) with (fastupdate = off)',
       );
       await db.sql.query(
         'create index "job_status_data_updated_at_index" on "job_status_data" ("updated_at")',

@@ -8,6 +8,7 @@ import { adminUrl, databaseUrl } from '../../support/global-setup.js';
 // Sidekiq's wrapper are rewritten to the real class and arguments (the wrapper's kept beside), other
 // jobs are left as they were, and down() gives the old rows back.
 const BEFORE = 'Migration20261124000000';
+const MIGRATION = 'Migration20261125210000';
 const WRAPPER = 'ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper';
 // a job hash as Rails 6.1 + Sidekiq 6.4.1 pushed it (test/fixtures/active-job)
 const payload = readFileSync(
@@ -66,7 +67,7 @@ describe('Active Job migration (integration)', () => {
       }
     }
 
-    await orm.getMigrator().up();
+    await orm.getMigrator().up({ to: MIGRATION });
 
     const jobs = await db.query(
       `select jid, job_class, arguments, wrapper_class, raw_arguments, active_job_id from jobs order by jid`,
