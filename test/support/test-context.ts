@@ -12,7 +12,7 @@ import { TcpProxy } from './tcp-proxy.js';
 
 export const TEST_TOKEN = 'test-bootstrap-admin-token-0123456789abcdef';
 
-/** A fresh database cloned from the migrated template; dropped by drop(). */
+/** A fresh database cloned from the migrated template (or empty); dropped by drop(). */
 export class TestDatabase {
   private constructor(
     readonly name: string,
@@ -20,12 +20,21 @@ export class TestDatabase {
     readonly sql: pg.Pool,
   ) {}
 
-  static async create(): Promise<TestDatabase> {
+  static create(): Promise<TestDatabase> {
+    return TestDatabase.createFrom(templateName());
+  }
+
+  /** A fresh database without any table: for a test that runs the migrations itself. */
+  static createEmpty(): Promise<TestDatabase> {
+    return TestDatabase.createFrom('template0');
+  }
+
+  private static async createFrom(template: string): Promise<TestDatabase> {
     const name = `t_${process.pid}_${randomBytes(4).toString('hex')}`;
     const admin = new pg.Client({ connectionString: adminUrl() });
     await admin.connect();
     try {
-      await admin.query(`create database "${name}" template "${templateName()}"`);
+      await admin.query(`create database "${name}" template "${template}"`);
     } finally {
       await admin.end();
     }

@@ -24,6 +24,19 @@ export class Migration20261204000000 extends Migration {
       add column "first_received_at" timestamptz null,
       add column "payload_args_at" int null;`);
     await this.execute(`alter table "jobs" rename column "payload" to "payload_rest";`);
+    // the indexes that go, before every row is rewritten below (a row version written while they
+    // exist is written into each of them too); the new ones are built once the rows are final
+    await this.execute(`alter table "jobs" drop constraint "jobs_instance_jid_unique";`);
+    for (const index of [
+      'jobs_status_id_index',
+      'jobs_job_class_id_index',
+      'jobs_queue_id_index',
+      'jobs_status_arguments_trgm_index',
+      'jobs_class_outcome_metrics_index',
+      'jobs_outcome_at_index',
+    ]) {
+      await this.execute(`drop index if exists "${index}";`);
+    }
 
     // the old log under another name; its indexes and sequence too, so the new names are free
     await this.execute(`alter table "job_events" rename to "job_events_old";`);
@@ -36,31 +49,31 @@ export class Migration20261204000000 extends Migration {
     );
     await this.execute(`alter sequence "job_events_id_seq" rename to "job_events_old_id_seq";`);
 
-    // when each job's identity arrived, and since when its events were received
+    // Each row once: when its identity arrived, since when its events were received, and its
+    // payload without its args where they are there byte for byte (payload-args.ts)
+    const args = `coalesce(j.raw_arguments, j.arguments)`;
+    const argsAt = `position('"args":' || ${args} in j.payload_rest)`;
+    const cut = `(j.payload_rest is not null and ${args} <> '' and ${argsAt} > 0)`;
     await this.execute(`update "jobs" j set
         "identity_at" = s.identity_at,
-        "first_received_at" = s.first_received_at
+        "first_received_at" = s.first_received_at,
+        "payload_rest" = case when ${cut}
+          then overlay(j.payload_rest placing '' from ${argsAt} + 7 for length(${args}))
+          else j.payload_rest end,
+        "payload_args_at" = case when ${cut} then ${argsAt} + 6 end
       from (select instance, jid, min(received_at) as first_received_at,
           min(occurred_at) filter (where job_class is not null or queue is not null
             or arguments is not null or payload is not null or wrapper_class is not null
             or raw_arguments is not null or active_job_id is not null) as identity_at
         from "job_events_old" group by instance, jid) s
       where j.instance = s.instance and j.jid = s.jid;`);
+    // a row without events (the old writer made none; written by hand): its payload stays whole
     await this
       .execute(`update "jobs" set "first_received_at" = least("updated_at", "first_event_at")
       where "first_received_at" is null;`);
     await this.execute(`alter table "jobs"
       alter column "first_received_at" set not null,
       alter column "first_received_at" set default now();`);
-
-    // payloads without their args where the args are there byte for byte
-    await this.execute(`update "jobs" j set
-        "payload_rest" = overlay(j.payload_rest placing '' from p.at + 7 for length(p.args)),
-        "payload_args_at" = p.at + 6
-      from (select id, coalesce(raw_arguments, arguments) as args,
-          position('"args":' || coalesce(raw_arguments, arguments) in payload_rest) as at
-        from "jobs" where payload_rest is not null and coalesce(raw_arguments, arguments) <> '') p
-      where j.id = p.id and p.at > 0;`);
 
     // the new log
     await this.execute(`create sequence "job_events_id_seq" as bigint;`);
@@ -91,11 +104,6 @@ export class Migration20261204000000 extends Migration {
       "restarted_from" text null
     ) partition by range ("received_at");`);
     await this.execute(`alter sequence "job_events_id_seq" owned by "job_events"."id";`);
-    // a job's events (timeline, the writer's read); ids for the metrics cursor (BRIN: ids follow
-    // the order rows are written in, summarised as each range fills)
-    await this.execute(`create index "job_events_job_id_index" on "job_events" ("job_id");`);
-    await this.execute(`create index "job_events_id_brin" on "job_events" using brin ("id")
-      with (pages_per_range = 32, autosummarize = on);`);
     await this.execute(`create table "job_events_default" partition of "job_events" default;`);
     const days = (await this.execute(
       `select distinct to_char(received_at at time zone 'UTC', 'YYYY-MM-DD') as day
@@ -119,19 +127,13 @@ export class Migration20261204000000 extends Migration {
       from "job_events_old" e join "jobs" j on j.instance = e.instance and j.jid = e.jid
       order by e.id;`);
     await this.execute(`drop table "job_events_old";`);
+    // a job's events (timeline, the writer's read); ids for the metrics cursor (BRIN: ids follow
+    // the order rows are written in, summarised as each range fills); built on the moved rows
+    await this.execute(`create index "job_events_job_id_index" on "job_events" ("job_id");`);
+    await this.execute(`create index "job_events_id_brin" on "job_events" using brin ("id")
+      with (pages_per_range = 32, autosummarize = on);`);
 
     // jobs: the indexes that earn their place
-    await this.execute(`alter table "jobs" drop constraint "jobs_instance_jid_unique";`);
-    for (const index of [
-      'jobs_status_id_index',
-      'jobs_job_class_id_index',
-      'jobs_queue_id_index',
-      'jobs_status_arguments_trgm_index',
-      'jobs_class_outcome_metrics_index',
-      'jobs_outcome_at_index',
-    ]) {
-      await this.execute(`drop index if exists "${index}";`);
-    }
     await this.execute(`alter table "jobs" add constraint "jobs_jid_instance_unique"
       unique ("jid", "instance");`);
     await this.execute(`create index "jobs_search_index" on "jobs"
