@@ -127,11 +127,11 @@ export class JobEventRepository extends EntityRepository<JobEvent> {
        order by x.occurred_at, e.attempt, e.id, x.part limit ${TIMELINE_PAGE + 1}`,
       params,
     );
-    return rows.map((row) => {
-      const event = this.em.map(JobEvent, row) as TimelineEvent;
-      event.part = Number(row.part);
-      return event;
-    });
+    // a copy of each: the identity map holds one entity per id, and a row's start and end share it
+    return rows.map((row) => ({
+      ...(this.em.map(JobEvent, row) as JobEvent),
+      part: Number(row.part),
+    }));
   }
 
   /** How many of the job's events are still stored (the rest expired with their partitions). */

@@ -22,13 +22,15 @@ describe('lifecycle ingestion (e2e)', () => {
     await proxy?.stop();
   });
 
-  // job_events rows carry their job's id, not its jid
+  // events stored for the job: job_events rows carry their job's id, not its jid, and a run's end
+  // stored with its start (started_at) is two events
   const count = async (table: 'jobs' | 'job_events', jid: string) =>
     (
       await ctx.db.sql.query(
         table === 'jobs'
           ? 'select count(*)::int as n from jobs where jid = $1'
-          : 'select count(*)::int as n from job_events e join jobs j on j.id = e.job_id where j.jid = $1',
+          : `select (count(*) + count(e.started_at))::int as n
+             from job_events e join jobs j on j.id = e.job_id where j.jid = $1`,
         [jid],
       )
     ).rows[0].n as number;
