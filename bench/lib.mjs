@@ -82,9 +82,10 @@ export async function sql(url, text, params) {
 }
 
 /**
- * DROP DATABASE ... WITH (FORCE), tried again while Postgres answers 55006 (object in use): it waits
+ * DROP DATABASE ... WITH (FORCE), tried again while Postgres answers 55006 (object in use: it waits
  * only 5 s for the backends it signals, and an autovacuum worker cleaning a GIN pending list after a
- * bench's inserts can take longer to stop.
+ * bench's inserts can take longer to stop) or 42501 (a background worker the bench's role may not
+ * signal, such as a BRIN autosummarize or autovacuum worker still in the database).
  */
 async function dropForce(name) {
   for (let attempt = 1; ; attempt++) {
@@ -92,7 +93,7 @@ async function dropForce(name) {
       await sql(process.env.DATABASE_URL, `drop database if exists ${name} with (force)`);
       return;
     } catch (err) {
-      if (err?.code !== '55006' || attempt >= 6) {
+      if ((err?.code !== '55006' && err?.code !== '42501') || attempt >= 15) {
         throw err;
       }
       await new Promise((r) => setTimeout(r, 2000));

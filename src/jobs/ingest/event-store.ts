@@ -12,13 +12,21 @@ import {
 import { copyIn, copyText } from './copy-format.js';
 import { splitPayload } from './payload-args.js';
 import { usToIso } from './timestamps.js';
-import { ingestToFold, rowsParam, type StoredEventRow, storedToFold, toRow } from './rows.js';
+import {
+  ingestToFold,
+  rowsParam,
+  type StoredEventRow,
+  type StoredJobRow,
+  storedToFold,
+  toRow,
+} from './rows.js';
 import {
   COPY_EVENTS_SQL,
   COPY_JOBS_SQL,
   LOCK_JOBS_SQL,
   NEXT_JOB_IDS_SQL,
   prepared,
+  SELECT_EVENTS_SQL,
   SELECT_JOBS_SQL,
   updateJobsSql,
 } from './statements.js';
@@ -108,21 +116,39 @@ export class EventStore {
   private async write(client: pg.PoolClient, events: IngestEvent[]): Promise<boolean[]> {
     const [instances, jids] = distinctJobs(events);
     await client.query(prepared('lock_jobs', LOCK_JOBS_SQL, [instances, jids]));
-    const stored = await client.query<StoredEventRow>(
+    const found = await client.query<StoredJobRow>(
       prepared('select_jobs', SELECT_JOBS_SQL, [instances, jids]),
     );
     const jobs = new Map<string, JobEvents>();
     const seen = new Set<string>();
-    for (const row of stored.rows) {
-      const key = jobKey(row.instance, row.jid);
-      const entry = entryFor(jobs, key, row.instance, row.jid, row.job_id);
-      entry.counted = row.event_count;
-      if (row.dedupe_key !== null) {
-        const stored = storedToFold(row);
-        entry.events.push(stored);
+    if (found.rows.length > 0) {
+      const byId = new Map<string, JobEvents>();
+      let from = Number.POSITIVE_INFINITY;
+      let to = 0;
+      for (const row of found.rows) {
+        const entry = entryFor(
+          jobs,
+          jobKey(row.instance, row.jid),
+          row.instance,
+          row.jid,
+          row.job_id,
+        );
+        entry.counted = row.event_count;
+        byId.set(row.job_id, entry);
+        from = Math.min(from, Number(row.first_received_us));
+        to = Math.max(to, Number(row.updated_us));
+      }
+      const stored = await client.query<StoredEventRow>(
+        prepared('select_events', SELECT_EVENTS_SQL, [[...byId.keys()], from, to]),
+      );
+      for (const row of stored.rows) {
+        const entry = byId.get(row.job_id)!;
+        const key = jobKey(entry.instance, entry.jid);
+        const event = storedToFold(row);
+        entry.events.push(event);
         seen.add(eventKey(key, row.dedupe_key));
         if (row.started_us !== null) {
-          const start = startOf(stored, Number(row.started_us));
+          const start = startOf(event, Number(row.started_us));
           entry.events.push(start);
           seen.add(eventKey(key, start.dedupeKey));
         }

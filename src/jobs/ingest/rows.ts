@@ -15,16 +15,22 @@ import { compile, compiledFor } from './compiled.js';
 import { foldSelect } from './statements.js';
 import { isoToUs, usToIso } from './timestamps.js';
 
-/**
- * A row of SELECT_JOBS_SQL: a stored job, and one of its events as foldSelect reads it (the event
- * columns null, dedupe_key too, when it has none left).
- */
-export interface StoredEventRow {
+/** A row of SELECT_JOBS_SQL: a stored job and the span its events were received in. */
+export interface StoredJobRow {
   instance: string;
   jid: string;
   job_id: string;
   event_count: number;
-  dedupe_key: string | null;
+  /** int8 as text */
+  first_received_us: string;
+  /** int8 as text */
+  updated_us: string;
+}
+
+/** A row of SELECT_EVENTS_SQL: a stored event of a job, as foldSelect reads it. */
+export interface StoredEventRow {
+  job_id: string;
+  dedupe_key: string;
   /** the run's start this event stands for too (int8 as text), or null */
   started_us: string | null;
 }

@@ -1,19 +1,20 @@
 import { EVENT_COLUMNS, type EventColumn } from './columns.js';
-import { DEDUPE_KEY_SQL, foldSelect, SELECT_JOBS_SQL } from './statements.js';
+import { DEDUPE_KEY_SQL, foldSelect, SELECT_EVENTS_SQL } from './statements.js';
 
-/** The select list of the lateral events read of SELECT_JOBS_SQL, one expression per item. */
-function eventSelectList(sql: string): string[] {
-  const list = /left join lateral \(\s*select ([\s\S]*?)\n\s*from job_events e/.exec(sql)![1];
+/** The select list of SELECT_EVENTS_SQL, one expression per item. */
+function selectList(sql: string): string[] {
+  const list = /^\s*select ([\s\S]*?)\nfrom job_events e/.exec(sql)![1];
   return list.split(/,\n\s*/).map((item) => item.trim());
 }
 
-describe('SELECT_JOBS_SQL', () => {
+describe('SELECT_EVENTS_SQL', () => {
   it('reads every event field the fold reads, each as foldSelect reads it', () => {
     const folded = EVENT_COLUMNS.filter((c: EventColumn) => c.fold !== undefined).map(
       (c) => foldSelect(c).sql,
     );
-    // and the start a run's end may stand for (EventStore expands it into its started event)
-    expect(eventSelectList(SELECT_JOBS_SQL)).toEqual([
+    // with the job it belongs to, and the start a run's end may stand for (EventStore expands it)
+    expect(selectList(SELECT_EVENTS_SQL)).toEqual([
+      'e.job_id::text as job_id',
       ...folded,
       '(extract(epoch from e.started_at) * 1000000)::int8 as started_us',
     ]);
@@ -34,9 +35,10 @@ describe('SELECT_JOBS_SQL', () => {
     });
   });
 
-  it("bounds a job's events to the partitions received between its first and last write", () => {
-    expect(SELECT_JOBS_SQL).toMatch(
-      /e\.job_id = j\.id and e\.received_at >= j\.first_received_at and e\.received_at <= j\.updated_at/,
+  it("reads only the partitions received in the jobs' span", () => {
+    expect(SELECT_EVENTS_SQL).toMatch(
+      /e\.job_id = any\(\$1::int8\[\]\)\s+and e\.received_at >= [^\n]*\$2/,
     );
+    expect(SELECT_EVENTS_SQL).toMatch(/and e\.received_at <= [^\n]*\$3/);
   });
 });

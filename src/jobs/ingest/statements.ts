@@ -77,23 +77,28 @@ const FOLD_SELECT = EVENT_COLUMNS.filter((c: EventColumn) => c.fold !== undefine
   .map((c) => foldSelect(c).sql)
   .join(',\n  ');
 
-// The given jobs' rows and every event stored for them, one row per event (the event columns null
-// for a job with none left: its events expired), events with the fold's reading of them. Each job
-// is one probe of the jobs (jid, instance) index; its events, one probe of each partition between
-// the day its row was made and the day it was last written (run-time pruning: a job's events are
-// received in that span). `offset 0` keeps the lateral subquery a per-job probe whatever the
-// planner believes about the tables' sizes.
+// The given jobs' rows: their ids, how many events they count, and the span their events were
+// received in (integer microseconds). One probe of the jobs (jid, instance) index each.
 export const SELECT_JOBS_SQL = `
-select j.instance, j.jid, j.id::text as job_id, j.event_count, e.*
+select j.instance, j.jid, j.id::text as job_id, j.event_count,
+  (extract(epoch from j.first_received_at) * 1000000)::int8 as first_received_us,
+  (extract(epoch from j.updated_at) * 1000000)::int8 as updated_us
 from (select distinct instance, jid from unnest($1::text[], $2::text[]) as k(instance, jid)) k
 join jobs j on j.jid = k.jid and j.instance = k.instance
-left join lateral (
-  select ${FOLD_SELECT},
+`;
+
+// Every event stored for the jobs $1 (ids), as the fold reads them, from the partitions received
+// between $2 and $3 (the earliest first_received_at and the latest updated_at of those jobs: a job's
+// events are received in its span; run-time pruning skips every other day). One scan of the
+// job_id index per partition in the span, for all the jobs at once.
+export const SELECT_EVENTS_SQL = `
+select e.job_id::text as job_id,
+  ${FOLD_SELECT},
   (extract(epoch from e.started_at) * 1000000)::int8 as started_us
-  from job_events e
-  where e.job_id = j.id and e.received_at >= j.first_received_at and e.received_at <= j.updated_at
-  offset 0
-) e on true
+from job_events e
+where e.job_id = any($1::int8[])
+  and e.received_at >= timestamptz 'epoch' + $2::int8 * interval '1 microsecond'
+  and e.received_at <= timestamptz 'epoch' + $3::int8 * interval '1 microsecond'
 `;
 
 // Identity columns of the job row: each taken from the update when it has one and the row has
