@@ -495,6 +495,10 @@ await dropDatabase('bench_ingest');
 const ceiling = await postgresCeilings();
 
 const [baseline, single, batch, runs, stored] = results;
+const [{ shared_buffers: sharedBuffers }] = await sql(
+  process.env.DATABASE_URL,
+  'show shared_buffers',
+);
 const report = {
   date: new Date().toISOString(),
   machine: `${(await import('node:os')).cpus().length} cores, Node ${process.version}`,
@@ -531,7 +535,8 @@ const section = `## Ingestion (\`npm run bench:ingest\`)
 
 Run ${report.date} on ${report.machine}; ${REQUESTS} requests each for the baseline and single-event
 phases over ${CONNECTIONS} connections, ${BATCH_REQUESTS} batches of ${BATCH} over ${BATCH_CONNECTIONS}. Load generator, app and
-Postgres share the machine. Postgres is the throwaway instance from scripts/services.sh (fsync off).
+Postgres share the machine. Postgres is the throwaway instance from scripts/services.sh (fsync off;
+shared_buffers ${sharedBuffers}: what a server keeping 10M jobs would give its cache, PG_SHARED_BUFFERS).
 CPU per event is per request for the baseline (it has no events).
 
 ${table}
