@@ -78,13 +78,19 @@ const FOLD_SELECT = EVENT_COLUMNS.filter((c: EventColumn) => c.fold !== undefine
   .join(',\n  ');
 
 // The given jobs' rows: their ids, how many events they count, and the span their events were
-// received in (integer microseconds). One probe of the jobs (jid, instance) index each.
+// received in (integer microseconds). One probe of the jobs (jid, instance) index each, whatever the
+// planner believes about the table's size: `offset 0` keeps the lateral subquery from being pulled
+// up into a join that a connection's cached generic plan, made while the table was small, could
+// answer with a sequential scan of jobs for every group.
 export const SELECT_JOBS_SQL = `
-select j.instance, j.jid, j.id::text as job_id, j.event_count,
+select k.instance, k.jid, j.id::text as job_id, j.event_count,
   (extract(epoch from j.first_received_at) * 1000000)::int8 as first_received_us,
   (extract(epoch from j.updated_at) * 1000000)::int8 as updated_us
 from (select distinct instance, jid from unnest($1::text[], $2::text[]) as k(instance, jid)) k
-join jobs j on j.jid = k.jid and j.instance = k.instance
+cross join lateral (
+  select id, event_count, first_received_at, updated_at from jobs
+  where jobs.jid = k.jid and jobs.instance = k.instance offset 0
+) j
 `;
 
 // Every event stored for the jobs $1 (ids), as the fold reads them, from the partitions received
