@@ -8,8 +8,9 @@
 // before the count of acknowledged events is compared with the rows in Postgres.
 // The app runs with the service's own V8 flags (APP_NODE_ARGS); BENCH_NODE_ARGS adds more.
 //   runs:     the batch phase's jobs run: one compact row each, as the Ruby client's async mode sends
-//   stored:   BENCH_PRELOAD_JOBS finished jobs (10 million) are put in the database, then the batch
-//             phase again with new jobs: its rate against the one on the (nearly) empty database
+//   stored:   BENCH_PRELOAD_JOBS finished jobs (10 million) are put in a second database served by a
+//             second copy of the service; rounds of new jobs sent to each copy in turn give the
+//             stored database's rate against the (nearly) empty one's (median of the rounds)
 // and Postgres's own ceiling for the batch phase's rows and for the runs' (COPY and UPDATE straight
 // from this process, in the new layout), each phase reported as a ratio of its ceiling.
 // Knobs: BENCH_REQUESTS (20000), BENCH_BATCH_REQUESTS (200), BENCH_CONNECTIONS (64),
@@ -55,6 +56,9 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const BATCH_CONNECTIONS = Number(process.env.BENCH_BATCH_CONNECTIONS ?? 8);
 const PORT = Number(process.env.BENCH_PORT ?? 3917);
 const PRELOAD_JOBS = Number(process.env.BENCH_PRELOAD_JOBS ?? 10_000_000);
+const ROUNDS = Number(process.env.BENCH_STORED_ROUNDS ?? 5);
+const ROUND_REQUESTS = Number(process.env.BENCH_ROUND_REQUESTS ?? 100);
+const STORED_BASE = `http://127.0.0.1:${PORT + 1}`;
 const TOKEN = randomBytes(24).toString('hex');
 const BASE = `http://127.0.0.1:${PORT}`;
 
@@ -80,7 +84,7 @@ function cannon(opts) {
   let last = started;
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { amount: REQUESTS, ...opts, url: BASE + opts.path },
+      { amount: REQUESTS, ...opts, url: (opts.base ?? BASE) + opts.path },
       (error, result) =>
         error ? reject(error) : resolve({ ...result, seconds: (last - started) / 1000 }),
     );
@@ -169,8 +173,9 @@ const batchBody = bodies(BATCH_REQUESTS + BATCH_CONNECTIONS, () => {
   return JSON.stringify({ events });
 });
 // the batch phase once more, with as many new jobs, after the preload
-const storedBatchBody = bodies(BATCH_REQUESTS + BATCH_CONNECTIONS, () =>
-  JSON.stringify({ events: Array.from({ length: BATCH }, () => event()) }),
+const storedBatchBody = bodies(
+  PRELOAD_JOBS > 0 ? (2 * ROUNDS + 1) * (ROUND_REQUESTS + BATCH_CONNECTIONS) : 0,
+  () => JSON.stringify({ events: Array.from({ length: BATCH }, () => event()) }),
 );
 // Then each of those jobs runs: one compact row per job as the Ruby client's async mode sends it
 // (succeeded with started_at_us: the service stores started and succeeded, and updates the job).
@@ -204,6 +209,9 @@ let nextRun = 0;
 const runBody = () => runBodies[nextRun++ % runBodies.length];
 const results = [];
 let preload = null;
+let storedApp = null;
+const rounds = [];
+const storedUrl = PRELOAD_JOBS > 0 ? await freshDatabase('bench_ingest_stored') : null;
 try {
   await waitReady(BASE);
   const headers = { 'PRIVATE-TOKEN': TOKEN, 'content-type': 'application/json' };
@@ -239,12 +247,13 @@ try {
   );
 
   // BATCH_REQUESTS posts to the batch route over BATCH_CONNECTIONS, each body from nextBody()
-  const batchRoute = (nextBody) =>
+  const batchRoute = (nextBody, { base = BASE, amount = BATCH_REQUESTS } = {}) =>
     measured(() =>
       cannon({
+        base,
         path: '/api/v1/events',
         connections: BATCH_CONNECTIONS,
-        amount: BATCH_REQUESTS,
+        amount,
         requests: [
           { method: 'POST', headers, setupRequest: (req) => ({ ...req, body: nextBody() }) },
         ],
@@ -264,16 +273,37 @@ try {
   results.push(runs);
 
   if (PRELOAD_JOBS > 0) {
-    preload = await preloadJobs(benchUrl, PRELOAD_JOBS);
-    results.push(
-      summary(
-        `batch POST /api/v1/events (${BATCH} per request), ${f(PRELOAD_JOBS)} jobs stored`,
-        await batchRoute(storedBatchBody),
+    // A second copy of the service on a database holding PRELOAD_JOBS jobs; then rounds that send
+    // the same amount of new jobs to each, one after the other, so that the host's drift hits both
+    // alike: the ratio is the median of the rounds'.
+    preload = await preloadJobs(storedUrl, PRELOAD_JOBS);
+    storedApp = startApp({
+      databaseUrl: storedUrl,
+      token: TOKEN,
+      port: PORT + 1,
+      nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    });
+    await waitReady(STORED_BASE);
+    await batchRoute(storedBatchBody, { base: STORED_BASE, amount: ROUND_REQUESTS });
+    for (let round = 0; round < ROUNDS; round++) {
+      const empty = summary(
+        'empty',
+        await batchRoute(storedBatchBody, { amount: ROUND_REQUESTS }),
         BATCH,
-      ),
-    );
+      );
+      const full = summary(
+        'stored',
+        await batchRoute(storedBatchBody, { base: STORED_BASE, amount: ROUND_REQUESTS }),
+        BATCH,
+      );
+      rounds.push({ empty, stored: full });
+    }
   }
 } finally {
+  storedApp?.kill('SIGTERM');
+  if (storedApp) {
+    await new Promise((r) => storedApp.on('exit', r));
+  }
   app.kill('SIGTERM');
   await new Promise((r) => app.on('exit', r));
 }
@@ -490,11 +520,27 @@ const [{ events, jobs }] = await sql(
   `select (select count(*) + count(started_at) from job_events)::int as events,
      (select count(*) from jobs)::int as jobs`,
 );
-const acknowledged = results.reduce((n, r) => n + r.events_acknowledged, 0);
+// the rounds' events went to both databases
+const roundEvents = (side) => rounds.reduce((n, r) => n + r[side].events_acknowledged, 0);
+let storedEvents = 0;
+if (storedUrl) {
+  const [{ n }] = await sql(
+    storedUrl,
+    'select (select count(*) + count(started_at) from job_events)::int as n',
+  );
+  storedEvents = n - 3 * PRELOAD_JOBS;
+  await dropDatabase('bench_ingest_stored');
+}
+const acknowledged =
+  results.reduce((n, r) => n + r.events_acknowledged, 0) +
+  roundEvents('empty') +
+  roundEvents('stored');
 await dropDatabase('bench_ingest');
 const ceiling = await postgresCeilings();
 
-const [baseline, single, batch, runs, stored] = results;
+const [baseline, single, batch, runs] = results;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const roundRatios = rounds.map((r) => r.stored.events_per_s / r.empty.events_per_s);
 const [{ shared_buffers: sharedBuffers }] = await sql(
   process.env.DATABASE_URL,
   'show shared_buffers',
@@ -511,12 +557,21 @@ const report = {
   batch_vs_postgres_ceiling: batch.events_per_s / ceiling.events_per_s,
   runs_vs_postgres_ceiling: runs.jobs_per_s / ceiling.runs.jobs_per_s,
   preload,
-  stored_vs_empty: stored ? stored.events_per_s / batch.events_per_s : null,
+  stored_rounds: rounds.map((r) => ({
+    empty: r.empty.events_per_s,
+    stored: r.stored.events_per_s,
+    // Postgres's CPU per event (the app's is the first copy's only)
+    pg_us_per_event: {
+      empty: (r.empty.cpu_s.pg * 1e6) / r.empty.events_acknowledged,
+      stored: (r.stored.cpu_s.pg * 1e6) / r.stored.events_acknowledged,
+    },
+  })),
+  stored_vs_empty: rounds.length > 0 ? median(roundRatios) : null,
   events_acknowledged: acknowledged,
   events_in_postgres: events,
   jobs_in_postgres: jobs,
   // the preloaded jobs' events (3 each) were never acknowledged
-  lost: acknowledged - (events - 3 * (preload?.jobs ?? 0)),
+  lost: acknowledged - events - storedEvents,
 };
 console.log(JSON.stringify(report, null, 2));
 
@@ -554,14 +609,18 @@ ${table}
   **${f(ceiling.runs.jobs_per_s)} jobs/s** (Postgres ${f((ceiling.runs.cpu_s.pg * 1e6) / ceiling.runs.events)} µs CPU per event);
   the runs reach **${f(report.runs_vs_postgres_ceiling, 2)}** of it
 ${
-  stored
+  rounds.length > 0
     ? `- with ${f(preload.jobs)} finished jobs stored (loaded in ${f(preload.seconds)} s by SQL, 3 events each, over 10 daily
-  partitions), the batch route takes **${f(stored.events_per_s)} events/s**: **${f(report.stored_vs_empty, 2)}** of its rate on the
-  (nearly) empty database above`
+  partitions, into a second database served by a second copy of the service), in ${rounds.length} rounds of ${ROUND_REQUESTS}
+  batches sent to each copy in turn (the host's drift hits both alike): events/s empty / stored
+  ${rounds.map((r) => `${f(r.empty.events_per_s)} / ${f(r.stored.events_per_s)}`).join(', ')}; the stored database takes
+  **${f(report.stored_vs_empty, 2)}** (median of the rounds' ratios ${roundRatios.map((x) => f(x, 2)).join(', ')}) of the rate on the
+  (nearly) empty one; Postgres CPU per event, median of the rounds, empty ${f(median(rounds.map((r) => (r.empty.cpu_s.pg * 1e6) / r.empty.events_acknowledged)))} µs,
+  stored ${f(median(rounds.map((r) => (r.stored.cpu_s.pg * 1e6) / r.stored.events_acknowledged)))} µs`
     : '- the phase with jobs stored was skipped (BENCH_PRELOAD_JOBS=0)'
 }
-- acknowledged events ${f(acknowledged)}, events in job_events ${f(events - 3 * (preload?.jobs ?? 0))} (besides the preloaded jobs'), jobs
-  ${f(jobs)}: **lost ${report.lost}**
+- acknowledged events ${f(acknowledged)}, events in job_events ${f(events + storedEvents)} (both databases, besides the preloaded
+  jobs'), jobs ${f(jobs)} in the first: **lost ${report.lost}**
 - recorded before for the old layout (2026-12-03, same machine): batch 23,080 events/s at 0.56 of its ceiling
   (41,157 events/s, Postgres 33 µs CPU per event; app 20 / Postgres 55 µs per event), runs 10,403 jobs/s`;
 writeSection('ingest', section);
