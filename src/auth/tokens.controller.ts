@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponse } from '../common/errors/api-errors.decorator.js';
 import {
   CreatedTokenDto,
@@ -73,6 +73,7 @@ export class TokensController {
     summary:
       'Give a token a new secret (shown only in this response); the old one keeps working for grace_seconds',
   })
+  @ApiBody({ type: RotateTokenDto, required: false })
   @ApiOkResponse({ type: CreatedTokenDto, description: 'the token with its new secret' })
   @ApiErrorResponse(400)
   @ApiErrorResponse(404, 'TOKEN_NOT_FOUND')

@@ -45,6 +45,7 @@ const GRACE_SECONDS_CEILING = 2_592_000;
 
 export class RotateTokenDto {
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 0,
     maximum: GRACE_SECONDS_CEILING,
     description:
@@ -144,7 +145,11 @@ export class TokenListItemDto {
   @ApiProperty({ nullable: true, type: String, description: 'null for the bootstrap token' })
   created_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) expires_at!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'to within about a minute' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'written at most once a minute: may lag the last use by up to about 90 s',
+  })
   last_used_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) revoked_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) previous_valid_until!: string | null;
