@@ -42,8 +42,11 @@ interface Known {
  * - Valid tokens: an LRU of AUTH_TOKEN_CACHE_SIZE hashes, each trusted for AUTH_TOKEN_CACHE_MS (or
  *   until the token expires, or for a rotated token's old secret until its grace period ends),
  *   re-checked in the background in its last fifth; a revocation or rotation on this copy takes
- *   effect at once (forget), on other copies within that time. An entry past its time stays in the LRU as "was valid": its re-check
- *   goes to Postgres whatever the address's failures, since nobody guesses a hash that was valid.
+ *   effect at once (forget), on other copies within that time. An entry past its time stays in
+ *   the LRU as "was valid": its re-check goes to Postgres whatever the address's failures, since
+ *   nobody guesses a hash that was valid.
+ * - last_used_at: written at most once a minute per token (LAST_USED_EVERY_MS), by a flush every
+ *   30 s.
  * - Unknown hashes: an LRU of AUTH_UNKNOWN_CACHE_SIZE, so a repeated wrong token costs no query.
  * - Failures (no token, a wrong one, one that is no longer valid) take from the address's
  *   allowance (FailureLimiter); when it is spent the answer is 429 TOO_MANY_REQUESTS, and a token
