@@ -4,12 +4,13 @@
 // in sessionStorage (this tab only) and travels in the PRIVATE-TOKEN header, never in a URL.
 import { ApiError, api, onUnauthorized } from './api.js';
 import { $, flash, h } from './dom.js';
-import { TOKEN_KEY, instance, setRenderer, state } from './state.js';
+import { TOKEN_KEY, instance, isAdmin, setRenderer, state } from './state.js';
 import { busy } from './views/busy.js';
 import { jobs } from './views/jobs.js';
 import { overview } from './views/overview.js';
 import { queues } from './views/queues.js';
 import { sortedSet } from './views/sets.js';
+import { tokens } from './views/tokens.js';
 
 const VIEWS = {
   overview,
@@ -19,6 +20,7 @@ const VIEWS = {
   dead: sortedSet,
   busy,
   jobs,
+  tokens,
 };
 
 // ---------- routing ----------
@@ -108,6 +110,7 @@ async function start() {
   );
   $('instance-pick').hidden = state.instances.length < 2;
   $('read-only').hidden = !state.readOnly;
+  $('nav-tokens').hidden = !isAdmin();
   $('signin-view').hidden = true;
   $('nav').hidden = false;
   $('who').hidden = false;

@@ -848,10 +848,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List tokens (never the tokens themselves) */
+        /** List tokens (never the tokens themselves): first the bootstrap PRIVATE_TOKEN (bootstrap: true), then the stored ones, newest first */
         get: operations["Tokens_list"];
         put?: never;
-        /** Create a token; the response is the only time it is shown */
+        /** Create a token; the response is the only time it is shown. Without expires_at it expires after TOKEN_DEFAULT_DAYS */
         post: operations["Tokens_create"];
         delete?: never;
         options?: never;
@@ -888,6 +888,23 @@ export interface paths {
         post?: never;
         /** Revoke a token (takes effect within seconds on every copy) */
         delete: operations["Tokens_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tokens/{id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give a token a new secret (shown only in this response); the old one keeps working for grace_seconds */
+        post: operations["Tokens_rotate"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1034,7 +1051,7 @@ export interface components {
             confirm: true;
         };
         CreateTokenDto: {
-            /** @description ISO 8601; the token stops working then */
+            /** @description ISO 8601; the token stops working then. Default: now + TOKEN_DEFAULT_DAYS (90); at most now + TOKEN_MAX_DAYS (365) */
             expires_at?: string;
             /** @example billing-app ingest */
             name: string;
@@ -1051,8 +1068,11 @@ export interface components {
             id: string;
             last_used_at: string | null;
             name: string;
+            /** @description Until when the secret replaced by the last rotation still works */
+            previous_valid_until: string | null;
             revoked_at: string | null;
             scopes: ("ingest" | "read" | "admin")[];
+            state: components["schemas"]["TokenState"];
             /** @description The token itself: shown only in this response */
             token: string;
             /** @description First characters, to recognise a token */
@@ -1612,6 +1632,12 @@ export interface components {
             restarted_jids: string[];
             skipped: number;
         };
+        RotateTokenDto: {
+            /** @description ISO 8601; when the token (new secret) expires. Default: now + TOKEN_DEFAULT_DAYS; at most now + TOKEN_MAX_DAYS */
+            expires_at?: string;
+            /** @description How long the old secret keeps working; 0 ends it at once. Default 3600 (or TOKEN_MAX_GRACE_SECONDS if less); at most TOKEN_MAX_GRACE_SECONDS (86400) */
+            grace_seconds?: number;
+        };
         SeriesPointDto: {
             at: string;
             busy: number | null;
@@ -1843,14 +1869,35 @@ export interface components {
             };
             start_date: string;
         };
+        TokenListItemDto: {
+            /** @description true for the bootstrap PRIVATE_TOKEN from the environment (always first): admin, never expires, cannot be revoked or rotated through the API */
+            bootstrap: boolean;
+            /** @description null for the bootstrap token */
+            created_at: string | null;
+            expires_at: string | null;
+            /** @description null for the bootstrap token */
+            id: string | null;
+            /** @description written at most once a minute: may lag the last use by up to about 90 s */
+            last_used_at: string | null;
+            name: string;
+            previous_valid_until: string | null;
+            revoked_at: string | null;
+            scopes: ("ingest" | "read" | "admin")[];
+            state: components["schemas"]["TokenState"];
+            /** @description null for the bootstrap token */
+            token_prefix: string | null;
+        };
         TokenResponseDto: {
             created_at: string;
             expires_at: string | null;
             id: string;
             last_used_at: string | null;
             name: string;
+            /** @description Until when the secret replaced by the last rotation still works */
+            previous_valid_until: string | null;
             revoked_at: string | null;
             scopes: ("ingest" | "read" | "admin")[];
+            state: components["schemas"]["TokenState"];
             /** @description First characters, to recognise a token */
             token_prefix: string;
         };
@@ -1860,6 +1907,8 @@ export interface components {
             name: string;
             scopes: ("ingest" | "read" | "admin")[];
         };
+        /** @enum {string} */
+        TokenState: "active" | "rotating" | "expired" | "revoked";
     };
     responses: never;
     parameters: never;
@@ -8230,7 +8279,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenResponseDto"][];
+                    "application/json": components["schemas"]["TokenListItemDto"][];
                 };
             };
             /** @description A body was sent that is not valid JSON or is nested too deep */
@@ -8569,6 +8618,131 @@ export interface operations {
             };
             /** @description TOKEN_NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body was sent with a Content-Type other than JSON or a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed token checks from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request line and headers are larger than 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PostgreSQL is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape (500 INTERNAL_ERROR is logged) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    Tokens_rotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RotateTokenDto"];
+            };
+        };
+        responses: {
+            /** @description the token with its new secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedTokenDto"];
+                };
+            };
+            /** @description Invalid input; details.errors names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid PRIVATE-TOKEN */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token lacks scope: admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description TOKEN_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description TOKEN_NOT_ROTATABLE: the token is revoked or expired */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,6 +5,7 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { isDatabaseUnavailable } from '../database/pg-errors.js';
 import { ApiToken } from './api-token.entity.js';
+import type { TokenMatch } from './api-token.repository.js';
 import { FailureLimiter } from './failure-limiter.js';
 import { LookupGate } from './lookup-gate.js';
 import { LruCache } from './lru-cache.js';
@@ -22,6 +23,9 @@ export interface Principal {
 // token inserted behind the service's back (a restore) waits to be seen
 const UNKNOWN_TTL_MS = 60_000;
 const TOUCH_EVERY_MS = 30_000;
+// last_used_at is written at most this often per token (README "Tokens"): a busy token costs one
+// UPDATE a minute, not one per request
+export const LAST_USED_EVERY_MS = 60_000;
 // unknown-token lookups waiting for one of the gate's slots; beyond that, 429 at once
 const UNKNOWN_LOOKUP_QUEUE = 1_000;
 
@@ -36,9 +40,13 @@ interface Known {
  * Resolves a token (PRIVATE-TOKEN or Authorization: Bearer) to its principal, and counts failed attempts per client address.
  *
  * - Valid tokens: an LRU of AUTH_TOKEN_CACHE_SIZE hashes, each trusted for AUTH_TOKEN_CACHE_MS (or
- *   until the token expires), re-checked in the background in its last fifth; a revocation on
- *   this copy takes effect at once (forget), on other copies within that time. An entry past its time stays in the LRU as "was valid": its re-check
- *   goes to Postgres whatever the address's failures, since nobody guesses a hash that was valid.
+ *   until the token expires, or for a rotated token's old secret until its grace period ends),
+ *   re-checked in the background in its last fifth; a revocation or rotation on this copy takes
+ *   effect at once (forget), on other copies within that time. An entry past its time stays in
+ *   the LRU as "was valid": its re-check goes to Postgres whatever the address's failures, since
+ *   nobody guesses a hash that was valid.
+ * - last_used_at: written at most once a minute per token (LAST_USED_EVERY_MS), by a flush every
+ *   30 s.
  * - Unknown hashes: an LRU of AUTH_UNKNOWN_CACHE_SIZE, so a repeated wrong token costs no query.
  * - Failures (no token, a wrong one, one that is no longer valid) take from the address's
  *   allowance (FailureLimiter); when it is spent the answer is 429 TOO_MANY_REQUESTS, and a token
@@ -58,7 +66,10 @@ export class TokenVerifierService implements OnApplicationShutdown {
   private readonly pending = new Map<string, Promise<Principal | null>>();
   /** bumped by forget(): a lookup that started before a revocation must not cache its answer */
   private generation = 0;
+  /** tokens used since the last flush whose last_used_at this copy has not written for a minute */
   private readonly used = new Set<string>();
+  /** when this copy last wrote each token's last_used_at; kept for LAST_USED_EVERY_MS */
+  private readonly touched = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
   /** digest of the bootstrap token, computed once: a request costs one hash, whatever its token */
   private readonly bootstrapDigest: Buffer;
@@ -103,7 +114,7 @@ export class TokenVerifierService implements OnApplicationShutdown {
           // for Postgres, and an entry is never trusted past its time
           this.lookup(hash).catch(() => undefined);
         }
-        this.markUsed(known.principal);
+        this.markUsed(known.principal, now);
         return known.principal;
       }
       return (await this.lookup(hash)) ?? this.failed(address, this.clock.now());
@@ -148,16 +159,33 @@ export class TokenVerifierService implements OnApplicationShutdown {
     this.valid.deleteWhere((entry) => entry.principal.tokenId === tokenId);
   }
 
+  /** Writes last_used_at of the tokens used since the last flush (every 30 s, and at shutdown). */
   async flushLastUsed(): Promise<void> {
+    const now = this.clock.now();
+    for (const [id, at] of this.touched) {
+      if (at <= now - LAST_USED_EVERY_MS) {
+        this.touched.delete(id);
+      }
+    }
     if (this.used.size === 0) {
       return;
     }
     const ids = [...this.used];
     this.used.clear();
+    for (const id of ids) {
+      this.touched.set(id, now);
+    }
     try {
-      await this.orm.em.fork().getRepository(ApiToken).touch(ids, this.clock.date());
+      await this.orm.em
+        .fork()
+        .getRepository(ApiToken)
+        .touch(ids, new Date(now), new Date(now - LAST_USED_EVERY_MS));
     } catch (error) {
       this.logger.warn(`could not record token use: ${(error as Error).message}`);
+      for (const id of ids) {
+        this.touched.delete(id);
+        this.used.add(id);
+      }
     }
   }
 
@@ -191,7 +219,7 @@ export class TokenVerifierService implements OnApplicationShutdown {
     }
     const known = this.valid.get(hash);
     if (known && known.until > now) {
-      this.markUsed(known.principal);
+      this.markUsed(known.principal, now);
       return Promise.resolve(known.principal);
     }
     return this.lookup(hash);
@@ -204,7 +232,7 @@ export class TokenVerifierService implements OnApplicationShutdown {
       this.pending.set(hash, pending);
     }
     return pending.then((principal) => {
-      this.markUsed(principal);
+      this.markUsed(principal, this.clock.now());
       return principal;
     });
   }
@@ -212,9 +240,9 @@ export class TokenVerifierService implements OnApplicationShutdown {
   private async query(hash: string): Promise<Principal | null> {
     const generation = this.generation;
     const now = this.clock.now();
-    let token: ApiToken | null;
+    let match: TokenMatch | null;
     try {
-      token = await this.orm.em
+      match = await this.orm.em
         .fork()
         .getRepository(ApiToken)
         .findActiveByHash(hash, new Date(now));
@@ -227,11 +255,12 @@ export class TokenVerifierService implements OnApplicationShutdown {
       }
       throw error;
     }
-    if (!token) {
+    if (!match) {
       this.valid.delete(hash);
       this.unknown.set(hash, now + UNKNOWN_TTL_MS);
       return null;
     }
+    const { token, previous } = match;
     const principal: Principal = {
       tokenId: token.id,
       name: token.name,
@@ -239,17 +268,22 @@ export class TokenVerifierService implements OnApplicationShutdown {
     };
     this.unknown.delete(hash);
     if (generation === this.generation) {
-      const ttl = now + this.config.auth.tokenCacheMs;
-      const until = token.expiresAt ? Math.min(ttl, token.expiresAt.getTime()) : ttl;
+      const until = Math.min(
+        now + this.config.auth.tokenCacheMs,
+        token.expiresAt?.getTime() ?? Infinity,
+        // an old secret stops at the end of its grace, whatever the cache's time
+        previous ? token.previousValidUntil!.getTime() : Infinity,
+      );
       const refreshAt = until - (until - now) / 5;
       this.valid.set(hash, { principal, until, refreshAt });
     }
     return principal;
   }
 
-  private markUsed(principal: Principal | null): void {
-    if (principal?.tokenId) {
-      this.used.add(principal.tokenId);
+  private markUsed(principal: Principal | null, now: number): void {
+    const id = principal?.tokenId;
+    if (id && (this.touched.get(id) ?? -Infinity) <= now - LAST_USED_EVERY_MS) {
+      this.used.add(id);
     }
   }
 }

@@ -1,10 +1,12 @@
-import { Body, Controller, Delete, Get, Param, Post, Req } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponse } from '../common/errors/api-errors.decorator.js';
 import {
   CreatedTokenDto,
   CreateTokenDto,
+  RotateTokenDto,
   TokenIdParamDto,
+  TokenListItemDto,
   TokenResponseDto,
   TokenSelfDto,
 } from './dto/token.dto.js';
@@ -20,7 +22,10 @@ export class TokensController {
   constructor(private readonly tokens: TokensService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create a token; the response is the only time it is shown' })
+  @ApiOperation({
+    summary:
+      'Create a token; the response is the only time it is shown. Without expires_at it expires after TOKEN_DEFAULT_DAYS',
+  })
   @ApiCreatedResponse({ type: CreatedTokenDto })
   @ApiErrorResponse(400)
   create(@Body() body: CreateTokenDto): Promise<CreatedTokenDto> {
@@ -44,9 +49,12 @@ export class TokensController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List tokens (never the tokens themselves)' })
-  @ApiOkResponse({ type: [TokenResponseDto] })
-  list(): Promise<TokenResponseDto[]> {
+  @ApiOperation({
+    summary:
+      'List tokens (never the tokens themselves): first the bootstrap PRIVATE_TOKEN (bootstrap: true), then the stored ones, newest first',
+  })
+  @ApiOkResponse({ type: [TokenListItemDto] })
+  list(): Promise<TokenListItemDto[]> {
     return this.tokens.list();
   }
 
@@ -57,5 +65,24 @@ export class TokensController {
   @ApiErrorResponse(404, 'TOKEN_NOT_FOUND')
   revoke(@Param() params: TokenIdParamDto): Promise<TokenResponseDto> {
     return this.tokens.revoke(params.id);
+  }
+
+  @Post(':id/rotate')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Give a token a new secret (shown only in this response); the old one keeps working for grace_seconds',
+  })
+  @ApiBody({ type: RotateTokenDto, required: false })
+  @ApiOkResponse({ type: CreatedTokenDto, description: 'the token with its new secret' })
+  @ApiErrorResponse(400)
+  @ApiErrorResponse(404, 'TOKEN_NOT_FOUND')
+  @ApiErrorResponse(409, 'TOKEN_NOT_ROTATABLE: the token is revoked or expired')
+  rotate(@Param() params: TokenIdParamDto, @Body() body: RotateTokenDto): Promise<CreatedTokenDto> {
+    return this.tokens.rotate(
+      params.id,
+      body?.grace_seconds,
+      body?.expires_at ? new Date(body.expires_at) : undefined,
+    );
   }
 }

@@ -1,5 +1,7 @@
 import type { EnvVars } from './env.schema.js';
 
+const DAY_MS = 86_400_000;
+
 export interface SidekiqInstanceConfig {
   readonly name: string;
   readonly url: string;
@@ -49,6 +51,14 @@ export class AppConfig {
     readonly tokenCacheSize: number;
     readonly unknownCacheSize: number;
     readonly unknownLookupConcurrency: number;
+  };
+  readonly tokens: {
+    /** lifetime of a token made (or rotated) without expires_at */
+    readonly defaultTtlMs: number;
+    /** the longest lifetime a token may be given */
+    readonly maxTtlMs: number;
+    /** the longest a rotated token's old secret may keep working */
+    readonly maxGraceMs: number;
   };
   /** Express's "trust proxy": which hops' X-Forwarded-For to believe for the client's address */
   readonly trustProxy: false | number | string[];
@@ -111,6 +121,11 @@ export class AppConfig {
       tokenCacheSize: env.AUTH_TOKEN_CACHE_SIZE,
       unknownCacheSize: env.AUTH_UNKNOWN_CACHE_SIZE,
       unknownLookupConcurrency: env.AUTH_UNKNOWN_LOOKUP_CONCURRENCY,
+    });
+    this.tokens = Object.freeze({
+      defaultTtlMs: env.TOKEN_DEFAULT_DAYS * DAY_MS,
+      maxTtlMs: env.TOKEN_MAX_DAYS * DAY_MS,
+      maxGraceMs: env.TOKEN_MAX_GRACE_SECONDS * 1000,
     });
     this.trustProxy = parseTrustProxy(env.TRUST_PROXY);
     this.metricsPublic = env.METRICS_PUBLIC === 'true';

@@ -146,4 +146,25 @@ describe('AppConfig', () => {
     expect(() => validateEnv({ ...VALID, TRUST_PROXY: 'a b' })).toThrow(/TRUST_PROXY/);
     expect(() => validateEnv({ ...VALID, AUTH_FAILURE_LIMIT: '0' })).toThrow(/AUTH_FAILURE_LIMIT/);
   });
+
+  it('gives new tokens a default lifetime no longer than the maximum (TOKEN_DEFAULT_DAYS <= TOKEN_MAX_DAYS)', () => {
+    expect(new AppConfig(validateEnv(VALID)).tokens).toEqual({
+      defaultTtlMs: 90 * 86_400_000,
+      maxTtlMs: 365 * 86_400_000,
+      maxGraceMs: 86_400_000,
+    });
+    const config = new AppConfig(
+      validateEnv({ ...VALID, TOKEN_DEFAULT_DAYS: '30', TOKEN_MAX_DAYS: '30' }),
+    );
+    expect(config.tokens).toMatchObject({
+      defaultTtlMs: 30 * 86_400_000,
+      maxTtlMs: 30 * 86_400_000,
+    });
+    expect(() => validateEnv({ ...VALID, TOKEN_DEFAULT_DAYS: '366' })).toThrow(
+      'Invalid environment: TOKEN_DEFAULT_DAYS; TOKEN_DEFAULT_DAYS must be at most TOKEN_MAX_DAYS',
+    );
+    expect(() => validateEnv({ ...VALID, TOKEN_MAX_DAYS: '0' })).toThrow(
+      /^Invalid environment: TOKEN_MAX_DAYS$/,
+    );
+  });
 });

@@ -80,6 +80,12 @@ export class EnvVars {
   // Postgres connections that lookups of never-seen tokens may hold at once (the rest of the pool
   // stays with valid clients, whatever a flood of guesses from however many addresses does)
   @Type(() => Number) @IsInt() @Min(1) @Max(100) AUTH_UNKNOWN_LOOKUP_CONCURRENCY = 2;
+  // tokens made without expires_at expire after TOKEN_DEFAULT_DAYS; none may be made (or rotated)
+  // to live past TOKEN_MAX_DAYS (validateEnv: default <= max). A rotated token's old secret works
+  // for at most TOKEN_MAX_GRACE_SECONDS after the rotation
+  @Type(() => Number) @IsInt() @Min(1) @Max(36_500) TOKEN_DEFAULT_DAYS = 90;
+  @Type(() => Number) @IsInt() @Min(1) @Max(36_500) TOKEN_MAX_DAYS = 365;
+  @Type(() => Number) @IsInt() @Min(0) @Max(2_592_000) TOKEN_MAX_GRACE_SECONDS = 86_400;
   // Express's "trust proxy": false (the socket's address), a hop count, or the proxies' addresses
   // or ranges, comma separated. Never "true": any client could then name its own address
   @Matches(TRUST_PROXY, { message: 'must be false, a hop count or proxy addresses/ranges' })
@@ -137,6 +143,14 @@ export function validateEnv(raw: Record<string, unknown>): EnvVars {
   ) {
     names.push('EVENT_RETENTION_DAYS');
     rules.push('EVENT_RETENTION_DAYS must be at most JOB_RETENTION_DAYS');
+  }
+  if (
+    !names.includes('TOKEN_DEFAULT_DAYS') &&
+    !names.includes('TOKEN_MAX_DAYS') &&
+    env.TOKEN_DEFAULT_DAYS > env.TOKEN_MAX_DAYS
+  ) {
+    names.push('TOKEN_DEFAULT_DAYS');
+    rules.push('TOKEN_DEFAULT_DAYS must be at most TOKEN_MAX_DAYS');
   }
   if (names.length > 0) {
     throw new InvalidEnvironmentError(names.sort(), rules);

@@ -26,6 +26,7 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
   let euWriter: SidekiqWriter;
   let redis: Redis;
   let readToken: string;
+  let readId: string;
   let ingestToken: string;
   const errors: string[] = [];
   const jid = makeJid();
@@ -115,13 +116,13 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
         occurred_at: `2026-11-23T09:00:${String(i).padStart(2, '0')}Z`,
       })),
     );
-    readToken = (
+    ({ token: readToken, id: readId } = (
       await request(ctx.http)
         .post('/api/v1/tokens')
         .set('PRIVATE-TOKEN', TEST_TOKEN)
         .send({ name: 'dashboard reader', scopes: ['read'] })
         .expect(201)
-    ).body.token;
+    ).body);
     ingestToken = (
       await request(ctx.http)
         .post('/api/v1/tokens')
@@ -336,6 +337,38 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
     expect(types).toEqual(['queued', 'started', 'succeeded']);
   });
 
+  it('lists the tokens for an admin, the bootstrap one first, and shows a rotated secret once', async () => {
+    await page.click('#nav-tokens');
+    const bootstrap = 'tr[data-token="bootstrap"]';
+    const reader = `tr[data-token="${readId}"]`;
+    await page.waitForSelector(reader);
+    expect(await page.textContent(bootstrap)).toContain('bootstrap (PRIVATE_TOKEN env)');
+    expect(await page.$$(`${bootstrap} button`)).toHaveLength(0);
+    expect(await page.textContent(reader)).toContain('dashboard reader');
+    expect(await page.getAttribute(reader, 'data-state')).toBe('active');
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click(`${reader} button[data-action="rotate"]`);
+    await page.waitForSelector('#new-secret code');
+    const secret = (await page.textContent('#new-secret code'))!;
+    expect(secret).toMatch(/^sks_/);
+    expect(secret).not.toBe(readToken);
+    expect(await page.getAttribute(reader, 'data-state')).toBe('rotating');
+    const self = await request(ctx.http)
+      .get('/api/v1/tokens/self')
+      .set('PRIVATE-TOKEN', secret)
+      .expect(200);
+    expect(self.body.id).toBe(readId);
+    // the old secret keeps working for the grace period (the read-only test below signs in with it)
+    await request(ctx.http).get('/api/v1/tokens/self').set('PRIVATE-TOKEN', readToken).expect(200);
+
+    // shown once: the page drawn again has the list without it
+    await page.goto(`${base}/sidekiq#/overview`);
+    await page.goto(`${base}/sidekiq#/tokens`);
+    await page.waitForSelector(reader);
+    expect(await page.$('#new-secret')).toBeNull();
+  });
+
   it('hides every action from a read-only token', async () => {
     await page.click('#signout');
     await page.waitForSelector('#signin-view:not([hidden])');
@@ -344,6 +377,7 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
     );
     await signIn(readToken);
     expect(await page.textContent('#who-name')).toContain('read');
+    expect(await page.isHidden('#nav-tokens')).toBe(true);
     for (const view of ['scheduled', 'dead', 'queues', 'busy']) {
       await page.goto(`${base}/sidekiq#/${view}`);
       await page.waitForSelector('#view table tbody tr');
