@@ -70,11 +70,12 @@ order by f.started_at, f.id
 limit greatest($4::int - (
   select count(*) from alert_notifications n where n.receiver = $1 and not n.done), 0)`;
 
-// Still open (ended ones were settled first) and told, or given up on, a repeat interval ago
+// Still open (ended ones were settled first), and last told or given up on a repeat interval ago
+// (greatest ignores nulls)
 const REPEAT_SQL = `
 update alert_notifications set pending = 'repeat', attempts = 0, next_attempt_at = $2::timestamptz
 where receiver = $1 and not done and pending is null
-  and coalesce(fired_at, gave_up_at) <= $2::timestamptz - $3::bigint * interval '1 millisecond'`;
+  and greatest(fired_at, gave_up_at) <= $2::timestamptz - $3::bigint * interval '1 millisecond'`;
 
 const DUE_SQL = `
 select n.id::text as id, n.pending as kind, n.attempts,
@@ -193,7 +194,7 @@ export class AlertRepository {
   async pruneDeliveries(cutoff: Date, limit: number): Promise<number> {
     const rows = await this.run<{ id: string }[]>(
       `delete from alert_deliveries where id in (
-         select id from alert_deliveries where sent_at < $1::timestamptz order by id limit $2
+         select id from alert_deliveries where sent_at < $1::timestamptz order by sent_at limit $2
        ) returning id`,
       [cutoff.toISOString(), limit],
     );
