@@ -12,7 +12,11 @@ export class DeliveryListQueryDto {
   @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'receiver must be a receiver name' })
   receiver?: string;
 
-  @ApiPropertyOptional({ description: 'Attempts about this finding only' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    description: 'Attempts about this finding only',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
