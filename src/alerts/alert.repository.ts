@@ -116,7 +116,7 @@ where receiver = $1 and not done and pending is not null and next_attempt_at < $
 export class AlertRepository {
   constructor(private readonly em: EntityManager) {}
 
-  /** Brings one receiver's notifications up to date with the findings; the due ones, oldest first. */
+  /** Brings one receiver's notifications up to date with the findings (ended, new, to repeat). */
   async plan(
     receiver: string,
     detectors: readonly string[] | null,
