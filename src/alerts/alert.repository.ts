@@ -70,12 +70,15 @@ order by f.started_at, f.id
 limit greatest($4::int - (
   select count(*) from alert_notifications n where n.receiver = $1 and not n.done), 0)`;
 
-// Still open (ended ones were settled first), and last told or given up on a repeat interval ago
+// Still open (ended ones were settled first), still routed to the receiver (its configuration
+// may have changed since the firing), and last told or given up on a repeat interval ago
 // (greatest ignores nulls)
 const REPEAT_SQL = `
-update alert_notifications set pending = 'repeat', attempts = 0, next_attempt_at = $2::timestamptz
-where receiver = $1 and not done and pending is null
-  and greatest(fired_at, gave_up_at) <= $2::timestamptz - $3::bigint * interval '1 millisecond'`;
+update alert_notifications n set pending = 'repeat', attempts = 0, next_attempt_at = $2::timestamptz
+from findings f
+where f.id = n.finding_id and n.receiver = $1 and not n.done and n.pending is null
+  and ($4::text[] is null or f.detector = any($4::text[]))
+  and greatest(n.fired_at, n.gave_up_at) <= $2::timestamptz - $3::bigint * interval '1 millisecond'`;
 
 const DUE_SQL = `
 select n.id::text as id, n.pending as kind, n.attempts,
@@ -125,14 +128,10 @@ export class AlertRepository {
     queueMax: number,
   ): Promise<void> {
     const at = now.toISOString();
+    const routed = detectors === null ? null : `{${detectors.join(',')}}`;
     await this.run(ENDED_SQL, [receiver, at]);
-    await this.run(NEW_SQL, [
-      receiver,
-      at,
-      detectors === null ? null : `{${detectors.join(',')}}`,
-      queueMax,
-    ]);
-    await this.run(REPEAT_SQL, [receiver, at, repeatIntervalMs]);
+    await this.run(NEW_SQL, [receiver, at, routed, queueMax]);
+    await this.run(REPEAT_SQL, [receiver, at, repeatIntervalMs, routed]);
   }
 
   async due(receiver: string, now: Date, limit: number): Promise<DueNotification[]> {
