@@ -224,6 +224,8 @@ describe('webhook alerts, with real receivers on loopback', () => {
     expect(chat.take()).toHaveLength(1);
     await endFinding(again, at(31));
     await tick(at(32));
+    expect(ops.take().map((r) => [r.body.kind, findingIdOf(r)])).toEqual([['resolved', again]]);
+    expect(chat.take()).toHaveLength(1);
 
     // the still open duplicate finding is repeated once its receiver's interval (600 s) is up
     await tick(at(599));
@@ -300,6 +302,11 @@ describe('webhook alerts, with real receivers on loopback', () => {
     // the other finding waited behind the first while the receiver was down: not tried on its own
     const other = await deliveries({ receiver: 'ops', finding_id: stuck });
     expect(other.deliveries.map((d) => d.delivered)).toEqual([true]);
+
+    await endFinding(overdue, at(1045));
+    await endFinding(stuck, at(1045));
+    await tick(at(1050));
+    expect(ops.take().map((r) => r.body.kind)).toEqual(['resolved', 'resolved']);
   });
 
   it('gives a silent receiver up after the timeout without holding back the others, and gives a notification up after its attempts', async () => {
