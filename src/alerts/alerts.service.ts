@@ -4,7 +4,12 @@ import { AppConfig } from '../config/app-config.js';
 import type { AlertReceiver } from '../config/alert-webhooks.js';
 import { tryAdvisoryXactLock } from '../database/advisory-locks.js';
 import { jobLink, notificationBody, retryDelayMs } from './alert-bodies.js';
-import { AlertRepository, type DeliveryFilter } from './alert.repository.js';
+import {
+  AlertRepository,
+  type AttemptOutcome,
+  type DeliveryFilter,
+  type DueNotification,
+} from './alert.repository.js';
 import type { DeliveryPageDto } from './dto/alert-delivery.dto.js';
 import { postWebhook } from './webhook-sender.js';
 
@@ -46,64 +51,80 @@ export class AlertsService {
         return { ran: false, delivered: 0, failed: 0 };
       }
       const repo = new AlertRepository(em);
-      const counts = { delivered: 0, failed: 0 };
       for (const r of receivers) {
         await repo.plan(r.name, r.detectors, now, r.repeatIntervalMs, this.config.alerts.queueMax);
       }
-      await Promise.all(receivers.map((r) => this.send(repo, r, now, counts)));
+      const due: DueNotification[][] = [];
+      for (const r of receivers) {
+        due.push(await repo.due(r.name, now, this.config.alerts.batch));
+      }
+      // the requests go out side by side; the transaction's one connection takes the writes after
+      const sent = await Promise.all(receivers.map((r, i) => this.send(r, due[i], now)));
+      const counts = { delivered: 0, failed: 0 };
+      for (const [i, { outcomes, holdUntil }] of sent.entries()) {
+        for (const outcome of outcomes) {
+          await repo.record(outcome);
+          counts[outcome.delivered ? 'delivered' : 'failed']++;
+        }
+        if (holdUntil) {
+          await repo.holdReceiver(receivers[i].name, holdUntil);
+        }
+      }
       const cutoff = new Date(now.getTime() - this.config.alerts.logRetentionDays * 86_400_000);
       await repo.pruneDeliveries(cutoff, PRUNE_BATCH);
       return { ran: true, ...counts };
     });
   }
 
-  /** Sends one receiver's due notifications in order; stops at its first failure (it is down). */
+  /**
+   * Sends one receiver's due notifications in order and stops at its first failure (it is down):
+   * what each attempt gave, and until when its other notifications wait after a failure.
+   */
   private async send(
-    repo: AlertRepository,
     receiver: AlertReceiver,
+    due: DueNotification[],
     now: Date,
-    counts: { delivered: number; failed: number },
-  ): Promise<void> {
-    const { batch, timeoutMs, maxAttempts, retryBaseMs, retryMaxMs, linkBaseUrl } =
-      this.config.alerts;
-    for (const due of await repo.due(receiver.name, now, batch)) {
+  ): Promise<{ outcomes: AttemptOutcome[]; holdUntil: Date | null }> {
+    const { timeoutMs, maxAttempts, retryBaseMs, retryMaxMs, linkBaseUrl } = this.config.alerts;
+    const outcomes: AttemptOutcome[] = [];
+    for (const notification of due) {
       const body = notificationBody(receiver.format, {
         receiver: receiver.name,
-        kind: due.kind,
-        finding: due.finding,
-        link: jobLink(linkBaseUrl, due.finding),
+        kind: notification.kind,
+        finding: notification.finding,
+        link: jobLink(linkBaseUrl, notification.finding),
         sentAt: now,
       });
       const result = await postWebhook(receiver.url, receiver.headers, body, timeoutMs);
-      const attempt = due.attempts + 1;
+      const attempt = notification.attempts + 1;
       const retryAt =
         result.delivered || attempt >= maxAttempts
           ? null
           : new Date(now.getTime() + retryDelayMs(attempt, retryBaseMs, retryMaxMs));
-      await repo.record({
-        notificationId: due.id,
+      outcomes.push({
+        notificationId: notification.id,
         receiver: receiver.name,
-        findingId: due.finding.id,
-        kind: due.kind,
+        findingId: notification.finding.id,
+        kind: notification.kind,
         attempt,
         ...result,
         sentAt: now,
         retryAt,
       });
       if (result.delivered) {
-        counts.delivered++;
         continue;
       }
-      counts.failed++;
       if (retryAt === null) {
         this.logger.warn(
-          `alert ${due.kind} of finding ${due.finding.id} to ${receiver.name} given up after ${attempt} attempts: ${result.error}`,
+          `alert ${notification.kind} of finding ${notification.finding.id} to ${receiver.name} given up after ${attempt} attempts: ${result.error}`,
         );
       }
-      const hold = retryAt ?? new Date(now.getTime() + retryDelayMs(1, retryBaseMs, retryMaxMs));
-      await repo.holdReceiver(receiver.name, hold);
-      return;
+      return {
+        outcomes,
+        holdUntil: retryAt ?? new Date(now.getTime() + retryDelayMs(1, retryBaseMs, retryMaxMs)),
+      };
     }
+    return { outcomes, holdUntil: null };
   }
 
   /** The delivery log, newest first, a page at a time. */

@@ -263,7 +263,9 @@ describe('webhook alerts, with real receivers on loopback', () => {
 
     // refused; the Slack receiver still gets its stuck finding in the same tick
     await tick(at(1000));
-    expect(chat.take().map(findingIdOf)).toEqual([stuck]);
+    expect(chat.take().map((r) => r.body.text)).toEqual([
+      ':rotating_light: FIRING [warning] stuck on default: stuck finding stuck:default:j9',
+    ]);
     // nothing due before the first retry (10 s)
     await tick(at(1005));
 
@@ -320,7 +322,11 @@ describe('webhook alerts, with real receivers on loopback', () => {
     for (const s of [2010, 2030, 2070]) {
       await tick(at(s));
     }
-    await tick(at(5000)); // ALERT_MAX_ATTEMPTS is 4: no fifth
+    // ALERT_MAX_ATTEMPTS is 4: no fifth (the silent receiver's repeat interval is 4 h); the
+    // finding is still open, so ops, told at 2000, gets its 10-minute repeat
+    await tick(at(5000));
+    expect(slow.take()).toHaveLength(3);
+    expect(ops.take().map((r) => [r.body.kind, findingIdOf(r)])).toEqual([['repeat', failure]]);
     const log = await deliveries({ receiver: 'slow' });
     expect(log.deliveries.map((d) => [d.attempt, d.error, d.next_attempt_at])).toEqual([
       [4, 'no answer within 500 ms', null],
@@ -342,7 +348,7 @@ describe('webhook alerts, with real receivers on loopback', () => {
     const failed = await deliveries({ receiver: 'ops', outcome: 'failed' });
     expect(failed.deliveries.map((d) => d.status_code)).toEqual([500, null]);
     const repeats = await deliveries({ kind: 'repeat' });
-    expect(repeats.deliveries.map((d) => d.receiver)).toEqual(['ops']);
+    expect(repeats.deliveries.map((d) => d.receiver)).toEqual(['ops', 'ops']);
 
     const bad = await request(ctx.http)
       .get('/api/v1/alerts/deliveries')
