@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/v1/alerts/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The webhook delivery log: every attempt to send a finding, newest first */
+        get: operations["Alerts_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events": {
         parameters: {
             query?: never;
@@ -1094,6 +1111,32 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        DeliveryDto: {
+            /** @description this notification's attempt number, from 1 */
+            attempt: number;
+            /** @description the receiver answered 2xx */
+            delivered: boolean;
+            error: string | null;
+            finding_id: number;
+            id: number;
+            /**
+             * @description repeat: the finding is still open a repeat interval on
+             * @enum {string}
+             */
+            kind: "firing" | "repeat" | "resolved";
+            /** @description failed: when the next attempt is due; null when delivered or given up */
+            next_attempt_at: string | null;
+            receiver: string;
+            sent_at: string;
+            /** @description null: no answer (see error) */
+            status_code: number | null;
+        };
+        DeliveryPageDto: {
+            /** @description Newest first */
+            deliveries: components["schemas"]["DeliveryDto"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
         DrainEstimateDto: {
             /** @description null when the queue is not shrinking */
             eta_seconds: number | null;
@@ -1918,6 +1961,117 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    Alerts_deliveries: {
+        parameters: {
+            query?: {
+                /** @description Receiver name (ALERT_WEBHOOKS) */
+                receiver?: string;
+                /** @description Attempts about this finding only */
+                finding_id?: number;
+                kind?: "firing" | "repeat" | "resolved";
+                /** @description delivered: the receiver answered 2xx; failed: anything else */
+                outcome?: "delivered" | "failed";
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPageDto"];
+                };
+            };
+            /** @description Invalid input; details.errors names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid PRIVATE-TOKEN */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token lacks scope: admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body was sent with a Content-Type other than JSON or a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed token checks from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request line and headers are larger than 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PostgreSQL is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape (500 INTERNAL_ERROR is logged) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     Jobs_batch: {
         parameters: {
             query?: never;

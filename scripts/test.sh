@@ -28,6 +28,9 @@ bash scripts/ensure-python-gitlab.sh
 bash scripts/ensure-chromium.sh
 # promtool and a real Prometheus for the /metrics tests (Debian's prometheus)
 bash scripts/ensure-prometheus.sh
+# the alerting rules: valid, and firing (or not) as their unit tests expect
+check alert-rules promtool check rules deploy/prometheus/rules.yml deploy/prometheus/findings-rules.yml
+check alert-rules-tests promtool test rules deploy/prometheus/rules.test.yml
 
 vitest_rc=0
 bash scripts/services.sh run -- npx vitest run --reporter=default --reporter=json \

@@ -1,5 +1,6 @@
 import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { AlertsModule } from './alerts/alerts.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { PrivateTokenGuard } from './auth/private-token.guard.js';
 import { BodyMediaTypeInterceptor } from './common/body-media-type.interceptor.js';
@@ -33,6 +34,7 @@ import { StatsHistoryModule } from './stats-history/stats-history.module.js';
     JobManagerModule,
     StatsHistoryModule,
     MetricsModule,
+    AlertsModule,
     SchedulerModule,
     DashboardModule,
   ],

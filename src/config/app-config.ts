@@ -1,3 +1,4 @@
+import { type AlertReceiver, parseAlertWebhooks } from './alert-webhooks.js';
 import type { EnvVars } from './env.schema.js';
 
 const DAY_MS = 86_400_000;
@@ -86,6 +87,19 @@ export class AppConfig {
     readonly batch: number;
   };
   readonly statsImportDays: number;
+  readonly alerts: {
+    readonly receivers: readonly AlertReceiver[];
+    readonly cron: string;
+    /** the service's base URL for links in notifications; null: no links */
+    readonly linkBaseUrl: string | null;
+    readonly timeoutMs: number;
+    readonly maxAttempts: number;
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
+    readonly queueMax: number;
+    readonly batch: number;
+    readonly logRetentionDays: number;
+  };
 
   constructor(env: EnvVars) {
     this.databaseUrl = env.DATABASE_URL;
@@ -150,6 +164,18 @@ export class AppConfig {
       batch: env.RETENTION_BATCH,
     });
     this.statsImportDays = env.STATS_IMPORT_DAYS;
+    this.alerts = Object.freeze({
+      receivers: Object.freeze(parseAlertWebhooks(env.ALERT_WEBHOOKS).receivers),
+      cron: env.ALERTS_CRON.trim(),
+      linkBaseUrl: env.ALERT_LINK_BASE_URL?.replace(/\/+$/, '') ?? null,
+      timeoutMs: env.ALERT_TIMEOUT_MS,
+      maxAttempts: env.ALERT_MAX_ATTEMPTS,
+      retryBaseMs: env.ALERT_RETRY_BASE_SECONDS * 1000,
+      retryMaxMs: env.ALERT_RETRY_MAX_SECONDS * 1000,
+      queueMax: env.ALERT_QUEUE_MAX,
+      batch: env.ALERT_BATCH,
+      logRetentionDays: env.ALERT_LOG_RETENTION_DAYS,
+    });
     Object.freeze(this);
   }
 }

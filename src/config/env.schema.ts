@@ -10,6 +10,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+import { parseAlertWebhooks } from './alert-webhooks.js';
 
 const URL_PG = /^postgres(ql)?:\/\/\S+$/;
 // a `sidekiq_version` query parameter, when there is one, must be a version (6.4.1, 7.3)
@@ -116,6 +117,25 @@ export class EnvVars {
   @Type(() => Number) @IsInt() @Min(1) @Max(5_256_000) STATUS_DATA_TTL_MINUTES = 10_080;
   @Type(() => Number) @IsInt() @Min(100) @Max(100_000) RETENTION_BATCH = 5000;
   @Type(() => Number) @IsInt() @Min(1) @Max(1825) STATS_IMPORT_DAYS = 30;
+
+  // webhook receivers of findings (README "Alerts"); parsed and checked by parseAlertWebhooks
+  @IsOptional() @IsString() ALERT_WEBHOOKS?: string;
+  @Matches(CRON, { message: 'must be a cron expression' }) ALERTS_CRON = '*/5 * * * * *';
+  // the service's address as receivers' readers reach it, for links to a finding's job
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s?#]+$/, { message: 'must be an http(s) URL without query' })
+  ALERT_LINK_BASE_URL?: string;
+  @Type(() => Number) @IsInt() @Min(100) @Max(120_000) ALERT_TIMEOUT_MS = 5000;
+  // attempts of one notification before it is given up (logged); retries wait
+  // ALERT_RETRY_BASE_SECONDS, then twice as long each time, at most ALERT_RETRY_MAX_SECONDS
+  @Type(() => Number) @IsInt() @Min(1) @Max(100) ALERT_MAX_ATTEMPTS = 8;
+  @Type(() => Number) @IsInt() @Min(1) @Max(86_400) ALERT_RETRY_BASE_SECONDS = 10;
+  @Type(() => Number) @IsInt() @Min(1) @Max(86_400) ALERT_RETRY_MAX_SECONDS = 900;
+  // open findings a receiver tracks at once (its queue); more wait until some end
+  @Type(() => Number) @IsInt() @Min(1) @Max(100_000) ALERT_QUEUE_MAX = 1000;
+  // requests one receiver gets per tick at most
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000) ALERT_BATCH = 20;
+  @Type(() => Number) @IsInt() @Min(1) @Max(36_500) ALERT_LOG_RETENTION_DAYS = 30;
 }
 
 export class InvalidEnvironmentError extends Error {
@@ -151,6 +171,11 @@ export function validateEnv(raw: Record<string, unknown>): EnvVars {
   ) {
     names.push('TOKEN_DEFAULT_DAYS');
     rules.push('TOKEN_DEFAULT_DAYS must be at most TOKEN_MAX_DAYS');
+  }
+  const webhooks = parseAlertWebhooks(env.ALERT_WEBHOOKS);
+  if (webhooks.problems.length > 0 && !names.includes('ALERT_WEBHOOKS')) {
+    names.push('ALERT_WEBHOOKS');
+    rules.push(...webhooks.problems);
   }
   if (names.length > 0) {
     throw new InvalidEnvironmentError(names.sort(), rules);

@@ -1,13 +1,14 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
+import { AlertsService } from '../alerts/alerts.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { JobStatusService } from '../job-status/job-status.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { EventPartitions } from '../jobs/storage/event-partitions.js';
 import { StatsHistoryService } from '../stats-history/stats-history.service.js';
 
-type TickName = 'snapshot' | 'import' | 'retention' | 'partitions';
+type TickName = 'snapshot' | 'import' | 'retention' | 'partitions' | 'alerts';
 
 /**
  * The one list of timers. Each tick skips while its previous run is still going, takes its Postgres
@@ -26,6 +27,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
     private readonly jobs: JobsService,
     private readonly statusData: JobStatusService,
     private readonly partitions: EventPartitions,
+    private readonly alerts: AlertsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -37,6 +39,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
       ['import', this.config.scheduler.importCron],
       ['retention', this.config.scheduler.retentionCron],
       ['partitions', this.config.scheduler.partitionCron],
+      ['alerts', this.config.alerts.cron],
     ];
     for (const [name, cron] of timers) {
       const job = CronJob.from({
@@ -77,6 +80,8 @@ export class TaskScheduler implements OnApplicationBootstrap {
           }
           return 'ran';
         }
+        case 'alerts':
+          return (await this.alerts.tick(now)).ran ? 'ran' : 'skipped';
         case 'retention': {
           const expired = await this.partitions.dropExpired(now, this.config.retention.eventDays);
           if (expired && expired.dropped.length + expired.defaultDeleted > 0) {

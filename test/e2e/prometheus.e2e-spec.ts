@@ -492,6 +492,8 @@ describe('Prometheus, promtool and the Grafana dashboard, for real (e2e)', () =>
         [
           'SidekiqInstanceUnreadable',
           'SidekiqQueueLatencyHigh',
+          'SidekiqQueueLatencyCritical',
+          'SidekiqQueueBacklogGrowing',
           'SidekiqNoProcesses',
           'SidekiqDeadJobsGrowing',
           'SidekiqJobClassFailing',
