@@ -65,6 +65,7 @@ export class AppConfig {
     readonly partitionCron: string;
     /** job_events' daily partitions made ahead of today */
     readonly partitionDaysAhead: number;
+    readonly fingerprintsCron: string;
   };
   readonly retention: {
     readonly snapshotDays: number;
@@ -76,6 +77,23 @@ export class AppConfig {
     readonly batch: number;
   };
   readonly statsImportDays: number;
+  readonly failures: {
+    /** a new failure's finding ends after this long without the failure */
+    readonly newQuietHours: number;
+  };
+  readonly deploys: {
+    /** minutes each side of a deploy */
+    readonly windowMinutes: number;
+    /** percentage points */
+    readonly failureRatePoints: number;
+    readonly minFailures: number;
+    /** percent */
+    readonly p95IncreasePercent: number;
+    /** jobs each side for a p95 comparison */
+    readonly minRuns: number;
+    /** how long the latest deploy is watched for regressions */
+    readonly watchHours: number;
+  };
 
   constructor(env: EnvVars) {
     this.databaseUrl = env.DATABASE_URL;
@@ -126,6 +144,7 @@ export class AppConfig {
       retentionCron: env.RETENTION_CRON.trim(),
       partitionCron: env.PARTITION_CRON.trim(),
       partitionDaysAhead: env.PARTITION_DAYS_AHEAD,
+      fingerprintsCron: env.FINGERPRINTS_CRON.trim(),
     });
     this.retention = Object.freeze({
       snapshotDays: env.SNAPSHOT_RETENTION_DAYS,
@@ -135,6 +154,15 @@ export class AppConfig {
       batch: env.RETENTION_BATCH,
     });
     this.statsImportDays = env.STATS_IMPORT_DAYS;
+    this.failures = Object.freeze({ newQuietHours: env.FAILURE_NEW_QUIET_HOURS });
+    this.deploys = Object.freeze({
+      windowMinutes: env.DEPLOY_WINDOW_MINUTES,
+      failureRatePoints: env.DEPLOY_FAILURE_RATE_POINTS,
+      minFailures: env.DEPLOY_MIN_FAILURES,
+      p95IncreasePercent: env.DEPLOY_P95_INCREASE_PERCENT,
+      minRuns: env.DEPLOY_MIN_RUNS,
+      watchHours: env.DEPLOY_WATCH_HOURS,
+    });
     Object.freeze(this);
   }
 }

@@ -2,6 +2,7 @@ import { plainToInstance, Type } from 'class-transformer';
 import {
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -110,6 +111,22 @@ export class EnvVars {
   @Type(() => Number) @IsInt() @Min(1) @Max(5_256_000) STATUS_DATA_TTL_MINUTES = 10_080;
   @Type(() => Number) @IsInt() @Min(100) @Max(100_000) RETENTION_BATCH = 5000;
   @Type(() => Number) @IsInt() @Min(1) @Max(1825) STATS_IMPORT_DAYS = 30;
+
+  // failure fingerprints and deploy marks (README "Failures and deploys")
+  @Matches(CRON, { message: 'must be a cron expression' }) FINGERPRINTS_CRON = '*/15 * * * * *';
+  // a new failure's finding ends after this long without the failure
+  @Type(() => Number) @IsInt() @Min(1) @Max(8760) FAILURE_NEW_QUIET_HOURS = 24;
+  // the window each side of a deploy that its job classes are compared over
+  @Type(() => Number) @IsInt() @Min(1) @Max(10_080) DEPLOY_WINDOW_MINUTES = 60;
+  // a class regressed when its failure rate rose by more than these points with at least
+  // DEPLOY_MIN_FAILURES failures, or its run-time p95 by more than this percentage with at least
+  // DEPLOY_MIN_RUNS jobs on each side
+  @Type(() => Number) @IsNumber() @Min(0) @Max(100) DEPLOY_FAILURE_RATE_POINTS = 5;
+  @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000) DEPLOY_MIN_FAILURES = 5;
+  @Type(() => Number) @IsNumber() @Min(0) @Max(100_000) DEPLOY_P95_INCREASE_PERCENT = 50;
+  @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000) DEPLOY_MIN_RUNS = 20;
+  // the latest deploy is watched (and its regression findings kept open) this long
+  @Type(() => Number) @IsInt() @Min(1) @Max(8760) DEPLOY_WATCH_HOURS = 24;
 }
 
 export class InvalidEnvironmentError extends Error {

@@ -4,10 +4,11 @@ import { CronJob } from 'cron';
 import { AppConfig } from '../config/app-config.js';
 import { JobStatusService } from '../job-status/job-status.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { FingerprintsService } from '../findings/fingerprints/fingerprints.service.js';
 import { EventPartitions } from '../jobs/storage/event-partitions.js';
 import { StatsHistoryService } from '../stats-history/stats-history.service.js';
 
-type TickName = 'snapshot' | 'import' | 'retention' | 'partitions';
+type TickName = 'snapshot' | 'import' | 'retention' | 'partitions' | 'fingerprints';
 
 /**
  * The one list of timers. Each tick skips while its previous run is still going, takes its Postgres
@@ -26,6 +27,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
     private readonly jobs: JobsService,
     private readonly statusData: JobStatusService,
     private readonly partitions: EventPartitions,
+    private readonly fingerprints: FingerprintsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -37,6 +39,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
       ['import', this.config.scheduler.importCron],
       ['retention', this.config.scheduler.retentionCron],
       ['partitions', this.config.scheduler.partitionCron],
+      ['fingerprints', this.config.scheduler.fingerprintsCron],
     ];
     for (const [name, cron] of timers) {
       const job = CronJob.from({
@@ -76,6 +79,15 @@ export class TaskScheduler implements OnApplicationBootstrap {
             );
           }
           return 'ran';
+        }
+        case 'fingerprints': {
+          const result = await this.fingerprints.tick(now);
+          if (result.findings.opened + result.findings.ended > 0) {
+            this.logger.log(
+              `fingerprints: ${result.failures} failures read, ${result.findings.opened} findings opened, ${result.findings.ended} ended`,
+            );
+          }
+          return result.ran ? 'ran' : 'skipped';
         }
         case 'retention': {
           const expired = await this.partitions.dropExpired(now, this.config.retention.eventDays);
