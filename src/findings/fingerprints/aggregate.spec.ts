@@ -1,6 +1,6 @@
 import type { FailureEventRow } from '../../jobs/job-insights.service.js';
 import { aggregateFailures } from './aggregate.js';
-import { MAX_CLASSES } from './failure-fingerprint.entity.js';
+import { MAX_CLASSES } from './fingerprint.js';
 
 const TRACE = ["/app/app/jobs/sync_job.rb:12:in `perform'"];
 let seq = 0;

@@ -1,6 +1,5 @@
 import type { FailureEventRow } from '../../jobs/job-insights.service.js';
-import { MAX_CLASSES } from './failure-fingerprint.entity.js';
-import { fingerprintOf } from './fingerprint.js';
+import { fingerprintOf, MAX_CLASSES } from './fingerprint.js';
 
 /** Characters of a sample's own message kept (as the job lists' previews). */
 export const SAMPLE_MESSAGE_MAX = 2048;

@@ -1,9 +1,6 @@
 import { Entity, EntityRepositoryType, Index, PrimaryKey, Property } from '@mikro-orm/core';
 import { FailureFingerprintRepository } from './failure-fingerprint.repository.js';
 
-/** Classes kept per fingerprint; more are told by classes_truncated. */
-export const MAX_CLASSES = 20;
-
 // One group of failures per instance: same error class, masked message and application frame
 // (fingerprint.ts). Fed by the fingerprints tick from job_events; lists sort by last_seen_at.
 @Entity({ tableName: 'failure_fingerprints', repository: () => FailureFingerprintRepository })
@@ -37,7 +34,7 @@ export class FailureFingerprint {
   @Property({ type: 'bigint' })
   count!: string;
 
-  /** job classes affected, at most MAX_CLASSES, sorted */
+  /** job classes affected, at most MAX_CLASSES (fingerprint.ts), sorted */
   @Property({ type: 'text[]' })
   jobClasses!: string[];
 

@@ -1,7 +1,8 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
 import { bindNumbered } from '../../database/bind-numbered.js';
 import type { FingerprintDelta, HourDelta } from './aggregate.js';
-import { type FailureFingerprint, MAX_CLASSES } from './failure-fingerprint.entity.js';
+import type { FailureFingerprint } from './failure-fingerprint.entity.js';
+import { MAX_CLASSES } from './fingerprint.js';
 
 /** Where the scan of job_events is (FailureScan): see FingerprintsService. */
 export interface ScanState {

@@ -16,6 +16,9 @@ const LIBRARY_FRAME = [
 // Ruby's frame: "path:line:in `method'" (before 3.4) or "path:line:in 'Class#method'" (3.4)
 const FRAME = /^(.*?):\d+(?::in [`'](.*)')?$/;
 
+/** Job classes kept per fingerprint; more are told by job_classes_truncated. */
+export const MAX_CLASSES = 20;
+
 /** Backtrace lines read when looking for the application's frame. */
 export const FRAMES_READ = 60;
 
