@@ -1,3 +1,4 @@
+import { type DeployThresholds, parseDeployOverrides } from './deploy-thresholds.js';
 import type { EnvVars } from './env.schema.js';
 
 export interface SidekiqInstanceConfig {
@@ -81,18 +82,13 @@ export class AppConfig {
     /** a new failure's finding ends after this long without the failure */
     readonly newQuietHours: number;
   };
-  readonly deploys: {
+  readonly deploys: DeployThresholds & {
     /** minutes each side of a deploy */
     readonly windowMinutes: number;
-    /** percentage points */
-    readonly failureRatePoints: number;
-    readonly minFailures: number;
-    /** percent */
-    readonly p95IncreasePercent: number;
-    /** jobs each side for a p95 comparison */
-    readonly minRuns: number;
     /** how long the latest deploy is watched for regressions */
     readonly watchHours: number;
+    /** thresholds a job class sets for itself */
+    readonly classOverrides: ReadonlyMap<string, Partial<DeployThresholds>>;
   };
 
   constructor(env: EnvVars) {
@@ -162,6 +158,9 @@ export class AppConfig {
       p95IncreasePercent: env.DEPLOY_P95_INCREASE_PERCENT,
       minRuns: env.DEPLOY_MIN_RUNS,
       watchHours: env.DEPLOY_WATCH_HOURS,
+      classOverrides: env.DEPLOY_CLASS_OVERRIDES
+        ? (parseDeployOverrides(env.DEPLOY_CLASS_OVERRIDES) ?? new Map())
+        : new Map(),
     });
     Object.freeze(this);
   }

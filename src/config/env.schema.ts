@@ -1,4 +1,5 @@
 import { plainToInstance, Type } from 'class-transformer';
+import { parseDeployOverrides } from './deploy-thresholds.js';
 import {
   IsIn,
   IsInt,
@@ -125,6 +126,9 @@ export class EnvVars {
   @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000) DEPLOY_MIN_FAILURES = 5;
   @Type(() => Number) @IsNumber() @Min(0) @Max(100_000) DEPLOY_P95_INCREASE_PERCENT = 50;
   @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000) DEPLOY_MIN_RUNS = 20;
+  // per-class thresholds, JSON: {"ReportJob": {"p95_increase_percent": 200, "min_runs": 50}}
+  // (keys failure_rate_points, min_failures, p95_increase_percent, min_runs)
+  @IsOptional() @IsString() DEPLOY_CLASS_OVERRIDES?: string;
   // the latest deploy is watched (and its regression findings kept open) this long
   @Type(() => Number) @IsInt() @Min(1) @Max(8760) DEPLOY_WATCH_HOURS = 24;
 }
@@ -154,6 +158,16 @@ export function validateEnv(raw: Record<string, unknown>): EnvVars {
   ) {
     names.push('EVENT_RETENTION_DAYS');
     rules.push('EVENT_RETENTION_DAYS must be at most JOB_RETENTION_DAYS');
+  }
+  if (
+    env.DEPLOY_CLASS_OVERRIDES !== undefined &&
+    !names.includes('DEPLOY_CLASS_OVERRIDES') &&
+    parseDeployOverrides(env.DEPLOY_CLASS_OVERRIDES) === null
+  ) {
+    names.push('DEPLOY_CLASS_OVERRIDES');
+    rules.push(
+      'DEPLOY_CLASS_OVERRIDES must be a JSON object of job class to {failure_rate_points, min_failures, p95_increase_percent, min_runs} (numbers ≥ 0)',
+    );
   }
   if (names.length > 0) {
     throw new InvalidEnvironmentError(names.sort(), rules);

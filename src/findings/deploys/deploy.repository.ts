@@ -51,7 +51,7 @@ export class DeployRepository extends EntityRepository<Deploy> {
   async page(instance: string | null, limit: number, offset: number): Promise<DeployRow[]> {
     const rows = await this.em.execute<RawDeploy[]>(
       `select ${COLUMNS} from deploys where (?::text is null or instance = ?)
-       order by deployed_at desc, id desc limit ? offset ?`,
+       order by deploys.deployed_at desc, deploys.id desc limit ? offset ?`,
       [instance, instance, limit, offset],
     );
     return rows.map(toRow);
@@ -60,8 +60,8 @@ export class DeployRepository extends EntityRepository<Deploy> {
   /** Each instance's latest deploy. */
   async latest(): Promise<DeployMark[]> {
     const rows = await this.em.execute<RawDeploy[]>(
-      `select distinct on (instance) ${COLUMNS} from deploys
-       order by instance, deployed_at desc, id desc`,
+      `select distinct on (deploys.instance) ${COLUMNS} from deploys
+       order by deploys.instance, deploys.deployed_at desc, deploys.id desc`,
     );
     return rows.map((r) => {
       const { instance, revision, deployedAt } = toRow(r);

@@ -36,8 +36,17 @@ export class DeploysService {
     private readonly clock: Clock,
   ) {}
 
-  get rule(): RegressionRule {
-    return this.config.deploys;
+  /** The thresholds for a class: the defaults, and what DEPLOY_CLASS_OVERRIDES sets for it. */
+  ruleFor(jobClass: string): RegressionRule {
+    const { failureRatePoints, minFailures, p95IncreasePercent, minRuns, classOverrides } =
+      this.config.deploys;
+    return {
+      failureRatePoints,
+      minFailures,
+      p95IncreasePercent,
+      minRuns,
+      ...classOverrides.get(jobClass),
+    };
   }
 
   /** Records a deploy mark; the same instance and revision again returns the first one. */
@@ -87,7 +96,7 @@ export class DeploysService {
     const classes = rows
       .map((row) => ({
         jobClass: row.jobClass,
-        ...compareWindows(row.before, row.after, this.rule),
+        ...compareWindows(row.before, row.after, this.ruleFor(row.jobClass)),
       }))
       .sort(
         (a, b) =>

@@ -1,3 +1,5 @@
+import type { DeployThresholds } from '../../config/deploy-thresholds.js';
+
 /** One job class's terminal jobs in a window around a deploy. */
 export interface WindowStats {
   /** jobs that ended (succeeded, failed without retry, dead) */
@@ -7,16 +9,7 @@ export interface WindowStats {
   p95: number | null;
 }
 
-export interface RegressionRule {
-  /** failure rate up by more than this many percentage points… */
-  failureRatePoints: number;
-  /** …with at least this many failures after the deploy */
-  minFailures: number;
-  /** p95 up by more than this many percent… */
-  p95IncreasePercent: number;
-  /** …with at least this many jobs in each window */
-  minRuns: number;
-}
+export type RegressionRule = DeployThresholds;
 
 export interface ClassComparison {
   before: WindowStats;
