@@ -32,19 +32,16 @@ export class DeployRepository extends EntityRepository<Deploy> {
     revision: string,
     deployedAt: Date,
   ): Promise<{ deploy: DeployRow; created: boolean }> {
-    const inserted = await this.em.execute<RawDeploy[]>(
+    // DO UPDATE (a no-op) rather than DO NOTHING: a concurrent first mark of the same revision is
+    // waited for and its row returned, where DO NOTHING would return nothing to read back
+    const [row] = await this.em.execute<(RawDeploy & { created: boolean })[]>(
       `insert into deploys (instance, revision, deployed_at) values (?, ?, ?)
-       on conflict (instance, revision) do nothing returning ${COLUMNS}`,
+       on conflict (instance, revision) do update set revision = excluded.revision
+       returning ${COLUMNS}, (xmax = 0) as created`,
       [instance, revision, deployedAt.toISOString()],
     );
-    if (inserted[0]) {
-      return { deploy: toRow(inserted[0]), created: true };
-    }
-    const [existing] = await this.em.execute<RawDeploy[]>(
-      `select ${COLUMNS} from deploys where instance = ? and revision = ?`,
-      [instance, revision],
-    );
-    return { deploy: toRow(existing), created: false };
+    const { created, ...deploy } = row;
+    return { deploy: toRow(deploy), created };
   }
 
   /** Newest deploy first. */
