@@ -6,7 +6,8 @@ import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
 // transactions holding smaller ids have committed.
 @Entity({ tableName: 'failure_scan' })
 export class FailureScan {
-  @PrimaryKey({ type: 'integer' })
+  // the one row, id 1
+  @PrimaryKey({ type: 'integer', autoincrement: false })
   id!: number;
 
   @Property({ type: 'bigint' })
