@@ -10,6 +10,11 @@ import { Migration20261125210000 } from './src/database/migrations/Migration2026
 import { Migration20261204000000 } from './src/database/migrations/Migration20261204000000.js';
 import { Migration20261204100400 } from './src/database/migrations/Migration20261204100400.js';
 import { Migration20261204100500 } from './src/database/migrations/Migration20261204100500.js';
+import { Migration20261204100200 } from './src/database/migrations/Migration20261204100200.js';
+import { Deploy } from './src/findings/deploys/deploy.entity.js';
+import { FailureFingerprintHour } from './src/findings/fingerprints/failure-fingerprint-hour.entity.js';
+import { FailureFingerprint } from './src/findings/fingerprints/failure-fingerprint.entity.js';
+import { FailureScan } from './src/findings/fingerprints/failure-scan.entity.js';
 import { JobEvent } from './src/jobs/job-event.entity.js';
 import { Job } from './src/jobs/job.entity.js';
 import { JobStatusData } from './src/job-status/job-status-data.entity.js';
@@ -18,7 +23,18 @@ import { StatsSnapshot } from './src/stats-history/stats-snapshot.entity.js';
 
 // The one MikroORM config: the app (DatabaseModule), migrate.ts, the tests and the MikroORM CLI
 // (package.json "mikro-orm".configPaths → dist/ormconfig.js, built beside dist/src/).
-export const ENTITIES = [ApiToken, Job, JobEvent, JobStatusData, StatsSnapshot, StatsDaily];
+export const ENTITIES = [
+  ApiToken,
+  Job,
+  JobEvent,
+  JobStatusData,
+  StatsSnapshot,
+  StatsDaily,
+  FailureFingerprint,
+  FailureFingerprintHour,
+  FailureScan,
+  Deploy,
+];
 
 export const MIGRATIONS = [
   { name: 'Migration20261123000000', class: Migration20261123000000 },
@@ -27,6 +43,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261124000000', class: Migration20261124000000 },
   { name: 'Migration20261125210000', class: Migration20261125210000 },
   { name: 'Migration20261204000000', class: Migration20261204000000 },
+  { name: 'Migration20261204100200', class: Migration20261204100200 },
   { name: 'Migration20261204100400', class: Migration20261204100400 },
   { name: 'Migration20261204100500', class: Migration20261204100500 },
 ];

@@ -21,6 +21,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/deploys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deploys, newest first, each with per-class failure rate and run-time p95 before and after it, regressions flagged */
+        get: operations["Deploys_list"];
+        put?: never;
+        /** Record a deploy mark (idempotent per instance and revision: the first one stays, 200 instead of 201) */
+        post: operations["Deploys_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events": {
         parameters: {
             query?: never;
@@ -32,6 +50,40 @@ export interface paths {
         put?: never;
         /** Report many events at once; all or nothing, answered after commit */
         post: operations["Jobs_batch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/failures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Failures grouped by fingerprint (error class, masked message, application frame), with counts, first/last seen, classes, a sample job, the last 24 h and whether they are new since the last deploy */
+        get: operations["Failures_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/failures/{fingerprint}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One failure fingerprint with its hourly trend (default: 7 days) */
+        get: operations["Failures_one"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1067,6 +1119,17 @@ export interface components {
              */
             confirm: true;
         };
+        CreateDeployDto: {
+            /** @description when it went live (ISO 8601); default: now */
+            deployed_at?: string;
+            /** @description Sidekiq instance; default: default */
+            instance?: string;
+            /**
+             * @description the application’s version (a git sha, a tag)
+             * @example a1b2c3d
+             */
+            revision: string;
+        };
         CreateTokenDto: {
             /** @description ISO 8601; the token stops working then. Default: now + TOKEN_DEFAULT_DAYS (90); at most now + TOKEN_MAX_DAYS (365) */
             expires_at?: string;
@@ -1078,6 +1141,16 @@ export interface components {
              *     ]
              */
             scopes: ("ingest" | "read" | "admin")[];
+        };
+        CreatedDeployDto: {
+            /** @description false: the instance had this revision already (nothing changed) */
+            created: boolean;
+            /** @description when the mark was recorded */
+            created_at: string;
+            deployed_at: string;
+            id: string;
+            instance: string;
+            revision: string;
         };
         CreatedTokenDto: {
             created_at: string;
@@ -1136,6 +1209,46 @@ export interface components {
             deliveries: components["schemas"]["DeliveryDto"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
+        };
+        DeployClassDto: {
+            after: components["schemas"]["WindowStatsDto"];
+            before: components["schemas"]["WindowStatsDto"];
+            /** @description percentage points; null without jobs after */
+            failure_rate_change: number | null;
+            job_class: string;
+            /** @description percent; null without a p95 each side */
+            p95_change_percent: number | null;
+            /** @description why it is flagged */
+            reasons: string[];
+            regressed: boolean;
+        };
+        DeployComparisonDto: {
+            /** @description the window after the deploy has fully passed */
+            after_window_complete: boolean;
+            /** @description job classes with jobs in either window, regressed first (at most 500) */
+            classes: components["schemas"]["DeployClassDto"][];
+            classes_truncated: boolean;
+            /** @description when the mark was recorded */
+            created_at: string;
+            deployed_at: string;
+            id: string;
+            instance: string;
+            /** @description classes flagged */
+            regressions: number;
+            revision: string;
+            window_minutes: number;
+        };
+        DeployMarkDto: {
+            deployed_at: string;
+            revision: string;
+        };
+        DeployPageDto: {
+            /** @description newest first */
+            deploys: components["schemas"]["DeployComparisonDto"][];
+            limit: number;
+            /** @description offset of the next page; null on the last one */
+            next_offset: number | null;
+            offset: number;
         };
         DrainEstimateDto: {
             /** @description null when the queue is not shrinking */
@@ -1235,6 +1348,43 @@ export interface components {
              *     ]
              */
             rows?: unknown[][];
+        };
+        FailureDto: {
+            /** @description failed runs */
+            count: number;
+            error_class: string;
+            /** @description hash of error class, masked message and frame */
+            fingerprint: string;
+            first_seen_at: string;
+            /** @description first application frame of the backtrace, without its line number */
+            frame: string | null;
+            instance: string;
+            /** @description job classes affected (at most 20) */
+            job_classes: string[];
+            job_classes_truncated: boolean;
+            last_deploy: components["schemas"]["DeployMarkDto"] | null;
+            last_seen_at: string;
+            /** @description the message with numbers, ids, quoted values and times masked */
+            message: string;
+            /** @description first seen after the instance’s last deploy mark */
+            new_since_deploy: boolean;
+            sample: components["schemas"]["FailureSampleDto"];
+            /** @description failures per hour, oldest first */
+            trend: components["schemas"]["TrendPointDto"][];
+        };
+        FailurePageDto: {
+            /** @description each with its last 24 hours */
+            failures: components["schemas"]["FailureDto"][];
+            limit: number;
+            /** @description offset of the next page; null on the last one */
+            next_offset: number | null;
+            offset: number;
+        };
+        FailureSampleDto: {
+            /** @description the latest failure’s job */
+            jid: string;
+            /** @description its message as reported (first 2,048 characters) */
+            message: string | null;
         };
         FoundJobDto: {
             job: components["schemas"]["JobDetailDto"];
@@ -1952,6 +2102,21 @@ export interface components {
         };
         /** @enum {string} */
         TokenState: "active" | "rotating" | "expired" | "revoked";
+        TrendPointDto: {
+            count: number;
+            /** @description start of the UTC hour */
+            hour: string;
+        };
+        WindowStatsDto: {
+            /** @description jobs that ended (succeeded, failed, dead) */
+            count: number;
+            /** @description failed without retry, or dead */
+            failed: number;
+            /** @description failed / count, in percent (0 without jobs) */
+            failure_rate: number;
+            /** @description run-time p95, seconds */
+            p95_seconds: number | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -2072,6 +2237,226 @@ export interface operations {
             };
         };
     };
+    Deploys_list: {
+        parameters: {
+            query?: {
+                /** @description only this instance */
+                instance?: string;
+                /** @description minutes each side of the deploy; default: DEPLOY_WINDOW_MINUTES (60) */
+                window_minutes?: number;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeployPageDto"];
+                };
+            };
+            /** @description Invalid input; details.errors names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid PRIVATE-TOKEN */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token lacks scope: read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body was sent with a Content-Type other than JSON or a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed token checks from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request line and headers are larger than 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency is unavailable; retry later (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape (500 INTERNAL_ERROR is logged) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    Deploys_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDeployDto"];
+            };
+        };
+        responses: {
+            /** @description the revision was marked already */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedDeployDto"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedDeployDto"];
+                };
+            };
+            /** @description Invalid input; details.errors names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid PRIVATE-TOKEN */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token lacks scope: ingest */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body was sent with a Content-Type other than JSON or a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed token checks from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request line and headers are larger than 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency is unavailable; retry later (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape (500 INTERNAL_ERROR is logged) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     Jobs_batch: {
         parameters: {
             query?: never;
@@ -2157,6 +2542,236 @@ export interface operations {
                 };
             };
             /** @description PostgreSQL is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape (500 INTERNAL_ERROR is logged) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    Failures_list: {
+        parameters: {
+            query?: {
+                /** @description only this instance */
+                instance?: string;
+                /** @description only fingerprints that affected this job class */
+                job_class?: string;
+                /** @description only this error class */
+                error_class?: string;
+                /** @description only fingerprints last seen at or after this (ISO 8601) */
+                since?: string;
+                /** @description newest failure first (default), or most failures first */
+                sort?: "last_seen" | "count";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailurePageDto"];
+                };
+            };
+            /** @description Invalid input; details.errors names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid PRIVATE-TOKEN */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token lacks scope: read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body was sent with a Content-Type other than JSON or a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed token checks from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request line and headers are larger than 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency is unavailable; retry later (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape (500 INTERNAL_ERROR is logged) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    Failures_one: {
+        parameters: {
+            query?: {
+                /** @description the instance; default: the one that saw it last */
+                instance?: string;
+                /** @description hours of trend; default: 168 */
+                hours?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 16 hex characters */
+                fingerprint: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailureDto"];
+                };
+            };
+            /** @description Invalid input; details.errors names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid PRIVATE-TOKEN */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token lacks scope: read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NOT_FOUND: no such fingerprint (in that instance) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body was sent with a Content-Type other than JSON or a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed token checks from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request line and headers are larger than 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency is unavailable; retry later (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -10,6 +10,7 @@ import { DomainErrorFilter } from './common/errors/domain-error.filter.js';
 import { ConfigModule } from './config/config.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { FailuresModule } from './findings/failures.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobManagerModule } from './job-manager/job-manager.module.js';
 import { JobStatusModule } from './job-status/job-status.module.js';
@@ -35,6 +36,7 @@ import { StatsHistoryModule } from './stats-history/stats-history.module.js';
     StatsHistoryModule,
     MetricsModule,
     AlertsModule,
+    FailuresModule,
     SchedulerModule,
     DashboardModule,
   ],

@@ -1,4 +1,5 @@
 import { type AlertReceiver, parseAlertWebhooks } from './alert-webhooks.js';
+import { type DeployThresholds, parseDeployOverrides } from './deploy-thresholds.js';
 import type { EnvVars } from './env.schema.js';
 
 const DAY_MS = 86_400_000;
@@ -76,6 +77,7 @@ export class AppConfig {
     readonly partitionCron: string;
     /** job_events' daily partitions made ahead of today */
     readonly partitionDaysAhead: number;
+    readonly fingerprintsCron: string;
   };
   readonly retention: {
     readonly snapshotDays: number;
@@ -99,6 +101,18 @@ export class AppConfig {
     readonly queueMax: number;
     readonly batch: number;
     readonly logRetentionDays: number;
+  };
+  readonly failures: {
+    /** a new failure's finding ends after this long without the failure */
+    readonly newQuietHours: number;
+  };
+  readonly deploys: DeployThresholds & {
+    /** minutes each side of a deploy */
+    readonly windowMinutes: number;
+    /** how long the latest deploy is watched for regressions */
+    readonly watchHours: number;
+    /** thresholds a job class sets for itself */
+    readonly classOverrides: ReadonlyMap<string, Partial<DeployThresholds>>;
   };
 
   constructor(env: EnvVars) {
@@ -155,6 +169,7 @@ export class AppConfig {
       retentionCron: env.RETENTION_CRON.trim(),
       partitionCron: env.PARTITION_CRON.trim(),
       partitionDaysAhead: env.PARTITION_DAYS_AHEAD,
+      fingerprintsCron: env.FINGERPRINTS_CRON.trim(),
     });
     this.retention = Object.freeze({
       snapshotDays: env.SNAPSHOT_RETENTION_DAYS,
@@ -175,6 +190,18 @@ export class AppConfig {
       queueMax: env.ALERT_QUEUE_MAX,
       batch: env.ALERT_BATCH,
       logRetentionDays: env.ALERT_LOG_RETENTION_DAYS,
+    });
+    this.failures = Object.freeze({ newQuietHours: env.FAILURE_NEW_QUIET_HOURS });
+    this.deploys = Object.freeze({
+      windowMinutes: env.DEPLOY_WINDOW_MINUTES,
+      failureRatePoints: env.DEPLOY_FAILURE_RATE_POINTS,
+      minFailures: env.DEPLOY_MIN_FAILURES,
+      p95IncreasePercent: env.DEPLOY_P95_INCREASE_PERCENT,
+      minRuns: env.DEPLOY_MIN_RUNS,
+      watchHours: env.DEPLOY_WATCH_HOURS,
+      classOverrides: env.DEPLOY_CLASS_OVERRIDES
+        ? (parseDeployOverrides(env.DEPLOY_CLASS_OVERRIDES) ?? new Map())
+        : new Map(),
     });
     Object.freeze(this);
   }

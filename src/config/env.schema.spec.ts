@@ -167,4 +167,25 @@ describe('AppConfig', () => {
       /^Invalid environment: TOKEN_MAX_DAYS$/,
     );
   });
+
+  it('reads per-class deploy thresholds, and names DEPLOY_CLASS_OVERRIDES when they are not JSON thresholds', () => {
+    const config = new AppConfig(
+      validateEnv({
+        ...VALID,
+        DEPLOY_CLASS_OVERRIDES:
+          '{"Billing::ReportJob": {"p95_increase_percent": 200, "min_runs": 5}}',
+      }),
+    );
+    expect(config.deploys).toMatchObject({ p95IncreasePercent: 50, minRuns: 20 });
+    expect(config.deploys.classOverrides.get('Billing::ReportJob')).toEqual({
+      p95IncreasePercent: 200,
+      minRuns: 5,
+    });
+    expect(new AppConfig(validateEnv(VALID)).deploys.classOverrides.size).toBe(0);
+    for (const bad of ['[]', '{"A": {"p95": 1}}', '{"A": {"min_runs": -1}}', '{"A": 3}', 'nope']) {
+      expect(() => validateEnv({ ...VALID, DEPLOY_CLASS_OVERRIDES: bad })).toThrow(
+        /Invalid environment: DEPLOY_CLASS_OVERRIDES; DEPLOY_CLASS_OVERRIDES must be a JSON object/,
+      );
+    }
+  });
 });

@@ -1,7 +1,9 @@
 import { plainToInstance, Type } from 'class-transformer';
+import { parseDeployOverrides } from './deploy-thresholds.js';
 import {
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -136,6 +138,24 @@ export class EnvVars {
   // requests one receiver gets per tick at most
   @Type(() => Number) @IsInt() @Min(1) @Max(1000) ALERT_BATCH = 20;
   @Type(() => Number) @IsInt() @Min(1) @Max(36_500) ALERT_LOG_RETENTION_DAYS = 30;
+  // failure fingerprints and deploy marks (README "Failures and deploys")
+  @Matches(CRON, { message: 'must be a cron expression' }) FINGERPRINTS_CRON = '*/15 * * * * *';
+  // a new failure's finding ends after this long without the failure
+  @Type(() => Number) @IsInt() @Min(1) @Max(8760) FAILURE_NEW_QUIET_HOURS = 24;
+  // the window each side of a deploy that its job classes are compared over
+  @Type(() => Number) @IsInt() @Min(1) @Max(10_080) DEPLOY_WINDOW_MINUTES = 60;
+  // a class regressed when its failure rate rose by more than these points with at least
+  // DEPLOY_MIN_FAILURES failures, or its run-time p95 by more than this percentage with at least
+  // DEPLOY_MIN_RUNS jobs on each side
+  @Type(() => Number) @IsNumber() @Min(0) @Max(100) DEPLOY_FAILURE_RATE_POINTS = 5;
+  @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000) DEPLOY_MIN_FAILURES = 5;
+  @Type(() => Number) @IsNumber() @Min(0) @Max(100_000) DEPLOY_P95_INCREASE_PERCENT = 50;
+  @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000) DEPLOY_MIN_RUNS = 20;
+  // per-class thresholds, JSON: {"ReportJob": {"p95_increase_percent": 200, "min_runs": 50}}
+  // (keys failure_rate_points, min_failures, p95_increase_percent, min_runs)
+  @IsOptional() @IsString() DEPLOY_CLASS_OVERRIDES?: string;
+  // the latest deploy is watched (and its regression findings kept open) this long
+  @Type(() => Number) @IsInt() @Min(1) @Max(8760) DEPLOY_WATCH_HOURS = 24;
 }
 
 export class InvalidEnvironmentError extends Error {
@@ -176,6 +196,16 @@ export function validateEnv(raw: Record<string, unknown>): EnvVars {
   if (webhooks.problems.length > 0 && !names.includes('ALERT_WEBHOOKS')) {
     names.push('ALERT_WEBHOOKS');
     rules.push(...webhooks.problems);
+  }
+  if (
+    env.DEPLOY_CLASS_OVERRIDES !== undefined &&
+    !names.includes('DEPLOY_CLASS_OVERRIDES') &&
+    parseDeployOverrides(env.DEPLOY_CLASS_OVERRIDES) === null
+  ) {
+    names.push('DEPLOY_CLASS_OVERRIDES');
+    rules.push(
+      'DEPLOY_CLASS_OVERRIDES must be a JSON object of job class to {failure_rate_points, min_failures, p95_increase_percent, min_runs} (numbers ≥ 0)',
+    );
   }
   if (names.length > 0) {
     throw new InvalidEnvironmentError(names.sort(), rules);

@@ -105,6 +105,59 @@ select e.id, e.job_id, x.part, x.type, x.occurred_at, x.part = 0 or e.client_tim
 from job_events e cross join lateral (${EXPAND}) x
 where e.job_id = ? and e.received_at >= ?::timestamptz and e.received_at <= ?::timestamptz`;
 
+/** A failure as the fingerprints read it: the event's error with its job's identity. */
+export interface FailureEventRow {
+  id: string;
+  instance: string;
+  jid: string;
+  jobClass: string | null;
+  occurredAt: Date;
+  errorClass: string;
+  /** the first FAILURE_MESSAGE_READ characters */
+  errorMessage: string | null;
+  /** the first FAILURE_FRAMES_READ lines */
+  backtrace: string[] | null;
+}
+
+export const FAILURE_MESSAGE_READ = 4000;
+export const FAILURE_FRAMES_READ = 60;
+
+// Failure events with ids in ($1, $2] (the BRIN index on id narrows each partition to the range).
+// One failed run reports up to three events (failed, then retrying or dead: the same attempt), so
+// a run counts once, by its first such event; the others of the run are looked up by job, within
+// the job's span (partition pruning).
+const FAILURES_SQL = `
+select e.id::text as id, j.instance, j.jid, j.job_class, e.occurred_at, e.error_class,
+  left(e.error_message, ${FAILURE_MESSAGE_READ}) as error_message,
+  case when jsonb_typeof(e.error_backtrace) = 'array'
+    then jsonb_path_query_array(e.error_backtrace, '$[0 to ${FAILURE_FRAMES_READ - 1}]') end as backtrace
+from job_events e
+join jobs j on j.id = e.job_id
+where e.id > $1 and e.id <= $2
+  and e.type in ('failed', 'retrying', 'dead') and e.error_class is not null
+  and not exists (
+    select 1 from job_events p
+    where p.job_id = e.job_id and p.attempt = e.attempt and p.id < e.id
+      and p.type in ('failed', 'retrying', 'dead') and p.error_class is not null
+      and p.received_at >= j.first_received_at and p.received_at <= j.updated_at)
+order by e.id
+`;
+
+// the last id the sequence handed out (events up to it are stored or on their way)
+const LAST_ISSUED_SQL = `select case when is_called then last_value else last_value - 1 end::text as id
+  from job_events_id_seq`;
+
+interface FailureRaw {
+  id: string;
+  instance: string;
+  jid: string;
+  job_class: string | null;
+  occurred_at: Date | string;
+  error_class: string;
+  error_message: string | null;
+  backtrace: unknown;
+}
+
 /** job_events: append-only; written by the ingest writer, read here. */
 export class JobEventRepository extends EntityRepository<JobEvent> {
   /**
@@ -172,6 +225,31 @@ export class JobEventRepository extends EntityRepository<JobEvent> {
       queue: r.queue,
       waitSeconds: num(r.wait_s),
       runSeconds: num(r.run_s),
+    }));
+  }
+
+  /** The last event id handed out by the sequence (its transaction may not have committed yet). */
+  async lastIssuedId(): Promise<string> {
+    const [row] = await this.em.getConnection().execute<{ id: string }[]>(LAST_ISSUED_SQL);
+    return row?.id ?? '0';
+  }
+
+  /** Failure events with an error class and ids in (afterId, upToId], each failed run once. */
+  async failuresBetween(afterId: string, upToId: string): Promise<FailureEventRow[]> {
+    const rows = await this.em
+      .getConnection()
+      .execute<FailureRaw[]>(...bindNumbered(FAILURES_SQL, [afterId, upToId]));
+    return rows.map((r) => ({
+      id: r.id,
+      instance: r.instance,
+      jid: r.jid,
+      jobClass: r.job_class,
+      occurredAt: new Date(r.occurred_at),
+      errorClass: r.error_class,
+      errorMessage: r.error_message,
+      backtrace: Array.isArray(r.backtrace)
+        ? r.backtrace.filter((l): l is string => typeof l === 'string')
+        : null,
     }));
   }
 }

@@ -173,6 +173,54 @@ select count(pg_advisory_xact_lock(h)) from (
   from jsonb_to_recordset(?::jsonb) as k(instance text, jid text) order by h
 ) s`;
 
+/** One job class's terminal jobs before and after a moment (a deploy). */
+export interface AroundRow {
+  jobClass: string;
+  before: { count: number; failed: number; p95: number | null };
+  after: { count: number; failed: number; p95: number | null };
+}
+
+// Per class, one range of the class-first outcome index each side of $2 ([$1, $2) and [$2, $3)):
+// the classes come from a loose index scan (CLASSES_SQL), each class's window is an index range,
+// so the cost follows the jobs in the windows, not the table. Run p95 in seconds, exact.
+const AROUND_SQL = `
+with recursive c(job_class) as (
+  select min(job_class) from jobs where status in ('succeeded', 'failed', 'dead')
+  union all
+  select (select min(j.job_class) from jobs j
+    where j.status in ('succeeded', 'failed', 'dead') and j.job_class > c.job_class)
+  from c where c.job_class is not null
+)
+select c.job_class, s.*
+from c cross join lateral (
+  select count(*) filter (where t < $2)::int8 as before_count,
+    count(*) filter (where t < $2 and status <> 'succeeded')::int8 as before_failed,
+    date_part('epoch', percentile_cont(0.95) within group (order by run) filter (where t < $2)) as before_p95,
+    count(*) filter (where t >= $2)::int8 as after_count,
+    count(*) filter (where t >= $2 and status <> 'succeeded')::int8 as after_failed,
+    date_part('epoch', percentile_cont(0.95) within group (order by run) filter (where t >= $2)) as after_p95
+  from jobs,
+    lateral (select coalesce(completed_at, failed_at) as t,
+      coalesce(duration_ms * interval '1 millisecond',
+        coalesce(completed_at, failed_at) - started_at) as run) d
+  where job_class = c.job_class and status in ('succeeded', 'failed', 'dead')
+    and coalesce(completed_at, failed_at) >= $1 and coalesce(completed_at, failed_at) < $3
+    and instance = $4
+) s
+where c.job_class is not null and s.before_count + s.after_count > 0
+order by c.job_class
+`;
+
+interface AroundRaw {
+  job_class: string;
+  before_count: string;
+  before_failed: string;
+  before_p95: number | string | null;
+  after_count: string;
+  after_failed: string;
+  after_p95: number | string | null;
+}
+
 type Percentiles = (number | null)[] | null;
 
 interface WindowRaw {
@@ -587,5 +635,32 @@ export class JobRepository extends EntityRepository<Job> {
        returning j.instance, j.jid`,
       [JSON.stringify(keys), cutoff.toISOString()],
     );
+  }
+
+  /** Terminal jobs of `instance` per class, in [from, at) and [at, to). */
+  async around(instance: string, from: Date, at: Date, to: Date): Promise<AroundRow[]> {
+    const rows = await this.em
+      .getConnection()
+      .execute<AroundRaw[]>(
+        ...bindNumbered(AROUND_SQL, [
+          from.toISOString(),
+          at.toISOString(),
+          to.toISOString(),
+          instance,
+        ]),
+      );
+    return rows.map((r) => ({
+      jobClass: r.job_class,
+      before: {
+        count: Number(r.before_count),
+        failed: Number(r.before_failed),
+        p95: num(r.before_p95),
+      },
+      after: {
+        count: Number(r.after_count),
+        failed: Number(r.after_failed),
+        p95: num(r.after_p95),
+      },
+    }));
   }
 }

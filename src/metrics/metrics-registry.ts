@@ -116,6 +116,19 @@ export class MetricsRegistry {
     registers: this.registers,
   });
 
+  /**
+   * Read at each scrape: per instance, how many failure fingerprints were first seen after its
+   * last deploy mark. The failures module sets it (the metrics module does not read findings).
+   */
+  newFailureCounts: (() => Promise<Map<string, number>>) | null = null;
+  readonly failureFingerprintsNew = new Gauge({
+    name: 'sidekiq_supervisor_failure_fingerprints_new',
+    help: "Failure fingerprints first seen after the instance's last deploy mark",
+    labelNames: [INSTANCE_LABEL],
+    registers: this.registers,
+    collect: () => this.collectNewFailures(),
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // gauges named like counters, which `promtool check metrics` rejects; each is the sum of its
@@ -125,6 +138,23 @@ export class MetricsRegistry {
     }
     for (const result of ['accepted', 'duplicate', 'rejected']) {
       this.ingestEvents.inc({ result }, 0);
+    }
+  }
+
+  private async collectNewFailures(): Promise<void> {
+    if (!this.newFailureCounts) {
+      return;
+    }
+    let counts: Map<string, number>;
+    try {
+      counts = await this.newFailureCounts();
+    } catch {
+      // the database is down: the scrape goes on with the last values (health reports the outage)
+      return;
+    }
+    this.failureFingerprintsNew.reset();
+    for (const [instance, count] of counts) {
+      this.failureFingerprintsNew.set({ [INSTANCE_LABEL]: instance }, count);
     }
   }
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AlertsModule } from '../alerts/alerts.module.js';
+import { FailuresModule } from '../findings/failures.module.js';
 import { JobStatusModule } from '../job-status/job-status.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { StatsHistoryModule } from '../stats-history/stats-history.module.js';
@@ -13,6 +14,7 @@ import { TaskScheduler } from './task.scheduler.js';
     JobsModule,
     JobStatusModule,
     AlertsModule,
+    FailuresModule,
   ],
   providers: [TaskScheduler],
   exports: [TaskScheduler],

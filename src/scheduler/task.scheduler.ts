@@ -5,10 +5,11 @@ import { AlertsService } from '../alerts/alerts.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { JobStatusService } from '../job-status/job-status.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { FingerprintsService } from '../findings/fingerprints/fingerprints.service.js';
 import { EventPartitions } from '../jobs/storage/event-partitions.js';
 import { StatsHistoryService } from '../stats-history/stats-history.service.js';
 
-type TickName = 'snapshot' | 'import' | 'retention' | 'partitions' | 'alerts';
+type TickName = 'snapshot' | 'import' | 'retention' | 'partitions' | 'alerts' | 'fingerprints';
 
 /**
  * The one list of timers. Each tick skips while its previous run is still going, takes its Postgres
@@ -28,6 +29,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
     private readonly statusData: JobStatusService,
     private readonly partitions: EventPartitions,
     private readonly alerts: AlertsService,
+    private readonly fingerprints: FingerprintsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -40,6 +42,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
       ['retention', this.config.scheduler.retentionCron],
       ['partitions', this.config.scheduler.partitionCron],
       ['alerts', this.config.alerts.cron],
+      ['fingerprints', this.config.scheduler.fingerprintsCron],
     ];
     for (const [name, cron] of timers) {
       const job = CronJob.from({
@@ -82,6 +85,15 @@ export class TaskScheduler implements OnApplicationBootstrap {
         }
         case 'alerts':
           return (await this.alerts.tick(now)).ran ? 'ran' : 'skipped';
+        case 'fingerprints': {
+          const result = await this.fingerprints.tick(now);
+          if (result.findings.opened + result.findings.ended > 0) {
+            this.logger.log(
+              `fingerprints: ${result.failures} failures read, ${result.findings.opened} findings opened, ${result.findings.ended} ended`,
+            );
+          }
+          return result.ran ? 'ran' : 'skipped';
+        }
         case 'retention': {
           const expired = await this.partitions.dropExpired(now, this.config.retention.eventDays);
           if (expired && expired.dropped.length + expired.defaultDeleted > 0) {

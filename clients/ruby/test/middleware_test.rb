@@ -156,6 +156,17 @@ class MiddlewareTest < Minitest::Test
     assert_equal Process.pid, ev["pid"]
   end
 
+  def test_deploy_mark_goes_to_the_deploys_route_when_a_revision_is_set
+    configure_supervisor(url: @sink.url, instance: "billing")
+    assert_equal false, Sidekiq::Supervisor.report_deploy
+    assert_empty @sink.requests
+    configure_supervisor(url: @sink.url, instance: "billing", revision: "a1b2c3d")
+    assert Sidekiq::Supervisor.report_deploy
+    req = @sink.requests.last
+    assert_equal "/api/v1/deploys", req.path
+    assert_equal({"revision" => "a1b2c3d", "instance" => "billing"}, req.json)
+  end
+
   def test_install_server_registers_middleware_death_handler_and_hooks_once
     cfg = Sidekiq::Supervisor::Compat.default_config
     configure_supervisor(url: @sink.url, process_events: true)

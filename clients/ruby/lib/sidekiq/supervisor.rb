@@ -253,6 +253,15 @@ module Sidekiq
         report_error(e)
       end
 
+      # Sends the configured revision (or this one) as a deploy mark; false when none or not delivered.
+      def report_deploy(revision = configuration.revision)
+        return false unless revision
+        reporter.publish_deploy(revision)
+      rescue StandardError => e
+        report_error(e)
+        false
+      end
+
       def report_process(state)
         return unless configuration.process_events
         r = reporter
@@ -282,6 +291,7 @@ module Sidekiq
 
       def install_lifecycle(cfg)
         return unless cfg.respond_to?(:on)
+        cfg.on(:startup) { report_deploy } if configuration.revision
         if configuration.process_events
           %i[startup quiet shutdown].each do |ev|
             cfg.on(ev) { report_process(ev) }

@@ -24,6 +24,8 @@ module Sidekiq
     #                                    event sent on its own (default 1.0; shorter runs send one event)
     #   SIDEKIQ_SUPERVISOR_PROCESS_EVENTS true/false: report process startup/quiet/shutdown (default false)
     #   SIDEKIQ_SUPERVISOR_SEND_PAYLOAD  true/false: send the raw job JSON on queued/scheduled (default true)
+    #   SIDEKIQ_SUPERVISOR_REVISION      the app's revision (a git sha): sent as a deploy mark when a Sidekiq
+    #                                    process starts (the service keeps the first mark per revision)
     #   SIDEKIQ_SUPERVISOR_HOST          accepted as a fallback for SIDEKIQ_SUPERVISOR_URL (the seed's name)
     class Configuration
       BOOLEAN_TRUE = %w[1 true yes on y t].freeze
@@ -35,7 +37,7 @@ module Sidekiq
         :batch_read_timeout, :keep_alive_timeout, :buffer_size, :batch_size, :flush_interval,
         :shutdown_timeout, :process_events, :send_payload, :send_arguments, :backtrace_lines,
         :pool_size, :failure_threshold, :failure_cooldown, :max_backoff, :log_interval,
-        :hostname, :logger, :skip_in_testing, :max_retries, :started_delay
+        :hostname, :logger, :skip_in_testing, :max_retries, :started_delay, :revision
       attr_writer :enabled
       attr_reader :mode
 
@@ -47,6 +49,7 @@ module Sidekiq
         @enabled = boolean(env["SIDEKIQ_SUPERVISOR_ENABLED"], nil)
         self.mode = presence(env["SIDEKIQ_SUPERVISOR_MODE"]) || :sync
         @instance = presence(env["SIDEKIQ_SUPERVISOR_INSTANCE"])
+        @revision = presence(env["SIDEKIQ_SUPERVISOR_REVISION"])
         @open_timeout = float(env["SIDEKIQ_SUPERVISOR_OPEN_TIMEOUT"], 0.5)
         @read_timeout = float(env["SIDEKIQ_SUPERVISOR_READ_TIMEOUT"], 1.0)
         @write_timeout = float(env["SIDEKIQ_SUPERVISOR_WRITE_TIMEOUT"], 1.0)

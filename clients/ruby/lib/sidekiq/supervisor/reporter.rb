@@ -123,6 +123,20 @@ module Sidekiq
         false
       end
 
+      # A deploy mark goes out at once, in both modes (POST /api/v1/deploys; idempotent per revision).
+      def publish_deploy(revision)
+        return false unless active?
+        body = {"revision" => revision.to_s}
+        body["instance"] = config.instance_name if config.instance_name
+        res = @transport.post("/api/v1/deploys", JSON.generate(body))
+        return true if res.success?
+        warn_limited(:deploy, "sidekiq-supervisor: deploy mark refused with HTTP #{res.status}")
+        false
+      rescue StandardError => e
+        warn_limited(:deploy, "sidekiq-supervisor: deploy mark not delivered: #{e.class}: #{e.message}")
+        false
+      end
+
       # Async mode: wait (up to timeout) until buffered events are sent. Sync mode: nothing to do.
       def flush(timeout = config.shutdown_timeout)
         return true unless @dispatcher
