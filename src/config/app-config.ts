@@ -1,3 +1,8 @@
+import {
+  type DetectorOverrides,
+  type DetectorThresholds,
+  parseDetectorOverrides,
+} from './detector-overrides.js';
 import type { EnvVars } from './env.schema.js';
 
 export interface SidekiqInstanceConfig {
@@ -63,6 +68,7 @@ export class AppConfig {
     readonly importCron: string;
     readonly retentionCron: string;
     readonly partitionCron: string;
+    readonly detectorsCron: string;
     /** job_events' daily partitions made ahead of today */
     readonly partitionDaysAhead: number;
   };
@@ -76,6 +82,15 @@ export class AppConfig {
     readonly batch: number;
   };
   readonly statsImportDays: number;
+  readonly detectors: {
+    /** every class's thresholds unless DETECTOR_OVERRIDES names it */
+    readonly defaults: DetectorThresholds;
+    readonly overrides: DetectorOverrides;
+    readonly baselineDays: number;
+    readonly sampleRuns: number;
+    readonly duplicateWindowSeconds: number;
+    readonly duplicateHoldSeconds: number;
+  };
 
   constructor(env: EnvVars) {
     this.databaseUrl = env.DATABASE_URL;
@@ -125,6 +140,7 @@ export class AppConfig {
       importCron: env.STATS_IMPORT_CRON.trim(),
       retentionCron: env.RETENTION_CRON.trim(),
       partitionCron: env.PARTITION_CRON.trim(),
+      detectorsCron: env.DETECTORS_CRON.trim(),
       partitionDaysAhead: env.PARTITION_DAYS_AHEAD,
     });
     this.retention = Object.freeze({
@@ -135,6 +151,19 @@ export class AppConfig {
       batch: env.RETENTION_BATCH,
     });
     this.statsImportDays = env.STATS_IMPORT_DAYS;
+    this.detectors = Object.freeze({
+      defaults: Object.freeze({
+        stuckFloorSeconds: env.DETECTOR_STUCK_FLOOR_S,
+        stuckMinSamples: env.DETECTOR_STUCK_MIN_SAMPLES,
+        stuckDefaultSeconds: env.DETECTOR_STUCK_DEFAULT_S,
+        neverStartedSeconds: env.DETECTOR_NEVER_STARTED_S,
+      }),
+      overrides: parseDetectorOverrides(env.DETECTOR_OVERRIDES).overrides,
+      baselineDays: env.DETECTOR_STUCK_BASELINE_DAYS,
+      sampleRuns: env.DETECTOR_STUCK_SAMPLE_RUNS,
+      duplicateWindowSeconds: env.DETECTOR_DUPLICATE_WINDOW_S,
+      duplicateHoldSeconds: env.DETECTOR_DUPLICATE_HOLD_S,
+    });
     Object.freeze(this);
   }
 }

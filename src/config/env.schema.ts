@@ -1,4 +1,5 @@
 import { plainToInstance, Type } from 'class-transformer';
+import { parseDetectorOverrides } from './detector-overrides.js';
 import {
   IsIn,
   IsInt,
@@ -110,6 +111,23 @@ export class EnvVars {
   @Type(() => Number) @IsInt() @Min(1) @Max(5_256_000) STATUS_DATA_TTL_MINUTES = 10_080;
   @Type(() => Number) @IsInt() @Min(100) @Max(100_000) RETENTION_BATCH = 5000;
   @Type(() => Number) @IsInt() @Min(1) @Max(1825) STATS_IMPORT_DAYS = 30;
+
+  // detectors (src/findings/): how often they run, and their thresholds (per class in
+  // DETECTOR_OVERRIDES, JSON: {"ReportJob": {"stuck_floor_s": 600}})
+  @Matches(CRON, { message: 'must be a cron expression' }) DETECTORS_CRON = '*/30 * * * * *';
+  @Type(() => Number) @IsInt() @Min(1) @Max(86_400) DETECTOR_STUCK_FLOOR_S = 60;
+  @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000) DETECTOR_STUCK_MIN_SAMPLES = 20;
+  @Type(() => Number) @IsInt() @Min(1) @Max(31_536_000) DETECTOR_STUCK_DEFAULT_S = 3600;
+  // the runs a class's baseline is learnt from: its last DETECTOR_STUCK_SAMPLE_RUNS successes
+  // within DETECTOR_STUCK_BASELINE_DAYS
+  @Type(() => Number) @IsInt() @Min(1) @Max(365) DETECTOR_STUCK_BASELINE_DAYS = 7;
+  @Type(() => Number) @IsInt() @Min(20) @Max(100_000) DETECTOR_STUCK_SAMPLE_RUNS = 5000;
+  @Type(() => Number) @IsInt() @Min(1) @Max(31_536_000) DETECTOR_NEVER_STARTED_S = 600;
+  // jobs whose last event is this recent are checked for a second start; a duplicate stays a
+  // finding until its job has been quiet for DETECTOR_DUPLICATE_HOLD_S
+  @Type(() => Number) @IsInt() @Min(1) @Max(86_400) DETECTOR_DUPLICATE_WINDOW_S = 120;
+  @Type(() => Number) @IsInt() @Min(1) @Max(2_592_000) DETECTOR_DUPLICATE_HOLD_S = 3600;
+  @IsOptional() @IsString() DETECTOR_OVERRIDES?: string;
 }
 
 export class InvalidEnvironmentError extends Error {
@@ -137,6 +155,11 @@ export function validateEnv(raw: Record<string, unknown>): EnvVars {
   ) {
     names.push('EVENT_RETENTION_DAYS');
     rules.push('EVENT_RETENTION_DAYS must be at most JOB_RETENTION_DAYS');
+  }
+  const { problems } = parseDetectorOverrides(env.DETECTOR_OVERRIDES);
+  if (problems.length > 0) {
+    names.push('DETECTOR_OVERRIDES');
+    rules.push(...problems);
   }
   if (names.length > 0) {
     throw new InvalidEnvironmentError(names.sort(), rules);
