@@ -8,6 +8,8 @@ import { Migration20261123020000 } from './src/database/migrations/Migration2026
 import { Migration20261124000000 } from './src/database/migrations/Migration20261124000000.js';
 import { Migration20261125210000 } from './src/database/migrations/Migration20261125210000.js';
 import { Migration20261204000000 } from './src/database/migrations/Migration20261204000000.js';
+import { Migration20261204100100 } from './src/database/migrations/Migration20261204100100.js';
+import { Finding } from './src/findings/finding.entity.js';
 import { JobEvent } from './src/jobs/job-event.entity.js';
 import { Job } from './src/jobs/job.entity.js';
 import { JobStatusData } from './src/job-status/job-status-data.entity.js';
@@ -16,7 +18,15 @@ import { StatsSnapshot } from './src/stats-history/stats-snapshot.entity.js';
 
 // The one MikroORM config: the app (DatabaseModule), migrate.ts, the tests and the MikroORM CLI
 // (package.json "mikro-orm".configPaths → dist/ormconfig.js, built beside dist/src/).
-export const ENTITIES = [ApiToken, Job, JobEvent, JobStatusData, StatsSnapshot, StatsDaily];
+export const ENTITIES = [
+  ApiToken,
+  Job,
+  JobEvent,
+  JobStatusData,
+  StatsSnapshot,
+  StatsDaily,
+  Finding,
+];
 
 export const MIGRATIONS = [
   { name: 'Migration20261123000000', class: Migration20261123000000 },
@@ -25,6 +35,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261124000000', class: Migration20261124000000 },
   { name: 'Migration20261125210000', class: Migration20261125210000 },
   { name: 'Migration20261204000000', class: Migration20261204000000 },
+  { name: 'Migration20261204100100', class: Migration20261204100100 },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {

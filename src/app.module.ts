@@ -9,6 +9,7 @@ import { DomainErrorFilter } from './common/errors/domain-error.filter.js';
 import { ConfigModule } from './config/config.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { FindingsModule } from './findings/findings.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobManagerModule } from './job-manager/job-manager.module.js';
 import { JobStatusModule } from './job-status/job-status.module.js';
@@ -33,6 +34,7 @@ import { StatsHistoryModule } from './stats-history/stats-history.module.js';
     JobManagerModule,
     StatsHistoryModule,
     MetricsModule,
+    FindingsModule,
     SchedulerModule,
     DashboardModule,
   ],

@@ -28,9 +28,10 @@ export type DetectorOverrides = ReadonlyMap<string, Partial<DetectorThresholds>>
  * problems found, each naming the class and key at fault (class names are not secrets; no value
  * is repeated).
  */
-export function parseDetectorOverrides(
-  text: string | undefined,
-): { overrides: DetectorOverrides; problems: string[] } {
+export function parseDetectorOverrides(text: string | undefined): {
+  overrides: DetectorOverrides;
+  problems: string[];
+} {
   const overrides = new Map<string, Partial<DetectorThresholds>>();
   if (text === undefined || text.trim() === '') {
     return { overrides, problems: [] };

@@ -1,8 +1,16 @@
 import { Entity, EntityRepositoryType, Index, PrimaryKey, Property } from '@mikro-orm/core';
 import { FindingsRepository } from './findings.repository.js';
 
-export const DETECTORS = ['stuck', 'never_started', 'duplicate'] as const;
-export type DetectorName = (typeof DETECTORS)[number];
+/** Every detector of #23 that writes findings (this module runs the first three). */
+export const FINDING_DETECTORS = [
+  'stuck',
+  'never_started',
+  'duplicate',
+  'overdue',
+  'new_failure',
+  'deploy_regression',
+] as const;
+export type DetectorName = (typeof FINDING_DETECTORS)[number];
 
 export const SEVERITIES = ['warning', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];

@@ -197,8 +197,7 @@ export class FindingsRepository extends EntityRepository<Finding> {
     } else if (query.state === 'recent') {
       where.push('ended_at is not null');
     }
-    const order =
-      query.state === 'recent' ? 'ended_at desc, id desc' : 'started_at desc, id desc';
+    const order = query.state === 'recent' ? 'ended_at desc, id desc' : 'started_at desc, id desc';
     values.push(query.limit + 1, query.offset);
     const rows = await this.execute<RawRow>(
       `select ${COLUMNS} from findings ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
@@ -209,9 +208,7 @@ export class FindingsRepository extends EntityRepository<Finding> {
   }
 
   async byId(id: string): Promise<FindingRow | null> {
-    const [row] = await this.execute<RawRow>(`select ${COLUMNS} from findings where id = $1`, [
-      id,
-    ]);
+    const [row] = await this.execute<RawRow>(`select ${COLUMNS} from findings where id = $1`, [id]);
     return row ? toRow(row) : null;
   }
 

@@ -202,14 +202,16 @@ export class JobEventRepository extends EntityRepository<JobEvent> {
    * in order per job, attempt and time.
    */
   async runEvents(since: Date, keep: JobKey[], limit: number): Promise<RunEventRow[]> {
-    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(
-      ...bindNumbered(RUN_EVENTS_SQL, [
-        since.toISOString(),
-        keep.map((k) => k.instance),
-        keep.map((k) => k.jid),
-        limit,
-      ]),
-    );
+    const rows = await this.em
+      .getConnection()
+      .execute<Record<string, unknown>[]>(
+        ...bindNumbered(RUN_EVENTS_SQL, [
+          since.toISOString(),
+          keep.map((k) => k.instance),
+          keep.map((k) => k.jid),
+          limit,
+        ]),
+      );
     return rows.map((r) => ({
       jobId: r.job_id as string,
       instance: r.instance as string,

@@ -83,6 +83,14 @@ export class MetricsRegistry {
     registers: this.registers,
   });
 
+  // detectors (src/findings/): set from the findings table after each evaluation. Labels as the
+  // findings contract of #23 names them
+  readonly findingsOpen = this.gauge(
+    'sidekiq_supervisor_findings_open',
+    'Open findings by detector and Sidekiq instance',
+    ['detector', 'instance'],
+  );
+
   // this service
   readonly httpRequests = new Counter({
     name: 'sidekiq_supervisor_http_requests_total',

@@ -1,12 +1,19 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { FindingsModule } from '../findings/findings.module.js';
 import { JobStatusModule } from '../job-status/job-status.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { StatsHistoryModule } from '../stats-history/stats-history.module.js';
 import { TaskScheduler } from './task.scheduler.js';
 
 @Module({
-  imports: [ScheduleModule.forRoot(), StatsHistoryModule, JobsModule, JobStatusModule],
+  imports: [
+    ScheduleModule.forRoot(),
+    StatsHistoryModule,
+    JobsModule,
+    JobStatusModule,
+    FindingsModule,
+  ],
   providers: [TaskScheduler],
   exports: [TaskScheduler],
 })

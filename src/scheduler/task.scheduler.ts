@@ -2,12 +2,13 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { AppConfig } from '../config/app-config.js';
+import { FindingsService } from '../findings/findings.service.js';
 import { JobStatusService } from '../job-status/job-status.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { EventPartitions } from '../jobs/storage/event-partitions.js';
 import { StatsHistoryService } from '../stats-history/stats-history.service.js';
 
-type TickName = 'snapshot' | 'import' | 'retention' | 'partitions';
+type TickName = 'snapshot' | 'import' | 'retention' | 'partitions' | 'detectors';
 
 /**
  * The one list of timers. Each tick skips while its previous run is still going, takes its Postgres
@@ -26,6 +27,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
     private readonly jobs: JobsService,
     private readonly statusData: JobStatusService,
     private readonly partitions: EventPartitions,
+    private readonly findings: FindingsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -37,6 +39,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
       ['import', this.config.scheduler.importCron],
       ['retention', this.config.scheduler.retentionCron],
       ['partitions', this.config.scheduler.partitionCron],
+      ['detectors', this.config.scheduler.detectorsCron],
     ];
     for (const [name, cron] of timers) {
       const job = CronJob.from({
@@ -76,6 +79,10 @@ export class TaskScheduler implements OnApplicationBootstrap {
             );
           }
           return 'ran';
+        }
+        case 'detectors': {
+          const evaluation = await this.findings.evaluate(now);
+          return evaluation === null ? 'skipped' : 'ran';
         }
         case 'retention': {
           const expired = await this.partitions.dropExpired(now, this.config.retention.eventDays);

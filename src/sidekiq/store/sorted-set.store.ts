@@ -129,7 +129,12 @@ export class SortedSetStore extends BaseStore {
       let cursor = '0';
       let read = 0;
       do {
-        const [next, flat] = await this.redis.zscan(this.keys.set(set), cursor, 'COUNT', SCAN_COUNT);
+        const [next, flat] = await this.redis.zscan(
+          this.keys.set(set),
+          cursor,
+          'COUNT',
+          SCAN_COUNT,
+        );
         cursor = next;
         for (const entry of pairs(flat)) {
           read++;
