@@ -1,3 +1,4 @@
+import type { QueryResult } from '@mikro-orm/core';
 import { EntityRepository } from '@mikro-orm/postgresql';
 import { bindNumbered } from '../database/bind-numbered.js';
 import type { Finding } from './finding.entity.js';
@@ -148,8 +149,9 @@ export class FindingsRepository extends EntityRepository<Finding> {
         seen.map((o) => o.identity),
         now.toISOString(),
       ]);
-      const result = await this.em.getConnection().execute(sql, bindings, 'run');
-      closed = (result as { affectedRows?: number }).affectedRows ?? 0;
+      // through the EntityManager: in the evaluation's transaction, under its lock
+      const result = await this.em.execute<QueryResult>(sql, bindings, 'run');
+      closed = result.affectedRows;
     }
     return { opened, refreshed, closed };
   }
