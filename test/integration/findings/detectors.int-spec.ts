@@ -10,6 +10,7 @@ import type { TestApp } from '../../support/test-context.js';
 // a Sidekiq app reports it, Sidekiq's side written as Sidekiq writes it.
 const REDIS_DB = 9;
 const LIVE = { identity: 'host-live:100:abc', hostname: 'host-live', pid: 100 };
+const OTHER = { identity: 'host-other:200:def', hostname: 'host-other', pid: 200 };
 
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
 const MIN = 60_000;
@@ -35,11 +36,13 @@ describe('detectors on real Postgres and Redis', () => {
   beforeAll(async () => {
     ({ ctx, writer } = await startWithSidekiq(REDIS_DB));
     sut = ctx.get(FindingsService);
-    await writer.heartbeat({
-      ...LIVE,
-      startedAt: Date.now() / 1000 - 3600,
-      beat: Date.now() / 1000,
-    });
+    for (const p of [LIVE, OTHER]) {
+      await writer.heartbeat({
+        ...p,
+        startedAt: Date.now() / 1000 - 3600,
+        beat: Date.now() / 1000,
+      });
+    }
 
     // FastJob: 30 quick runs in the last hour, its baseline
     const history: Record<string, unknown>[] = [];
