@@ -2,9 +2,9 @@ import { FindingsService, type FindingRow } from '../../../src/findings/findings
 import { MetricsRegistry } from '../../../src/metrics/metrics-registry.js';
 import { TaskScheduler } from '../../../src/scheduler/task.scheduler.js';
 import { makeJid } from '../../factories/job-event.factory.js';
-import { startWithSidekiq, stopWithSidekiq } from '../../support/app-with-sidekiq.js';
+import { startWithSidekiq, stopWithSidekiq, testRedisUrl } from '../../support/app-with-sidekiq.js';
 import type { SidekiqWriter } from '../../support/sidekiq-writer.js';
-import type { TestApp } from '../../support/test-context.js';
+import { TestApp } from '../../support/test-context.js';
 
 // Every detector on real Postgres and Redis: the history is reported through the ingest route as
 // a Sidekiq app reports it, Sidekiq's side written as Sidekiq writes it.
@@ -239,5 +239,60 @@ describe('detectors on real Postgres and Redis', () => {
     expect(lost.evidence).toMatchObject({ held: 'nowhere' });
     // with no process left, the young job's process is gone too
     expect(byJid(after, youngJid)[0]?.evidence).toMatchObject({ reason: 'process gone' });
+  });
+});
+
+describe('detectors when a Sidekiq instance is out of reach', () => {
+  let ctx: TestApp;
+  let sut: FindingsService;
+  const jid = makeJid();
+
+  beforeAll(async () => {
+    ctx = await TestApp.start({
+      env: {
+        REDIS_URL: testRedisUrl(REDIS_DB),
+        // nothing listens on port 1: every read of "down" fails
+        SIDEKIQ_INSTANCES: 'down=redis://127.0.0.1:1/0',
+      },
+    });
+    sut = ctx.get(FindingsService);
+    await ctx.postEvents([
+      {
+        type: 'queued',
+        instance: 'down',
+        job_id: jid,
+        job_class: 'SlowJob',
+        queue: 'default',
+        arguments: '[]',
+        occurred_at: ago(3 * 3600_000),
+      },
+      {
+        type: 'started',
+        instance: 'down',
+        job_id: jid,
+        occurred_at: ago(2 * 3600_000),
+        hostname: 'h',
+        pid: 1,
+      },
+    ]);
+  });
+
+  afterAll(() => ctx?.close());
+
+  it('still judges what the history alone shows, and ends nothing it could not check', async () => {
+    await sut.evaluate(new Date());
+    const [stuck] = (await sut.list({ state: 'open', offset: 0, limit: 10 })).rows;
+    expect(stuck).toMatchObject({ detector: 'stuck', jid, instance: 'down' });
+    expect(stuck!.evidence).toMatchObject({ process: 'unknown', limit_source: 'default' });
+
+    // a lost finding of that instance from an earlier evaluation: not seen now (the processes
+    // cannot be read), so it must stay open rather than end on no evidence
+    await ctx.db.sql.query(
+      `insert into findings (detector, identity, instance, jid, severity, summary, started_at, last_seen_at)
+       values ('stuck', 'stuck:down:earlier', 'down', 'earlier', 'critical', 'lost', now(), now())`,
+    );
+    await sut.evaluate(new Date());
+    const open = (await sut.list({ state: 'open', offset: 0, limit: 10 })).rows;
+    expect(open.map((r) => r.identity).sort()).toEqual(['stuck:down:earlier', `stuck:down:${jid}`]);
   });
 });
