@@ -106,7 +106,8 @@ returning (xmax = 0) as inserted`;
 // The open findings of a detector that this evaluation did not see again have ended.
 const CLOSE_SQL = `
 update findings set ended_at = $3
-where detector = $1 and ended_at is null and not (identity = any($2::text[]))`;
+where detector = $1 and ended_at is null
+  and identity not in (select jsonb_array_elements_text($2::jsonb))`;
 
 export class FindingsRepository extends EntityRepository<Finding> {
   /**
@@ -146,7 +147,7 @@ export class FindingsRepository extends EntityRepository<Finding> {
     if (closeUnseen) {
       const [sql, bindings] = bindNumbered(CLOSE_SQL, [
         detector,
-        seen.map((o) => o.identity),
+        JSON.stringify(seen.map((o) => o.identity)),
         now.toISOString(),
       ]);
       // through the EntityManager: in the evaluation's transaction, under its lock

@@ -51,18 +51,20 @@ export class FindingsService {
       if (!(await tryAdvisoryXactLock(em, 'detectors'))) {
         return null;
       }
-      const repository = em.getRepository(Finding);
       const evaluation: Evaluation = {};
       for (const detector of this.detectors) {
         try {
-          const open = await repository.open(detector.name);
-          const seen = await detector.evaluate(now, open);
-          evaluation[detector.name] = await repository.observe(
-            detector.name,
-            oneEach(seen.observations),
-            now,
-            seen.complete,
-          );
+          // a savepoint each: a detector whose writes fail leaves the others' standing
+          evaluation[detector.name] = await em.transactional(async (inner) => {
+            const repository = inner.getRepository(Finding);
+            const seen = await detector.evaluate(now, await repository.open(detector.name));
+            return repository.observe(
+              detector.name,
+              oneEach(seen.observations),
+              now,
+              seen.complete,
+            );
+          });
         } catch (error) {
           this.logger.warn(`detector ${detector.name} failed: ${(error as Error).message}`);
           evaluation[detector.name] = { failed: (error as Error).message };

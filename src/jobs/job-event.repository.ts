@@ -122,7 +122,7 @@ export interface RunEventRow {
 }
 
 // The starts and ends of runs of (a) jobs active since $1 that may hold a second start, and (b)
-// the jobs named in $2/$3 (the open duplicate findings, kept until their job goes quiet). A job
+// the jobs named in $2 (the open duplicate findings, kept until their job goes quiet). A job
 // with one run stores at most 3 events (queued, started, its end); a second start makes a
 // running job's third event or a finished job's fourth, so the filter drops almost every job
 // before its events are read. Each job's events are read from the partitions of its own span.
@@ -131,10 +131,10 @@ with recent as (
   (select id, instance, jid, job_class, last_event_at, first_received_at, updated_at
    from jobs
    where last_event_at >= $1 and (event_count >= 4 or (event_count = 3 and status = 'running'))
-   limit $4)
+   limit $3)
   union
   select j.id, j.instance, j.jid, j.job_class, j.last_event_at, j.first_received_at, j.updated_at
-  from unnest($2::text[], $3::text[]) as k(instance, jid)
+  from jsonb_to_recordset($2::jsonb) as k(instance text, jid text)
   join jobs j on j.instance = k.instance and j.jid = k.jid
 )
 select r.id::text as job_id, r.instance, r.jid, r.job_class, r.last_event_at, x.type, e.attempt,
@@ -207,8 +207,7 @@ export class JobEventRepository extends EntityRepository<JobEvent> {
       .execute<Record<string, unknown>[]>(
         ...bindNumbered(RUN_EVENTS_SQL, [
           since.toISOString(),
-          keep.map((k) => k.instance),
-          keep.map((k) => k.jid),
+          JSON.stringify(keep.map((k) => ({ instance: k.instance, jid: k.jid }))),
           limit,
         ]),
       );

@@ -617,8 +617,7 @@ export class JobRepository extends EntityRepository<Job> {
     }
     const rows = await this.em.execute<Record<string, unknown>[]>(
       ...bindNumbered(BASELINES_SQL, [
-        classes.map((c) => c.instance),
-        classes.map((c) => c.jobClass),
+        JSON.stringify(classes.map((c) => ({ instance: c.instance, job_class: c.jobClass }))),
         since.toISOString(),
         sampleRuns,
       ]),
@@ -691,17 +690,17 @@ limit $1`;
 const BASELINES_SQL = `
 select c.instance, c.job_class, count(r.ms)::int as samples,
   percentile_cont(0.99) within group (order by r.ms) as p99_ms
-from unnest($1::text[], $2::text[]) as c(instance, job_class)
+from jsonb_to_recordset($1::jsonb) as c(instance text, job_class text)
 left join lateral (
   select coalesce(j.duration_ms,
     extract(epoch from j.completed_at - j.started_at) * 1000) as ms
   from jobs j
   where j.job_class = c.job_class and j.status in ('succeeded', 'failed', 'dead')
-    and coalesce(j.completed_at, j.failed_at) >= $3
+    and coalesce(j.completed_at, j.failed_at) >= $2
     and j.status = 'succeeded' and j.instance = c.instance
     and (j.duration_ms is not null or j.started_at is not null)
   order by coalesce(j.completed_at, j.failed_at) desc
-  limit $4
+  limit $3
 ) r on true
 group by c.instance, c.job_class`;
 

@@ -293,6 +293,8 @@ describe('detectors when a Sidekiq instance is out of reach', () => {
     );
     await sut.evaluate(new Date());
     const open = (await sut.list({ state: 'open', offset: 0, limit: 10 })).rows;
-    expect(open.map((r) => r.identity).sort()).toEqual(['stuck:down:earlier', `stuck:down:${jid}`]);
+    expect(open.map((r) => r.identity).sort()).toEqual(
+      ['stuck:down:earlier', `stuck:down:${jid}`].sort(),
+    );
   });
 });
