@@ -15,6 +15,8 @@ import { Deploy } from './src/findings/deploys/deploy.entity.js';
 import { FailureFingerprintHour } from './src/findings/fingerprints/failure-fingerprint-hour.entity.js';
 import { FailureFingerprint } from './src/findings/fingerprints/failure-fingerprint.entity.js';
 import { FailureScan } from './src/findings/fingerprints/failure-scan.entity.js';
+import { Migration20261204100100 } from './src/database/migrations/Migration20261204100100.js';
+import { Finding } from './src/findings/finding.entity.js';
 import { JobEvent } from './src/jobs/job-event.entity.js';
 import { Job } from './src/jobs/job.entity.js';
 import { JobStatusData } from './src/job-status/job-status-data.entity.js';
@@ -34,6 +36,7 @@ export const ENTITIES = [
   FailureFingerprintHour,
   FailureScan,
   Deploy,
+  Finding,
 ];
 
 export const MIGRATIONS = [
@@ -43,6 +46,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261124000000', class: Migration20261124000000 },
   { name: 'Migration20261125210000', class: Migration20261125210000 },
   { name: 'Migration20261204000000', class: Migration20261204000000 },
+  { name: 'Migration20261204100100', class: Migration20261204100100 },
   { name: 'Migration20261204100200', class: Migration20261204100200 },
   { name: 'Migration20261204100400', class: Migration20261204100400 },
   { name: 'Migration20261204100500', class: Migration20261204100500 },
@@ -59,9 +63,9 @@ export function ormOptions(clientUrl: string, poolMax = 10): Options {
     debug: false,
     // job_events is partitioned (the migrations and EventPartitions make it and its partitions):
     // the schema generator cannot describe that, so it leaves the table alone. The alert tables
-    // (and findings, until the detectors' entity describes it) are written through SQL only
+    // are written through SQL only
     schemaGenerator: {
-      skipTables: [/^job_events(_.*)?$/, 'findings', 'alert_notifications', 'alert_deliveries'],
+      skipTables: [/^job_events(_.*)?$/, 'alert_notifications', 'alert_deliveries'],
     },
     migrations: {
       migrationsList: MIGRATIONS,

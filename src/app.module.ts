@@ -11,6 +11,7 @@ import { ConfigModule } from './config/config.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { FailuresModule } from './findings/failures.module.js';
+import { FindingsModule } from './findings/findings.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobManagerModule } from './job-manager/job-manager.module.js';
 import { JobStatusModule } from './job-status/job-status.module.js';
@@ -37,6 +38,7 @@ import { StatsHistoryModule } from './stats-history/stats-history.module.js';
     MetricsModule,
     AlertsModule,
     FailuresModule,
+    FindingsModule,
     SchedulerModule,
     DashboardModule,
   ],

@@ -1,5 +1,10 @@
 import { type AlertReceiver, parseAlertWebhooks } from './alert-webhooks.js';
 import { type DeployThresholds, parseDeployOverrides } from './deploy-thresholds.js';
+import {
+  type DetectorOverrides,
+  type DetectorThresholds,
+  parseDetectorOverrides,
+} from './detector-overrides.js';
 import type { EnvVars } from './env.schema.js';
 
 const DAY_MS = 86_400_000;
@@ -75,6 +80,7 @@ export class AppConfig {
     readonly importCron: string;
     readonly retentionCron: string;
     readonly partitionCron: string;
+    readonly detectorsCron: string;
     /** job_events' daily partitions made ahead of today */
     readonly partitionDaysAhead: number;
     readonly fingerprintsCron: string;
@@ -113,6 +119,15 @@ export class AppConfig {
     readonly watchHours: number;
     /** thresholds a job class sets for itself */
     readonly classOverrides: ReadonlyMap<string, Partial<DeployThresholds>>;
+  };
+  readonly detectors: {
+    /** every class's thresholds unless DETECTOR_OVERRIDES names it */
+    readonly defaults: DetectorThresholds;
+    readonly overrides: DetectorOverrides;
+    readonly baselineDays: number;
+    readonly sampleRuns: number;
+    readonly duplicateWindowSeconds: number;
+    readonly duplicateHoldSeconds: number;
   };
 
   constructor(env: EnvVars) {
@@ -168,6 +183,7 @@ export class AppConfig {
       importCron: env.STATS_IMPORT_CRON.trim(),
       retentionCron: env.RETENTION_CRON.trim(),
       partitionCron: env.PARTITION_CRON.trim(),
+      detectorsCron: env.DETECTORS_CRON.trim(),
       partitionDaysAhead: env.PARTITION_DAYS_AHEAD,
       fingerprintsCron: env.FINGERPRINTS_CRON.trim(),
     });
@@ -202,6 +218,19 @@ export class AppConfig {
       classOverrides: env.DEPLOY_CLASS_OVERRIDES
         ? (parseDeployOverrides(env.DEPLOY_CLASS_OVERRIDES) ?? new Map())
         : new Map(),
+    });
+    this.detectors = Object.freeze({
+      defaults: Object.freeze({
+        stuckFloorSeconds: env.DETECTOR_STUCK_FLOOR_S,
+        stuckMinSamples: env.DETECTOR_STUCK_MIN_SAMPLES,
+        stuckDefaultSeconds: env.DETECTOR_STUCK_DEFAULT_S,
+        neverStartedSeconds: env.DETECTOR_NEVER_STARTED_S,
+      }),
+      overrides: parseDetectorOverrides(env.DETECTOR_OVERRIDES).overrides,
+      baselineDays: env.DETECTOR_STUCK_BASELINE_DAYS,
+      sampleRuns: env.DETECTOR_STUCK_SAMPLE_RUNS,
+      duplicateWindowSeconds: env.DETECTOR_DUPLICATE_WINDOW_S,
+      duplicateHoldSeconds: env.DETECTOR_DUPLICATE_HOLD_S,
     });
     Object.freeze(this);
   }

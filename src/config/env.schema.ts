@@ -1,5 +1,6 @@
 import { plainToInstance, Type } from 'class-transformer';
 import { parseDeployOverrides } from './deploy-thresholds.js';
+import { parseDetectorOverrides } from './detector-overrides.js';
 import {
   IsIn,
   IsInt,
@@ -156,6 +157,22 @@ export class EnvVars {
   @IsOptional() @IsString() DEPLOY_CLASS_OVERRIDES?: string;
   // the latest deploy is watched (and its regression findings kept open) this long
   @Type(() => Number) @IsInt() @Min(1) @Max(8760) DEPLOY_WATCH_HOURS = 24;
+  // detectors (src/findings/): how often they run, and their thresholds (per class in
+  // DETECTOR_OVERRIDES, JSON: {"ReportJob": {"stuck_floor_s": 600}})
+  @Matches(CRON, { message: 'must be a cron expression' }) DETECTORS_CRON = '*/30 * * * * *';
+  @Type(() => Number) @IsInt() @Min(1) @Max(86_400) DETECTOR_STUCK_FLOOR_S = 60;
+  @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000) DETECTOR_STUCK_MIN_SAMPLES = 20;
+  @Type(() => Number) @IsInt() @Min(1) @Max(31_536_000) DETECTOR_STUCK_DEFAULT_S = 3600;
+  // the runs a class's baseline is learnt from: its last DETECTOR_STUCK_SAMPLE_RUNS successes
+  // within DETECTOR_STUCK_BASELINE_DAYS
+  @Type(() => Number) @IsInt() @Min(1) @Max(365) DETECTOR_STUCK_BASELINE_DAYS = 7;
+  @Type(() => Number) @IsInt() @Min(20) @Max(100_000) DETECTOR_STUCK_SAMPLE_RUNS = 5000;
+  @Type(() => Number) @IsInt() @Min(1) @Max(31_536_000) DETECTOR_NEVER_STARTED_S = 600;
+  // jobs whose last event is this recent are checked for a second start; a duplicate stays a
+  // finding until its job has been quiet for DETECTOR_DUPLICATE_HOLD_S
+  @Type(() => Number) @IsInt() @Min(1) @Max(86_400) DETECTOR_DUPLICATE_WINDOW_S = 120;
+  @Type(() => Number) @IsInt() @Min(1) @Max(2_592_000) DETECTOR_DUPLICATE_HOLD_S = 3600;
+  @IsOptional() @IsString() DETECTOR_OVERRIDES?: string;
 }
 
 export class InvalidEnvironmentError extends Error {
@@ -206,6 +223,11 @@ export function validateEnv(raw: Record<string, unknown>): EnvVars {
     rules.push(
       'DEPLOY_CLASS_OVERRIDES must be a JSON object of job class to {failure_rate_points, min_failures, p95_increase_percent, min_runs} (numbers ≥ 0)',
     );
+  }
+  const { problems } = parseDetectorOverrides(env.DETECTOR_OVERRIDES);
+  if (problems.length > 0) {
+    names.push('DETECTOR_OVERRIDES');
+    rules.push(...problems);
   }
   if (names.length > 0) {
     throw new InvalidEnvironmentError(names.sort(), rules);

@@ -4,8 +4,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
  * Every Postgres advisory lock id the service takes, in one list (ids must not collide). All are
  * transaction-level (`pg_try_advisory_xact_lock`): they go with the transaction that holds them.
  *
- * - `statsSnapshot`, `statsImport`, `retention`, `partitions`, `fingerprints`, `alerts`: one per
- *   scheduled task; the copy of the service that gets the lock does the work, the others skip the tick.
+ * - `statsSnapshot`, `statsImport`, `retention`, `partitions`, `detectors`, `fingerprints`, `alerts`:
+ *   one per scheduled task; the copy of the service that gets the lock does the work, the others
+ *   skip the tick.
  * - `restart`: one JobManager restart at a time across every copy; a second one gets CONFLICT.
  *
  * Not in this list: the per-job ingest locks, keyed by a hash of instance and jid rather than a
@@ -17,6 +18,7 @@ export const ADVISORY_LOCKS = {
   statsImport: 7_301_002,
   retention: 7_301_003,
   partitions: 7_301_004,
+  detectors: 7_301_005,
   fingerprints: 7_301_006,
   alerts: 7_301_007,
   restart: 7_301_100,

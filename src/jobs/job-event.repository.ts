@@ -2,6 +2,7 @@ import { EntityRepository } from '@mikro-orm/postgresql';
 import { bindNumbered } from '../database/bind-numbered.js';
 import { JobEvent } from './job-event.entity.js';
 import type { Job } from './job.entity.js';
+import type { JobKey } from './job.repository.js';
 
 /** Events of one job's timeline per page. */
 export const TIMELINE_PAGE = 1000;
@@ -157,6 +158,45 @@ interface FailureRaw {
   error_message: string | null;
   backtrace: unknown;
 }
+/** A start or end of a run of a recently active job, as the duplicate detector reads it. */
+export interface RunEventRow {
+  jobId: string;
+  instance: string;
+  jid: string;
+  jobClass: string | null;
+  lastEventAt: Date;
+  type: string;
+  attempt: number;
+  occurredAt: Date;
+  hostname: string | null;
+  pid: number | null;
+  tid: string | null;
+}
+
+// The starts and ends of runs of (a) jobs active since $1 that may hold a second start, and (b)
+// the jobs named in $2 (the open duplicate findings, kept until their job goes quiet). A job
+// with one run stores at most 3 events (queued, started, its end); a second start makes a
+// running job's third event or a finished job's fourth, so the filter drops almost every job
+// before its events are read. Each job's events are read from the partitions of its own span.
+const RUN_EVENTS_SQL = `
+with recent as (
+  (select id, instance, jid, job_class, last_event_at, first_received_at, updated_at
+   from jobs
+   where last_event_at >= $1 and (event_count >= 4 or (event_count = 3 and status = 'running'))
+   limit $3)
+  union
+  select j.id, j.instance, j.jid, j.job_class, j.last_event_at, j.first_received_at, j.updated_at
+  from jsonb_to_recordset($2::jsonb) as k(instance text, jid text)
+  join jobs j on j.instance = k.instance and j.jid = k.jid
+)
+select r.id::text as job_id, r.instance, r.jid, r.job_class, r.last_event_at, x.type, e.attempt,
+  x.occurred_at, e.hostname, e.pid, e.tid
+from recent r
+join job_events e on e.job_id = r.id
+  and e.received_at >= r.first_received_at and e.received_at <= r.updated_at
+cross join lateral (${EXPAND}) x
+where e.type in ('started', 'succeeded', 'failed', 'interrupted', 'retrying', 'dead')
+order by r.id, e.attempt, x.occurred_at, e.id, x.part`;
 
 /** job_events: append-only; written by the ingest writer, read here. */
 export class JobEventRepository extends EntityRepository<JobEvent> {
@@ -207,6 +247,35 @@ export class JobEventRepository extends EntityRepository<JobEvent> {
       .getConnection()
       .execute<{ id: string }[]>(...bindNumbered(IDS_AFTER_SQL, [afterId, limit]));
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Run starts and ends of jobs active since `since` (at most `limit` such jobs) and of `keep`;
+   * in order per job, attempt and time.
+   */
+  async runEvents(since: Date, keep: JobKey[], limit: number): Promise<RunEventRow[]> {
+    const rows = await this.em
+      .getConnection()
+      .execute<Record<string, unknown>[]>(
+        ...bindNumbered(RUN_EVENTS_SQL, [
+          since.toISOString(),
+          JSON.stringify(keep.map((k) => ({ instance: k.instance, jid: k.jid }))),
+          limit,
+        ]),
+      );
+    return rows.map((r) => ({
+      jobId: r.job_id as string,
+      instance: r.instance as string,
+      jid: r.jid as string,
+      jobClass: r.job_class as string | null,
+      lastEventAt: new Date(r.last_event_at as string),
+      type: r.type as string,
+      attempt: Number(r.attempt),
+      occurredAt: new Date(r.occurred_at as string),
+      hostname: r.hostname as string | null,
+      pid: r.pid === null ? null : Number(r.pid),
+      tid: r.tid as string | null,
+    }));
   }
 
   /** The events with these ids (those that exist), with their job's class, queue and times. */

@@ -663,4 +663,133 @@ export class JobRepository extends EntityRepository<Job> {
       },
     }));
   }
+
+  /** Jobs whose latest status is running, oldest start first (at most `limit`). */
+  async running(limit: number): Promise<RunningJobRow[]> {
+    const rows = await this.em.execute<Record<string, unknown>[]>(
+      ...bindNumbered(RUNNING_SQL, [limit]),
+    );
+    return rows.map((r) => ({
+      instance: r.instance as string,
+      jid: r.jid as string,
+      jobClass: r.job_class as string | null,
+      queue: r.queue as string | null,
+      startedAt: r.started_at === null ? null : new Date(r.started_at as string),
+      hostname: r.hostname as string | null,
+      pid: r.pid as number | null,
+      restartedAs: r.restarted_as as string | null,
+    }));
+  }
+
+  /** Each class's p99 run time over its last `sampleRuns` successes since `since`. */
+  async runBaselines(
+    classes: { instance: string; jobClass: string }[],
+    since: Date,
+    sampleRuns: number,
+  ): Promise<RunBaselineRow[]> {
+    if (classes.length === 0) {
+      return [];
+    }
+    const rows = await this.em.execute<Record<string, unknown>[]>(
+      ...bindNumbered(BASELINES_SQL, [
+        JSON.stringify(classes.map((c) => ({ instance: c.instance, job_class: c.jobClass }))),
+        since.toISOString(),
+        sampleRuns,
+      ]),
+    );
+    return rows.map((r) => ({
+      instance: r.instance as string,
+      jobClass: r.job_class as string,
+      samples: Number(r.samples),
+      p99Ms: num(r.p99_ms as string | number | null),
+    }));
+  }
+
+  /** Queued jobs not started since before `before`, and scheduled jobs due before it. */
+  async waitingSince(before: Date, limit: number): Promise<WaitingJobRow[]> {
+    const rows = await this.em.execute<Record<string, unknown>[]>(
+      ...bindNumbered(WAITING_SQL, [before.toISOString(), limit]),
+    );
+    return rows.map((r) => ({
+      instance: r.instance as string,
+      jid: r.jid as string,
+      jobClass: r.job_class as string | null,
+      queue: r.queue as string | null,
+      status: r.status as string,
+      waitingSince: new Date(r.waiting_since as string),
+    }));
+  }
 }
+
+/** A job whose latest status is running, as the stuck detector reads it. */
+export interface RunningJobRow {
+  instance: string;
+  jid: string;
+  jobClass: string | null;
+  queue: string | null;
+  startedAt: Date | null;
+  hostname: string | null;
+  pid: number | null;
+  restartedAs: string | null;
+}
+
+/** A class's recent successful run times in one instance: how many, and their p99. */
+export interface RunBaselineRow {
+  instance: string;
+  jobClass: string;
+  samples: number;
+  p99Ms: number | null;
+}
+
+/** A job waiting to start since `waitingSince` (queued, or scheduled and due). */
+export interface WaitingJobRow {
+  instance: string;
+  jid: string;
+  jobClass: string | null;
+  queue: string | null;
+  status: string;
+  waitingSince: Date;
+}
+
+// Running jobs, oldest start first. `status = 'running'` is answered by the GIN index (btree_gin
+// on status): a handful of rows however many jobs are stored.
+const RUNNING_SQL = `
+select instance, jid, job_class, queue, started_at, hostname, pid, restarted_as
+from jobs where status = 'running'
+order by started_at nulls first, id
+limit $1`;
+
+// Per (instance, class): the last $4 successful runs within the window, newest first, walked down
+// the class-first outcome index (its predicate and key expression, so no sort and no more rows
+// than the sample); their p99 in ms.
+const BASELINES_SQL = `
+select c.instance, c.job_class, count(r.ms)::int as samples,
+  percentile_cont(0.99) within group (order by r.ms) as p99_ms
+from jsonb_to_recordset($1::jsonb) as c(instance text, job_class text)
+left join lateral (
+  select coalesce(j.duration_ms,
+    extract(epoch from j.completed_at - j.started_at) * 1000) as ms
+  from jobs j
+  where j.job_class = c.job_class and j.status in ('succeeded', 'failed', 'dead')
+    and coalesce(j.completed_at, j.failed_at) >= $2
+    and j.status = 'succeeded' and j.instance = c.instance
+    and (j.duration_ms is not null or j.started_at is not null)
+  order by coalesce(j.completed_at, j.failed_at) desc
+  limit $3
+) r on true
+group by c.instance, c.job_class`;
+
+// Jobs queued before $1 and not started since, and scheduled jobs due before $1 (Sidekiq's poller
+// moves a due job to its queue within seconds); the longest waiting first. Both statuses go through
+// the GIN index; a restarted job is no longer waited for.
+const WAITING_SQL = `
+select instance, jid, job_class, queue, status, since as waiting_since from (
+  select instance, jid, job_class, queue, status, id,
+    case when status = 'scheduled' then scheduled_at
+      else coalesce(enqueued_at, created_at, first_event_at) end as since
+  from jobs
+  where status in ('queued', 'scheduled') and restarted_as is null
+) w
+where since < $1
+order by since, id
+limit $2`;

@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { JobEvent } from './job-event.entity.js';
 import { JobInsightsService } from './job-insights.service.js';
 import { JobMetricsService } from './job-metrics.service.js';
+import { JobSignalsService } from './job-signals.service.js';
 import { Job } from './job.entity.js';
 import { IngestWriterService } from './ingest/ingest-writer.service.js';
 import { JobsController } from './jobs.controller.js';
@@ -17,6 +18,7 @@ import { EventPartitions } from './storage/event-partitions.js';
     IngestWriterService,
     JobMetricsService,
     JobInsightsService,
+    JobSignalsService,
     EventPartitions,
   ],
   exports: [
@@ -24,6 +26,7 @@ import { EventPartitions } from './storage/event-partitions.js';
     IngestWriterService,
     JobMetricsService,
     JobInsightsService,
+    JobSignalsService,
     EventPartitions,
   ],
 })

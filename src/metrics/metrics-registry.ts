@@ -83,6 +83,15 @@ export class MetricsRegistry {
     registers: this.registers,
   });
 
+  // detectors (src/findings/): set from the findings table after each evaluation; the Sidekiq
+  // instance under INSTANCE_LABEL like every series here (a scraped `instance` label would be
+  // renamed exported_instance), which the alerting rules group by
+  readonly findingsOpen = this.gauge(
+    'sidekiq_supervisor_findings_open',
+    'Open findings by detector and Sidekiq instance',
+    ['detector', INSTANCE_LABEL],
+  );
+
   // this service
   readonly httpRequests = new Counter({
     name: 'sidekiq_supervisor_http_requests_total',

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AlertsModule } from '../alerts/alerts.module.js';
 import { FailuresModule } from '../findings/failures.module.js';
+import { FindingsModule } from '../findings/findings.module.js';
 import { JobStatusModule } from '../job-status/job-status.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { StatsHistoryModule } from '../stats-history/stats-history.module.js';
@@ -15,6 +16,7 @@ import { TaskScheduler } from './task.scheduler.js';
     JobStatusModule,
     AlertsModule,
     FailuresModule,
+    FindingsModule,
   ],
   providers: [TaskScheduler],
   exports: [TaskScheduler],

@@ -3,13 +3,15 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { AlertsService } from '../alerts/alerts.service.js';
 import { AppConfig } from '../config/app-config.js';
+import { FindingsService } from '../findings/findings.service.js';
 import { JobStatusService } from '../job-status/job-status.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { FingerprintsService } from '../findings/fingerprints/fingerprints.service.js';
 import { EventPartitions } from '../jobs/storage/event-partitions.js';
 import { StatsHistoryService } from '../stats-history/stats-history.service.js';
 
-type TickName = 'snapshot' | 'import' | 'retention' | 'partitions' | 'alerts' | 'fingerprints';
+type TickName =
+  'snapshot' | 'import' | 'retention' | 'partitions' | 'detectors' | 'fingerprints' | 'alerts';
 
 /**
  * The one list of timers. Each tick skips while its previous run is still going, takes its Postgres
@@ -30,6 +32,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
     private readonly partitions: EventPartitions,
     private readonly alerts: AlertsService,
     private readonly fingerprints: FingerprintsService,
+    private readonly findings: FindingsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -43,6 +46,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
       ['partitions', this.config.scheduler.partitionCron],
       ['alerts', this.config.alerts.cron],
       ['fingerprints', this.config.scheduler.fingerprintsCron],
+      ['detectors', this.config.scheduler.detectorsCron],
     ];
     for (const [name, cron] of timers) {
       const job = CronJob.from({
@@ -93,6 +97,10 @@ export class TaskScheduler implements OnApplicationBootstrap {
             );
           }
           return result.ran ? 'ran' : 'skipped';
+        }
+        case 'detectors': {
+          const evaluation = await this.findings.evaluate(now);
+          return evaluation === null ? 'skipped' : 'ran';
         }
         case 'retention': {
           const expired = await this.partitions.dropExpired(now, this.config.retention.eventDays);

@@ -327,6 +327,12 @@ export function queueLatency(oldest: PageMember | null, nowSeconds: number): num
   return nowSeconds - job.enqueuedAt;
 }
 
+/** The jid of a raw payload, null when it has none or is not a job. */
+export function jidOf(raw: string): string | null {
+  const job = decodeJob(raw);
+  return job.decodable ? job.jid : null;
+}
+
 /** Cheap pre-filter before parsing: does this raw payload mention the jid as its `jid` value? */
 export function mayHaveJid(raw: string, jid: string): boolean {
   return raw.includes(jid);

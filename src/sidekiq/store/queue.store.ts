@@ -96,6 +96,17 @@ export class QueueStore extends BaseStore {
     });
   }
 
+  /**
+   * `count` entries from the oldest end, skipping the `skip` oldest; oldest first. Workers pop
+   * from that end meanwhile, so successive reads may miss entries that moved (a bounded look, not
+   * a snapshot).
+   */
+  oldestFirst(name: string, skip: number, count: number): Promise<string[]> {
+    return this.run(async () =>
+      (await this.redis.lrange(this.keys.queue(name), -(skip + count), -(skip + 1))).reverse(),
+    );
+  }
+
   /** JobRecord#delete: LREM 1 with the exact raw JSON. */
   remove(name: string, raw: string): Promise<number> {
     return this.write((w) => w.lrem(this.keys.queue(name), 1, raw));

@@ -1,4 +1,4 @@
-import { hasJid, mayHaveJid, type PageMember } from '../payload/job-record.js';
+import { hasJid, jidOf, mayHaveJid, type PageMember } from '../payload/job-record.js';
 import { SidekiqSetName } from '../sidekiq-keys.js';
 import {
   BaseStore,
@@ -113,6 +113,42 @@ export class SortedSetStore extends BaseStore {
         (score === undefined || e.score === score) && mayHaveJid(e.raw, jid) && hasJid(e.raw, jid),
     );
     return entries[0] ?? null;
+  }
+
+  /**
+   * One ZSCAN pass looking for several jids at once, reading at most about `budget` members:
+   * the score of each jid found, and whether the pass stopped before the end of the set.
+   */
+  findJids(
+    set: SidekiqSetName,
+    jids: ReadonlySet<string>,
+    budget: number,
+  ): Promise<{ found: Map<string, number>; truncated: boolean }> {
+    return this.run(async () => {
+      const found = new Map<string, number>();
+      let cursor = '0';
+      let read = 0;
+      do {
+        const [next, flat] = await this.redis.zscan(
+          this.keys.set(set),
+          cursor,
+          'COUNT',
+          SCAN_COUNT,
+        );
+        cursor = next;
+        for (const entry of pairs(flat)) {
+          read++;
+          const jid = jidOf(entry.raw);
+          if (jid !== null && jids.has(jid)) {
+            found.set(jid, entry.score);
+          }
+        }
+        if (found.size === jids.size) {
+          return { found, truncated: false };
+        }
+      } while (cursor !== '0' && read < budget);
+      return { found, truncated: cursor !== '0' };
+    });
   }
 
   /** ZRANGE start stop WITHSCORES (lowest score first; negative indices count from the highest). */

@@ -1,0 +1,282 @@
+// npm run bench:detectors — one full evaluation of every detector over 1,000,000 stored jobs.
+// Fills a fresh database by SQL (as bench:ingest's preload: job rows and their events in daily
+// partitions) with a production-like state: 986,760 finished jobs over 10 days (20 classes), the last
+// 2 minutes at 100 jobs/s (12,000 jobs, 20 of them started twice), 220 running jobs (10 for hours,
+// 10 on a process that is gone), 500 jobs queued 20 minutes ago (half of them still in a queue of
+// Sidekiq's Redis that has not moved, behind 1,000 older entries; half lost), a retry set of
+// 2,000. Then times FindingsService.evaluate() (every detector, findings written, the gauge
+// refreshed) and each detector alone, through the real services (Nest application context), p95
+// over BENCH_RUNS runs. Baseline: `select 1` through the same pool, same run.
+// Knobs: BENCH_JOBS (1000000), BENCH_RUNS (30), BENCH_KEEP=1 keeps the database.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { dropDatabase, freshDatabase, sql, timeRuns, writeSection } from './lib.mjs';
+
+const JOBS = Number(process.env.BENCH_JOBS ?? 1_000_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+if (!process.env.DATABASE_URL || !process.env.REDIS_URL) {
+  throw new Error('DATABASE_URL/REDIS_URL are not set: run through `npm run bench:detectors`');
+}
+const RECENT = 12_000;
+const DUPLICATES = 20;
+const RUNNING = 200;
+const STUCK = 10;
+const LOST = 10;
+const QUEUED = 500;
+const HISTORY = JOBS - RECENT - RUNNING - STUCK - LOST - QUEUED;
+const DAYS = 10;
+
+const adminUrl = process.env.DATABASE_URL;
+const benchUrl = await freshDatabase('bench_detectors');
+const redisUrl = new URL(process.env.REDIS_URL);
+redisUrl.pathname = '/14';
+process.env.DATABASE_URL = benchUrl;
+process.env.REDIS_URL = redisUrl.toString();
+process.env.PRIVATE_TOKEN ??= randomBytes(24).toString('hex');
+process.env.LOG_LEVEL = 'error';
+process.env.SCHEDULER_ENABLED = 'false';
+// the timed runs take minutes: a floor of 30 minutes keeps the 200 jobs started seconds before
+// them short of stuck throughout, and a 10-minute window keeps the last 2 minutes' jobs in it
+process.env.DETECTOR_STUCK_FLOOR_S = '1800';
+process.env.DETECTOR_DUPLICATE_WINDOW_S = '600';
+
+const now = Date.now();
+let t = performance.now();
+const pg = (text, params) => sql(benchUrl, text, params);
+for (let d = DAYS; d >= 0; d--) {
+  const day = new Date(now - d * 86_400_000).toISOString().slice(0, 10);
+  await pg(`create table if not exists job_events_p${day.replaceAll('-', '')}
+    partition of job_events for values from ('${day} 00:00:00+00')
+    to ('${day} 00:00:00+00'::timestamptz + interval '1 day')`);
+}
+
+// jobs from the start time of job g (a function of g) with the given status, and their events:
+// queued, then the run's end carrying its start (the Ruby client's compact row) when finished,
+// or the started event when running
+async function fill({ count, start, status, host = 'bench-host', pid = 4242, duplicate = false }) {
+  await pg(
+    `with j as (
+       insert into jobs (instance, jid, job_class, queue, arguments, status, attempt, created_at,
+         enqueued_at, started_at, completed_at, hostname, pid, tid, duration_ms, event_count,
+         first_event_at, last_event_at, identity_at, first_received_at, updated_at)
+       select 'default', substr(md5(random()::text || g), 1, 24), 'BenchJob' || (g % 20), 'default',
+         '[' || g || ',"bench"]', $3, 0, t, t,
+         case when $3 <> 'queued' then t + interval '5 ms' end,
+         case when $3 = 'succeeded' then t + interval '5 ms' + r end,
+         case when $3 <> 'queued' then $4 end, case when $3 <> 'queued' then $5::int end,
+         case when $3 <> 'queued' then 'tid-bench' end,
+         case when $3 = 'succeeded' then extract(epoch from r) * 1000 end,
+         case when $3 = 'succeeded' then 3 when $3 = 'running' then 2 else 1 end
+           + case when $6 then 1 else 0 end,
+         t, t + interval '5 ms' + case when $3 = 'succeeded' then r else interval '0' end, t, t,
+         t + interval '5 ms' + r + interval '100 ms'
+       from generate_series(1, $1::int) g,
+         lateral (select to_timestamp($2::float8) + $7::interval * g as t,
+           ((g::bigint * 7919) % 2000 + 1) * interval '1 millisecond' as r) x
+       returning id, status, first_event_at as t, duration_ms, completed_at, started_at)
+     insert into job_events (job_id, type, occurred_at, received_at, enqueued_at, created_at,
+       attempt, client_time, hostname, pid, tid, duration_ms, started_at)
+     select id, v.type, v.at, v.at + interval '50 ms', t, case when v.type = 'queued' then t end,
+       0, true, v.host, v.pid, v.tid, v.dur, v.started
+     from j, lateral (values
+       ('queued', t, 'web-1', null::int, null::text, null::float8, null::timestamptz),
+       (case when status = 'succeeded' then 'succeeded' when status = 'running' then 'started' end,
+         coalesce(completed_at, started_at), $4, $5::int, 'tid-bench', duration_ms,
+         case when status = 'succeeded' then started_at end),
+       (case when $6 then 'started' end, started_at + interval '1 ms', 'other-host', 99, 'tid-x',
+         null, null)
+     ) v(type, at, host, pid, tid, dur, started)
+     where v.type is not null`,
+    [count, start.seconds, status, host, pid, duplicate, start.step],
+  );
+}
+const sec = (ms) => ms / 1000;
+// the history: evenly over the 10 days before the last 2 minutes
+await fill({
+  count: HISTORY,
+  start: {
+    seconds: sec(now - DAYS * 86_400_000),
+    step: `${(DAYS * 86_400_000 - 120_000) / HISTORY} milliseconds`,
+  },
+  status: 'succeeded',
+});
+await pg('vacuum (analyze) jobs');
+await pg('vacuum (analyze) job_events');
+// the present, after the history's fill and vacuum (minutes): the recent jobs as of now
+const current = Date.now();
+// the last 2 minutes at 100 jobs/s, 20 of them started twice
+await fill({
+  count: RECENT - DUPLICATES,
+  start: { seconds: sec(current - 120_000), step: '10 milliseconds' },
+  status: 'succeeded',
+});
+await fill({
+  count: DUPLICATES,
+  start: { seconds: sec(current - 60_000), step: '1 second' },
+  status: 'succeeded',
+  duplicate: true,
+});
+await fill({
+  count: RUNNING,
+  start: { seconds: sec(current - 5_000), step: '1 millisecond' },
+  status: 'running',
+});
+await fill({
+  count: STUCK,
+  start: { seconds: sec(current - 3 * 3600_000), step: '1 second' },
+  status: 'running',
+});
+await fill({
+  count: LOST,
+  start: { seconds: sec(current - 30_000), step: '1 second' },
+  status: 'running',
+  host: 'gone-host',
+  pid: 7,
+});
+await fill({
+  count: QUEUED,
+  start: { seconds: sec(current - 20 * 60_000), step: '1 millisecond' },
+  status: 'queued',
+});
+await pg('analyze jobs');
+const [{ count: stored }] = await pg('select count(*)::int as count from jobs');
+if (stored !== JOBS) {
+  throw new Error(`stored ${stored} jobs, expected ${JOBS}`);
+}
+
+// Sidekiq's Redis: the live process, a queue that has not moved for 25 minutes holding half of
+// the queued jobs behind 1,000 older entries, and a retry set of 2,000
+const redis = new Redis(redisUrl.toString());
+await redis.flushdb();
+const identity = 'bench-host:4242:abc';
+await redis.sadd('processes', identity);
+await redis.hset(
+  identity,
+  'info',
+  JSON.stringify({
+    hostname: 'bench-host',
+    pid: 4242,
+    identity,
+    queues: ['default'],
+    concurrency: 25,
+  }),
+  'busy',
+  '0',
+  'beat',
+  String(current / 1000),
+  'quiet',
+  'false',
+);
+await redis.expire(identity, 3600);
+const payload = (jid, enqueuedMs) =>
+  `{"retry":true,"queue":"default","class":"BenchJob1","args":[1,"bench"],"jid":"${jid}","created_at":${enqueuedMs / 1000},"enqueued_at":${enqueuedMs / 1000}}`;
+const queued = await pg(
+  `select jid, extract(epoch from enqueued_at) * 1000 as ms from jobs where status = 'queued' order by id`,
+);
+const older = Array.from({ length: 1000 }, (_, i) =>
+  payload(randomBytes(12).toString('hex'), current - 25 * 60_000 + i),
+);
+const held = queued.slice(0, QUEUED / 2).map((q) => payload(q.jid, Number(q.ms)));
+// LPUSH: the oldest entry at the tail (index -1), as Sidekiq's pushes leave it
+await redis.sadd('queues', 'default');
+await redis.lpush('queue:default', ...older, ...held);
+const retry = Array.from({ length: 2000 }, (_, i) => [
+  String(current / 1000 + 600 + i),
+  payload(randomBytes(12).toString('hex'), current - 3600_000),
+]).flat();
+await redis.zadd('retry', ...retry);
+const fillSeconds = (performance.now() - t) / 1000;
+
+const { NestFactory } = await import('@nestjs/core');
+const { Module } = await import('@nestjs/common');
+const { ConfigModule } = await import('../dist/src/config/config.module.js');
+const { ClockModule } = await import('../dist/src/common/clock.js');
+const { DatabaseModule } = await import('../dist/src/database/database.module.js');
+const { RedisModule } = await import('../dist/src/redis/redis.module.js');
+const { FindingsModule } = await import('../dist/src/findings/findings.module.js');
+const { FindingsService } = await import('../dist/src/findings/findings.service.js');
+const { StuckDetector } = await import('../dist/src/findings/detectors/stuck.detector.js');
+const { NeverStartedDetector } =
+  await import('../dist/src/findings/detectors/never-started.detector.js');
+const { DuplicateDetector } = await import('../dist/src/findings/detectors/duplicate.detector.js');
+const { MikroORM } = await import('@mikro-orm/postgresql');
+class BenchModule {}
+Module({ imports: [ConfigModule, ClockModule, DatabaseModule, RedisModule, FindingsModule] })(
+  BenchModule,
+);
+const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
+const findings = app.get(FindingsService);
+const orm = app.get(MikroORM);
+
+const time = (fn) => timeRuns(fn, RUNS);
+const baseline = await time(() => orm.em.fork().execute('select 1'));
+const first = await findings.evaluate(new Date());
+const open = (await findings.list({ state: 'open', offset: 0, limit: 100 })).rows;
+const counts = {};
+for (const detector of ['stuck', 'never_started', 'duplicate']) {
+  counts[detector] = (
+    await findings.list({ state: 'open', detector, offset: 0, limit: 100 })
+  ).rows.length;
+}
+const expected = { stuck: STUCK + LOST, never_started: QUEUED, duplicate: DUPLICATES };
+for (const [detector, n] of Object.entries(expected)) {
+  if (detector !== 'never_started' && counts[detector] !== n) {
+    throw new Error(
+      `${detector}: ${counts[detector]} open findings, expected ${n} (${JSON.stringify(first)})`,
+    );
+  }
+}
+const rows = [
+  {
+    label: 'every detector (FindingsService.evaluate: detect, write findings, gauge)',
+    ...(await time(() => findings.evaluate(new Date()))),
+  },
+];
+for (const [label, type] of [
+  ['stuck alone', StuckDetector],
+  ['never_started alone', NeverStartedDetector],
+  ['duplicate alone', DuplicateDetector],
+]) {
+  const detector = app.get(type);
+  const openOf = open.filter((f) => f.detector === detector.name);
+  rows.push({ label, ...(await time(() => detector.evaluate(new Date(), openOf))) });
+}
+const [{ n: neverStarted }] = await pg(
+  `select count(*)::int as n from findings where detector = 'never_started' and ended_at is null`,
+);
+const [{ n: lostInQueue }] = await pg(
+  `select count(*)::int as n from findings where detector = 'never_started' and ended_at is null and evidence->>'held' = 'nowhere'`,
+);
+await app.close();
+redis.disconnect();
+process.env.DATABASE_URL = adminUrl;
+if (!process.env.BENCH_KEEP) {
+  await dropDatabase('bench_detectors');
+}
+
+const f = (n) => n.toFixed(1);
+console.log(
+  JSON.stringify(
+    { jobs: JOBS, fillSeconds, baseline, rows, first, neverStarted, lostInQueue },
+    null,
+    2,
+  ),
+);
+const section = `## Detectors (\`npm run bench:detectors\`)
+
+Run ${new Date().toISOString()}: ${JOBS.toLocaleString('en-US')} jobs stored (filled by SQL in ${fillSeconds.toFixed(0)} s):
+${HISTORY.toLocaleString('en-US')} finished over ${DAYS} days (20 classes), the last 2 minutes at 100 jobs/s
+(${RECENT.toLocaleString('en-US')} jobs, ${DUPLICATES} started twice), ${RUNNING} running, ${STUCK} running for hours,
+${LOST} on a process that is gone, ${QUEUED} queued 20 minutes ago (${QUEUED / 2} still in a queue of Sidekiq's Redis
+that has not moved for 25 minutes, behind 1,000 older entries; ${QUEUED / 2} lost); a retry set of 2,000. Findings
+open after an evaluation: stuck ${counts.stuck}, never_started ${neverStarted} (${lostInQueue} lost between push and
+fetch), duplicate ${counts.duplicate} (\`DETECTOR_STUCK_FLOOR_S=1800\`, \`DETECTOR_DUPLICATE_WINDOW_S=600\`: the
+running jobs stay short of stuck and the last minutes' jobs in the window while the runs go on). ${RUNS} timed runs after one warm-up, in-process against the local Postgres and
+Redis. Baseline: \`select 1\` through the same pool: p50 ${baseline.p50.toFixed(2)} ms, p95 ${baseline.p95.toFixed(2)} ms.
+
+| evaluation | p50 ms | p95 ms | max ms |
+| --- | ---: | ---: | ---: |
+${rows.map((r) => `| ${r.label} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.max)} |`).join('\n')}
+
+**One full evaluation of every detector over ${JOBS.toLocaleString('en-US')} jobs: p95 ${f(rows[0].p95)} ms** (target: under 1 s).`;
+writeSection('detectors', section);

@@ -1,0 +1,91 @@
+import type { RunningJobRow } from '../../jobs/job-signals.service.js';
+import { processKey } from './detector.js';
+import { runLimit, stuckVerdict } from './stuck.detector.js';
+
+const T = {
+  stuckFloorSeconds: 60,
+  stuckMinSamples: 20,
+  stuckDefaultSeconds: 3600,
+  neverStartedSeconds: 600,
+};
+const NOW = new Date('2026-12-04T12:00:00Z');
+
+function makeRunning(overrides: Partial<RunningJobRow> = {}): RunningJobRow {
+  return {
+    instance: 'default',
+    jid: 'aaaaaaaaaaaaaaaaaaaaaaaa',
+    jobClass: 'FastJob',
+    queue: 'default',
+    startedAt: new Date(NOW.getTime() - (3 * 3600 + 12 * 60) * 1000),
+    hostname: 'host-a',
+    pid: 101,
+    restartedAs: null,
+    ...overrides,
+  };
+}
+
+const alive = { live: new Set([processKey('host-a', 101)]), working: new Set<string>() };
+
+describe('run limit of a class', () => {
+  it('is the p99 once the class has enough runs', () => {
+    expect(runLimit({ samples: 4210, p99Ms: 90_000 }, T)).toEqual({ ms: 90_000, source: 'p99' });
+  });
+
+  it('never goes under the floor', () => {
+    expect(runLimit({ samples: 4210, p99Ms: 2_100 }, T)).toEqual({ ms: 60_000, source: 'floor' });
+  });
+
+  it('is the default while the class has too few runs', () => {
+    expect(runLimit({ samples: 19, p99Ms: 2_100 }, T)).toEqual({
+      ms: 3_600_000,
+      source: 'default',
+    });
+    expect(runLimit({ samples: 0, p99Ms: null }, T).source).toBe('default');
+  });
+});
+
+describe('stuck verdict', () => {
+  it('says how long it runs against what its class usually takes', () => {
+    const verdict = stuckVerdict(makeRunning(), { samples: 4210, p99Ms: 2_100 }, T, alive, NOW);
+    expect(verdict).toMatchObject({
+      detector: 'stuck',
+      identity: 'stuck:default:aaaaaaaaaaaaaaaaaaaaaaaa',
+      severity: 'warning',
+      summary:
+        'running 3h 12m; this class usually finishes within 2.1 s (p99 of 4,210 runs); no job is called stuck before 1m 00s',
+      evidence: { limit_ms: 60_000, limit_source: 'floor', process: 'alive' },
+    });
+  });
+
+  it('leaves a job within its limit alone', () => {
+    const job = makeRunning({ startedAt: new Date(NOW.getTime() - 50_000) });
+    expect(stuckVerdict(job, { samples: 4210, p99Ms: 2_100 }, T, alive, NOW)).toBeNull();
+  });
+
+  it('uses the default limit, and says why, for a class with few runs', () => {
+    const job = makeRunning({ startedAt: new Date(NOW.getTime() - 2 * 3600_000) });
+    expect(stuckVerdict(job, { samples: 3, p99Ms: 1000 }, T, alive, NOW)?.summary).toBe(
+      'running 2h 00m; only 3 recent successful runs of this class to learn from (fewer than 20), so the default limit of 1h 00m applies',
+    );
+    const young = makeRunning({ startedAt: new Date(NOW.getTime() - 30 * 60_000) });
+    expect(stuckVerdict(young, { samples: 3, p99Ms: 1000 }, T, alive, NOW)).toBeNull();
+  });
+
+  it('reports a job whose process is gone, however young (JobManager calls it lost)', () => {
+    const job = makeRunning({ startedAt: new Date(NOW.getTime() - 5_000), pid: 999 });
+    const verdict = stuckVerdict(job, { samples: 4210, p99Ms: 2_100 }, T, alive, NOW);
+    expect(verdict).toMatchObject({
+      severity: 'critical',
+      summary:
+        "running 5.0 s on host-a:999, a process that is gone (no heartbeat in Sidekiq's processes, and no live worker runs it)",
+      evidence: { reason: 'process gone', process: 'gone' },
+    });
+  });
+
+  it('does not call a job lost that a live worker runs, or when the processes are unknown', () => {
+    const job = makeRunning({ startedAt: new Date(NOW.getTime() - 5_000), pid: 999 });
+    const working = { live: new Set<string>(), working: new Set([job.jid]) };
+    expect(stuckVerdict(job, { samples: 4210, p99Ms: 2_100 }, T, working, NOW)).toBeNull();
+    expect(stuckVerdict(job, { samples: 4210, p99Ms: 2_100 }, T, null, NOW)).toBeNull();
+  });
+});

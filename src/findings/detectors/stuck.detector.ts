@@ -1,0 +1,206 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config.js';
+import { type DetectorThresholds, thresholdsFor } from '../../config/detector-overrides.js';
+import { JobSignalsService, type RunningJobRow } from '../../jobs/job-signals.service.js';
+import { ProcessesService } from '../../sidekiq/processes/processes.service.js';
+import { WorkersService } from '../../sidekiq/workers/workers.service.js';
+import type { Observation } from '../findings.repository.js';
+import {
+  type Detector,
+  type DetectorResult,
+  isUnknownInstance,
+  type ProcessWorld,
+  processKey,
+} from './detector.js';
+import { count, span, worker } from './format.js';
+
+/** A class's recent successful runs: how many, and their p99 (null: none). */
+export interface Baseline {
+  samples: number;
+  p99Ms: number | null;
+}
+
+/** The run time past which a job of the class is stuck, and where it comes from. */
+export interface Limit {
+  ms: number;
+  source: 'p99' | 'floor' | 'default';
+}
+
+/**
+ * p99 of the class's recent runs, but never under the floor (a class of 2 ms jobs is not stuck at
+ * 3 ms: a slow database moment is not an incident); while the class has too few runs for a p99 to
+ * mean anything, the default limit.
+ */
+export function runLimit(baseline: Baseline, t: DetectorThresholds): Limit {
+  if (baseline.samples < t.stuckMinSamples || baseline.p99Ms === null) {
+    return { ms: t.stuckDefaultSeconds * 1000, source: 'default' };
+  }
+  const floor = t.stuckFloorSeconds * 1000;
+  return baseline.p99Ms >= floor
+    ? { ms: baseline.p99Ms, source: 'p99' }
+    : { ms: floor, source: 'floor' };
+}
+
+/** 'gone' when the job's process has no heartbeat and no live worker runs it (JobManager's lost). */
+export function processState(
+  job: RunningJobRow,
+  world: ProcessWorld | null,
+): 'alive' | 'gone' | 'unknown' {
+  if (world === null || job.hostname === null || job.pid === null) {
+    return 'unknown';
+  }
+  if (world.working.has(job.jid) || world.live.has(processKey(job.hostname, job.pid))) {
+    return 'alive';
+  }
+  return job.restartedAs === null ? 'gone' : 'alive';
+}
+
+function baselineWords(baseline: Baseline, limit: Limit, t: DetectorThresholds): string {
+  if (limit.source === 'default') {
+    return `only ${count(baseline.samples)} recent successful runs of this class to learn from (fewer than ${count(t.stuckMinSamples)}), so the default limit of ${span(limit.ms)} applies`;
+  }
+  const usual = `this class usually finishes within ${span(baseline.p99Ms!)} (p99 of ${count(baseline.samples)} runs)`;
+  return limit.source === 'floor'
+    ? `${usual}; no job is called stuck before ${span(limit.ms)}`
+    : usual;
+}
+
+/** The finding a running job makes, or null while it is within its class's limit and alive. */
+export function stuckVerdict(
+  job: RunningJobRow,
+  baseline: Baseline,
+  t: DetectorThresholds,
+  world: ProcessWorld | null,
+  now: Date,
+): Observation | null {
+  const limit = runLimit(baseline, t);
+  const runningMs = job.startedAt === null ? null : now.getTime() - job.startedAt.getTime();
+  const over = runningMs !== null && runningMs > limit.ms;
+  const process = processState(job, world);
+  if (!over && process !== 'gone') {
+    return null;
+  }
+  const running =
+    runningMs === null ? 'running since an unknown time' : `running ${span(runningMs)}`;
+  const parts =
+    process === 'gone'
+      ? [
+          `${running} on ${worker(job.hostname, job.pid)}, a process that is gone (no heartbeat in Sidekiq's processes, and no live worker runs it)`,
+        ]
+      : [running];
+  if (over) {
+    parts.push(baselineWords(baseline, limit, t));
+  }
+  return {
+    detector: 'stuck',
+    identity: `stuck:${job.instance}:${job.jid}`,
+    instance: job.instance,
+    jobClass: job.jobClass,
+    jid: job.jid,
+    severity: process === 'gone' ? 'critical' : 'warning',
+    summary: parts.join('; '),
+    evidence: {
+      reason: process === 'gone' ? 'process gone' : 'running past its class limit',
+      started_at: job.startedAt?.toISOString() ?? null,
+      running_ms: runningMs,
+      limit_ms: limit.ms,
+      limit_source: limit.source,
+      baseline: { p99_ms: baseline.p99Ms, samples: baseline.samples },
+      queue: job.queue,
+      hostname: job.hostname,
+      pid: job.pid,
+      process,
+    },
+  };
+}
+
+// running jobs read per evaluation: Sidekiq runs at most its processes' threads at once, so more
+// than this means jobs left running by lost processes piled up (each one stays a finding)
+const MAX_RUNNING = 10_000;
+
+/** Jobs running longer than their class usually takes, and jobs whose process is gone. */
+@Injectable()
+export class StuckDetector implements Detector {
+  readonly name = 'stuck' as const;
+  private readonly logger = new Logger(StuckDetector.name);
+
+  constructor(
+    private readonly signals: JobSignalsService,
+    private readonly processes: ProcessesService,
+    private readonly workers: WorkersService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async evaluate(now: Date): Promise<DetectorResult> {
+    const settings = this.config.detectors;
+    const running = await this.signals.running(MAX_RUNNING);
+    let complete = running.length < MAX_RUNNING;
+    const classes = new Map<string, { instance: string; jobClass: string }>();
+    for (const job of running) {
+      if (job.jobClass !== null) {
+        classes.set(`${job.instance}\u0000${job.jobClass}`, {
+          instance: job.instance,
+          jobClass: job.jobClass,
+        });
+      }
+    }
+    const since = new Date(now.getTime() - settings.baselineDays * 86_400_000);
+    const baselines = new Map<string, Baseline>();
+    for (const row of await this.signals.runBaselines(
+      [...classes.values()],
+      since,
+      settings.sampleRuns,
+    )) {
+      baselines.set(`${row.instance}\u0000${row.jobClass}`, {
+        samples: row.samples,
+        p99Ms: row.p99Ms,
+      });
+    }
+    const worlds = new Map<string, ProcessWorld | null>();
+    for (const instance of new Set(running.map((j) => j.instance))) {
+      const world = await this.world(instance);
+      complete &&= world !== 'unreachable';
+      worlds.set(instance, world === 'unreachable' || world === 'unknown' ? null : world);
+    }
+    const observations: Observation[] = [];
+    for (const job of running) {
+      const verdict = stuckVerdict(
+        job,
+        baselines.get(`${job.instance}\u0000${job.jobClass}`) ?? { samples: 0, p99Ms: null },
+        thresholdsFor(settings.defaults, settings.overrides, job.jobClass),
+        worlds.get(job.instance) ?? null,
+        now,
+      );
+      if (verdict) {
+        observations.push(verdict);
+      }
+    }
+    return { detector: this.name, observations, complete };
+  }
+
+  /** The instance's live processes and busy jids, if they can be read. */
+  private async world(instance: string): Promise<ProcessWorld | 'unreachable' | 'unknown'> {
+    try {
+      const [processes, workers] = await Promise.all([
+        this.processes.list(instance),
+        this.workers.list(instance),
+      ]);
+      return {
+        live: new Set(
+          processes.flatMap((p) =>
+            p.hostname !== null && p.pid !== null ? [processKey(p.hostname, p.pid)] : [],
+          ),
+        ),
+        working: new Set(workers.flatMap((w) => (w.job.jid ? [w.job.jid] : []))),
+      };
+    } catch (error) {
+      if (isUnknownInstance(error)) {
+        return 'unknown';
+      }
+      this.logger.warn(
+        `stuck: the processes of ${instance} are out of reach, lost jobs not judged: ${(error as Error).message}`,
+      );
+      return 'unreachable';
+    }
+  }
+}
