@@ -21,6 +21,7 @@ STATE_DIR = ENV["SUPERVISOR_E2E_STATE_DIR"]
 
 module SupervisorE2E
   OUTCOMES = "supervisor-e2e:outcomes" # hash jid -> succeeded | dead | failed:<retry_count or first>
+  UNMARKED = "supervisor-e2e:unmarked" # set of jids that must run without the supervisor's mark
 
   def self.record(jid, outcome)
     Sidekiq.redis { |c| c.hset(OUTCOMES, jid, outcome) }
@@ -45,6 +46,19 @@ module SupervisorE2E
     rescue Exception # rubocop:disable Lint/RescueException
       SupervisorE2E.record(job["jid"], "failed:#{job["retry_count"] || "first"}")
       raise
+    end
+  end
+
+  # Outermost client middleware (prepended, in both processes): takes the supervisor's mark off the
+  # jobs the harness listed, so that they run as a job pushed without the client middleware would
+  # (their queued events are still reported, which makes them twins of marked jobs).
+  class Unmark
+    def call(_job_class, job, _queue, _redis_pool = nil)
+      result = yield
+      if result.is_a?(Hash) && Sidekiq.redis { |c| c.sismember(UNMARKED, job["jid"].to_s) }
+        result.delete(Sidekiq::Supervisor::MARK)
+      end
+      result
     end
   end
 
@@ -158,8 +172,11 @@ end
 
 Sidekiq::Supervisor.install!
 
+Sidekiq.configure_client { |c| c.client_middleware { |chain| chain.prepend SupervisorE2E::Unmark } }
+
 Sidekiq.configure_server do |c|
   c.server_middleware { |chain| chain.add SupervisorE2E::OutcomeRecorder }
+  c.client_middleware { |chain| chain.prepend SupervisorE2E::Unmark }
   c.death_handlers << ->(job, _ex) { SupervisorE2E.record(job["jid"], "dead") }
   c.on(:startup) { SupervisorE2E.write_state("ready.json", {"pid" => Process.pid, "sidekiq" => Sidekiq::VERSION}) }
 end
