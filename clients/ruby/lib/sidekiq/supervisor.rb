@@ -9,6 +9,7 @@ require "sidekiq/supervisor/async_dispatcher"
 require "sidekiq/supervisor/reporter"
 require "sidekiq/supervisor/compat"
 require "sidekiq/supervisor/middleware"
+require "sidekiq/supervisor/deploy"
 require "sidekiq/supervisor/status"
 
 module Sidekiq
@@ -290,6 +291,16 @@ module Sidekiq
         report_error(e)
       end
 
+      # On a server's boot (in a thread of its own: boot never waits for the service). See Deploy.
+      def report_deploy(redis = ::Sidekiq.method(:redis))
+        r = reporter
+        return nil unless r.active?
+        Deploy.mark(r, redis)
+      rescue StandardError => e
+        report_error(e)
+        nil
+      end
+
       private
 
       # Per-process event fields, built once per configuration and process (frozen, shared).
@@ -309,6 +320,11 @@ module Sidekiq
 
       def install_lifecycle(cfg)
         return unless cfg.respond_to?(:on)
+        if configuration.revision
+          cfg.on(:startup) do
+            Thread.new { report_deploy }.tap { |t| t.report_on_exception = false }
+          end
+        end
         if configuration.process_events
           %i[startup quiet shutdown].each do |ev|
             cfg.on(ev) { report_process(ev) }
