@@ -136,6 +136,61 @@ module Sidekiq
         "[#{rows.map { |row| row_json(row, generator) }.join(",")}]"
       end
 
+      # ---- Active Job: what the service stores for a wrapped job, so that it need not unwrap it ----
+
+      ACTIVE_JOB_WRAPPERS = %w[ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper Sidekiq::ActiveJob::Wrapper].freeze
+      MAILER_JOBS = %w[ActionMailer::DeliveryJob ActionMailer::MailDeliveryJob].freeze
+
+      # Fields display_class, display_args (JSON text) and active_job_id of a job pushed by Active
+      # Job's Sidekiq adapter, computed as the service's unwrapActiveJob does (Sidekiq 7.1+'s
+      # JobRecord#display_class / #display_args, whatever Sidekiq runs here: one form in the
+      # service); nil for any other job. klass: job["class"] as a String.
+      def active_job_fields(job, klass)
+        return nil unless ACTIVE_JOB_WRAPPERS.include?(klass)
+        args = job["args"]
+        serialized = args.is_a?(Array) ? args[0] : nil
+        return nil unless serialized.is_a?(Hash) && serialized["job_class"].is_a?(String)
+        # Rails pushes the job's Class as "wrapped" (a String once read back from Redis)
+        wrapped = job["wrapped"]
+        wrapped = wrapped.nil? ? serialized["job_class"] : wrapped.to_s
+        raw = serialized["arguments"]
+        job_args = raw.is_a?(Array) ? raw.map { |a| display_argument(a) } : []
+        display_class, display_args =
+          case wrapped
+          when "ActionMailer::DeliveryJob"
+            [mailer_display_class(raw, wrapped), job_args.drop(3)]
+          when "ActionMailer::MailDeliveryJob"
+            delivery = job_args[3]
+            [mailer_display_class(raw, wrapped), delivery.is_a?(Hash) ? [delivery["params"], delivery["args"]] : []]
+          else
+            [wrapped, job_args]
+          end
+        # what the service would refuse (it stores such a job as reported)
+        return nil if !display_class.is_a?(String) || display_class.empty? || display_class.bytesize > 1024 ||
+          display_class.include?("\0")
+        fields = {"display_class" => display_class, "display_args" => encode(display_args)}
+        id = serialized["job_id"]
+        fields["active_job_id"] = id if id.is_a?(String) && !id.empty? && id.bytesize <= 255
+        fields
+      end
+
+      # The mailer and its method (Mailer#method), from the serialized arguments as they were.
+      def mailer_display_class(raw, wrapped)
+        return wrapped unless raw.is_a?(Array)
+        raw.first(2).map { |v| v.is_a?(String) ? v : encode(v) }.join("#")
+      end
+
+      # JobRecord#deserialize_argument (Sidekiq 7.1+): a GlobalID as its gid string, _aj_ keys dropped.
+      def display_argument(arg)
+        case arg
+        when Array then arg.map { |a| display_argument(a) }
+        when Hash
+          return arg["_aj_globalid"] if arg.size == 1 && arg.key?("_aj_globalid")
+          arg.each_with_object({}) { |(k, v), h| h[k] = display_argument(v) unless k.to_s.start_with?("_aj_") }
+        else arg
+        end
+      end
+
       # Common fields of every job event. ctx holds the per-process fields (hostname, pid, instance,
       # backtrace_lines, send_arguments, send_payload) and may carry occurred_at/tid (tests); the hot path
       # passes at:/tid:/args_json: (precomputed arguments JSON, shared by a job's events) instead.
@@ -147,7 +202,11 @@ module Sidekiq
         q = queue || job["queue"]
         q = q.to_s unless q.is_a?(String) || q.nil?
         ev["queue"] = q unless q.nil? || q.empty?
-        ev["arguments"] = args_json || arguments_json(job["args"]) unless ctx[:send_arguments] == false
+        unless ctx[:send_arguments] == false
+          ev["arguments"] = args_json || arguments_json(job["args"])
+          aj = active_job_fields(job, klass)
+          ev.merge!(aj) if aj
+        end
         v = ctx[:instance]
         ev["instance"] = v if v
         v = ctx[:hostname]
@@ -241,7 +300,11 @@ module Sidekiq
           q = queue || job["queue"]
           q = q.to_s unless q.is_a?(String) || q.nil?
           out << ',"queue":' << str_json(q) unless q.nil? || q.empty?
-          out << ',"arguments":' << str_json(args_json || arguments_json(job["args"])) unless ctx[:send_arguments] == false
+          unless ctx[:send_arguments] == false
+            out << ',"arguments":' << str_json(args_json || arguments_json(job["args"]))
+            aj = active_job_fields(job, klass)
+            aj&.each { |k, v| out << ",\"#{k}\":" << str_json(v) }
+          end
         end
         out << (ctx[:static_fragment] || static_fragment(ctx))
         tid ||= ctx[:tid]
