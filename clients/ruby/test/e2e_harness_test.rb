@@ -10,7 +10,8 @@ require "open3"
 class E2EHarnessTest < Minitest::Test
   HARNESS = File.expand_path("e2e/run_scenario.rb", __dir__)
   ALLOWED = %w[type job_id occurred_at job_class queue arguments instance enqueued_at created_at scheduled_at
-    hostname pid tid retry_count error_class error_message error_backtrace will_retry duration_ms payload].freeze
+    hostname pid tid retry_count error_class error_message error_backtrace will_retry duration_ms payload
+    display_class display_args active_job_id].freeze
   RUN_EVENTS = %w[started succeeded failed interrupted].freeze
 
   def setup
@@ -57,6 +58,9 @@ class E2EHarnessTest < Minitest::Test
         if job["marked"] && RUN_EVENTS.include?(want["type"])
           # the queued event gave them
           assert_empty got.keys & %w[job_class queue arguments created_at], "#{job["scenario"]}: #{want["type"]}"
+        elsif job["active_job_id"]
+          assert_equal [job["class"], job["arguments"], job["active_job_id"]], got.values_at("display_class", "display_args", "active_job_id")
+          assert_equal Sidekiq::Supervisor::Events::ACTIVE_JOB_WRAPPERS.first, got["job_class"]
         else
           assert_equal job["class"], got["job_class"]
           assert_equal job["arguments"], got["arguments"], "arguments text is exactly JSON.generate(args)"
@@ -80,6 +84,9 @@ class E2EHarnessTest < Minitest::Test
       queued = mine.find { |e| e["type"] == "queued" }
       assert JSON.parse(queued["payload"])["jid"] == jid if queued && queued["payload"]
     end
+    if active_job?
+      assert(manifest["jobs"].values.any? { |j| j["active_job_id"] }, "an Active Job scenario")
+    end
     twins = manifest["jobs"].select { |_jid, job| job["twin_of"] }
     assert_equal 2, twins.size, "an unmarked twin of a job that succeeds and of one that is retried"
     twins.each do |jid, twin|
@@ -90,6 +97,11 @@ class E2EHarnessTest < Minitest::Test
     assert_equal 0, manifest["server_stats"]["dropped"]
     total = manifest["jobs"].values.sum { |j| j["expected_events"].size }
     assert_equal total, events.size, "no event missing, none extra"
+  end
+
+  # (looked up, not loaded: Active Support would change this process's to_json)
+  def active_job?
+    Gem::Specification.find_all_by_name("activejob").any?
   end
 
   def test_sync_mode

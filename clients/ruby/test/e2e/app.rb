@@ -16,6 +16,14 @@ require "sidekiq"
 require "sidekiq/supervisor/status" # ProgressJob includes it; the rest is required below
 
 Redis.silence_deprecations = true if defined?(Redis) && Redis.respond_to?(:silence_deprecations=) # redis-rb 4.8 noise
+begin
+  require "logger"
+  require "active_job"
+  ActiveJob::Base.queue_adapter = :sidekiq
+  ActiveJob::Base.logger = Logger.new(IO::NULL) # the harness's stdout carries the manifest only
+rescue LoadError
+  nil # no Active Job here: the harness leaves its scenario out
+end
 REDIS_CONFIG = {url: ENV.fetch("REDIS_URL", "redis://127.0.0.1:6379/0")}.freeze
 STATE_DIR = ENV["SUPERVISOR_E2E_STATE_DIR"]
 
@@ -127,6 +135,15 @@ module SupervisorE2E
     sidekiq_options queue: "default", retry: 3
 
     def perform(_run, _label); end
+  end
+
+  # An Active Job (Debian's ruby-activejob), pushed by Rails' Sidekiq adapter in its wrapper.
+  if defined?(::ActiveJob::Base)
+    class ActiveReportJob < ::ActiveJob::Base
+      queue_as { ENV.fetch("SUPERVISOR_E2E_QUEUE", "default") }
+
+      def perform(_run, _label); end
+    end
   end
 
   # Reports progress and custom data as sidekiq-status users do (Sidekiq::Supervisor::Status).

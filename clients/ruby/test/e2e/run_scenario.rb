@@ -213,6 +213,16 @@ begin
   add.call(child_jid, "enqueued_by_a_job", SupervisorE2E::ChildJob, [run_id, "child"], "succeeded",
     [q.("queued"), q.("started"), q.("succeeded")])
 
+  if defined?(SupervisorE2E::ActiveReportJob)
+    # the manifest holds what the service shows: Active Job's class and arguments, not the wrapper's
+    args = [run_id, "active"]
+    ENV["SUPERVISOR_E2E_QUEUE"] = queue
+    aj = SupervisorE2E::ActiveReportJob.perform_later(*args)
+    add.call(aj.provider_job_id, "active_job", SupervisorE2E::ActiveReportJob, args, "succeeded",
+      [q.("queued"), q.("started"), q.("succeeded")])
+    jobs[aj.provider_job_id]["active_job_id"] = aj.job_id
+  end
+
   args = [run_id]
   add.call(push.call(SupervisorE2E::ProgressJob, args), "reports_progress", SupervisorE2E::ProgressJob, args,
     "succeeded", [q.("queued"), q.("started"), q.("succeeded")])
