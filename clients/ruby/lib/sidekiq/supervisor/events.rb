@@ -139,7 +139,6 @@ module Sidekiq
       # ---- Active Job: what the service stores for a wrapped job, so that it need not unwrap it ----
 
       ACTIVE_JOB_WRAPPERS = %w[ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper Sidekiq::ActiveJob::Wrapper].freeze
-      MAILER_JOBS = %w[ActionMailer::DeliveryJob ActionMailer::MailDeliveryJob].freeze
 
       # Fields display_class, display_args (JSON text) and active_job_id of a job pushed by Active
       # Job's Sidekiq adapter, computed as the service's unwrapActiveJob does (Sidekiq 7.1+'s
