@@ -1574,6 +1574,8 @@ export interface components {
             queue: string | null;
         };
         JobEventDto: {
+            /** @description With display_class: Active Job's job_id */
+            active_job_id?: string;
             /**
              * @description JSON text of the job's args, stored exactly as sent (no length limit)
              * @example [1,"two"]
@@ -1583,6 +1585,16 @@ export interface components {
             created_at?: string;
             /** @description created_at in epoch microseconds */
             created_at_us?: number;
+            /**
+             * @description With display_class: the job's own arguments as Sidekiq 7.1+'s Web UI shows them
+             * @example ["gid://app/User/1",2]
+             */
+            display_args?: string;
+            /**
+             * @description An Active Job unwrapped by the client, beside the wrapper's job_class and arguments: the class Sidekiq's Web UI shows (Sidekiq 7.1+ rules; Mailer#method for a mail). Stored as the job's class instead of the service unwrapping the wrapper's arguments
+             * @example ReportJob
+             */
+            display_class?: string;
             duration_ms?: number;
             /** @description duration in microseconds (instead of duration_ms) */
             duration_us?: number;

@@ -19,7 +19,7 @@ export const ACTIVE_JOB_WRAPPERS: ReadonlySet<string> = new Set([
 // reported it; the wrapper's arguments are kept as sent (raw_arguments).
 const RULES = DisplayRules.Modern;
 /** Active Job's job_id shares an index row with nothing else, but stays a short identifier. */
-const MAX_ACTIVE_JOB_ID_BYTES = 255;
+export const MAX_ACTIVE_JOB_ID_BYTES = 255;
 
 export interface UnwrappedJob {
   /** display_class: the job's class, or `Mailer#method` for a mail delivery */

@@ -12,6 +12,30 @@ import { TEST_TOKEN, TestApp } from '../support/test-context.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const REDIS_DB = 1;
 
+// What may differ between two jobs that went through the same events: their jids, ids and times
+// (and the tid: Sidekiq runs them on whichever of its threads is free).
+const DIFFERS = /(^|_)(id|jid|at|tid|cursor)$|^duration_ms$/;
+
+/** A job's answer with what may differ replaced by whether it is there. */
+function comparable(value: unknown, jid: string): unknown {
+  if (Array.isArray(value)) {
+    return value.map((v) => comparable(v, jid));
+  }
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, v]) => [
+        key,
+        key === 'payload' && typeof v === 'string'
+          ? comparable(JSON.parse(v), jid)
+          : DIFFERS.test(key)
+            ? v !== null
+            : comparable(v, jid),
+      ]),
+    );
+  }
+  return value;
+}
+
 describe('Ruby client with a real Sidekiq (e2e)', () => {
   let ctx: TestApp;
   let baseUrl: string;
@@ -96,6 +120,40 @@ describe('Ruby client with a real Sidekiq (e2e)', () => {
           }
         });
       }
+      // a job whose runs sent only what they add (marked) is shown exactly as one whose runs sent
+      // everything (its unmarked twin, same class, arguments and events)
+      const twins = jobs.filter(([, j]) => j.twin_of !== undefined);
+      expect(twins.map(([, j]) => j.scenario).sort()).toEqual([
+        'fails_then_retries_then_succeeds_unmarked',
+        'succeeds_unmarked',
+      ]);
+      for (const [jid, twin] of twins) {
+        const [marked, unmarked] = await Promise.all(
+          [twin.twin_of!, jid].map((id) =>
+            request(ctx.http)
+              .get(`/api/v1/jobs/${id}`)
+              .query({ instance: `ruby-${mode}` })
+              .set('PRIVATE-TOKEN', TEST_TOKEN)
+              .expect(200),
+          ),
+        );
+        expect(comparable(unmarked.body, jid)).toEqual(comparable(marked.body, twin.twin_of!));
+        expect(marked.body.events.length).toBe(twin.expected_events.length);
+      }
+      // an Active Job, unwrapped by the client: its own class, arguments and job_id, the wrapper beside
+      const active = jobs.find(([, j]) => j.scenario === 'active_job');
+      expect(active).toBeDefined();
+      const activeJob = await request(ctx.http)
+        .get(`/api/v1/jobs/${active![0]}`)
+        .query({ instance: `ruby-${mode}` })
+        .set('PRIVATE-TOKEN', TEST_TOKEN)
+        .expect(200);
+      expect(activeJob.body).toMatchObject({
+        job_class: 'SupervisorE2E::ActiveReportJob',
+        arguments: active![1].arguments,
+        wrapper_class: 'ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper',
+        active_job_id: active![1].active_job_id,
+      });
       // the duplicate "queued" that Sidekiq's client middleware sends when a scheduled or retried
       // job moves to its queue is kept, not merged
       const scheduled = jobs.find(([, j]) => j.expected_events[0] === 'scheduled');

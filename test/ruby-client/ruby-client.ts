@@ -23,6 +23,12 @@ export interface ScenarioJob {
   /** event types in the order they happen (sort a job's events by occurred_at) */
   expected_events: string[];
   expected_event_details: ExpectedEvent[];
+  /** pushed through the client middleware and left with its mark: runs send only what they add */
+  marked: boolean;
+  /** on an unmarked job: the marked job it repeats (same class, arguments and events) */
+  twin_of?: string;
+  /** on an Active Job: its job_id (class and arguments above are its own, not the wrapper's) */
+  active_job_id?: string;
 }
 
 export interface ScenarioManifest {

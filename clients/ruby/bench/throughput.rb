@@ -12,7 +12,8 @@
 # and the time from a start-marker job to an end-marker job gives processing jobs/s. Modes run
 # interleaved within each round (in a rotated order); each round's run of a mode is compared with that round's
 # no-middleware baseline ("none"), and the median of those ratios over the rounds is reported.
-# Mode "off" (not run by default) installs the middleware with SIDEKIQ_SUPERVISOR_ENABLED=false: the cost
+# Mode "async_unmarked" (not run by default) is async mode on jobs pushed without the client middleware,
+# which therefore carry no mark and send their full data on every run. Mode "off" (not run by default) installs the middleware with SIDEKIQ_SUPERVISOR_ENABLED=false: the cost
 # of Sidekiq's middleware chain itself. Mode "trivial" (not run by default) installs a pass-through middleware of
 # the bench's own instead of this gem: what any server middleware costs.
 # --callgrind DIR runs each Sidekiq server under valgrind's callgrind and records the instructions it
@@ -46,7 +47,8 @@ OptionParser.new do |o|
   o.on("--log-info", "keep Sidekiq's per-job INFO log lines (default: WARN, so the middleware is what is measured)") { opts[:log_info] = true }
 end.parse!(ARGV)
 abort "REDIS_URL is required" if ENV["REDIS_URL"].to_s.empty?
-abort "modes must be among none, trivial, off, sync, async" unless (opts[:modes] - %w[none trivial off sync async]).empty?
+MODES = %w[none trivial off sync async async_unmarked].freeze
+abort "modes must be among #{MODES.join(", ")}" unless (opts[:modes] - MODES).empty?
 
 def mono
   Process.clock_gettime(Process::CLOCK_MONOTONIC)
@@ -102,7 +104,9 @@ def run_one(mode, opts, state_dir)
   client_stats = Sidekiq::Supervisor.stats
 
   # ---- server side
-  env = {"BENCH_SUPERVISOR" => mode, "BENCH_STATE_DIR" => state_dir, "SIDEKIQ_SUPERVISOR_ENABLED" => "true",
+  # async_unmarked: the server in async mode, the jobs pushed without the client middleware (no
+  # mark: each run sends the job's class, queue and arguments)
+  env = {"BENCH_SUPERVISOR" => mode == "async_unmarked" ? "async" : mode, "BENCH_STATE_DIR" => state_dir, "SIDEKIQ_SUPERVISOR_ENABLED" => "true",
          "BENCH_JOB_SLEEP_MS" => opts[:sleep_ms].to_s, "BENCH_LOG_INFO" => opts[:log_info] ? "1" : "0"}
   cmd = [ENV["SIDEKIQ_BIN"] || "sidekiq", "-r", APP, "-c", opts[:concurrency].to_s, "-q", "bench", "-t", "5"]
   cg_out = nil

@@ -261,6 +261,32 @@ class AsyncReporterTest < Minitest::Test
     assert_nil Thread.current[Sidekiq::Supervisor::RUN_KEY], "the run left its slot"
   end
 
+  def test_a_marked_job_s_row_leaves_out_what_its_queued_event_gave
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 100, flush_interval: 5)
+    run_jobs(1, "mk", Sidekiq::Supervisor::MARK => 1, "retry_count" => 1)
+    run_jobs(1, "pl")
+    assert Sidekiq::Supervisor.flush(5)
+    marked = rows_of("mk").first
+    assert_equal [nil, nil, nil, nil], marked.values_at("job_class", "queue", "arguments", "created_at_us")
+    assert_equal ["succeeded", 1, 1_700_000_000_654_321], marked.values_at("type", "retry_count", "enqueued_at_us")
+    assert marked["tid"]
+    assert_operator marked["started_at_us"], :<=, marked["occurred_at_us"]
+    plain = rows_of("pl").first
+    assert_equal ["HardJob", "default", '[1,"two",{"three":3}]', 1_700_000_000_123_456],
+      plain.values_at("job_class", "queue", "arguments", "created_at_us")
+  end
+
+  def test_rows_are_encoded_on_the_sender_thread_and_one_bad_row_does_not_spoil_the_batch
+    batch = Sidekiq::Supervisor::Reporter::Batch.new
+    row = ["succeeded", "a1", 2, nil, nil, nil, "t", nil, nil, nil, 1, 1]
+    batch << row << '{"type":"dead","job_id":"d1"}' << ["succeeded", "caf\xE9".b, 2, nil, nil, nil, "t", nil, nil, nil, 1, 1]
+    body = JSON.parse(batch.body('{"pid":1}'))
+    assert_equal [{"type" => "dead", "job_id" => "d1"}], body["events"]
+    assert_equal 2, body["rows"].size
+    assert_equal row, body["rows"][0]
+    assert_equal "caf?", body["rows"][1][1]
+  end
+
   def rows_of(prefix)
     @sink.requests.flat_map { |r| (r.json["rows"] || []).map { |v| r.json["columns"].zip(v).to_h } }
       .select { |row| row["job_id"].start_with?(prefix) }

@@ -73,16 +73,6 @@ class InstallTest < Minitest::Test
     assert_equal 5, Sidekiq::Supervisor::Compat.setting(:max_retries, cfg)
   end
 
-  def test_a_revision_is_sent_as_a_deploy_mark_at_startup
-    configure_supervisor(url: @sink.url, revision: "v42")
-    cfg = FakeConfig.new(%i[startup quiet shutdown heartbeat beat])
-    Sidekiq::Supervisor.install_server(cfg)
-    assert_equal 1, cfg.events[:startup].size
-    cfg.events[:startup].each(&:call)
-    assert_equal ["/api/v1/deploys"], @sink.requests.map(&:path)
-    assert_equal "v42", @sink.requests.last.json["revision"]
-  end
-
   def test_install_registers_nothing_when_switched_off
     Sidekiq::Supervisor.reset!({"SIDEKIQ_SUPERVISOR_URL" => @sink.url, "SIDEKIQ_SUPERVISOR_ENABLED" => "false"})
     Sidekiq::Supervisor.configure { |c| c.logger = Logger.new(StringIO.new) }

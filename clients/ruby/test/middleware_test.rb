@@ -135,6 +135,46 @@ class MiddlewareTest < Minitest::Test
     assert_equal "0123456789abcdef01234567", @sink.events[0]["job_id"]
   end
 
+  def test_client_middleware_marks_a_job_once_its_queued_event_is_reported
+    mw = Sidekiq::Supervisor::Middleware::Client.new
+    job = job_hash
+    mw.call(OkWorker, job, "default", nil) { job }
+    assert_equal 1, job[Sidekiq::Supervisor::MARK]
+    refute JSON.parse(@sink.events[0]["payload"]).key?(Sidekiq::Supervisor::MARK), "the reported payload is the job as pushed"
+    stopped = job_hash("jid" => "stopped")
+    mw.call(OkWorker, stopped, "default", nil) { nil }
+    refute stopped.key?(Sidekiq::Supervisor::MARK), "not pushed, not reported"
+  end
+
+  def test_client_middleware_leaves_the_job_unmarked_when_its_event_was_not_delivered
+    @sink.status = 500
+    mw = Sidekiq::Supervisor::Middleware::Client.new
+    job = job_hash
+    mw.call(OkWorker, job, "default", nil) { job }
+    refute job.key?(Sidekiq::Supervisor::MARK), "its runs must then send the class, queue and arguments"
+    configure_supervisor(url: @sink.url, enabled: false)
+    off = job_hash
+    mw.call(OkWorker, off, "default", nil) { off }
+    refute off.key?(Sidekiq::Supervisor::MARK)
+  end
+
+  def test_a_marked_job_sends_only_what_its_run_adds_and_an_unmarked_one_its_identity
+    run_job(job_hash("jid" => "marked", Sidekiq::Supervisor::MARK => 1)) { 1 }
+    assert_raises(RuntimeError) { run_job(job_hash("jid" => "markedfail", "retry_count" => 0, Sidekiq::Supervisor::MARK => 1)) { raise "x" } }
+    run_job(job_hash("jid" => "plain")) { 1 }
+    identity = %w[job_class queue arguments created_at]
+    by_jid = @sink.events.group_by { |e| e["job_id"] }
+    assert_equal %w[started succeeded], by_jid["marked"].map { |e| e["type"] }
+    by_jid["marked"].each { |e| assert_empty e.keys & identity, e["type"] }
+    started, failed, retrying = by_jid["markedfail"]
+    assert_empty started.keys & identity
+    assert_empty failed.keys & identity
+    assert_equal [0, "RuntimeError"], failed.values_at("retry_count", "error_class")
+    assert_equal "HardJob", retrying["job_class"], "retrying and dead keep their full form"
+    by_jid["plain"].each { |e| assert_equal ["HardJob", "default", '[1,"two",{"three":3}]'], e.values_at("job_class", "queue", "arguments") }
+    assert_equal by_jid["marked"][0]["enqueued_at"], by_jid["plain"][0]["enqueued_at"], "a run's own enqueued_at stays"
+  end
+
   def test_client_middleware_reports_scheduled
     mw = Sidekiq::Supervisor::Middleware::Client.new
     mw.call("OkWorker", job_hash("at" => Time.now.to_f + 60), "default", nil) { true }
@@ -154,17 +194,6 @@ class MiddlewareTest < Minitest::Test
     assert_equal "quiet", ev["state"]
     assert_equal "billing", ev["instance"]
     assert_equal Process.pid, ev["pid"]
-  end
-
-  def test_deploy_mark_goes_to_the_deploys_route_when_a_revision_is_set
-    configure_supervisor(url: @sink.url, instance: "billing")
-    assert_equal false, Sidekiq::Supervisor.report_deploy
-    assert_empty @sink.requests
-    configure_supervisor(url: @sink.url, instance: "billing", revision: "a1b2c3d")
-    assert Sidekiq::Supervisor.report_deploy
-    req = @sink.requests.last
-    assert_equal "/api/v1/deploys", req.path
-    assert_equal({"revision" => "a1b2c3d", "instance" => "billing"}, req.json)
   end
 
   def test_install_server_registers_middleware_death_handler_and_hooks_once
@@ -229,6 +258,8 @@ class ClientPushTest < Minitest::Test
     assert_equal '[1,"a"]', evs[0]["arguments"]
     payload = JSON.parse(evs[0]["payload"])
     assert_equal jid, payload["jid"]
+    stored = Sidekiq.redis { |c| c.lrange("queue:supervisor_test", 0, -1) }.map { |j| JSON.parse(j) }
+    assert_equal [1], stored.map { |j| j[Sidekiq::Supervisor::MARK] }.uniq, "Sidekiq stores the mark with each job"
     assert Time.iso8601(evs[1]["scheduled_at"]) > Time.now + 20
   ensure
     Sidekiq.redis { |c| c.del("queue:supervisor_test", "schedule") }

@@ -90,6 +90,22 @@ export class JobEventDto {
   started_at?: string;
   @ApiPropertyOptional({ type: 'integer', description: 'started_at in epoch microseconds' })
   started_at_us?: number;
+
+  @ApiPropertyOptional({
+    description:
+      "An Active Job unwrapped by the client, beside the wrapper's job_class and arguments: the " +
+      "class Sidekiq's Web UI shows (Sidekiq 7.1+ rules; Mailer#method for a mail). Stored as the " +
+      "job's class instead of the service unwrapping the wrapper's arguments",
+    example: 'ReportJob',
+  })
+  display_class?: string;
+  @ApiPropertyOptional({
+    description: "With display_class: the job's own arguments as Sidekiq 7.1+'s Web UI shows them",
+    example: '["gid://app/User/1",2]',
+  })
+  display_args?: string;
+  @ApiPropertyOptional({ description: "With display_class: Active Job's job_id" })
+  active_job_id?: string;
 }
 
 export class EventBatchDto {

@@ -39,6 +39,67 @@ describe('parseTimestamp', () => {
 });
 
 describe('parseEvent', () => {
+  describe('an Active Job the client unwrapped (display_class, display_args, active_job_id)', () => {
+    const WRAPPER = 'ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper';
+    const serialized = {
+      job_class: 'ReportJob',
+      job_id: 'aj-1',
+      arguments: [{ _aj_globalid: 'gid://app/User/1' }, 2],
+    };
+    const wrapperArgs = JSON.stringify([serialized]);
+
+    it('stores what the service would have unwrapped itself', () => {
+      const sent = parseEvent(
+        {
+          type: 'queued',
+          job_id: 'j1',
+          job_class: WRAPPER,
+          arguments: wrapperArgs,
+          display_class: 'ReportJob',
+          display_args: '["gid://app/User/1",2]',
+          active_job_id: 'aj-1',
+        },
+        ctx,
+      );
+      const unwrapped = parseEvent(
+        { type: 'queued', job_id: 'j1', job_class: WRAPPER, arguments: wrapperArgs },
+        ctx,
+      );
+      expect(sent.errors).toBeUndefined();
+      expect(sent.event).toEqual(unwrapped.event);
+      expect(sent.event).toMatchObject({
+        jobClass: 'ReportJob',
+        arguments: '["gid://app/User/1",2]',
+        wrapperClass: WRAPPER,
+        rawArguments: wrapperArgs,
+        activeJobId: 'aj-1',
+      });
+    });
+
+    it('is refused beside a job_class that is not a wrapper, and without display_class', () => {
+      const result = parseEvent(
+        {
+          type: 'queued',
+          job_id: 'j1',
+          job_class: 'PlainJob',
+          display_class: 'ReportJob',
+        },
+        ctx,
+      );
+      expect(result.errors).toEqual([
+        {
+          field: 'display_class',
+          message: 'is only allowed with an Active Job wrapper in job_class',
+        },
+      ]);
+      const orphans = parseEvent(
+        { type: 'queued', job_id: 'j1', display_args: '[]', active_job_id: 'x' },
+        ctx,
+      );
+      expect(orphans.errors?.map((e) => e.field)).toEqual(['display_args', 'active_job_id']);
+    });
+  });
+
   it('normalises a full event and derives attempt and dedupe key', () => {
     const result = parseEvent(
       {

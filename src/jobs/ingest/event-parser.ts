@@ -1,6 +1,6 @@
 import { JID_PATTERN, NAME_PATTERN, NAME_RULE } from '../../common/validation/identifiers.js';
 import { DEFAULT_INSTANCE } from '../../config/app-config.js';
-import { unwrapActiveJob } from '../active-job.js';
+import { ACTIVE_JOB_WRAPPERS, MAX_ACTIVE_JOB_ID_BYTES, unwrapActiveJob } from '../active-job.js';
 import { CLIENT_EVENT_TYPES, JobEventType } from '../job-lifecycle.enum.js';
 import type { IngestEvent } from './columns.js';
 import { type FieldError, FieldReader, type ReaderContext } from './field-reader.js';
@@ -56,6 +56,11 @@ export const EVENT_FIELDS = [
   // service then also records that run's started event (a busy client's one event per job)
   'started_at',
   'started_at_us',
+  // an Active Job as the client already unwrapped it (job_class and arguments stay the wrapper's):
+  // what Sidekiq's Web UI shows as display_class / display_args, and Active Job's job_id
+  'display_class',
+  'display_args',
+  'active_job_id',
 ] as const;
 export const KNOWN_FIELDS: ReadonlySet<string> = new Set<string>(EVENT_FIELDS);
 
@@ -148,10 +153,33 @@ export function parseEvent(
       `is only allowed on ${ENDS_RUN.join(', ')} events`,
     );
   }
+  const displayClass = r.text('display_class', MAX_NAME_BYTES);
+  const displayArgs = r.jsonText('display_args', 'array');
+  const activeJobId = r.text('active_job_id', MAX_ACTIVE_JOB_ID_BYTES);
+  if (displayClass !== null && (jobClass === null || !ACTIVE_JOB_WRAPPERS.has(jobClass))) {
+    r.fail('display_class', 'is only allowed with an Active Job wrapper in job_class');
+  }
+  for (const [field, value] of [
+    ['display_args', displayArgs],
+    ['active_job_id', activeJobId],
+  ] as const) {
+    if (value !== null && displayClass === null) {
+      r.fail(field, 'is only allowed with display_class');
+    }
+  }
   if (r.errors.length > 0 || type === null || jid === null) {
     return { errors: r.errors };
   }
-  const wrapped = unwrapActiveJob(jobClass, args, payload, MAX_NAME_BYTES);
+  const wrapped =
+    displayClass !== null && jobClass !== null
+      ? {
+          jobClass: displayClass,
+          arguments: displayArgs ?? '[]',
+          wrapperClass: jobClass,
+          rawArguments: args,
+          activeJobId,
+        }
+      : unwrapActiveJob(jobClass, args, payload, MAX_NAME_BYTES);
   // attempt numbers runs: 0 for the first, retry_count + 1 for a retry run. A "retrying" or
   // "dead" event is sent after Sidekiq's retry handler has already counted the failed run
   // (retry_count 0 after the first failure), so it belongs to run retry_count.

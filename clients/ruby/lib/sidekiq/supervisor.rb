@@ -9,6 +9,7 @@ require "sidekiq/supervisor/async_dispatcher"
 require "sidekiq/supervisor/reporter"
 require "sidekiq/supervisor/compat"
 require "sidekiq/supervisor/middleware"
+require "sidekiq/supervisor/deploy"
 require "sidekiq/supervisor/status"
 
 module Sidekiq
@@ -26,6 +27,11 @@ module Sidekiq
   module Supervisor
     # Thread slot of the job run in progress on that thread (async mode; see begin_run).
     RUN_KEY = :sidekiq_supervisor_run
+    # The key the client middleware adds to a job whose queued (or scheduled) event it reported
+    # (Middleware::Client). Sidekiq keeps a job hash's unknown keys through retries and the
+    # schedule/retry sets (6.4.1's retry handler and poller re-push the whole hash), so every run of
+    # the job sees it.
+    MARK = "ssv"
 
     @mutex = Mutex.new
     @installed = false
@@ -143,11 +149,13 @@ module Sidekiq
       # What the server middleware computes once per job run: the shared JSON fragment and the jid JSON.
       RunInfo = Struct.new(:job_id, :job_id_json, :fragment, :queue, :args_json)
 
-      def run_info(job, queue, args_json = :encode)
+      # marked: the job carries MARK (see Middleware::Client): its events leave out what its queued
+      # event gave (class, queue, arguments, created_at).
+      def run_info(job, queue, args_json = :encode, marked = job.key?(MARK))
         c = configuration
-        args_json = c.send_arguments ? Events.arguments_json(job["args"]) : nil if args_json == :encode
-        RunInfo.new(job["jid"].to_s, Events.job_id_json(job), Events.run_fragment(job, queue, context, Compat.tid, args_json),
-          queue, args_json)
+        args_json = c.send_arguments && !marked ? Events.arguments_json(job["args"]) : nil if args_json == :encode
+        RunInfo.new(job["jid"].to_s, Events.job_id_json(job),
+          Events.run_fragment(job, queue, context, Compat.tid, args_json, marked), queue, args_json)
       rescue StandardError => e
         report_error(e)
         nil
@@ -176,15 +184,33 @@ module Sidekiq
         nil
       end
 
-      # Async mode: the run ended well; one row: succeeded, its end time and duration (end - start,
-      # never negative when the clock stepped back).
+      # begin_run for a marked job: only what the run adds (its queued event gave class, queue,
+      # arguments and created_at). enqueued_at stays: Sidekiq sets it anew on each push, and the
+      # service measures a run's wait from its own.
+      def begin_marked_run(reporter, job, started_at_us)
+        th = Thread.current
+        rc = job["retry_count"]
+        rc = Events.retry_count(rc) unless rc.nil? || rc.is_a?(Integer)
+        row = [nil, job["jid"], nil, nil, nil, nil, th["sidekiq_tid"] || Compat.tid, rc, Events.epoch_us(job["enqueued_at"]),
+          nil, nil, started_at_us]
+        th[RUN_KEY] = row
+        reporter.watch_runs
+        row
+      rescue StandardError => e
+        report_error(e)
+        nil
+      end
+
+      # Async mode: the run ended well; its row becomes the succeeded event, with its end time and
+      # duration (end - start, never negative when the clock stepped back), and goes to the buffer as
+      # it is (the sender thread encodes it).
       def succeeded_row(reporter, row)
         Thread.current[RUN_KEY] = nil
         t1 = ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond)
         row[0] = "succeeded"
         row[2] = t1
         row[10] = t1 > row[11] ? t1 - row[11] : 0
-        reporter.push_row(Events.row_json(row, Events.row_generator))
+        reporter.push_row(row)
       rescue StandardError => e
         report_error(e)
       end
@@ -192,17 +218,19 @@ module Sidekiq
       # Async mode: the run raised; its started event goes now (the failure events follow as objects).
       def end_run_failed(reporter, row)
         Thread.current[RUN_KEY] = nil
-        reporter.push_row(Events.started_row_json(row, Events.row_generator)) if row
+        reporter.push_row(Events.started_row(row)) if row
       rescue StandardError => e
         report_error(e)
       end
 
+      # True when the event was sent (sync) or buffered (async).
       def report_enqueued(job, queue)
         r = reporter
-        return unless r.active?
+        return false unless r.active?
         r.publish(Events.enqueued(job, queue, context))
       rescue StandardError => e
         report_error(e)
+        false
       end
 
       def report_started(run)
@@ -253,15 +281,6 @@ module Sidekiq
         report_error(e)
       end
 
-      # Sends the configured revision (or this one) as a deploy mark; false when none or not delivered.
-      def report_deploy(revision = configuration.revision)
-        return false unless revision
-        reporter.publish_deploy(revision)
-      rescue StandardError => e
-        report_error(e)
-        false
-      end
-
       def report_process(state)
         return unless configuration.process_events
         r = reporter
@@ -270,6 +289,16 @@ module Sidekiq
         r.publish_process(Events.process(state, context.merge(identity: identity)))
       rescue StandardError => e
         report_error(e)
+      end
+
+      # On a server's boot (in a thread of its own: boot never waits for the service). See Deploy.
+      def report_deploy(redis = ::Sidekiq.method(:redis))
+        r = reporter
+        return nil unless r.active?
+        Deploy.mark(r, redis)
+      rescue StandardError => e
+        report_error(e)
+        nil
       end
 
       private
@@ -291,7 +320,11 @@ module Sidekiq
 
       def install_lifecycle(cfg)
         return unless cfg.respond_to?(:on)
-        cfg.on(:startup) { report_deploy } if configuration.revision
+        if configuration.revision
+          cfg.on(:startup) do
+            Thread.new { report_deploy }.tap { |t| t.report_on_exception = false }
+          end
+        end
         if configuration.process_events
           %i[startup quiet shutdown].each do |ev|
             cfg.on(ev) { report_process(ev) }

@@ -16,11 +16,20 @@ require "sidekiq"
 require "sidekiq/supervisor/status" # ProgressJob includes it; the rest is required below
 
 Redis.silence_deprecations = true if defined?(Redis) && Redis.respond_to?(:silence_deprecations=) # redis-rb 4.8 noise
+begin
+  require "logger"
+  require "active_job"
+  ActiveJob::Base.queue_adapter = :sidekiq
+  ActiveJob::Base.logger = Logger.new(IO::NULL) # the harness's stdout carries the manifest only
+rescue LoadError
+  nil # no Active Job here: the harness leaves its scenario out
+end
 REDIS_CONFIG = {url: ENV.fetch("REDIS_URL", "redis://127.0.0.1:6379/0")}.freeze
 STATE_DIR = ENV["SUPERVISOR_E2E_STATE_DIR"]
 
 module SupervisorE2E
   OUTCOMES = "supervisor-e2e:outcomes" # hash jid -> succeeded | dead | failed:<retry_count or first>
+  UNMARKED = "supervisor-e2e:unmarked" # set of jids that must run without the supervisor's mark
 
   def self.record(jid, outcome)
     Sidekiq.redis { |c| c.hset(OUTCOMES, jid, outcome) }
@@ -45,6 +54,19 @@ module SupervisorE2E
     rescue Exception # rubocop:disable Lint/RescueException
       SupervisorE2E.record(job["jid"], "failed:#{job["retry_count"] || "first"}")
       raise
+    end
+  end
+
+  # Outermost client middleware (prepended, in both processes): takes the supervisor's mark off the
+  # jobs the harness listed, so that they run as a job pushed without the client middleware would
+  # (their queued events are still reported, which makes them twins of marked jobs).
+  class Unmark
+    def call(_job_class, job, _queue, _redis_pool = nil)
+      result = yield
+      if result.is_a?(Hash) && Sidekiq.redis { |c| c.sismember(UNMARKED, job["jid"].to_s) }
+        result.delete(Sidekiq::Supervisor::MARK)
+      end
+      result
     end
   end
 
@@ -115,6 +137,15 @@ module SupervisorE2E
     def perform(_run, _label); end
   end
 
+  # An Active Job (Debian's ruby-activejob), pushed by Rails' Sidekiq adapter in its wrapper.
+  if defined?(::ActiveJob::Base)
+    class ActiveReportJob < ::ActiveJob::Base
+      queue_as { ENV.fetch("SUPERVISOR_E2E_QUEUE", "default") }
+
+      def perform(_run, _label); end
+    end
+  end
+
   # Reports progress and custom data as sidekiq-status users do (Sidekiq::Supervisor::Status).
   class ProgressJob
     include Sidekiq::Worker
@@ -158,8 +189,11 @@ end
 
 Sidekiq::Supervisor.install!
 
+Sidekiq.configure_client { |c| c.client_middleware { |chain| chain.prepend SupervisorE2E::Unmark } }
+
 Sidekiq.configure_server do |c|
   c.server_middleware { |chain| chain.add SupervisorE2E::OutcomeRecorder }
+  c.client_middleware { |chain| chain.prepend SupervisorE2E::Unmark }
   c.death_handlers << ->(job, _ex) { SupervisorE2E.record(job["jid"], "dead") }
   c.on(:startup) { SupervisorE2E.write_state("ready.json", {"pid" => Process.pid, "sidekiq" => Sidekiq::VERSION}) }
 end

@@ -156,26 +156,40 @@ begin
 
   # ---------------------------------------------------------------- enqueue
   jobs = {}
-  add = lambda do |jid, scenario, klass, args, status, details|
+  add = lambda do |jid, scenario, klass, args, status, details, twin_of = nil|
     raise "push failed for #{scenario}" unless jid
     jobs[jid] = {
       "scenario" => scenario, "class" => klass.name, "queue" => queue, "arguments" => JSON.generate(args),
       "expected_status" => status, "expected_events" => details.map { |d| d["type"] },
-      "expected_event_details" => details
+      "expected_event_details" => details, "marked" => twin_of.nil?
     }
+    jobs[jid]["twin_of"] = twin_of if twin_of
   end
   q = ->(type, extra = {}) { {"type" => type}.merge(extra) }
   push = ->(klass, args, extra = {}) { Sidekiq::Client.push({"class" => klass, "args" => args, "queue" => queue}.merge(extra)) }
+  # The same job once more, run without the supervisor's mark (SupervisorE2E::Unmark): its runs
+  # send their full data, and the service must show both jobs alike.
+  push_twin = lambda do |marked_jid, scenario, klass, args|
+    jid = SecureRandom.hex(12)
+    Sidekiq.redis { |c| c.sadd(SupervisorE2E::UNMARKED, jid) }
+    marked = jobs.fetch(marked_jid)
+    add.call(push.call(klass, args, "jid" => jid), "#{scenario}_unmarked", klass, args, marked["expected_status"],
+      marked["expected_event_details"], marked_jid)
+  end
 
   args = [run_id, "ok", "ünïcødé <&> \"quoted\"", {"nested" => [1, 2.5, nil, true]}]
-  add.call(push.call(SupervisorE2E::OkJob, args), "succeeds", SupervisorE2E::OkJob, args, "succeeded",
+  ok_jid = push.call(SupervisorE2E::OkJob, args)
+  add.call(ok_jid, "succeeds", SupervisorE2E::OkJob, args, "succeeded",
     [q.("queued"), q.("started"), q.("succeeded")])
+  push_twin.call(ok_jid, "succeeds", SupervisorE2E::OkJob, args)
 
   args = [run_id]
-  add.call(push.call(SupervisorE2E::FlakyJob, args), "fails_then_retries_then_succeeds", SupervisorE2E::FlakyJob, args,
+  flaky_jid = push.call(SupervisorE2E::FlakyJob, args)
+  add.call(flaky_jid, "fails_then_retries_then_succeeds", SupervisorE2E::FlakyJob, args,
     "succeeded",
     [q.("queued"), q.("started"), q.("failed", "will_retry" => true), q.("retrying", "retry_count" => 0),
       q.("queued", "retry_count" => 0), q.("started", "retry_count" => 0), q.("succeeded", "retry_count" => 0)])
+  push_twin.call(flaky_jid, "fails_then_retries_then_succeeds", SupervisorE2E::FlakyJob, args)
 
   add.call(push.call(SupervisorE2E::DieJob, args), "dies_retry_0", SupervisorE2E::DieJob, args, "dead",
     [q.("queued"), q.("started"), q.("failed", "will_retry" => false), q.("dead", "retry_count" => 0)])
@@ -198,6 +212,16 @@ begin
     [q.("queued"), q.("started"), q.("succeeded")])
   add.call(child_jid, "enqueued_by_a_job", SupervisorE2E::ChildJob, [run_id, "child"], "succeeded",
     [q.("queued"), q.("started"), q.("succeeded")])
+
+  if defined?(SupervisorE2E::ActiveReportJob)
+    # the manifest holds what the service shows: Active Job's class and arguments, not the wrapper's
+    args = [run_id, "active"]
+    ENV["SUPERVISOR_E2E_QUEUE"] = queue
+    aj = SupervisorE2E::ActiveReportJob.perform_later(*args)
+    add.call(aj.provider_job_id, "active_job", SupervisorE2E::ActiveReportJob, args, "succeeded",
+      [q.("queued"), q.("started"), q.("succeeded")])
+    jobs[aj.provider_job_id]["active_job_id"] = aj.job_id
+  end
 
   args = [run_id]
   add.call(push.call(SupervisorE2E::ProgressJob, args), "reports_progress", SupervisorE2E::ProgressJob, args,
@@ -240,6 +264,7 @@ begin
 
   Sidekiq.redis do |c|
     c.hdel(SupervisorE2E::OUTCOMES, jobs.keys)
+    c.del(SupervisorE2E::UNMARKED)
     jobs.each_key { |jid| c.del("supervisor-e2e:attempts:#{jid}") }
   end
 

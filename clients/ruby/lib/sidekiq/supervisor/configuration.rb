@@ -24,10 +24,14 @@ module Sidekiq
     #                                    event sent on its own (default 1.0; shorter runs send one event)
     #   SIDEKIQ_SUPERVISOR_PROCESS_EVENTS true/false: report process startup/quiet/shutdown (default false)
     #   SIDEKIQ_SUPERVISOR_SEND_PAYLOAD  true/false: send the raw job JSON on queued/scheduled (default true)
-    #   SIDEKIQ_SUPERVISOR_REVISION      the app's revision (a git sha): sent as a deploy mark when a Sidekiq
-    #                                    process starts (the service keeps the first mark per revision)
     #   SIDEKIQ_SUPERVISOR_HOST          accepted as a fallback for SIDEKIQ_SUPERVISOR_URL (the seed's name)
+    #   SIDEKIQ_SUPERVISOR_REVISION      the app's revision, for the deploy mark (else see REVISION_ENV)
     class Configuration
+      # Where the app's revision is found, first set wins: ours, then Heroku's (HEROKU_SLUG_COMMIT
+      # from the dyno metadata feature at run time, SOURCE_VERSION in builds and some buildpacks).
+      # Kubernetes has no such variable: map the pod's app.kubernetes.io/version label (or the image
+      # tag) to SIDEKIQ_SUPERVISOR_REVISION through the Downward API.
+      REVISION_ENV = %w[SIDEKIQ_SUPERVISOR_REVISION HEROKU_SLUG_COMMIT SOURCE_VERSION].freeze
       BOOLEAN_TRUE = %w[1 true yes on y t].freeze
       BOOLEAN_FALSE = %w[0 false no off n f].freeze
       MODES = %i[sync async].freeze
@@ -49,7 +53,6 @@ module Sidekiq
         @enabled = boolean(env["SIDEKIQ_SUPERVISOR_ENABLED"], nil)
         self.mode = presence(env["SIDEKIQ_SUPERVISOR_MODE"]) || :sync
         @instance = presence(env["SIDEKIQ_SUPERVISOR_INSTANCE"])
-        @revision = presence(env["SIDEKIQ_SUPERVISOR_REVISION"])
         @open_timeout = float(env["SIDEKIQ_SUPERVISOR_OPEN_TIMEOUT"], 0.5)
         @read_timeout = float(env["SIDEKIQ_SUPERVISOR_READ_TIMEOUT"], 1.0)
         @write_timeout = float(env["SIDEKIQ_SUPERVISOR_WRITE_TIMEOUT"], 1.0)
@@ -62,6 +65,7 @@ module Sidekiq
         @started_delay = float(env["SIDEKIQ_SUPERVISOR_STARTED_DELAY"], 1.0)
         @process_events = boolean(env["SIDEKIQ_SUPERVISOR_PROCESS_EVENTS"], false)
         @send_payload = boolean(env["SIDEKIQ_SUPERVISOR_SEND_PAYLOAD"], true)
+        @revision = REVISION_ENV.lazy.map { |k| presence(env[k]) }.find(&:itself)
         @send_arguments = true
         @backtrace_lines = 20
         @pool_size = 10           # idle keep-alive connections kept (sync mode uses one per busy thread)
@@ -150,7 +154,7 @@ module Sidekiq
           open_timeout: @open_timeout, read_timeout: @read_timeout, write_timeout: @write_timeout,
           batch_read_timeout: @batch_read_timeout, buffer_size: @buffer_size, batch_size: effective_batch_size,
           flush_interval: @flush_interval, shutdown_timeout: @shutdown_timeout, process_events: @process_events,
-          send_payload: @send_payload
+          send_payload: @send_payload, revision: @revision
         }
       end
 

@@ -111,14 +111,14 @@ module Sidekiq
       end
 
       # The started event of a run row (see Supervisor.begin_run): its start time as occurred_at_us.
-      # Built from a copy: the job's thread may be filling in the run's end meanwhile.
-      def started_row_json(row, generator)
+      # A copy: the job's thread may be filling in the run's end meanwhile.
+      def started_row(row)
         started = row.dup
         started[0] = "started"
         started[2] = started[11]
         started[10] = nil
         started[11] = nil
-        row_json(started, generator)
+        started
       end
 
       # One row as JSON text; never raises on bad encodings or non-finite floats.
@@ -126,6 +126,68 @@ module Sidekiq
         generator.generate(row)
       rescue JSON::GeneratorError, EncodingError
         dump(scrub(row))
+      end
+
+      # A batch's rows as the JSON text of their list, encoded in one call of the C generator on the
+      # sender thread; when one row cannot be encoded as it is, each row is encoded on its own.
+      def rows_json(rows, generator)
+        generator.generate(rows)
+      rescue JSON::GeneratorError, EncodingError
+        "[#{rows.map { |row| row_json(row, generator) }.join(",")}]"
+      end
+
+      # ---- Active Job: what the service stores for a wrapped job, so that it need not unwrap it ----
+
+      ACTIVE_JOB_WRAPPERS = %w[ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper Sidekiq::ActiveJob::Wrapper].freeze
+
+      # Fields display_class, display_args (JSON text) and active_job_id of a job pushed by Active
+      # Job's Sidekiq adapter, computed as the service's unwrapActiveJob does (Sidekiq 7.1+'s
+      # JobRecord#display_class / #display_args, whatever Sidekiq runs here: one form in the
+      # service); nil for any other job. klass: job["class"] as a String.
+      def active_job_fields(job, klass)
+        return nil unless ACTIVE_JOB_WRAPPERS.include?(klass)
+        args = job["args"]
+        serialized = args.is_a?(Array) ? args[0] : nil
+        return nil unless serialized.is_a?(Hash) && serialized["job_class"].is_a?(String)
+        # Rails pushes the job's Class as "wrapped" (a String once read back from Redis)
+        wrapped = job["wrapped"]
+        wrapped = wrapped.nil? ? serialized["job_class"] : wrapped.to_s
+        raw = serialized["arguments"]
+        job_args = raw.is_a?(Array) ? raw.map { |a| display_argument(a) } : []
+        display_class, display_args =
+          case wrapped
+          when "ActionMailer::DeliveryJob"
+            [mailer_display_class(raw, wrapped), job_args.drop(3)]
+          when "ActionMailer::MailDeliveryJob"
+            delivery = job_args[3]
+            [mailer_display_class(raw, wrapped), delivery.is_a?(Hash) ? [delivery["params"], delivery["args"]] : []]
+          else
+            [wrapped, job_args]
+          end
+        # what the service would refuse (it stores such a job as reported)
+        return nil if !display_class.is_a?(String) || display_class.empty? || display_class.bytesize > 1024 ||
+          display_class.include?("\0")
+        fields = {"display_class" => display_class, "display_args" => encode(display_args)}
+        id = serialized["job_id"]
+        fields["active_job_id"] = id if id.is_a?(String) && !id.empty? && id.bytesize <= 255
+        fields
+      end
+
+      # The mailer and its method (Mailer#method), from the serialized arguments as they were.
+      def mailer_display_class(raw, wrapped)
+        return wrapped unless raw.is_a?(Array)
+        raw.first(2).map { |v| v.is_a?(String) ? v : encode(v) }.join("#")
+      end
+
+      # JobRecord#deserialize_argument (Sidekiq 7.1+): a GlobalID as its gid string, _aj_ keys dropped.
+      def display_argument(arg)
+        case arg
+        when Array then arg.map { |a| display_argument(a) }
+        when Hash
+          return arg["_aj_globalid"] if arg.size == 1 && arg.key?("_aj_globalid")
+          arg.each_with_object({}) { |(k, v), h| h[k] = display_argument(v) unless k.to_s.start_with?("_aj_") }
+        else arg
+        end
       end
 
       # Common fields of every job event. ctx holds the per-process fields (hostname, pid, instance,
@@ -139,7 +201,11 @@ module Sidekiq
         q = queue || job["queue"]
         q = q.to_s unless q.is_a?(String) || q.nil?
         ev["queue"] = q unless q.nil? || q.empty?
-        ev["arguments"] = args_json || arguments_json(job["args"]) unless ctx[:send_arguments] == false
+        unless ctx[:send_arguments] == false
+          ev["arguments"] = args_json || arguments_json(job["args"])
+          aj = active_job_fields(job, klass)
+          ev.merge!(aj) if aj
+        end
         v = ctx[:instance]
         ev["instance"] = v if v
         v = ctx[:hostname]
@@ -220,16 +286,25 @@ module Sidekiq
       # tid, retry_count, enqueued_at, created_at) are encoded once per run as a JSON fragment (no braces,
       # leading comma); each event is then a short string concatenation. Same JSON objects as the Hash
       # builders above (tested for equality), at a fraction of the CPU and allocations.
-      def run_fragment(job, queue, ctx, tid = nil, args_json = nil)
+      #
+      # marked: the job carries the client middleware's mark (its queued event already gave its class,
+      # queue, arguments and created_at), so only what the run adds is sent.
+      def run_fragment(job, queue, ctx, tid = nil, args_json = nil, marked = false)
         # sized once: appending to a small string reallocates repeatedly (malloc showed up in profiles)
         out = String.new(capacity: 320 + (args_json ? args_json.bytesize * 2 : 256), encoding: Encoding::UTF_8)
-        klass = job["class"]
-        klass = klass.to_s unless klass.is_a?(String) || klass.nil?
-        out << ',"job_class":' << str_json(klass) unless klass.nil? || klass.empty?
-        q = queue || job["queue"]
-        q = q.to_s unless q.is_a?(String) || q.nil?
-        out << ',"queue":' << str_json(q) unless q.nil? || q.empty?
-        out << ',"arguments":' << str_json(args_json || arguments_json(job["args"])) unless ctx[:send_arguments] == false
+        unless marked
+          klass = job["class"]
+          klass = klass.to_s unless klass.is_a?(String) || klass.nil?
+          out << ',"job_class":' << str_json(klass) unless klass.nil? || klass.empty?
+          q = queue || job["queue"]
+          q = q.to_s unless q.is_a?(String) || q.nil?
+          out << ',"queue":' << str_json(q) unless q.nil? || q.empty?
+          unless ctx[:send_arguments] == false
+            out << ',"arguments":' << str_json(args_json || arguments_json(job["args"]))
+            aj = active_job_fields(job, klass)
+            aj&.each { |k, v| out << ",\"#{k}\":" << str_json(v) }
+          end
+        end
         out << (ctx[:static_fragment] || static_fragment(ctx))
         tid ||= ctx[:tid]
         out << ',"tid":' << str_json(tid.to_s) if tid
@@ -238,7 +313,7 @@ module Sidekiq
         v = job["enqueued_at"]
         v = timestamp(v) if v
         out << ',"enqueued_at":"' << v << '"' if v
-        v = job["created_at"]
+        v = marked ? nil : job["created_at"]
         v = timestamp(v) if v
         out << ',"created_at":"' << v << '"' if v
         out

@@ -5,14 +5,20 @@ module Sidekiq
     module Middleware
       # Client middleware (runs wherever Sidekiq::Client pushes: producers, jobs that enqueue jobs, and
       # Sidekiq's own scheduler/retry poller when it moves a due job to its queue).
-      # Reports "queued", or "scheduled" (with scheduled_at) when the job has a future `at`.
+      # Reports "queued", or "scheduled" (with scheduled_at) when the job has a future `at`, and
+      # marks the job (MARK) when the event was sent or buffered: the server middleware then sends
+      # only what each run adds.
       class Client
         include ::Sidekiq::ClientMiddleware if defined?(::Sidekiq::ClientMiddleware)
 
         def call(_job_class, job, queue, _redis_pool = nil)
           result = yield
-          # A falsy result means a later middleware stopped the push: nothing was enqueued.
-          Supervisor.report_enqueued(job, queue) if result
+          # A falsy result means a later middleware stopped the push: nothing was enqueued. Sidekiq
+          # (6.x-8.x Client#push) writes the hash the chain returns to Redis after the chain has
+          # returned, so a mark added here is stored with the job; the reported payload has none.
+          if result && Supervisor.report_enqueued(job, queue)
+            (result.is_a?(Hash) ? result : job)[MARK] = 1
+          end
           result
         end
       end
@@ -32,13 +38,17 @@ module Sidekiq
             # ends, carrying its start and end (one realtime clock: duration = end - start);
             # failures take the full path.
             t0 = ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond)
-            row = Supervisor.begin_run(reporter, job, queue, t0)
+            row = if job.key?(MARK)
+              Supervisor.begin_marked_run(reporter, job, t0)
+            else
+              Supervisor.begin_run(reporter, job, queue, t0)
+            end
             begin
               result = yield
             rescue Exception => e # rubocop:disable Lint/RescueException -- report, then re-raise untouched
               elapsed = (::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond) - t0) / 1000.0
               Supervisor.end_run_failed(reporter, row)
-              Supervisor.report_failure(Supervisor.run_info(job, queue, row ? row[5] : :encode), worker, job, e,
+              Supervisor.report_failure(Supervisor.run_info(job, queue, row && !job.key?(MARK) ? row[5] : :encode), worker, job, e,
                 elapsed.negative? ? 0.0 : elapsed)
               raise
             end

@@ -13,9 +13,11 @@ module Sidekiq
       JOB_EVENTS_PATH = "/api/v1/jobs/%s/events"
       BATCH_PATH = "/api/v1/events"
       # Async mode sends a job's started and succeeded events as compact rows (the batch route's
-      # columns + rows form): an Array of plain values made on the job's thread and encoded at once by
-      # the C JSON generator (a reused generator state: ~0.5 us). Times are integer epoch microseconds
-      # (no date formatting).
+      # columns + rows form): an Array of plain values (integer epoch microseconds, no date
+      # formatting) made on the job's thread and left as it is in the batch; the sender thread
+      # encodes a batch's rows in one call of the C generator. A marked job's row (see
+      # Middleware::Client) leaves job_class, queue, arguments and created_at_us null: its queued
+      # event gave them.
       ROW_COLUMNS = %w[type job_id occurred_at_us job_class queue arguments tid retry_count enqueued_at_us
         created_at_us duration_us started_at_us].freeze
       COLUMNS_JSON = JSON.generate(ROW_COLUMNS).freeze
@@ -78,10 +80,10 @@ module Sidekiq
         false
       end
 
-      # Async mode's hot path: one event as a row (JSON text of an Array in ROW_COLUMNS order). Never
-      # blocks; false when dropped.
-      def push_row(row_json)
-        ok = dispatcher.push(row_json)
+      # Async mode's hot path: one event as a row (an Array in ROW_COLUMNS order, not to be changed
+      # afterwards). Never blocks; false when dropped.
+      def push_row(row)
+        ok = dispatcher.push(row)
         warn_limited(:buffer_full, "sidekiq-supervisor: async buffer full (#{config.buffer_size} events), dropping events") unless ok
         ok
       end
@@ -98,15 +100,13 @@ module Sidekiq
       # started_delay, once per run (runs sit in their thread's slot, see Supervisor.begin_run).
       def announce_running
         limit = ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond) - (config.started_delay.to_f * 1_000_000)
-        generator = nil
         seen = {}.compare_by_identity
         Thread.list.each do |thread|
           row = thread[Supervisor::RUN_KEY]
           next unless row.is_a?(Array) && row[11].is_a?(Integer)
           seen[row] = true
           next if @announced&.key?(row) || row[11] > limit
-          generator ||= JSON::State.new
-          push_row(Events.started_row_json(row, generator))
+          push_row(Events.started_row(row))
         end
         @announced = seen.select { |row, _| @announced&.key?(row) || row[11] <= limit }
       rescue StandardError => e
@@ -120,20 +120,6 @@ module Sidekiq
         result == :ok
       rescue StandardError => e
         warn_limited(:process, "sidekiq-supervisor: process event not delivered: #{e.class}: #{e.message}")
-        false
-      end
-
-      # A deploy mark goes out at once, in both modes (POST /api/v1/deploys; idempotent per revision).
-      def publish_deploy(revision)
-        return false unless active?
-        body = {"revision" => revision.to_s}
-        body["instance"] = config.instance_name if config.instance_name
-        res = @transport.post("/api/v1/deploys", JSON.generate(body))
-        return true if res.success?
-        warn_limited(:deploy, "sidekiq-supervisor: deploy mark refused with HTTP #{res.status}")
-        false
-      rescue StandardError => e
-        warn_limited(:deploy, "sidekiq-supervisor: deploy mark not delivered: #{e.class}: #{e.message}")
         false
       end
 
@@ -222,42 +208,45 @@ module Sidekiq
         false
       end
 
-      # A batch as JSON text, filled event by event: event objects ("{...}") and rows ("[...]", in
-      # ROW_COLUMNS order) each appended to their list. Two Strings whatever its size.
+      # A batch, filled event by event: event objects as JSON text ("{...}") appended to one String,
+      # rows (Arrays in ROW_COLUMNS order) kept as they are until the sender thread encodes them all
+      # at once.
       class Batch
         attr_reader :size
 
         def initialize
           @events = String.new(capacity: 4096, encoding: Encoding::UTF_8)
-          @rows = String.new(capacity: 64 * 1024, encoding: Encoding::UTF_8)
+          @rows = []
           @size = 0
         end
 
-        def <<(json)
-          list = json.getbyte(0) == 91 ? @rows : @events # "[" starts a row
-          list << "," unless list.empty?
-          list << json
+        def <<(entry)
+          if entry.is_a?(Array)
+            @rows << entry
+          else
+            @events << "," unless @events.empty?
+            @events << entry
+          end
           @size += 1
           self
         end
 
         def body(defaults_json)
-          out = String.new(capacity: @events.bytesize + @rows.bytesize + 512, encoding: Encoding::UTF_8)
+          rows = @rows.empty? ? nil : Events.rows_json(@rows, Events.row_generator)
+          out = String.new(capacity: @events.bytesize + (rows ? rows.bytesize : 0) + 512, encoding: Encoding::UTF_8)
           out << "{\"events\":[" << @events << "]"
-          unless @rows.empty?
-            out << ",\"columns\":" << COLUMNS_JSON << ",\"defaults\":" << defaults_json << ",\"rows\":[" << @rows << "]"
-          end
+          out << ",\"columns\":" << COLUMNS_JSON << ",\"defaults\":" << defaults_json << ",\"rows\":" << rows if rows
           out << "}"
         end
       end
 
-      # entries: JSON texts of events or rows, or rows as Arrays.
+      # entries: JSON texts of events, or rows (Arrays).
       def self.batch_of(entries)
-        entries.each_with_object(Batch.new) { |e, b| b << (e.is_a?(Array) ? Events.encode(e) : e) }
+        entries.each_with_object(Batch.new) { |e, b| b << e }
       end
 
       # Async mode (and process events): POST to the batch route. batch: a Batch, or an Array of
-      # entries (JSON texts of events or rows, or rows as Arrays). Returns :ok, :drop (permanently
+      # entries (JSON texts of events, or rows as Arrays). Returns :ok, :drop (permanently
       # refused) or :retry (transient failure).
       def deliver_batch(batch)
         batch = Reporter.batch_of(batch) if batch.is_a?(Array)
