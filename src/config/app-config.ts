@@ -63,6 +63,8 @@ export class AppConfig {
     readonly importCron: string;
     readonly retentionCron: string;
     readonly partitionCron: string;
+    /** the overdue check of periodic jobs */
+    readonly periodicCron: string;
     /** job_events' daily partitions made ahead of today */
     readonly partitionDaysAhead: number;
   };
@@ -76,6 +78,12 @@ export class AppConfig {
     readonly batch: number;
   };
   readonly statsImportDays: number;
+  readonly periodic: {
+    /** intervals without a success before a periodic job is overdue */
+    readonly overdueIntervals: number;
+    /** successes a class without a cron definition needs before its interval is learned */
+    readonly learnMinSuccesses: number;
+  };
 
   constructor(env: EnvVars) {
     this.databaseUrl = env.DATABASE_URL;
@@ -125,6 +133,7 @@ export class AppConfig {
       importCron: env.STATS_IMPORT_CRON.trim(),
       retentionCron: env.RETENTION_CRON.trim(),
       partitionCron: env.PARTITION_CRON.trim(),
+      periodicCron: env.PERIODIC_CRON.trim(),
       partitionDaysAhead: env.PARTITION_DAYS_AHEAD,
     });
     this.retention = Object.freeze({
@@ -135,6 +144,10 @@ export class AppConfig {
       batch: env.RETENTION_BATCH,
     });
     this.statsImportDays = env.STATS_IMPORT_DAYS;
+    this.periodic = Object.freeze({
+      overdueIntervals: env.PERIODIC_OVERDUE_INTERVALS,
+      learnMinSuccesses: env.PERIODIC_LEARN_MIN_SUCCESSES,
+    });
     Object.freeze(this);
   }
 }

@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
  * Every Postgres advisory lock id the service takes, in one list (ids must not collide). All are
  * transaction-level (`pg_try_advisory_xact_lock`): they go with the transaction that holds them.
  *
- * - `statsSnapshot`, `statsImport`, `retention`, `partitions`: one per scheduled task; the copy of
+ * - `statsSnapshot`, `statsImport`, `retention`, `partitions`, `periodic`: one per scheduled task; the copy of
  *   the service that gets the lock does the work, the others skip the tick.
  * - `restart`: one JobManager restart at a time across every copy; a second one gets CONFLICT.
  *
@@ -17,6 +17,7 @@ export const ADVISORY_LOCKS = {
   statsImport: 7_301_002,
   retention: 7_301_003,
   partitions: 7_301_004,
+  periodic: 7_301_008,
   restart: 7_301_100,
 } as const;
 

@@ -2,6 +2,7 @@ import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
 import { JobEvent } from './job-event.entity.js';
 import { JobMetricsService } from './job-metrics.service.js';
+import { JobOutcomesService } from './job-outcomes.service.js';
 import { Job } from './job.entity.js';
 import { IngestWriterService } from './ingest/ingest-writer.service.js';
 import { JobsController } from './jobs.controller.js';
@@ -11,7 +12,19 @@ import { EventPartitions } from './storage/event-partitions.js';
 @Module({
   imports: [MikroOrmModule.forFeature([Job, JobEvent])],
   controllers: [JobsController],
-  providers: [JobsService, IngestWriterService, JobMetricsService, EventPartitions],
-  exports: [JobsService, IngestWriterService, JobMetricsService, EventPartitions],
+  providers: [
+    JobsService,
+    IngestWriterService,
+    JobMetricsService,
+    JobOutcomesService,
+    EventPartitions,
+  ],
+  exports: [
+    JobsService,
+    IngestWriterService,
+    JobMetricsService,
+    JobOutcomesService,
+    EventPartitions,
+  ],
 })
 export class JobsModule {}
