@@ -8,6 +8,7 @@ import { Migration20261123020000 } from './src/database/migrations/Migration2026
 import { Migration20261124000000 } from './src/database/migrations/Migration20261124000000.js';
 import { Migration20261125210000 } from './src/database/migrations/Migration20261125210000.js';
 import { Migration20261204000000 } from './src/database/migrations/Migration20261204000000.js';
+import { Migration20261204100300 } from './src/database/migrations/Migration20261204100300.js';
 import { JobEvent } from './src/jobs/job-event.entity.js';
 import { Job } from './src/jobs/job.entity.js';
 import { JobStatusData } from './src/job-status/job-status-data.entity.js';
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261124000000', class: Migration20261124000000 },
   { name: 'Migration20261125210000', class: Migration20261125210000 },
   { name: 'Migration20261204000000', class: Migration20261204000000 },
+  { name: 'Migration20261204100300', class: Migration20261204100300 },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {

@@ -5,9 +5,10 @@ import { AppConfig } from '../config/app-config.js';
 import { JobStatusService } from '../job-status/job-status.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { EventPartitions } from '../jobs/storage/event-partitions.js';
+import { PeriodicService } from '../periodic/periodic.service.js';
 import { StatsHistoryService } from '../stats-history/stats-history.service.js';
 
-type TickName = 'snapshot' | 'import' | 'retention' | 'partitions';
+type TickName = 'snapshot' | 'import' | 'retention' | 'partitions' | 'periodic';
 
 /**
  * The one list of timers. Each tick skips while its previous run is still going, takes its Postgres
@@ -26,6 +27,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
     private readonly jobs: JobsService,
     private readonly statusData: JobStatusService,
     private readonly partitions: EventPartitions,
+    private readonly periodic: PeriodicService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -37,6 +39,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
       ['import', this.config.scheduler.importCron],
       ['retention', this.config.scheduler.retentionCron],
       ['partitions', this.config.scheduler.partitionCron],
+      ['periodic', this.config.scheduler.periodicCron],
     ];
     for (const [name, cron] of timers) {
       const job = CronJob.from({
@@ -73,6 +76,18 @@ export class TaskScheduler implements OnApplicationBootstrap {
           if (made.created.length > 0) {
             this.logger.log(
               `partitions: made job_events partitions for ${made.created.join(', ')}, ${made.moved} events moved out of the default partition`,
+            );
+          }
+          return 'ran';
+        }
+        case 'periodic': {
+          const check = await this.periodic.checkOverdue(now);
+          if (!check.ran) {
+            return 'skipped';
+          }
+          if (check.ended > 0 || check.unchecked.length > 0) {
+            this.logger.log(
+              `periodic: ${check.open.length} overdue, ${check.ended} no longer overdue${check.unchecked.length > 0 ? `, not checked: ${check.unchecked.join(', ')}` : ''}`,
             );
           }
           return 'ran';

@@ -37,6 +37,10 @@ export class SidekiqCronService {
     private readonly clock: Clock,
   ) {}
 
+  instanceNames(): string[] {
+    return this.access.instanceNames();
+  }
+
   /** The instance's cron jobs by name, `offset`…`offset + limit` (one HMGET pipeline for the slice). */
   async page(instance: string | undefined, offset: number, limit: number): Promise<CronPage> {
     const store = this.access.readable(instance);
