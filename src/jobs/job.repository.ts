@@ -594,12 +594,24 @@ export class JobRepository extends EntityRepository<Job> {
    * `window` outcomes (jobs_class_outcome_index, read backwards: at most `window` index entries
    * per class, whatever the history's size).
    */
-  classOutcomes(classes: string[], instance: string, window: number): Promise<ClassOutcomeRow[]> {
-    return this.em.execute<ClassOutcomeRow[]>(CLASS_OUTCOMES_SQL, [
-      JSON.stringify(classes),
-      instance,
-      window,
-    ]);
+  async classOutcomes(
+    classes: string[],
+    instance: string,
+    window: number,
+  ): Promise<ClassOutcomeRow[]> {
+    const rows = await this.em.execute<Record<keyof ClassOutcomeRow, string | null>[]>(
+      CLASS_OUTCOMES_SQL,
+      [JSON.stringify(classes), instance, window],
+    );
+    // the driver hands timestamptz over as text
+    const date = (text: string | null) => (text === null ? null : new Date(text));
+    return rows.map((r) => ({
+      jobClass: r.jobClass!,
+      lastRunAt: date(r.lastRunAt),
+      lastRunStatus: r.lastRunStatus,
+      lastSuccessAt: date(r.lastSuccessAt),
+      oldestAt: date(r.oldestAt),
+    }));
   }
 
   /**
@@ -607,8 +619,17 @@ export class JobRepository extends EntityRepository<Job> {
    * outcomes, for the first `classLimit` classes with terminal jobs (a skip scan of
    * jobs_class_outcome_index, then `window` entries per class).
    */
-  recentSuccesses(window: number, keep: number, classLimit: number): Promise<RecentSuccessRow[]> {
-    return this.em.execute<RecentSuccessRow[]>(RECENT_SUCCESSES_SQL, [classLimit, keep, window]);
+  async recentSuccesses(
+    window: number,
+    keep: number,
+    classLimit: number,
+  ): Promise<RecentSuccessRow[]> {
+    const rows = await this.em.execute<RecentSuccessRow[]>(RECENT_SUCCESSES_SQL, [
+      classLimit,
+      keep,
+      window,
+    ]);
+    return rows.map((r) => ({ ...r, times: r.times.map(Number) }));
   }
 }
 

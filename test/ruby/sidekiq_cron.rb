@@ -7,6 +7,9 @@
 require_relative "cron_app"
 require "sidekiq/cron/job"
 
+# the gem logs each save at INFO: keep stdout for the JSON answer
+Sidekiq.logger = Logger.new($stderr, level: Logger::WARN)
+
 cmd = ARGV[0] or abort "usage: sidekiq_cron.rb COMMAND [JSON]"
 arg = ARGV[1] ? JSON.parse(ARGV[1]) : {}
 
