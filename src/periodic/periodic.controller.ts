@@ -4,7 +4,7 @@ import { Scope, Scopes } from '../auth/scopes.decorator.js';
 import { ApiErrorResponse } from '../common/errors/api-errors.decorator.js';
 import {
   PeriodicEnqueuedDto,
-  PeriodicInstanceParamsDto,
+  PeriodicInstanceQueryDto,
   PeriodicJobDto,
   PeriodicJobParamsDto,
   PeriodicPageDto,
@@ -19,7 +19,7 @@ import { PeriodicService } from './periodic.service.js';
 )
 @ApiErrorResponse(502, "SIDEKIQ_REDIS_ERROR: Sidekiq's Redis answered with an error")
 @ApiErrorResponse(503, "SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later")
-@Controller('api/v1/sidekiq/:instance/periodic')
+@Controller('api/v1/sidekiq/periodic')
 export class PeriodicController {
   constructor(private readonly periodic: PeriodicService) {}
 
@@ -30,11 +30,8 @@ export class PeriodicController {
       'sidekiq-cron jobs with schedule, next run, last enqueue, last run and success from the history, and status',
   })
   @ApiOkResponse({ type: PeriodicPageDto })
-  list(
-    @Param() params: PeriodicInstanceParamsDto,
-    @Query() query: PeriodicPageQueryDto,
-  ): Promise<PeriodicPageDto> {
-    return this.periodic.list(params.instance, query.page, query.per_page);
+  list(@Query() query: PeriodicPageQueryDto): Promise<PeriodicPageDto> {
+    return this.periodic.list(query.instance, query.page, query.per_page);
   }
 
   @Post(':name/enable')
@@ -43,8 +40,11 @@ export class PeriodicController {
   @ApiOperation({ summary: 'Enable a sidekiq-cron job (Job#enable!)' })
   @ApiOkResponse({ type: PeriodicJobDto })
   @ApiErrorResponse(403, 'READ_ONLY_MODE (SIDEKIQ_READ_ONLY=true)')
-  enable(@Param() params: PeriodicJobParamsDto): Promise<PeriodicJobDto> {
-    return this.periodic.setStatus(params.instance, params.name, 'enabled');
+  enable(
+    @Param() params: PeriodicJobParamsDto,
+    @Query() query: PeriodicInstanceQueryDto,
+  ): Promise<PeriodicJobDto> {
+    return this.periodic.setStatus(query.instance, params.name, 'enabled');
   }
 
   @Post(':name/disable')
@@ -55,8 +55,11 @@ export class PeriodicController {
   })
   @ApiOkResponse({ type: PeriodicJobDto })
   @ApiErrorResponse(403, 'READ_ONLY_MODE (SIDEKIQ_READ_ONLY=true)')
-  disable(@Param() params: PeriodicJobParamsDto): Promise<PeriodicJobDto> {
-    return this.periodic.setStatus(params.instance, params.name, 'disabled');
+  disable(
+    @Param() params: PeriodicJobParamsDto,
+    @Query() query: PeriodicInstanceQueryDto,
+  ): Promise<PeriodicJobDto> {
+    return this.periodic.setStatus(query.instance, params.name, 'disabled');
   }
 
   @Post(':name/enqueue')
@@ -68,7 +71,10 @@ export class PeriodicController {
   })
   @ApiOkResponse({ type: PeriodicEnqueuedDto })
   @ApiErrorResponse(403, 'READ_ONLY_MODE (SIDEKIQ_READ_ONLY=true)')
-  enqueue(@Param() params: PeriodicJobParamsDto): Promise<PeriodicEnqueuedDto> {
-    return this.periodic.enqueue(params.instance, params.name);
+  enqueue(
+    @Param() params: PeriodicJobParamsDto,
+    @Query() query: PeriodicInstanceQueryDto,
+  ): Promise<PeriodicEnqueuedDto> {
+    return this.periodic.enqueue(query.instance, params.name);
   }
 }

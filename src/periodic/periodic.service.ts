@@ -56,12 +56,12 @@ export class PeriodicService {
     private readonly orm: MikroORM,
   ) {}
 
-  async list(instance: string, page = 1, perPage = 25): Promise<PeriodicPageDto> {
+  async list(instance: string | undefined, page = 1, perPage = 25): Promise<PeriodicPageDto> {
     const result = await this.cron.page(instance, (page - 1) * perPage, perPage);
-    const outcomes = await this.outcomesOf(instance, result.definitions);
+    const outcomes = await this.outcomesOf(result.instance, result.definitions);
     const now = this.clock.date();
     return {
-      instance,
+      instance: result.instance,
       page,
       per_page: perPage,
       total: result.total,
@@ -70,13 +70,21 @@ export class PeriodicService {
     };
   }
 
-  async setStatus(instance: string, name: string, status: CronStatus): Promise<PeriodicJobDto> {
-    const def = await this.cron.setStatus(instance, name, status);
-    const outcomes = await this.outcomesOf(instance, [def]);
+  async setStatus(
+    instance: string | undefined,
+    name: string,
+    status: CronStatus,
+  ): Promise<PeriodicJobDto> {
+    const { instance: resolved, definition: def } = await this.cron.setStatus(
+      instance,
+      name,
+      status,
+    );
+    const outcomes = await this.outcomesOf(resolved, [def]);
     return this.toDto(def, outcomes.get(def.jobClass), this.clock.date());
   }
 
-  async enqueue(instance: string, name: string): Promise<PeriodicEnqueuedDto> {
+  async enqueue(instance: string | undefined, name: string): Promise<PeriodicEnqueuedDto> {
     const pushed = await this.cron.enqueue(instance, name);
     return {
       name: pushed.name,

@@ -4,7 +4,7 @@ import { saveCronJob } from '../factories/cron-job.factory.js';
 import { testRedisUrl } from '../support/app-with-sidekiq.js';
 import { TEST_TOKEN, TestApp } from '../support/test-context.js';
 
-const API = '/api/v1/sidekiq/default/periodic';
+const API = '/api/v1/sidekiq/periodic';
 
 // The periodic-jobs routes in the real AppModule: token scopes, read-only mode, validation, errors.
 describe('periodic jobs API (e2e)', () => {
@@ -72,7 +72,7 @@ describe('periodic jobs API (e2e)', () => {
   });
 
   it('validates paging and names, and says which instance or job is unknown', async () => {
-    for (const query of ['per_page=0', 'per_page=101', 'page=0', 'page=x']) {
+    for (const query of ['per_page=0', 'per_page=101', 'page=0', 'page=x', 'instance=a%20b']) {
       const res = await http().get(`${API}?${query}`).set('PRIVATE-TOKEN', read).expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
     }
@@ -82,7 +82,7 @@ describe('periodic jobs API (e2e)', () => {
       .set('PRIVATE-TOKEN', admin)
       .expect(400);
     const instance = await http()
-      .get('/api/v1/sidekiq/elsewhere/periodic')
+      .get(`${API}?instance=elsewhere`)
       .set('PRIVATE-TOKEN', read)
       .expect(404);
     expect(instance.body.code).toBe('INSTANCE_NOT_FOUND');

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Length, Matches, Max, Min } from 'class-validator';
-import { IsInstanceName } from '../../common/validation/identifiers.js';
 import { OptionalPageSize } from '../../common/validation/query-fields.js';
+import { InstanceNameProperty } from '../../common/validation/params.dto.js';
 import { PeriodicStatus } from '../periodic-status.js';
 
 export const MAX_PERIODIC_PER_PAGE = 100;
@@ -10,13 +10,7 @@ const DEFAULT_PER_PAGE = 25;
 /** Longer `args` texts are cut to this many characters in a list (args_bytes gives the size). */
 export const ARGS_PREVIEW_CHARS = 2048;
 
-export class PeriodicInstanceParamsDto {
-  @ApiProperty({ description: 'Sidekiq instance name from SIDEKIQ_INSTANCES', example: 'default' })
-  @IsInstanceName()
-  instance: string;
-}
-
-export class PeriodicJobParamsDto extends PeriodicInstanceParamsDto {
+export class PeriodicJobParamsDto {
   // sidekiq-cron names are free text ("My nightly job"): any printable text, as the gem allows
   @ApiProperty({ description: 'the sidekiq-cron job name', example: 'nightly_report' })
   @Length(1, 200)
@@ -24,7 +18,15 @@ export class PeriodicJobParamsDto extends PeriodicInstanceParamsDto {
   name: string;
 }
 
-export class PeriodicPageQueryDto {
+export class PeriodicInstanceQueryDto {
+  @InstanceNameProperty({
+    description: 'Sidekiq instance name from SIDEKIQ_INSTANCES (default: the REDIS_URL one)',
+    example: 'default',
+  })
+  instance?: string;
+}
+
+export class PeriodicPageQueryDto extends PeriodicInstanceQueryDto {
   @ApiPropertyOptional({ minimum: 1, default: 1 })
   @IsOptional()
   @Type(() => Number)

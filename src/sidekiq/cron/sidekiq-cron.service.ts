@@ -16,6 +16,8 @@ import {
 export type { CronDefinition, CronStatus } from './cron-definition.js';
 
 export interface CronPage {
+  /** the instance's name (the default one when none was asked for) */
+  readonly instance: string;
   readonly total: number;
   /** the instance has more than MAX_CRON_JOBS cron jobs: only the first ones are listed */
   readonly truncated: boolean;
@@ -48,6 +50,7 @@ export class SidekiqCronService {
     const slice = names.slice(offset, offset + limit);
     const hashes = await store.cron.hashes(slice);
     return {
+      instance: store.name,
       total: names.length,
       truncated,
       definitions: hashes.flatMap((h) => (h ? (decodeCronHash(h) ?? []) : [])),
@@ -64,13 +67,13 @@ export class SidekiqCronService {
     instance: string | undefined,
     name: string,
     status: CronStatus,
-  ): Promise<CronDefinition> {
+  ): Promise<{ instance: string; definition: CronDefinition }> {
     const store = this.access.writable(instance);
     await this.find(store, name);
     if (!(await store.cron.setStatus(name, status))) {
       throw this.notFound(name);
     }
-    return this.find(store, name);
+    return { instance: store.name, definition: await this.find(store, name) };
   }
 
   /**

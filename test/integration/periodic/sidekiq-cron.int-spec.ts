@@ -19,7 +19,7 @@ import { TEST_TOKEN, TestApp } from '../../support/test-context.js';
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const RUBY_DIR = join(ROOT, 'test/ruby');
-const API = '/api/v1/sidekiq/default/periodic';
+const API = '/api/v1/sidekiq/periodic';
 
 type Json = any;
 
@@ -124,7 +124,9 @@ describe('periodic jobs on a real sidekiq-cron layout', () => {
     expect(nextMinute % 60_000).toBe(0);
     expect(nextMinute - Date.now()).toBeLessThanOrEqual(60_000);
 
-    const page2 = await http().get(`${API}?per_page=3&page=2`).set('PRIVATE-TOKEN', TEST_TOKEN);
+    const page2 = await http()
+      .get(`${API}?instance=default&per_page=3&page=2`)
+      .set('PRIVATE-TOKEN', TEST_TOKEN);
     expect(page2.body.jobs.map((j: Json) => j.name)).toEqual(['paused_cleanup']);
   });
 
