@@ -28,7 +28,7 @@ import {
 
 // Outcomes read per class (newest first): the last success is looked for among them, so a class
 // failing more often than this since its last success reads as "none among the last N runs"
-export const OUTCOME_WINDOW = 500;
+const OUTCOME_WINDOW = 500;
 // Learned intervals: classes read per check, outcomes read per class, successes kept per class
 const LEARN_CLASS_LIMIT = 1000;
 const LEARN_WINDOW = 200;
