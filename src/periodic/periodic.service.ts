@@ -85,7 +85,7 @@ export class PeriodicService {
   }
 
   async enqueue(instance: string | undefined, name: string): Promise<PeriodicEnqueuedDto> {
-    const pushed = await this.cron.enqueue(instance, name);
+    const pushed = await this.cron.enqueue(instance, name, this.clock.date());
     return {
       name: pushed.name,
       jid: pushed.jid,

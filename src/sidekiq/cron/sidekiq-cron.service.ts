@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../../common/clock.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { TimestampFormat } from '../payload/job-record.js';
 import { SidekiqAccessService } from '../sidekiq-access.service.js';
@@ -34,10 +33,7 @@ export interface CronEnqueued {
 /** What other modules need from sidekiq-cron: its job definitions, enable/disable, enqueue now. */
 @Injectable()
 export class SidekiqCronService {
-  constructor(
-    private readonly access: SidekiqAccessService,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly access: SidekiqAccessService) {}
 
   instanceNames(): string[] {
     return this.access.instanceNames();
@@ -80,10 +76,9 @@ export class SidekiqCronService {
    * Job#enque! from a process without the app's classes: the stored message pushed to its queue
    * (new jid, the instance's timestamp format), last_enqueue_time and the jid history updated.
    */
-  async enqueue(instance: string | undefined, name: string): Promise<CronEnqueued> {
+  async enqueue(instance: string | undefined, name: string, now: Date): Promise<CronEnqueued> {
     const store = this.access.writable(instance);
     const def = await this.find(store, name);
-    const now = this.clock.date();
     const jid = randomBytes(12).toString('hex');
     const profile = await this.access.profile(store);
     const push = buildCronPush(def, {
