@@ -534,6 +534,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sidekiq/periodic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** sidekiq-cron jobs with schedule, next run, last enqueue, last run and success from the history, and status */
+        get: operations["Periodic_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidekiq/periodic/{name}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Disable a sidekiq-cron job (Job#disable!): its poller stops enqueueing it */
+        post: operations["Periodic_disable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidekiq/periodic/{name}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable a sidekiq-cron job (Job#enable!) */
+        post: operations["Periodic_enable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidekiq/periodic/{name}/enqueue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enqueue a sidekiq-cron job now (Job#enque!: its message pushed, last_enqueue_time and jid history updated) */
+        post: operations["Periodic_enqueue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sidekiq/processes": {
         parameters: {
             query?: never;
@@ -1813,6 +1881,75 @@ export interface components {
             /** @description offset of the next page; null on the last one */
             next_offset: number | null;
             offset: number;
+        };
+        PeriodicEnqueuedDto: {
+            /** @description jid of the pushed job */
+            jid: string;
+            /** Format: date-time */
+            last_enqueue_time: string;
+            name: string;
+            queue: string;
+        };
+        PeriodicJobDto: {
+            /**
+             * @description the arguments as stored (JSON text), cut to 2048 characters
+             * @example [1,"two"]
+             */
+            args: string;
+            /** @description length of the whole args text */
+            args_bytes: number;
+            /** @description the job class it pushes */
+            class: string;
+            /**
+             * @description the cron expression as sidekiq-cron stores it
+             * @example 0 * * * *
+             */
+            cron: string;
+            description: string | null;
+            /** @description sidekiq-cron's own status: whether its poller enqueues the job */
+            enabled: boolean;
+            /**
+             * Format: date-time
+             * @description sidekiq-cron's last_enqueue_time
+             */
+            last_enqueue_time: string | null;
+            /**
+             * Format: date-time
+             * @description the class's newest finished run in the history
+             */
+            last_run_at: string | null;
+            /** @enum {string|null} */
+            last_run_status: "succeeded" | "failed" | "dead" | null;
+            /** Format: date-time */
+            last_success_at: string | null;
+            /** @description scheduled times gone by since the last success (counted up to twice the overdue limit) */
+            missed_runs: number | null;
+            /** @description sidekiq-cron job name */
+            name: string;
+            /**
+             * Format: date-time
+             * @description from the cron expression; null when it cannot be read
+             */
+            next_run: string | null;
+            queue: string;
+            /** @description why the cron expression could not be read */
+            schedule_error: string | null;
+            /**
+             * @description ok; overdue (no success for PERIODIC_OVERDUE_INTERVALS of its scheduled times); never_run (no finished run in the history); disabled
+             * @enum {string}
+             */
+            status: "ok" | "overdue" | "never_run" | "disabled";
+        };
+        PeriodicPageDto: {
+            instance: string;
+            /** @description by name */
+            jobs: components["schemas"]["PeriodicJobDto"][];
+            page: number;
+            per_page: number;
+            /** @description cron jobs of the instance */
+            total: number;
+            /** @description the instance has more cron jobs than are read (5000) */
+            truncated: boolean;
         };
         ProcessMetricsDto: {
             processes: components["schemas"]["GitlabProcessMetricDto"][];
@@ -6024,6 +6161,513 @@ export interface operations {
             };
             /** @description The request line and headers are larger than 16 KB */
             431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape (500 INTERNAL_ERROR is logged) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    Periodic_list: {
+        parameters: {
+            query?: {
+                /** @description Sidekiq instance name from SIDEKIQ_INSTANCES (default: the REDIS_URL one) */
+                instance?: string;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodicPageDto"];
+                };
+            };
+            /** @description Invalid input; details.errors names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid PRIVATE-TOKEN */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token lacks scope: read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description INSTANCE_NOT_FOUND, or PERIODIC_JOB_NOT_FOUND for a name sidekiq-cron does not know */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body was sent with a Content-Type other than JSON or a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed token checks from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request line and headers are larger than 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SIDEKIQ_REDIS_ERROR: Sidekiq's Redis answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape (500 INTERNAL_ERROR is logged) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    Periodic_disable: {
+        parameters: {
+            query?: {
+                /** @description Sidekiq instance name from SIDEKIQ_INSTANCES (default: the REDIS_URL one) */
+                instance?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the sidekiq-cron job name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodicJobDto"];
+                };
+            };
+            /** @description Invalid input; details.errors names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid PRIVATE-TOKEN */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description READ_ONLY_MODE (SIDEKIQ_READ_ONLY=true)
+             *
+             *     Token lacks scope: admin
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description INSTANCE_NOT_FOUND, or PERIODIC_JOB_NOT_FOUND for a name sidekiq-cron does not know */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body was sent with a Content-Type other than JSON or a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed token checks from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request line and headers are larger than 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SIDEKIQ_REDIS_ERROR: Sidekiq's Redis answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape (500 INTERNAL_ERROR is logged) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    Periodic_enable: {
+        parameters: {
+            query?: {
+                /** @description Sidekiq instance name from SIDEKIQ_INSTANCES (default: the REDIS_URL one) */
+                instance?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the sidekiq-cron job name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodicJobDto"];
+                };
+            };
+            /** @description Invalid input; details.errors names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid PRIVATE-TOKEN */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description READ_ONLY_MODE (SIDEKIQ_READ_ONLY=true)
+             *
+             *     Token lacks scope: admin
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description INSTANCE_NOT_FOUND, or PERIODIC_JOB_NOT_FOUND for a name sidekiq-cron does not know */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body was sent with a Content-Type other than JSON or a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed token checks from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request line and headers are larger than 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SIDEKIQ_REDIS_ERROR: Sidekiq's Redis answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape (500 INTERNAL_ERROR is logged) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    Periodic_enqueue: {
+        parameters: {
+            query?: {
+                /** @description Sidekiq instance name from SIDEKIQ_INSTANCES (default: the REDIS_URL one) */
+                instance?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the sidekiq-cron job name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodicEnqueuedDto"];
+                };
+            };
+            /** @description Invalid input; details.errors names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid PRIVATE-TOKEN */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description READ_ONLY_MODE (SIDEKIQ_READ_ONLY=true)
+             *
+             *     Token lacks scope: admin
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description INSTANCE_NOT_FOUND, or PERIODIC_JOB_NOT_FOUND for a name sidekiq-cron does not know */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body was sent with a Content-Type other than JSON or a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed token checks from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request line and headers are larger than 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SIDEKIQ_REDIS_ERROR: Sidekiq's Redis answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -23,6 +23,7 @@ check build npm run -s build
 # Ruby + Sidekiq (and Rails 6.1 Active Job / Action Mailer) for the Ruby-side tests, python-gitlab
 # for the GitLab-client test (Debian packages)
 bash scripts/ensure-ruby.sh
+bash scripts/ensure-sidekiq-cron.sh
 bash scripts/ensure-activejob.sh
 bash scripts/ensure-python-gitlab.sh
 bash scripts/ensure-chromium.sh

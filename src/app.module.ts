@@ -17,6 +17,7 @@ import { JobManagerModule } from './job-manager/job-manager.module.js';
 import { JobStatusModule } from './job-status/job-status.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { PeriodicModule } from './periodic/periodic.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { SchedulerModule } from './scheduler/scheduler.module.js';
 import { SidekiqModule } from './sidekiq/sidekiq.module.js';
@@ -33,6 +34,7 @@ import { StatsHistoryModule } from './stats-history/stats-history.module.js';
     JobsModule,
     JobStatusModule,
     SidekiqModule,
+    PeriodicModule,
     JobManagerModule,
     StatsHistoryModule,
     MetricsModule,

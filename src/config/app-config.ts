@@ -81,6 +81,8 @@ export class AppConfig {
     readonly retentionCron: string;
     readonly partitionCron: string;
     readonly detectorsCron: string;
+    /** the overdue check of periodic jobs */
+    readonly periodicCron: string;
     /** job_events' daily partitions made ahead of today */
     readonly partitionDaysAhead: number;
     readonly fingerprintsCron: string;
@@ -128,6 +130,12 @@ export class AppConfig {
     readonly sampleRuns: number;
     readonly duplicateWindowSeconds: number;
     readonly duplicateHoldSeconds: number;
+  };
+  readonly periodic: {
+    /** intervals without a success before a periodic job is overdue */
+    readonly overdueIntervals: number;
+    /** successes a class without a cron definition needs before its interval is learned */
+    readonly learnMinSuccesses: number;
   };
 
   constructor(env: EnvVars) {
@@ -184,6 +192,7 @@ export class AppConfig {
       retentionCron: env.RETENTION_CRON.trim(),
       partitionCron: env.PARTITION_CRON.trim(),
       detectorsCron: env.DETECTORS_CRON.trim(),
+      periodicCron: env.PERIODIC_CRON.trim(),
       partitionDaysAhead: env.PARTITION_DAYS_AHEAD,
       fingerprintsCron: env.FINGERPRINTS_CRON.trim(),
     });
@@ -231,6 +240,10 @@ export class AppConfig {
       sampleRuns: env.DETECTOR_STUCK_SAMPLE_RUNS,
       duplicateWindowSeconds: env.DETECTOR_DUPLICATE_WINDOW_S,
       duplicateHoldSeconds: env.DETECTOR_DUPLICATE_HOLD_S,
+    });
+    this.periodic = Object.freeze({
+      overdueIntervals: env.PERIODIC_OVERDUE_INTERVALS,
+      learnMinSuccesses: env.PERIODIC_LEARN_MIN_SUCCESSES,
     });
     Object.freeze(this);
   }

@@ -108,6 +108,11 @@ export class EnvVars {
   @Matches(CRON, { message: 'must be a cron expression' }) STATS_IMPORT_CRON = '0 5 0 * * *';
   @Matches(CRON, { message: 'must be a cron expression' }) RETENTION_CRON = '0 17 * * * *';
   @Matches(CRON, { message: 'must be a cron expression' }) PARTITION_CRON = '0 7 * * * *';
+  @Matches(CRON, { message: 'must be a cron expression' }) PERIODIC_CRON = '30 * * * * *';
+  // a periodic job is overdue after this many of its intervals without a success
+  @Type(() => Number) @IsInt() @Min(1) @Max(100) PERIODIC_OVERDUE_INTERVALS = 3;
+  // a class without a cron definition gets a learned interval from this many recent successes
+  @Type(() => Number) @IsInt() @Min(3) @Max(200) PERIODIC_LEARN_MIN_SUCCESSES = 10;
   // job_events' daily partitions made ahead of today: events keep landing in their own day's
   // partition through that many days without a partition tick
   @Type(() => Number) @IsInt() @Min(1) @Max(366) PARTITION_DAYS_AHEAD = 3;

@@ -4,7 +4,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
  * Every Postgres advisory lock id the service takes, in one list (ids must not collide). All are
  * transaction-level (`pg_try_advisory_xact_lock`): they go with the transaction that holds them.
  *
- * - `statsSnapshot`, `statsImport`, `retention`, `partitions`, `detectors`, `fingerprints`, `alerts`:
+ * - `statsSnapshot`, `statsImport`, `retention`, `partitions`, `detectors`, `fingerprints`, `alerts`,
+ *   `periodic`:
  *   one per scheduled task; the copy of the service that gets the lock does the work, the others
  *   skip the tick.
  * - `restart`: one JobManager restart at a time across every copy; a second one gets CONFLICT.
@@ -21,6 +22,7 @@ export const ADVISORY_LOCKS = {
   detectors: 7_301_005,
   fingerprints: 7_301_006,
   alerts: 7_301_007,
+  periodic: 7_301_008,
   restart: 7_301_100,
 } as const;
 

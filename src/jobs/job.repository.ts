@@ -719,6 +719,48 @@ export class JobRepository extends EntityRepository<Job> {
       waitingSince: new Date(r.waiting_since as string),
     }));
   }
+  /**
+   * Per class, in one instance: its newest terminal outcome and its newest success among its last
+   * `window` outcomes (jobs_class_outcome_index, read backwards: at most `window` index entries
+   * per class, whatever the history's size).
+   */
+  async classOutcomes(
+    classes: string[],
+    instance: string,
+    window: number,
+  ): Promise<ClassOutcomeRow[]> {
+    const rows = await this.em.execute<Record<keyof ClassOutcomeRow, string | null>[]>(
+      CLASS_OUTCOMES_SQL,
+      [JSON.stringify(classes), instance, window],
+    );
+    // the driver hands timestamptz over as text
+    const date = (text: string | null) => (text === null ? null : new Date(text));
+    return rows.map((r) => ({
+      jobClass: r.jobClass!,
+      lastRunAt: date(r.lastRunAt),
+      lastRunStatus: r.lastRunStatus,
+      lastSuccessAt: date(r.lastSuccessAt),
+      oldestAt: date(r.oldestAt),
+    }));
+  }
+
+  /**
+   * The newest successes (at most `keep` per class and instance) among each class's last `window`
+   * outcomes, for the first `classLimit` classes with terminal jobs (a skip scan of
+   * jobs_class_outcome_index, then `window` entries per class).
+   */
+  async recentSuccesses(
+    window: number,
+    keep: number,
+    classLimit: number,
+  ): Promise<RecentSuccessRow[]> {
+    const rows = await this.em.execute<RecentSuccessRow[]>(RECENT_SUCCESSES_SQL, [
+      classLimit,
+      keep,
+      window,
+    ]);
+    return rows.map((r) => ({ ...r, times: r.times.map(Number) }));
+  }
 }
 
 /** A job whose latest status is running, as the stuck detector reads it. */
@@ -793,3 +835,56 @@ select instance, jid, job_class, queue, status, since as waiting_since from (
 where since < $1
 order by since, id
 limit $2`;
+
+export interface ClassOutcomeRow {
+  jobClass: string;
+  lastRunAt: Date | null;
+  lastRunStatus: string | null;
+  lastSuccessAt: Date | null;
+  /** the oldest outcome read (the window's start) */
+  oldestAt: Date | null;
+}
+
+export interface RecentSuccessRow {
+  jobClass: string;
+  instance: string;
+  /** epoch seconds, newest first */
+  times: number[];
+}
+
+const OUTCOME_AT = 'coalesce(completed_at, failed_at)';
+const TERMINAL = "status in ('succeeded', 'failed', 'dead')";
+
+const CLASS_OUTCOMES_SQL = `
+select c.job_class as "jobClass", r.last_at as "lastRunAt", r.last_status as "lastRunStatus",
+  r.last_success_at as "lastSuccessAt", r.oldest_at as "oldestAt"
+from jsonb_array_elements_text(?::jsonb) as c(job_class)
+cross join lateral (
+  select max(t.at) as last_at, (array_agg(t.status order by t.at desc))[1] as last_status,
+    max(t.at) filter (where t.status = 'succeeded') as last_success_at, min(t.at) as oldest_at
+  from (
+    select status, ${OUTCOME_AT} as at from jobs
+    where job_class = c.job_class and ${TERMINAL} and ${OUTCOME_AT} is not null and instance = ?
+    order by ${OUTCOME_AT} desc limit ?
+  ) t
+) r`;
+
+const RECENT_SUCCESSES_SQL = `
+with recursive c(job_class, n) as (
+  select min(job_class), 1 from jobs where ${TERMINAL}
+  union all
+  select (select min(j.job_class) from jobs j
+    where j.status in ('succeeded', 'failed', 'dead') and j.job_class > c.job_class), c.n + 1
+  from c where c.job_class is not null and c.n < ?
+)
+select c.job_class as "jobClass", s.instance,
+  (array_agg(extract(epoch from s.at)::float8 order by s.at desc))[1:?] as times
+from c cross join lateral (
+  select t.instance, t.at from (
+    select instance, status, ${OUTCOME_AT} as at from jobs
+    where job_class = c.job_class and ${TERMINAL} and ${OUTCOME_AT} is not null
+    order by ${OUTCOME_AT} desc limit ?
+  ) t where t.status = 'succeeded'
+) s
+where c.job_class is not null
+group by c.job_class, s.instance`;

@@ -4,6 +4,7 @@ import { JobEvent } from './job-event.entity.js';
 import { JobInsightsService } from './job-insights.service.js';
 import { JobMetricsService } from './job-metrics.service.js';
 import { JobSignalsService } from './job-signals.service.js';
+import { JobOutcomesService } from './job-outcomes.service.js';
 import { Job } from './job.entity.js';
 import { IngestWriterService } from './ingest/ingest-writer.service.js';
 import { JobsController } from './jobs.controller.js';
@@ -19,6 +20,7 @@ import { EventPartitions } from './storage/event-partitions.js';
     JobMetricsService,
     JobInsightsService,
     JobSignalsService,
+    JobOutcomesService,
     EventPartitions,
   ],
   exports: [
@@ -27,6 +29,7 @@ import { EventPartitions } from './storage/event-partitions.js';
     JobMetricsService,
     JobInsightsService,
     JobSignalsService,
+    JobOutcomesService,
     EventPartitions,
   ],
 })

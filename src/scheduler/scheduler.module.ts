@@ -5,6 +5,7 @@ import { FailuresModule } from '../findings/failures.module.js';
 import { FindingsModule } from '../findings/findings.module.js';
 import { JobStatusModule } from '../job-status/job-status.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
+import { PeriodicModule } from '../periodic/periodic.module.js';
 import { StatsHistoryModule } from '../stats-history/stats-history.module.js';
 import { TaskScheduler } from './task.scheduler.js';
 
@@ -17,6 +18,7 @@ import { TaskScheduler } from './task.scheduler.js';
     AlertsModule,
     FailuresModule,
     FindingsModule,
+    PeriodicModule,
   ],
   providers: [TaskScheduler],
   exports: [TaskScheduler],

@@ -8,10 +8,18 @@ import { JobStatusService } from '../job-status/job-status.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { FingerprintsService } from '../findings/fingerprints/fingerprints.service.js';
 import { EventPartitions } from '../jobs/storage/event-partitions.js';
+import { PeriodicService } from '../periodic/periodic.service.js';
 import { StatsHistoryService } from '../stats-history/stats-history.service.js';
 
 type TickName =
-  'snapshot' | 'import' | 'retention' | 'partitions' | 'detectors' | 'fingerprints' | 'alerts';
+  | 'snapshot'
+  | 'import'
+  | 'retention'
+  | 'partitions'
+  | 'detectors'
+  | 'fingerprints'
+  | 'alerts'
+  | 'periodic';
 
 /**
  * The one list of timers. Each tick skips while its previous run is still going, takes its Postgres
@@ -33,6 +41,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
     private readonly alerts: AlertsService,
     private readonly fingerprints: FingerprintsService,
     private readonly findings: FindingsService,
+    private readonly periodic: PeriodicService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -47,6 +56,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
       ['alerts', this.config.alerts.cron],
       ['fingerprints', this.config.scheduler.fingerprintsCron],
       ['detectors', this.config.scheduler.detectorsCron],
+      ['periodic', this.config.scheduler.periodicCron],
     ];
     for (const [name, cron] of timers) {
       const job = CronJob.from({
@@ -101,6 +111,18 @@ export class TaskScheduler implements OnApplicationBootstrap {
         case 'detectors': {
           const evaluation = await this.findings.evaluate(now);
           return evaluation === null ? 'skipped' : 'ran';
+        }
+        case 'periodic': {
+          const check = await this.periodic.checkOverdue(now);
+          if (!check.ran) {
+            return 'skipped';
+          }
+          if (check.ended > 0 || check.unchecked.length > 0) {
+            this.logger.log(
+              `periodic: ${check.open.length} overdue, ${check.ended} no longer overdue${check.unchecked.length > 0 ? `, not checked: ${check.unchecked.join(', ')}` : ''}`,
+            );
+          }
+          return 'ran';
         }
         case 'retention': {
           const expired = await this.partitions.dropExpired(now, this.config.retention.eventDays);

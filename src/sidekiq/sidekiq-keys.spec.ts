@@ -1,4 +1,4 @@
-import { SidekiqKeys, SidekiqSetName } from './sidekiq-keys.js';
+import { cronJobMember, cronJobName, SidekiqKeys, SidekiqSetName } from './sidekiq-keys.js';
 
 describe('SidekiqKeys', () => {
   it('spells the keys Sidekiq uses, without a prefix by default', () => {
@@ -26,5 +26,23 @@ describe('SidekiqKeys', () => {
     expect(sut.process('vm:1:ab')).toBe('myapp:vm:1:ab');
     expect(sut.signals('vm:1:ab')).toBe('myapp:vm:1:ab-signals');
     expect(sut.stat('processed', '2026-11-23')).toBe('myapp:stat:processed:2026-11-23');
+  });
+});
+
+describe('sidekiq-cron keys', () => {
+  it('spells them as sidekiq-cron 1.8 does, the prefix on keys and never on set members', () => {
+    const sut = new SidekiqKeys('myapp');
+    expect(sut.cronJobs).toBe('myapp:cron_jobs');
+    expect(sut.cronJob('nightly')).toBe('myapp:cron_job:nightly');
+    expect(sut.cronJobEnqueued('nightly')).toBe('myapp:cron_job:nightly:enqueued');
+    expect(sut.cronJobJidHistory('nightly')).toBe('myapp:cron_job:nightly:jid_history');
+    expect(cronJobMember('nightly')).toBe('cron_job:nightly');
+    expect(new SidekiqKeys().cronJob('a:b')).toBe('cron_job:a:b');
+  });
+
+  it('reads a job name back from a cron_jobs member, and nothing from another shape', () => {
+    expect(cronJobName('cron_job:a:b')).toBe('a:b');
+    expect(cronJobName('cron_job:')).toBeNull();
+    expect(cronJobName('other')).toBeNull();
   });
 });

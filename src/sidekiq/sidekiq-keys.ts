@@ -90,4 +90,46 @@ export class SidekiqKeys {
   get processCleanupLock(): string {
     return `${this.prefix}process_cleanup`;
   }
+
+  // sidekiq-cron 1.8 (lib/sidekiq/cron/job.rb, read in Debian's ruby-sidekiq-cron 1.8.0 and
+  // captured from it by test/ruby/sidekiq_cron.rb). The gem goes through Sidekiq.redis, so a
+  // redis-namespace prefix applies to its keys as to Sidekiq's; the members of `cron_jobs` are
+  // the jobs' key names as the gem spells them (`cron_job:<name>`), never prefixed.
+
+  /** SET of `cron_job:<name>` key names, one per cron job (sidekiq-cron 1.x). */
+  get cronJobs(): string {
+    return `${this.prefix}cron_jobs`;
+  }
+
+  /**
+   * HASH of one cron job: name, klass, cron, description, args (JSON), message (JSON: the payload
+   * pushed, without jid and times), status (`enabled` | `disabled`), last_enqueue_time
+   * (`%Y-%m-%d %H:%M:%S %z`), date_as_argument, active_job, queue_name_prefix,
+   * queue_name_delimiter, symbolize_args; nil values stored as "". sidekiq-cron 1.x.
+   */
+  cronJob(name: string): string {
+    return `${this.prefix}${cronJobMember(name)}`;
+  }
+
+  /** ZSET of the cron times the poller enqueued (member ISO 8601, score epoch seconds), kept 24 h. sidekiq-cron 1.x. */
+  cronJobEnqueued(name: string): string {
+    return `${this.prefix}cron_job:${name}:enqueued`;
+  }
+
+  /** LIST of `{"jid":…,"enqueued":…}` JSON, newest first, trimmed to cron_history_size (10). sidekiq-cron 1.x. */
+  cronJobJidHistory(name: string): string {
+    return `${this.prefix}cron_job:${name}:jid_history`;
+  }
+}
+
+/** A member of `cron_jobs` for the job `name` (the unprefixed key name, as the gem writes it). */
+export function cronJobMember(name: string): string {
+  return `cron_job:${name}`;
+}
+
+/** The job name of a `cron_jobs` member; null for a member of another shape. */
+export function cronJobName(member: string): string | null {
+  return member.startsWith('cron_job:') && member.length > 'cron_job:'.length
+    ? member.slice('cron_job:'.length)
+    : null;
 }

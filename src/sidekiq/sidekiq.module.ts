@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SidekiqCronService } from './cron/sidekiq-cron.service.js';
 import { InstancesController } from './instances/instances.controller.js';
 import { ProcessesController } from './processes/processes.controller.js';
 import { ProcessesService } from './processes/processes.service.js';
@@ -36,6 +37,7 @@ import { WorkersService } from './workers/workers.service.js';
     WorkersService,
     StatsService,
     SidekiqJobsService,
+    SidekiqCronService,
   ],
   exports: [
     SidekiqJobsService,
@@ -44,6 +46,7 @@ import { WorkersService } from './workers/workers.service.js';
     ProcessesService,
     WorkersService,
     SortedSetsService,
+    SidekiqCronService,
   ],
 })
 export class SidekiqModule {}

@@ -149,6 +149,8 @@ export interface RepushOptions {
   readonly nowMs: number;
   /** A fresh jid for a payload that has none, as normalize_item makes one (default: 24 hex). */
   readonly newJid?: () => string;
+  /** the times' format when the payload has none to follow (default: the payload's, else seconds) */
+  readonly timestampFormat?: TimestampFormat;
 }
 
 export interface Repush {
@@ -179,7 +181,7 @@ export function buildRepush(raw: string, options: RepushOptions): Repush | null 
       rest = setPair(rest, 'retry_count', String(Number(count.valueText) - 1));
     }
   }
-  const now = formatTimestamp(options.nowMs, job.timestampFormat);
+  const now = formatTimestamp(options.nowMs, options.timestampFormat ?? job.timestampFormat);
   // Ruby's `||=`: set when missing, null or false
   for (const [name, value] of [
     ['jid', () => JSON.stringify(options.newJid?.() ?? randomBytes(12).toString('hex'))],

@@ -66,3 +66,30 @@ if killed > 0 then
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[2]))
 end
 return killed`;
+
+// sidekiq-cron Job#enable! / #disable! on an existing job only (the gem saves the whole hash; the
+// status field is the only one that changes). KEYS: cron_job:<name>; ARGV: status. Returns 1, or 0
+// when the job is gone.
+export const CRON_SET_STATUS_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'status', ARGV[1])
+return 1
+`;
+
+// sidekiq-cron Job#enque! for an existing job: Client.push (SADD queues, LPUSH queue), then
+// save_last_enqueue_time and add_jid_history (LPUSH, LTRIM to cron_history_size). KEYS: cron_job:<name>,
+// queues, queue:<q>, cron_job:<name>:jid_history; ARGV: queue name, payload, last_enqueue_time,
+// history entry JSON, history size − 1. Returns 1, or 0 when the job is gone.
+export const CRON_ENQUEUE_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('LPUSH', KEYS[3], ARGV[2])
+redis.call('HSET', KEYS[1], 'last_enqueue_time', ARGV[3])
+redis.call('LPUSH', KEYS[4], ARGV[4])
+redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[5]))
+return 1
+`;

@@ -1,18 +1,21 @@
 import type { SidekiqInstanceConfig } from '../../config/app-config.js';
 import type { SidekiqConnection } from '../../redis/redis.module.js';
 import { SidekiqKeys } from '../sidekiq-keys.js';
+import { CronStore } from './cron.store.js';
 import { ProcessStore } from './process.store.js';
 import { QueueStore } from './queue.store.js';
 import { SortedSetStore } from './sorted-set.store.js';
 import { StatsStore } from './stats.store.js';
 
-/** One Sidekiq instance's Redis, as Sidekiq's api.rb divides it: queues, sorted sets, processes, stats. */
+/** One Sidekiq instance's Redis, as Sidekiq's api.rb divides it: queues, sorted sets, processes, stats (and sidekiq-cron's jobs). */
 export class SidekiqStore {
   readonly instance: SidekiqInstanceConfig;
   readonly queues: QueueStore;
   readonly sets: SortedSetStore;
   readonly processes: ProcessStore;
   readonly stats: StatsStore;
+  /** sidekiq-cron's jobs, when the app uses the gem */
+  readonly cron: CronStore;
 
   constructor(connection: SidekiqConnection) {
     this.instance = connection.instance;
@@ -21,6 +24,7 @@ export class SidekiqStore {
     this.sets = new SortedSetStore(connection, keys);
     this.processes = new ProcessStore(connection, keys);
     this.stats = new StatsStore(connection, keys);
+    this.cron = new CronStore(connection, keys);
   }
 
   get name(): string {

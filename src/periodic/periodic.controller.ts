@@ -1,0 +1,80 @@
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Scope, Scopes } from '../auth/scopes.decorator.js';
+import { ApiErrorResponse } from '../common/errors/api-errors.decorator.js';
+import {
+  PeriodicEnqueuedDto,
+  PeriodicInstanceQueryDto,
+  PeriodicJobDto,
+  PeriodicJobParamsDto,
+  PeriodicPageDto,
+  PeriodicPageQueryDto,
+} from './dto/periodic.dto.js';
+import { PeriodicService } from './periodic.service.js';
+
+@ApiTags('periodic')
+@ApiErrorResponse(
+  404,
+  'INSTANCE_NOT_FOUND, or PERIODIC_JOB_NOT_FOUND for a name sidekiq-cron does not know',
+)
+@ApiErrorResponse(502, "SIDEKIQ_REDIS_ERROR: Sidekiq's Redis answered with an error")
+@ApiErrorResponse(503, "SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later")
+@Controller('api/v1/sidekiq/periodic')
+export class PeriodicController {
+  constructor(private readonly periodic: PeriodicService) {}
+
+  @Get()
+  @Scopes(Scope.Read)
+  @ApiOperation({
+    summary:
+      'sidekiq-cron jobs with schedule, next run, last enqueue, last run and success from the history, and status',
+  })
+  @ApiOkResponse({ type: PeriodicPageDto })
+  list(@Query() query: PeriodicPageQueryDto): Promise<PeriodicPageDto> {
+    return this.periodic.list(query.instance, query.page, query.per_page);
+  }
+
+  @Post(':name/enable')
+  @HttpCode(200)
+  @Scopes(Scope.Admin)
+  @ApiOperation({ summary: 'Enable a sidekiq-cron job (Job#enable!)' })
+  @ApiOkResponse({ type: PeriodicJobDto })
+  @ApiErrorResponse(403, 'READ_ONLY_MODE (SIDEKIQ_READ_ONLY=true)')
+  enable(
+    @Param() params: PeriodicJobParamsDto,
+    @Query() query: PeriodicInstanceQueryDto,
+  ): Promise<PeriodicJobDto> {
+    return this.periodic.setStatus(query.instance, params.name, 'enabled');
+  }
+
+  @Post(':name/disable')
+  @HttpCode(200)
+  @Scopes(Scope.Admin)
+  @ApiOperation({
+    summary: 'Disable a sidekiq-cron job (Job#disable!): its poller stops enqueueing it',
+  })
+  @ApiOkResponse({ type: PeriodicJobDto })
+  @ApiErrorResponse(403, 'READ_ONLY_MODE (SIDEKIQ_READ_ONLY=true)')
+  disable(
+    @Param() params: PeriodicJobParamsDto,
+    @Query() query: PeriodicInstanceQueryDto,
+  ): Promise<PeriodicJobDto> {
+    return this.periodic.setStatus(query.instance, params.name, 'disabled');
+  }
+
+  @Post(':name/enqueue')
+  @HttpCode(200)
+  @Scopes(Scope.Admin)
+  @ApiOperation({
+    summary:
+      'Enqueue a sidekiq-cron job now (Job#enque!: its message pushed, last_enqueue_time and jid history updated)',
+  })
+  @ApiOkResponse({ type: PeriodicEnqueuedDto })
+  @ApiErrorResponse(403, 'READ_ONLY_MODE (SIDEKIQ_READ_ONLY=true)')
+  enqueue(
+    @Param() params: PeriodicJobParamsDto,
+    @Query() query: PeriodicInstanceQueryDto,
+  ): Promise<PeriodicEnqueuedDto> {
+    return this.periodic.enqueue(query.instance, params.name);
+  }
+}
