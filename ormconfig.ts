@@ -17,7 +17,6 @@ import { FailureFingerprint } from './src/findings/fingerprints/failure-fingerpr
 import { FailureScan } from './src/findings/fingerprints/failure-scan.entity.js';
 import { Migration20261204100100 } from './src/database/migrations/Migration20261204100100.js';
 import { Finding } from './src/findings/finding.entity.js';
-import { Migration20261204100300 } from './src/database/migrations/Migration20261204100300.js';
 import { JobEvent } from './src/jobs/job-event.entity.js';
 import { Job } from './src/jobs/job.entity.js';
 import { JobStatusData } from './src/job-status/job-status-data.entity.js';
@@ -49,7 +48,6 @@ export const MIGRATIONS = [
   { name: 'Migration20261204000000', class: Migration20261204000000 },
   { name: 'Migration20261204100100', class: Migration20261204100100 },
   { name: 'Migration20261204100200', class: Migration20261204100200 },
-  { name: 'Migration20261204100300', class: Migration20261204100300 },
   { name: 'Migration20261204100400', class: Migration20261204100400 },
   { name: 'Migration20261204100500', class: Migration20261204100500 },
 ];
