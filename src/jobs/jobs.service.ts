@@ -14,7 +14,7 @@ import { tryAdvisoryXactLock } from '../database/advisory-locks.js';
 import { unwrapActiveJob } from './active-job.js';
 import { batchItems } from './ingest/batch-body.js';
 import type { IngestEvent } from './ingest/columns.js';
-import { MAX_NAME_BYTES, parseEvent, type ParseContext } from './ingest/event-parser.js';
+import { dedupeKey, MAX_NAME_BYTES, parseEvent, type ParseContext } from './ingest/event-parser.js';
 import { type FlushStats, IngestWriterService } from './ingest/ingest-writer.service.js';
 import { toMicroIso } from './ingest/timestamps.js';
 import { JobEventType } from './job-lifecycle.enum.js';
@@ -440,6 +440,6 @@ function serverEvent(
     durationMs: null,
     restartedAs: fields.restartedAs ?? null,
     restartedFrom: fields.restartedFrom ?? null,
-    dedupeKey: `${type}|${attempt}|${occurredAt}`,
+    dedupeKey: dedupeKey(type, attempt, occurredAt),
   };
 }

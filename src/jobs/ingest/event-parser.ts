@@ -72,6 +72,15 @@ const ENDS_RUN: readonly JobEventType[] = [
 ];
 
 /** Validates one event; returns the event or every field at fault. */
+/**
+ * An event's dedupe key: the same jid + type + attempt + client time is the same event (an HTTP
+ * retry); without a client time (`null`) there is nothing to tell two sends apart. DEDUPE_KEY_SQL
+ * (statements.ts) derives the same text from a stored event.
+ */
+export function dedupeKey(type: JobEventType, attempt: number, occurred: string | null): string {
+  return `${type}|${attempt}|${occurred ?? '-'}`;
+}
+
 export function parseEvent(
   raw: unknown,
   ctx: ParseContext,
@@ -216,9 +225,7 @@ export function parseEvent(
     durationMs,
     restartedAs: null,
     restartedFrom: null,
-    // Same jid + type + attempt + client time = the same event (an HTTP retry). Without a
-    // client time there is nothing to tell two sends apart, so they are one event.
-    dedupeKey: `${type}|${attempt}|${occurred ?? '-'}`,
+    dedupeKey: dedupeKey(type, attempt, occurred),
   };
   // the run's started event, exactly as if the client had sent it on its own (same dedupe key)
   const started: IngestEvent | null =
@@ -234,7 +241,7 @@ export function parseEvent(
           errorBacktrace: null,
           willRetry: null,
           durationMs: null,
-          dedupeKey: `${JobEventType.Started}|${attempt}|${startedAt}`,
+          dedupeKey: dedupeKey(JobEventType.Started, attempt, startedAt),
         };
   return { event, started };
 }

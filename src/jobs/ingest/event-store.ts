@@ -10,6 +10,7 @@ import {
   STORED_EVENT_COLUMNS,
 } from './columns.js';
 import { copyIn, copyText } from './copy-format.js';
+import { dedupeKey } from './event-parser.js';
 import { splitPayload } from './payload-args.js';
 import { usToIso } from './timestamps.js';
 import {
@@ -298,7 +299,7 @@ export function startOf(end: FoldEvent, startedUs: number): FoldEvent {
   return {
     ...end,
     type: JobEventType.Started,
-    dedupeKey: `${JobEventType.Started}|${end.attempt}|${usToIso(startedUs)}`,
+    dedupeKey: dedupeKey(JobEventType.Started, end.attempt, usToIso(startedUs)),
     occurredUs: startedUs,
     errorClass: null,
     errorMessage: null,
