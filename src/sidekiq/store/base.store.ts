@@ -75,16 +75,19 @@ export function toDomainError(error: unknown, instance: string, write = false): 
       },
     );
   }
-  const reason = `Sidekiq's Redis "${instance}" is unreachable: ${(error as Error)?.message ?? String(error)}`;
+  // the connection's state of the moment (reconnecting, a failed attempt, a timeout) goes in the
+  // details: two requests of one outage get the same message
+  const reason = `Sidekiq's Redis "${instance}" is unreachable`;
+  const cause = (error as Error)?.message ?? String(error);
   if (!write) {
-    return new DomainError('SIDEKIQ_UNREACHABLE', reason, { instance });
+    return new DomainError('SIDEKIQ_UNREACHABLE', reason, { instance, cause });
   }
   return wasNotSent(error)
-    ? new DomainError('SIDEKIQ_UNREACHABLE', `${reason}; nothing was changed`, { instance })
+    ? new DomainError('SIDEKIQ_UNREACHABLE', `${reason}; nothing was changed`, { instance, cause })
     : new DomainError(
         'SIDEKIQ_UNREACHABLE',
         `${reason}; the change was sent but not confirmed, check before retrying`,
-        { instance, outcome: 'unknown' },
+        { instance, cause, outcome: 'unknown' },
       );
 }
 
