@@ -10,6 +10,7 @@ import { Migration20261125210000 } from './src/database/migrations/Migration2026
 import { Migration20261204000000 } from './src/database/migrations/Migration20261204000000.js';
 import { Migration20261204100400 } from './src/database/migrations/Migration20261204100400.js';
 import { Migration20261204100500 } from './src/database/migrations/Migration20261204100500.js';
+import { Migration20261205010000 } from './src/database/migrations/Migration20261205010000.js';
 import { Migration20261204100200 } from './src/database/migrations/Migration20261204100200.js';
 import { Deploy } from './src/findings/deploys/deploy.entity.js';
 import { FailureFingerprintHour } from './src/findings/fingerprints/failure-fingerprint-hour.entity.js';
@@ -50,6 +51,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261204100200', class: Migration20261204100200 },
   { name: 'Migration20261204100400', class: Migration20261204100400 },
   { name: 'Migration20261204100500', class: Migration20261204100500 },
+  { name: 'Migration20261205010000', class: Migration20261205010000 },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {
@@ -63,9 +65,9 @@ export function ormOptions(clientUrl: string, poolMax = 10): Options {
     debug: false,
     // job_events is partitioned (the migrations and EventPartitions make it and its partitions):
     // the schema generator cannot describe that, so it leaves the table alone. The alert tables
-    // are written through SQL only
+    // and the audit log are written through SQL only
     schemaGenerator: {
-      skipTables: [/^job_events(_.*)?$/, 'alert_notifications', 'alert_deliveries'],
+      skipTables: [/^job_events(_.*)?$/, 'alert_notifications', 'alert_deliveries', 'audit_log'],
     },
     migrations: {
       migrationsList: MIGRATIONS,

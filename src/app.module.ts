@@ -1,6 +1,7 @@
 import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { AlertsModule } from './alerts/alerts.module.js';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { PrivateTokenGuard } from './auth/private-token.guard.js';
 import { BodyMediaTypeInterceptor } from './common/body-media-type.interceptor.js';
@@ -30,6 +31,7 @@ import { StatsHistoryModule } from './stats-history/stats-history.module.js';
     DatabaseModule,
     RedisModule,
     AuthModule,
+    AuditModule,
     HealthModule,
     JobsModule,
     JobStatusModule,

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { repl } from '@nestjs/core';
+import { AuditService } from './audit/audit.service.js';
 import { JobManagerService } from './job-manager/job-manager.service.js';
 import { createReplJobManager, replError } from './job-manager/job-manager.repl.js';
 import { ReplModule } from './repl.module.js';
@@ -9,7 +10,11 @@ import { ReplModule } from './repl.module.js';
 // `npm run repl` / `node dist/src/repl.js`: the Nest REPL with a `JobManager` object whose commands
 // work as written (`JobManager.queued_jobs('abc')`): results are awaited before printing.
 const server = await repl(ReplModule);
-const jobManager = createReplJobManager(server.context.get(JobManagerService) as JobManagerService);
+const jobManager = createReplJobManager(
+  server.context.get(JobManagerService) as JobManagerService,
+  server.context.get(AuditService) as AuditService,
+  osUser(),
+);
 server.context.JobManager = jobManager;
 
 type Eval = (
@@ -34,3 +39,12 @@ const evaluate = server.eval as unknown as Eval;
 server.setupHistory(join(homedir(), '.sidekiq_supervisor_repl_history'), () => undefined);
 process.stdout.write(`\n${String(jobManager.help())}\n\n`);
 server.displayPrompt();
+
+// the OS user the REPL's changes are recorded under; uid when the account has no name (a container)
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}`;
+  }
+}

@@ -35,3 +35,12 @@ function expandIPv6(ip: string): string[] {
   const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
   return [...left, ...zeros, ...right].map((group) => parseInt(group, 16).toString(16));
 }
+
+/** A client's address as recorded (the audit log): the whole address, IPv4-mapped ones as IPv4. */
+export function clientAddress(ip: string | undefined): string | null {
+  if (!ip) {
+    return null;
+  }
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  return mapped && isIPv4(mapped[1]) ? mapped[1] : ip;
+}

@@ -13,6 +13,7 @@ import {
 import type { AuthenticatedRequest } from './private-token.guard.js';
 import { Scope, Scopes } from './scopes.decorator.js';
 import { TokensService } from './tokens.service.js';
+import { Audited } from '../audit/audited.decorator.js';
 
 @ApiTags('tokens')
 @Scopes(Scope.Admin)
@@ -22,6 +23,12 @@ export class TokensController {
   constructor(private readonly tokens: TokensService) {}
 
   @Post()
+  @Audited('token.create', {
+    result: (r) => ({
+      token_id: (r as CreatedTokenDto).id,
+      token_name: (r as CreatedTokenDto).name,
+    }),
+  })
   @ApiOperation({
     summary:
       'Create a token; the response is the only time it is shown. Without expires_at it expires after TOKEN_DEFAULT_DAYS',
@@ -59,6 +66,7 @@ export class TokensController {
   }
 
   @Delete(':id')
+  @Audited('token.revoke', { params: { id: 'token_id' } })
   @ApiOperation({ summary: 'Revoke a token (takes effect within seconds on every copy)' })
   @ApiOkResponse({ type: TokenResponseDto, description: 'the token as revoked' })
   @ApiErrorResponse(400)
@@ -69,6 +77,7 @@ export class TokensController {
 
   @Post(':id/rotate')
   @HttpCode(200)
+  @Audited('token.rotate', { params: { id: 'token_id' } })
   @ApiOperation({
     summary:
       'Give a token a new secret (shown only in this response); the old one keeps working for grace_seconds',

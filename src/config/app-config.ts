@@ -94,6 +94,8 @@ export class AppConfig {
     readonly eventDays: number;
     /** progress and custom data of finished jobs */
     readonly statusDataMinutes: number;
+    /** audit records; at least jobDays */
+    readonly auditDays: number;
     readonly batch: number;
   };
   readonly statsImportDays: number;
@@ -201,6 +203,7 @@ export class AppConfig {
       jobDays: env.JOB_RETENTION_DAYS,
       eventDays: env.EVENT_RETENTION_DAYS,
       statusDataMinutes: env.STATUS_DATA_TTL_MINUTES,
+      auditDays: env.AUDIT_RETENTION_DAYS,
       batch: env.RETENTION_BATCH,
     });
     this.statsImportDays = env.STATS_IMPORT_DAYS;

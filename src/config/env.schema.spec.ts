@@ -56,6 +56,14 @@ describe('validateEnv', () => {
       validateEnv({ ...VALID, EVENT_RETENTION_DAYS: '10', JOB_RETENTION_DAYS: '5' }),
     ).toThrow(/must be at most JOB_RETENTION_DAYS/);
   });
+
+  it('keeps audit records at least as long as jobs (AUDIT_RETENTION_DAYS >= JOB_RETENTION_DAYS)', () => {
+    expect(new AppConfig(validateEnv(VALID)).retention.auditDays).toBe(365);
+    expect(validateEnv({ ...VALID, AUDIT_RETENTION_DAYS: '90' }).AUDIT_RETENTION_DAYS).toBe(90);
+    expect(() => validateEnv({ ...VALID, AUDIT_RETENTION_DAYS: '89' })).toThrow(
+      'Invalid environment: AUDIT_RETENTION_DAYS; AUDIT_RETENTION_DAYS must be at least JOB_RETENTION_DAYS',
+    );
+  });
 });
 
 describe('AppConfig', () => {

@@ -121,6 +121,9 @@ export class EnvVars {
   // events go a whole day (partition) at a time; at most JOB_RETENTION_DAYS (validateEnv), since
   // an event without its job row could no longer be shown
   @Type(() => Number) @IsInt() @Min(1) @Max(36_500) EVENT_RETENTION_DAYS = 30;
+  // audit records (README "Audit log"); at least JOB_RETENTION_DAYS (validateEnv), so a job's
+  // page shows every action taken on it for as long as the job is kept
+  @Type(() => Number) @IsInt() @Min(1) @Max(36_500) AUDIT_RETENTION_DAYS = 365;
   // progress and custom data of finished jobs (sidekiq-status keeps them 30 minutes)
   @Type(() => Number) @IsInt() @Min(1) @Max(5_256_000) STATUS_DATA_TTL_MINUTES = 10_080;
   @Type(() => Number) @IsInt() @Min(100) @Max(100_000) RETENTION_BATCH = 5000;
@@ -205,6 +208,14 @@ export function validateEnv(raw: Record<string, unknown>): EnvVars {
   ) {
     names.push('EVENT_RETENTION_DAYS');
     rules.push('EVENT_RETENTION_DAYS must be at most JOB_RETENTION_DAYS');
+  }
+  if (
+    !names.includes('AUDIT_RETENTION_DAYS') &&
+    !names.includes('JOB_RETENTION_DAYS') &&
+    env.AUDIT_RETENTION_DAYS < env.JOB_RETENTION_DAYS
+  ) {
+    names.push('AUDIT_RETENTION_DAYS');
+    rules.push('AUDIT_RETENTION_DAYS must be at least JOB_RETENTION_DAYS');
   }
   if (
     !names.includes('TOKEN_DEFAULT_DAYS') &&

@@ -14,6 +14,8 @@ import {
   RestartReportDto,
 } from './dto/job-manager.dto.js';
 import { JobManagerService, type QueryOptions } from './job-manager.service.js';
+import { Audited } from '../audit/audited.decorator.js';
+import { restartAuditResult } from './restart-audit.js';
 
 function options(q: JobManagerQueryDto): QueryOptions {
   return { limit: q.limit, offset: q.offset, instance: q.instance, from: q.from, to: q.to };
@@ -89,6 +91,9 @@ export class JobManagerController {
   @Post('restart-uncompleted-jobs')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('job_manager.restart', {
+    result: (report) => restartAuditResult(report as RestartReportDto),
+  })
   @ApiOperation({
     summary:
       'Re-enqueue jobs that never finished and that Sidekiq no longer holds (dry_run to preview)',

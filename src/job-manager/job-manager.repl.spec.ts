@@ -36,7 +36,11 @@ describe('replError', () => {
 });
 
 describe('the REPL JobManager', () => {
-  const sut = createReplJobManager({} as JobManagerService);
+  const sut = createReplJobManager(
+    {} as JobManagerService,
+    { record: (_, change) => change() },
+    'ops',
+  );
 
   it('prints its help for JobManager.help, JobManager.help() and JobManager', () => {
     const help = inspect(sut.help);

@@ -6,10 +6,12 @@ import type {
   RestartOptions,
 } from './job-manager.service.js';
 import { inspect } from 'node:util';
+import { type AuditEntry, bounded } from '../audit/audit-capture.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { describeFieldError } from '../common/validation/invalid.js';
 import { MAX_OFFSET } from '../common/validation/paging.js';
 import { Table } from './format.js';
+import { restartAuditResult } from './restart-audit.js';
 
 const JOB_COLUMNS = [
   'job_id',
@@ -66,11 +68,22 @@ function footer(
   return `${range}; next page: JobManager.${command}(${arg}, { offset: ${page.next_offset}, limit: ${page.limit} })`;
 }
 
+/** Where the REPL's changes are recorded: AuditService.record (begin, change, finish). */
+export interface ReplAudit {
+  record<T>(
+    entry: AuditEntry,
+    change: () => Promise<T>,
+    summarize: (value: T) => Record<string, unknown>,
+  ): Promise<T>;
+}
+
 /**
  * The REPL's `JobManager` object: the seed's snake_case names over JobManagerService, printing
- * tables. Errors (bad arguments) are thrown with their message, which the REPL prints.
+ * tables. Errors (bad arguments) are thrown with their message, which the REPL prints. Changes
+ * (a restart, dry run or not) are recorded in the audit log as actor "repl" with `osUser` first,
+ * and not made when that record cannot be written.
  */
-export function createReplJobManager(service: JobManagerService) {
+export function createReplJobManager(service: JobManagerService, audit: ReplAudit, osUser: string) {
   const jobs =
     (command: string, method: (f?: string | null, o?: QueryOptions) => Promise<JobPage>) =>
     async (filter?: string | null, options?: QueryOptions) =>
@@ -108,7 +121,20 @@ export function createReplJobManager(service: JobManagerService) {
       );
     },
     restart_uncompleted_jobs: async (filter?: string | null, options?: RestartOptions) => {
-      const report = await service.restartUncompletedJobs(filter, options);
+      const report = await audit.record(
+        {
+          actor: { kind: 'repl', osUser },
+          action: 'job_manager.restart',
+          route: null,
+          instance: typeof options?.instance === 'string' ? options.instance : null,
+          clientAddress: null,
+          userAgent: null,
+          targets: {},
+          options: bounded({ filter, ...options, instance: undefined }) as Record<string, unknown>,
+        },
+        () => service.restartUncompletedJobs(filter, options),
+        restartAuditResult,
+      );
       const summary = `${report.dry_run ? 'DRY RUN: would restart' : 'restarted'} ${report.restarted} of ${report.considered}; skipped ${report.skipped}`;
       return new Table(
         report.items,

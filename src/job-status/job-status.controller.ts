@@ -15,6 +15,7 @@ import {
   ProgressRequestDto,
 } from './dto/job-status.dto.js';
 import { DATA_LIMITS, JobStatusService } from './job-status.service.js';
+import { Audited } from '../audit/audited.decorator.js';
 
 @ApiTags('job status')
 @ApiErrorResponse(400)
@@ -89,6 +90,7 @@ export class JobStatusController {
   @Post(':jid/cancel')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('job_status.cancel')
   @ApiOperation({
     summary:
       "Cancel (unschedule) a scheduled job: removed from Sidekiq's scheduled set, recorded as cancelled",

@@ -11,6 +11,7 @@ import {
   PeriodicPageQueryDto,
 } from './dto/periodic.dto.js';
 import { PeriodicService } from './periodic.service.js';
+import { Audited } from '../audit/audited.decorator.js';
 
 @ApiTags('periodic')
 @ApiErrorResponse(
@@ -37,6 +38,7 @@ export class PeriodicController {
   @Post(':name/enable')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.periodic.enable', { params: { name: 'periodic_job' } })
   @ApiOperation({ summary: 'Enable a sidekiq-cron job (Job#enable!)' })
   @ApiOkResponse({ type: PeriodicJobDto })
   @ApiErrorResponse(403, 'READ_ONLY_MODE (SIDEKIQ_READ_ONLY=true)')
@@ -50,6 +52,7 @@ export class PeriodicController {
   @Post(':name/disable')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.periodic.disable', { params: { name: 'periodic_job' } })
   @ApiOperation({
     summary: 'Disable a sidekiq-cron job (Job#disable!): its poller stops enqueueing it',
   })
@@ -65,6 +68,10 @@ export class PeriodicController {
   @Post(':name/enqueue')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.periodic.enqueue', {
+    params: { name: 'periodic_job' },
+    result: (r) => ({ jids: [(r as PeriodicEnqueuedDto).jid] }),
+  })
   @ApiOperation({
     summary:
       'Enqueue a sidekiq-cron job now (Job#enque!: its message pushed, last_enqueue_time and jid history updated)',

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { AlertsService } from '../alerts/alerts.service.js';
+import { AuditService } from '../audit/audit.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { FindingsService } from '../findings/findings.service.js';
 import { JobStatusService } from '../job-status/job-status.service.js';
@@ -42,6 +43,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
     private readonly fingerprints: FingerprintsService,
     private readonly findings: FindingsService,
     private readonly periodic: PeriodicService,
+    private readonly audit: AuditService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -135,9 +137,10 @@ export class TaskScheduler implements OnApplicationBootstrap {
           const cutoff = new Date(now.getTime() - this.config.retention.jobDays * 86_400_000);
           const jobs = (await this.jobs.pruneOlderThan(cutoff, this.config.retention.batch)) ?? 0;
           const statuses = await this.statusData.pruneExpired(now);
-          if (snapshots + jobs + statuses > 0) {
+          const audit = (await this.audit.prune(now)) ?? 0;
+          if (snapshots + jobs + statuses + audit > 0) {
             this.logger.log(
-              `retention: ${snapshots} snapshots, ${jobs} jobs and the status data of ${statuses} finished jobs removed`,
+              `retention: ${snapshots} snapshots, ${jobs} jobs, the status data of ${statuses} finished jobs and ${audit} audit records removed`,
             );
           }
           return 'ran';

@@ -7,6 +7,7 @@ import { ProcessParamsDto, SidekiqProcessDto, SignalResultDto } from './dto/proc
 import { ProcessesService } from './processes.service.js';
 import { SidekiqController } from '../sidekiq-controller.decorator.js';
 import { ApiErrorResponse } from '../../common/errors/api-errors.decorator.js';
+import { Audited } from '../../audit/audited.decorator.js';
 
 @SidekiqController('api/v1/sidekiq/processes')
 export class ProcessesController {
@@ -23,6 +24,7 @@ export class ProcessesController {
   @Post('quiet-all')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.processes.quiet_all')
   @ApiOperation({ summary: 'Quiet every live process (TSTP)' })
   @ApiOkResponse({ type: [SignalResultDto] })
   quietAll(@Query() query: InstanceQueryDto): Promise<SignalResultDto[]> {
@@ -32,6 +34,7 @@ export class ProcessesController {
   @Post('stop-all')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.processes.stop_all')
   @ApiOperation({ summary: 'Stop every live process (TERM)' })
   @ApiOkResponse({ type: [SignalResultDto] })
   stopAll(@Query() query: InstanceQueryDto): Promise<SignalResultDto[]> {
@@ -52,6 +55,7 @@ export class ProcessesController {
   @Post(':identity/quiet')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.process.quiet')
   @ApiOperation({ summary: 'Quiet a process: stop fetching new jobs (Process#quiet!, TSTP)' })
   @ApiOkResponse({ type: SignalResultDto })
   @ApiErrorResponse(409, 'SIDEKIQ_OPERATION_NOT_ALLOWED: an embedded process cannot be signalled')
@@ -65,6 +69,7 @@ export class ProcessesController {
   @Post(':identity/stop')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.process.stop')
   @ApiOperation({ summary: 'Stop a process (Process#stop!, TERM)' })
   @ApiOkResponse({ type: SignalResultDto })
   @ApiErrorResponse(409, 'SIDEKIQ_OPERATION_NOT_ALLOWED: an embedded process cannot be signalled')

@@ -13,6 +13,7 @@ import {
 } from './dto/queue.dto.js';
 import { QueuesService } from './queues.service.js';
 import { SidekiqController } from '../sidekiq-controller.decorator.js';
+import { Audited } from '../../audit/audited.decorator.js';
 
 @SidekiqController('api/v1/sidekiq/queues', { jobPayloads: true })
 export class QueuesController {
@@ -53,6 +54,7 @@ export class QueuesController {
 
   @Delete(':name/jobs/:jid')
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.queue.job.delete', { params: { name: 'queue' } })
   @ApiOperation({ summary: 'Delete one job from a queue (JobRecord#delete)' })
   @ApiOkResponse({ type: SidekiqJobDto, description: 'the deleted job' })
   deleteJob(
@@ -65,6 +67,7 @@ export class QueuesController {
   @Post(':name/clear')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.queue.clear', { params: { name: 'queue' } })
   @ApiOperation({ summary: 'Clear a queue (Queue#clear: UNLINK the list, SREM from queues)' })
   @ApiOkResponse({ type: QueueClearedDto })
   clear(

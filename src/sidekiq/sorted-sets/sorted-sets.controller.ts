@@ -15,6 +15,7 @@ import {
 import { SortedSetsService } from './sorted-sets.service.js';
 import { SidekiqController } from '../sidekiq-controller.decorator.js';
 import { ApiErrorResponse } from '../../common/errors/api-errors.decorator.js';
+import { Audited } from '../../audit/audited.decorator.js';
 
 @SidekiqController('api/v1/sidekiq/sets', { jobPayloads: true })
 export class SortedSetsController {
@@ -51,6 +52,7 @@ export class SortedSetsController {
 
   @Delete(':set/jobs/:jid')
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.set.job.delete')
   @ApiOperation({ summary: 'Delete an entry (SortedEntry#delete)' })
   @ApiOkResponse({ type: SidekiqSetEntryDto, description: 'the deleted entry' })
   delete(
@@ -63,6 +65,7 @@ export class SortedSetsController {
   @Post(':set/jobs/:jid/retry')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.set.job.retry')
   @ApiOperation({
     summary: 'Retry now: push to its queue with retry_count − 1 (SortedEntry#retry)',
   })
@@ -78,6 +81,7 @@ export class SortedSetsController {
   @Post(':set/jobs/:jid/add-to-queue')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.set.job.add_to_queue')
   @ApiOperation({ summary: 'Add to queue now, retry_count untouched (SortedEntry#add_to_queue)' })
   @ApiOkResponse({ type: SidekiqSetEntryDto, description: 'the job as pushed' })
   @ApiErrorResponse(409, 'SIDEKIQ_OPERATION_NOT_ALLOWED: not possible from this set')
@@ -91,6 +95,7 @@ export class SortedSetsController {
   @Post(':set/jobs/:jid/kill')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.set.job.kill')
   @ApiOperation({ summary: 'Move to the dead set, honoring its limits (SortedEntry#kill)' })
   @ApiOkResponse({ type: SidekiqSetEntryDto, description: 'the entry as now in the dead set' })
   kill(
@@ -103,6 +108,7 @@ export class SortedSetsController {
   @Post(':set/retry-all')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.set.retry_all')
   @ApiOperation({ summary: 'Retry every entry (retry_all)' })
   @ApiOkResponse({ type: BulkResultDto })
   retryAll(
@@ -116,6 +122,7 @@ export class SortedSetsController {
   @Post(':set/kill-all')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.set.kill_all')
   @ApiOperation({ summary: 'Move every entry to the dead set (kill_all)' })
   @ApiOkResponse({ type: BulkResultDto })
   @ApiErrorResponse(409, 'SIDEKIQ_OPERATION_NOT_ALLOWED: not possible from this set')
@@ -130,6 +137,7 @@ export class SortedSetsController {
   @Post(':set/clear')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.set.clear')
   @ApiOperation({ summary: 'Delete every entry (JobSet#clear)' })
   @ApiOkResponse({ type: BulkResultDto })
   clear(

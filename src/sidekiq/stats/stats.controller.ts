@@ -11,6 +11,7 @@ import {
 } from './dto/stats.dto.js';
 import { StatsService } from './stats.service.js';
 import { SidekiqController } from '../sidekiq-controller.decorator.js';
+import { Audited } from '../../audit/audited.decorator.js';
 
 @SidekiqController('api/v1/sidekiq/stats')
 export class StatsController {
@@ -35,6 +36,7 @@ export class StatsController {
   @Post('reset')
   @HttpCode(200)
   @Scopes(Scope.Admin)
+  @Audited('sidekiq.stats.reset')
   @ApiOperation({ summary: 'Reset the lifetime processed/failed counters (Stats#reset)' })
   @ApiOkResponse({ type: ResetStatsResultDto })
   reset(
