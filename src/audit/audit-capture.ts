@@ -27,6 +27,11 @@ export interface AuditSpec {
   action: string;
   /** route params renamed in targets (`name` → `queue`); others keep their names */
   params?: Record<string, string>;
+  /**
+   * The route is not about one Sidekiq instance (tokens), or without `instance` means every one
+   * (a restart): its record's instance is the one asked for or null, not the default instance
+   */
+  noDefaultInstance?: boolean;
   /** identifiers the response names (a new token's id, the jids a restart pushed) */
   result?: (response: unknown) => Record<string, unknown>;
 }

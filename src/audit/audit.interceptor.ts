@@ -8,6 +8,7 @@ import { Reflector } from '@nestjs/core';
 import { catchError, concatMap, from, type Observable, throwError } from 'rxjs';
 import { clientAddress } from '../auth/client-address.js';
 import type { AuthenticatedRequest } from '../auth/private-token.guard.js';
+import { DEFAULT_INSTANCE } from '../config/app-config.js';
 import {
   type AuditActor,
   type AuditSpec,
@@ -56,7 +57,7 @@ export class AuditInterceptor implements NestInterceptor {
       actor,
       action: spec.action,
       route: `${req.method} ${typeof routePath === 'string' ? routePath : req.path}`,
-      instance,
+      instance: instance ?? (spec.noDefaultInstance ? null : DEFAULT_INSTANCE),
       clientAddress: clientAddress(req.ip ?? req.socket.remoteAddress),
       userAgent: req.get('user-agent')?.slice(0, MAX_USER_AGENT) ?? null,
       targets,

@@ -63,7 +63,7 @@ where ($1::text is null or actor_kind = $1)
   and ($7::timestamptz is null or at >= $7::timestamptz)
   and ($8::timestamptz is null or at < $8::timestamptz)
   and ($9::bigint is null or id < $9::bigint)
-order by id desc
+order by audit_log.id desc
 limit $10`;
 
 // the trigger lets DELETE through only in a transaction that set this (the retention job's)

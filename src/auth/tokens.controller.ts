@@ -24,6 +24,7 @@ export class TokensController {
 
   @Post()
   @Audited('token.create', {
+    noDefaultInstance: true,
     result: (r) => ({
       token_id: (r as CreatedTokenDto).id,
       token_name: (r as CreatedTokenDto).name,
@@ -66,7 +67,7 @@ export class TokensController {
   }
 
   @Delete(':id')
-  @Audited('token.revoke', { params: { id: 'token_id' } })
+  @Audited('token.revoke', { params: { id: 'token_id' }, noDefaultInstance: true })
   @ApiOperation({ summary: 'Revoke a token (takes effect within seconds on every copy)' })
   @ApiOkResponse({ type: TokenResponseDto, description: 'the token as revoked' })
   @ApiErrorResponse(400)
@@ -77,7 +78,7 @@ export class TokensController {
 
   @Post(':id/rotate')
   @HttpCode(200)
-  @Audited('token.rotate', { params: { id: 'token_id' } })
+  @Audited('token.rotate', { params: { id: 'token_id' }, noDefaultInstance: true })
   @ApiOperation({
     summary:
       'Give a token a new secret (shown only in this response); the old one keeps working for grace_seconds',

@@ -92,6 +92,7 @@ export class JobManagerController {
   @HttpCode(200)
   @Scopes(Scope.Admin)
   @Audited('job_manager.restart', {
+    noDefaultInstance: true,
     result: (report) => restartAuditResult(report as RestartReportDto),
   })
   @ApiOperation({
