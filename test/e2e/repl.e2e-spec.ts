@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
@@ -179,6 +180,53 @@ describe('JobManager REPL (e2e, real child process)', () => {
     expect(dry[0]).toBe('DRY RUN: would restart 1 of 1; skipped 0');
     expect(dry[1]).toMatch(/^job_id\s+│ job_class/);
   });
+
+  it('records its restarts in the audit log as actor repl with the OS user', async () => {
+    const before = await auditCount();
+    await repl.type(
+      `JobManager.restart_uncompleted_jobs('${token}', { dryRun: true, minAgeSeconds: 0 })`,
+    );
+    expect(await auditCount()).toBe(before + 1);
+    const { rows } = await ctx.db.sql.query('select * from audit_log order by id desc limit 1');
+    expect(rows[0]).toMatchObject({
+      actor_kind: 'repl',
+      os_user: userInfo().username,
+      token_id: null,
+      token_name: null,
+      client_address: null,
+      action: 'job_manager.restart',
+      route: null,
+      targets: {},
+      options: { filter: token, dryRun: true, minAgeSeconds: 0 },
+      outcome: 'ok',
+      result: { dry_run: true, considered: 1, restarted: 1, jids: [running] },
+    });
+  });
+
+  it('makes no restart when its audit record cannot be written', async () => {
+    await ctx.db.sql.query(`create function audit_refuse() returns trigger language plpgsql as $$
+      begin raise exception 'audit disk full'; end $$`);
+    await ctx.db.sql.query(
+      'create trigger audit_refuse before insert on audit_log for each row execute function audit_refuse()',
+    );
+    try {
+      const out = await repl.type(
+        `JobManager.restart_uncompleted_jobs('${token}', { minAgeSeconds: 0 })`,
+      );
+      expect(out).toMatch(/^Uncaught AUDIT_UNAVAILABLE: .*not made/m);
+    } finally {
+      await ctx.db.sql.query('drop trigger audit_refuse on audit_log');
+      await ctx.db.sql.query('drop function audit_refuse()');
+    }
+    const job = await request(ctx.http)
+      .get(`/api/v1/jobs/${running}`)
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .expect(200);
+    expect(job.body.status).toBe('running');
+  });
+
+  const auditCount = async () =>
+    Number((await ctx.db.sql.query('select count(*) from audit_log')).rows[0].count);
 });
 
 /** Every file under dir with its size and modification time. */
