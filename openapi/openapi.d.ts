@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log: every change made through the service (REST, dashboard, REPL), newest first */
+        get: operations["Audit_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/deploys": {
         parameters: {
             query?: never;
@@ -357,6 +374,23 @@ export interface paths {
         put?: never;
         /** Statuses of up to 1000 jobs at once, in the order asked (null: nothing known) */
         post: operations["JobStatus_bulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{jid}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Actions taken on a job (audit records naming its jid), newest first; without the actor's address and user agent */
+        get: operations["Audit_forJob"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1170,6 +1204,60 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AuditActorDto: {
+            /**
+             * @description bootstrap: the PRIVATE_TOKEN; repl: the REPL (os_user)
+             * @enum {string}
+             */
+            kind: "token" | "bootstrap" | "repl";
+            /** @description The REPL: its OS user */
+            os_user: string | null;
+            token_id: string | null;
+            token_name: string | null;
+        };
+        AuditPageDto: {
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+            /** @description Newest first */
+            records: components["schemas"]["AuditRecordDto"][];
+        };
+        AuditRecordDto: {
+            /** @description Stable name, e.g. sidekiq.queue.clear */
+            action: string;
+            actor: components["schemas"]["AuditActorDto"];
+            /** @description When the change was asked for (the record is written first) */
+            at: string;
+            /** @description null from the REPL */
+            client_address: string | null;
+            /** @description error: code, status, message */
+            error: {
+                [key: string]: unknown;
+            } | null;
+            finished_at: string | null;
+            /** @description Increasing; a text to keep its 64 bits exact */
+            id: string;
+            instance: string | null;
+            /** @description How: dry_run, filter, counters… */
+            options: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description pending: the change was asked for and its outcome is not (yet) recorded
+             * @enum {string}
+             */
+            outcome: "pending" | "ok" | "error";
+            /** @description ok: counts, ids made */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Method and path template; null from the REPL */
+            route: string | null;
+            /** @description What was changed: jids, queue, set, identity, id… */
+            targets: {
+                [key: string]: unknown;
+            };
+            user_agent: string | null;
+        };
         BatchAcceptedDto: {
             /** @description Events in the request, all committed */
             accepted: number;
@@ -2368,6 +2456,122 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeliveryPageDto"];
+                };
+            };
+            /** @description Invalid input; details.errors names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid PRIVATE-TOKEN */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token lacks scope: admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body was sent with a Content-Type other than JSON or a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed token checks from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request line and headers are larger than 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PostgreSQL is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape (500 INTERNAL_ERROR is logged) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    Audit_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                /** @description Who: a token id, a token name, "repl" (any REPL user) or "bootstrap" (the PRIVATE_TOKEN) */
+                actor?: string;
+                /** @description An action name, e.g. sidekiq.queue.clear */
+                action?: string;
+                /** @description Records naming this jid (in the request or its outcome) */
+                jid?: string;
+                /** @description The Sidekiq instance the change was made on */
+                instance?: string;
+                /** @description Records made at or after (ISO 8601) */
+                since?: string;
+                /** @description Records made before (ISO 8601) */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPageDto"];
                 };
             };
             /** @description Invalid input; details.errors names each field at fault */
@@ -4498,7 +4702,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description PostgreSQL or Sidekiq's Redis is unavailable; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4955,6 +5159,112 @@ export interface operations {
             };
         };
     };
+    Audit_forJob: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                jid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPageDto"];
+                };
+            };
+            /** @description Invalid input; details.errors names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid PRIVATE-TOKEN */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token lacks scope: read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body was sent with a Content-Type other than JSON or a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed token checks from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request line and headers are larger than 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PostgreSQL is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape (500 INTERNAL_ERROR is logged) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     JobStatus_cancel: {
         parameters: {
             query?: {
@@ -5058,7 +5368,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description PostgreSQL or Sidekiq's Redis is unavailable; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6410,7 +6720,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6538,7 +6848,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6666,7 +6976,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6908,7 +7218,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7029,7 +7339,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7286,7 +7596,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7419,7 +7729,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7797,7 +8107,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8050,7 +8360,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8307,7 +8617,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8562,7 +8872,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8699,7 +9009,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8827,7 +9137,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8964,7 +9274,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9100,7 +9410,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9227,7 +9537,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9720,7 +10030,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10162,7 +10472,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description PostgreSQL is unavailable; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10374,7 +10684,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description PostgreSQL is unavailable; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10499,7 +10809,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description PostgreSQL is unavailable; retry later */
+            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
