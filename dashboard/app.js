@@ -5,6 +5,7 @@
 import { ApiError, api, onUnauthorized } from './api.js';
 import { $, flash, h } from './dom.js';
 import { TOKEN_KEY, instance, isAdmin, setRenderer, state } from './state.js';
+import { audit } from './views/audit.js';
 import { busy } from './views/busy.js';
 import { jobs } from './views/jobs.js';
 import { overview } from './views/overview.js';
@@ -21,6 +22,7 @@ const VIEWS = {
   busy,
   jobs,
   tokens,
+  audit,
 };
 
 // ---------- routing ----------
@@ -111,6 +113,7 @@ async function start() {
   $('instance-pick').hidden = state.instances.length < 2;
   $('read-only').hidden = !state.readOnly;
   $('nav-tokens').hidden = !isAdmin();
+  $('nav-audit').hidden = !isAdmin();
   $('signin-view').hidden = true;
   $('nav').hidden = false;
   $('who').hidden = false;

@@ -1,6 +1,7 @@
-// #/jobs/<jid>[/<instance>]: one job's fields, progress and timeline.
+// #/jobs/<jid>[/<instance>]: one job's fields, progress, timeline and the actions taken on it.
 import { api } from '../api.js';
 import { h, jobLink, time } from '../dom.js';
+import { actionsTable } from './audit.js';
 
 export async function jobPage(arg) {
   const [jid, inst] = arg.split('/');
@@ -15,6 +16,8 @@ export async function jobPage(arg) {
   } catch {
     // progress is optional
   }
+  // the audit records naming this job (latest 20); by jid, as the audit log keeps them
+  const actions = await api(`/api/v1/jobs/${encodeURIComponent(job.job_id)}/audit?limit=20`);
   const fields = [
     ['Status', h('span', { class: `status ${job.status}` }, job.status)],
     ['Class', job.job_class ?? '—'],
@@ -79,5 +82,16 @@ export async function jobPage(arg) {
         ),
       ),
     ),
+    h('h2', {}, 'Actions'),
+    actions.records.length > 0
+      ? h(
+          'div',
+          { id: 'job-actions' },
+          actionsTable(actions.records, false),
+          actions.next_cursor
+            ? h('p', { class: 'muted' }, 'Older actions: the Audit page, by jid.')
+            : null,
+        )
+      : h('p', { class: 'muted', id: 'job-actions' }, 'No action was taken on this job.'),
   );
 }

@@ -369,6 +369,32 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
     expect(await page.$('#new-secret')).toBeNull();
   });
 
+  it("shows the audit log to an admin (the page's own actions in it) and a job's actions on its page", async () => {
+    await page.click('#nav-audit');
+    await page.waitForSelector('tr[data-action="token.rotate"]');
+    const retried = `tr[data-action="sidekiq.set.job.retry"]`;
+    expect(await page.textContent(retried)).toContain(retryJid);
+    expect(await page.textContent(retried)).toContain('PRIVATE_TOKEN');
+    expect(await page.textContent('tr[data-action="sidekiq.queue.clear"]')).toContain('doomed');
+    await page.fill('#audit-filters input[name="action"]', 'token.rotate');
+    await page.click('#audit-filters button[type=submit]');
+    await page.waitForSelector('#view tbody tr[data-audit]:only-child');
+    expect(await page.getAttribute('#view tbody tr', 'data-action')).toBe('token.rotate');
+
+    // a job's page: the actions naming its jid (a refused cancel: it was never scheduled)
+    await page.goto(`${base}/sidekiq#/jobs/${jid}`);
+    await page.waitForSelector('#job-actions');
+    expect(await page.textContent('#job-actions')).toContain('No action was taken');
+    await request(ctx.http)
+      .post(`/api/v1/jobs/${jid}/cancel`)
+      .set('PRIVATE-TOKEN', TEST_TOKEN)
+      .expect(409);
+    await page.goto(`${base}/sidekiq#/overview`);
+    await page.goto(`${base}/sidekiq#/jobs/${jid}`);
+    await page.waitForSelector('#job-actions tr[data-action="job_status.cancel"]');
+    expect(await page.textContent('#job-actions tr[data-action]')).toContain('error NOT_SCHEDULED');
+  });
+
   it('hides every action from a read-only token', async () => {
     await page.click('#signout');
     await page.waitForSelector('#signin-view:not([hidden])');
@@ -378,6 +404,7 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
     await signIn(readToken);
     expect(await page.textContent('#who-name')).toContain('read');
     expect(await page.isHidden('#nav-tokens')).toBe(true);
+    expect(await page.isHidden('#nav-audit')).toBe(true);
     for (const view of ['scheduled', 'dead', 'queues', 'busy']) {
       await page.goto(`${base}/sidekiq#/${view}`);
       await page.waitForSelector('#view table tbody tr');
