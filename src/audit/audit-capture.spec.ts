@@ -56,6 +56,17 @@ describe('bounded', () => {
   });
 });
 
+describe('text', () => {
+  it('replaces what Postgres cannot store, also a surrogate pair the cut splits', () => {
+    expect(bounded({ 'k\u0000': 'a\u0000b', lone: '\ud800x' })).toEqual({
+      'k\uFFFD': 'a\uFFFDb',
+      lone: '\uFFFDx',
+    });
+    const cut = bounded(`${'x'.repeat(255)}😀`) as string;
+    expect(cut).toBe(`${'x'.repeat(255)}\uFFFD…`);
+  });
+});
+
 describe('jidsOf', () => {
   it('keeps strings once each, at most MAX_JIDS', () => {
     expect(jidsOf('a', ['b', 'a', null, 3], undefined)).toEqual(['a', 'b']);

@@ -50,13 +50,26 @@ const SECRET_KEY = /^(token|secret|password|private[-_]?token|authorization|api[
 // body fields that name what is changed rather than how
 const TARGET_KEYS = new Set(['jid', 'jids', 'instance']);
 
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this replaces
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text as a record keeps it: at most MAX_TEXT characters, and what Postgres cannot store (NUL, a
+ * lone surrogate, also one left by the cut) as U+FFFD. The record is written before the route's
+ * validation refuses such input with 400: it must not fail the write (a 503) instead.
+ */
+export function text(value: string): string {
+  const cut = value.length > MAX_TEXT ? `${value.slice(0, MAX_TEXT)}…` : value;
+  return cut.replace(UNSTORABLE, '\uFFFD');
+}
+
 /** A JSON value cut to the record's bounds: long text, long lists, deep nesting, many keys. */
 export function bounded(value: unknown, depth = 0): unknown {
   if (value === null || typeof value === 'number' || typeof value === 'boolean') {
     return value;
   }
   if (typeof value === 'string') {
-    return value.length > MAX_TEXT ? `${value.slice(0, MAX_TEXT)}…` : value;
+    return text(value);
   }
   if (depth >= MAX_DEPTH) {
     return '[…]';
@@ -69,12 +82,12 @@ export function bounded(value: unknown, depth = 0): unknown {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value).slice(0, MAX_KEYS)) {
       if (!SECRET_KEY.test(key) && v !== undefined) {
-        out[key.slice(0, MAX_TEXT)] = bounded(v, depth + 1);
+        out[text(key)] = bounded(v, depth + 1);
       }
     }
     return out;
   }
-  return String(value as bigint).slice(0, MAX_TEXT);
+  return text(String(value as bigint));
 }
 
 function asRecord(value: unknown): Record<string, unknown> {
@@ -89,7 +102,7 @@ export function jidsOf(...values: unknown[]): string[] {
   for (const value of values) {
     for (const jid of Array.isArray(value) ? value : [value]) {
       if (typeof jid === 'string' && jid.length > 0 && jid.length <= MAX_TEXT) {
-        jids.add(jid);
+        jids.add(text(jid));
       }
       if (jids.size >= MAX_JIDS) {
         return [...jids];
@@ -124,7 +137,7 @@ export function captureRequest(
     targets.jids = jids;
   }
   const rawInstance = q.instance ?? b.instance;
-  const instance = typeof rawInstance === 'string' ? rawInstance.slice(0, MAX_TEXT) : null;
+  const instance = typeof rawInstance === 'string' ? text(rawInstance) : null;
   const options: Record<string, unknown> = {};
   for (const [key, value] of [...Object.entries(q), ...Object.entries(b)]) {
     if (!TARGET_KEYS.has(key)) {
@@ -177,9 +190,9 @@ export function summarizeError(error: unknown): Record<string, unknown> {
   if (typeof e?.getStatus === 'function') {
     out.status = e.getStatus();
   }
-  out.message = typeof e?.message === 'string' ? e.message.slice(0, MAX_TEXT) : 'unknown error';
+  out.message = typeof e?.message === 'string' ? text(e.message) : 'unknown error';
   if (Array.isArray(e?.details?.errors)) {
-    out.fields = e.details.errors.slice(0, MAX_ITEMS).map((f) => String(f.field));
+    out.fields = e.details.errors.slice(0, MAX_ITEMS).map((f) => text(String(f.field)));
   }
   return out;
 }

@@ -59,6 +59,7 @@ export class AuditInterceptor implements NestInterceptor {
       route: `${req.method} ${typeof routePath === 'string' ? routePath : req.path}`,
       instance: instance ?? (spec.noDefaultInstance ? null : DEFAULT_INSTANCE),
       clientAddress: clientAddress(req.ip ?? req.socket.remoteAddress),
+      // Node's parser refuses NUL in a header; a header's text is Latin-1, without surrogates
       userAgent: req.get('user-agent')?.slice(0, MAX_USER_AGENT) ?? null,
       targets,
       options,

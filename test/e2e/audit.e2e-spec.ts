@@ -436,6 +436,22 @@ describe('audit log (e2e)', () => {
     expect(await writer.redis.llen('queue:kept')).toBe(1);
   });
 
+  it('records text Postgres cannot store (NUL) replaced, so such a request still gets its 400', async () => {
+    const res = await http()
+      .post('/api/v1/tokens')
+      .set(as(auditor.token))
+      .send({ name: 'a\u0000b', scopes: ['read'] })
+      .expect(400);
+    expect(res.body.details.errors[0].field).toBe('name');
+    const row = await latest();
+    expect(row).toMatchObject({
+      action: 'token.create',
+      outcome: 'error',
+      options: { name: 'a\uFFFDb', scopes: ['read'] },
+      error: { code: 'VALIDATION_FAILED', fields: ['name'] },
+    });
+  });
+
   it('records nothing for a token without the scope (the guard refuses first)', async () => {
     const before = await count();
     await http()
