@@ -4702,7 +4702,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5368,7 +5368,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6720,7 +6720,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6848,7 +6848,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6976,7 +6976,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7218,7 +7218,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7339,7 +7339,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7596,7 +7596,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7729,7 +7729,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8107,7 +8107,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8360,7 +8360,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8617,7 +8617,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8872,7 +8872,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9009,7 +9009,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9137,7 +9137,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9274,7 +9274,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9410,7 +9410,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9537,7 +9537,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10030,7 +10030,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10472,7 +10472,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10684,7 +10684,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10809,7 +10809,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
+            /** @description AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later */
             503: {
                 headers: {
                     [name: string]: unknown;

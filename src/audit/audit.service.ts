@@ -4,13 +4,15 @@ import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { tryAdvisoryXactLock } from '../database/advisory-locks.js';
+import { isDatabaseUnavailable } from '../database/pg-errors.js';
 import { type AuditEntry, type AuditOutcome, summarizeError } from './audit-capture.js';
 import { type AuditFilter, AuditRepository, type AuditRow } from './audit.repository.js';
 
 /**
  * The audit log (README "Audit log"): every change made through the service is recorded before it
  * is made (outcome 'pending'), and finished with its outcome after. A change whose record cannot
- * be written is not made: begin() throws AUDIT_UNAVAILABLE (503) and the caller stops there.
+ * be written is not made: begin() throws AUDIT_UNAVAILABLE, or DATABASE_UNAVAILABLE when PostgreSQL
+ * is out of reach (both 503), and the caller stops there.
  */
 @Injectable()
 export class AuditService {
@@ -30,10 +32,17 @@ export class AuditService {
       this.logger.error(
         `audit record for ${entry.action} not written, change refused: ${(error as Error).message}`,
       );
-      throw new DomainError(
-        'AUDIT_UNAVAILABLE',
-        'The audit record of this change could not be written, so the change was not made; retry later',
-      );
+      // PostgreSQL out of reach is the service's one outage code; anything else (the table
+      // refusing the insert) is the audit log's own
+      throw isDatabaseUnavailable(error)
+        ? new DomainError(
+            'DATABASE_UNAVAILABLE',
+            'PostgreSQL is unavailable: the audit record of this change could not be written, so the change was not made; retry later',
+          )
+        : new DomainError(
+            'AUDIT_UNAVAILABLE',
+            'The audit record of this change could not be written, so the change was not made; retry later',
+          );
     }
   }
 

@@ -6,8 +6,8 @@ import { AUDIT_SPEC, AuditInterceptor } from './audit.interceptor.js';
 
 /**
  * The route changes something: each request writes one audit record named `action` (stable,
- * `area.thing.verb`) before it runs, and the route answers 503 AUDIT_UNAVAILABLE without running
- * when that record cannot be written.
+ * `area.thing.verb`) before it runs, and the route answers 503 (AUDIT_UNAVAILABLE, or
+ * DATABASE_UNAVAILABLE) without running when that record cannot be written.
  */
 export const Audited = (action: string, spec: Omit<AuditSpec, 'action'> = {}) =>
   applyDecorators(
@@ -16,6 +16,6 @@ export const Audited = (action: string, spec: Omit<AuditSpec, 'action'> = {}) =>
     ApiExtension('x-audit-action', action),
     ApiErrorResponse(
       503,
-      'AUDIT_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later',
+      'AUDIT_UNAVAILABLE or DATABASE_UNAVAILABLE: the audit record could not be written, nothing was changed (or another dependency is unavailable); retry later',
     ),
   );
