@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import type { AuditEntry } from '../audit/audit-capture.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { Table } from './format.js';
 import { createReplJobManager, replError } from './job-manager.repl.js';
@@ -48,6 +49,79 @@ describe('the REPL JobManager', () => {
     expect(help).not.toContain('[Function');
     expect(inspect(sut.help())).toBe(help);
     expect(inspect(sut)).toBe(help);
+  });
+});
+
+describe('the REPL restart and the audit log', () => {
+  const report = {
+    dry_run: false,
+    considered: 2,
+    restarted: 1,
+    skipped: 1,
+    restarted_jids: ['new1'],
+    items: [
+      { job_id: 'old1', restarted_as: 'new1', outcome: 'restarted' },
+      { job_id: 'old2', restarted_as: null, outcome: 'held_by_sidekiq' },
+    ],
+  };
+
+  it('records the restart as actor repl with its options, then its counts and jids', async () => {
+    const calls: unknown[][] = [];
+    const service = {
+      restartUncompletedJobs: (...args: unknown[]) => {
+        calls.push(args);
+        return Promise.resolve(report);
+      },
+    } as unknown as JobManagerService;
+    const recorded: { entry: AuditEntry; result: Record<string, unknown> }[] = [];
+    const sut = createReplJobManager(
+      service,
+      {
+        record: async (entry, change, summarize) => {
+          const value = await change();
+          recorded.push({ entry, result: summarize(value) });
+          return value;
+        },
+      },
+      'ops',
+    );
+    await sut.restart_uncompleted_jobs('abc', { instance: 'eu', minAgeSeconds: 0 });
+    expect(calls).toEqual([['abc', { instance: 'eu', minAgeSeconds: 0 }]]);
+    expect(recorded).toEqual([
+      {
+        entry: {
+          actor: { kind: 'repl', osUser: 'ops' },
+          action: 'job_manager.restart',
+          route: null,
+          instance: 'eu',
+          clientAddress: null,
+          userAgent: null,
+          targets: {},
+          options: { filter: 'abc', minAgeSeconds: 0 },
+        },
+        result: {
+          dry_run: false,
+          considered: 2,
+          restarted: 1,
+          skipped: 1,
+          jids: ['old1', 'new1', 'old2'],
+        },
+      },
+    ]);
+  });
+
+  it('does not restart when the record cannot be written', async () => {
+    let restarted = false;
+    const service = {
+      restartUncompletedJobs: () => {
+        restarted = true;
+        return Promise.resolve(report);
+      },
+    } as unknown as JobManagerService;
+    const refused = new DomainError('AUDIT_UNAVAILABLE', 'not written');
+    const sut = createReplJobManager(service, { record: () => Promise.reject(refused) }, 'ops');
+    await expect(sut.restart_uncompleted_jobs('abc')).rejects.toBe(refused);
+    expect(restarted).toBe(false);
   });
 });
 
