@@ -17,7 +17,13 @@ export async function jobPage(arg) {
     // progress is optional
   }
   // the audit records naming this job (latest 20); by jid, as the audit log keeps them
-  const actions = await api(`/api/v1/jobs/${encodeURIComponent(job.job_id)}/audit?limit=20`);
+  let actions;
+  try {
+    actions = await api(`/api/v1/jobs/${encodeURIComponent(job.job_id)}/audit?limit=20`);
+  } catch (error) {
+    // the job itself is still worth showing
+    actions = { error: error.message };
+  }
   const fields = [
     ['Status', h('span', { class: `status ${job.status}` }, job.status)],
     ['Class', job.job_class ?? '—'],
@@ -83,15 +89,21 @@ export async function jobPage(arg) {
       ),
     ),
     h('h2', {}, 'Actions'),
-    actions.records.length > 0
+    actions.error
       ? h(
-          'div',
-          { id: 'job-actions' },
-          actionsTable(actions.records, false),
-          actions.next_cursor
-            ? h('p', { class: 'muted' }, 'Older actions: the Audit page, by jid.')
-            : null,
+          'p',
+          { class: 'muted', id: 'job-actions' },
+          `Actions could not be loaded: ${actions.error}`,
         )
-      : h('p', { class: 'muted', id: 'job-actions' }, 'No action was taken on this job.'),
+      : actions.records.length > 0
+        ? h(
+            'div',
+            { id: 'job-actions' },
+            actionsTable(actions.records, false),
+            actions.next_cursor
+              ? h('p', { class: 'muted' }, 'Older actions: the Audit page, by jid.')
+              : null,
+          )
+        : h('p', { class: 'muted', id: 'job-actions' }, 'No action was taken on this job.'),
   );
 }
