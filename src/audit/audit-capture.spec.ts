@@ -90,6 +90,11 @@ describe('summarizeResult', () => {
     expect(sut).toEqual({ token_id: 'id-1' });
   });
 
+  it('records a response it cannot read as such rather than throwing (the change is made)', () => {
+    const spec = { action: 'x', result: (r: unknown) => ({ n: (r as { a: { b: 1 } }).a.b }) };
+    expect(summarizeResult(spec, { deleted: 1 })).toEqual({ deleted: 1, unreadable: true });
+  });
+
   it('keeps up to MAX_JIDS jids a response names', () => {
     const jids = Array.from({ length: 300 }, (_, i) => `j${i}`);
     expect(summarizeResult({ action: 'x', result: () => ({ jids }) }, {}).jids).toEqual(jids);

@@ -163,7 +163,14 @@ export function summarizeResult(spec: AuditSpec, response: unknown): Record<stri
     }
   }
   if (spec.result) {
-    const { jids, ...named } = spec.result(response);
+    // the change is made by now: a response of an unexpected shape must not turn it into an error
+    let picked: Record<string, unknown>;
+    try {
+      picked = spec.result(response);
+    } catch {
+      return { ...result, unreadable: true };
+    }
+    const { jids, ...named } = picked;
     Object.assign(result, bounded(named));
     if (jids !== undefined) {
       result.jids = jidsOf(jids);

@@ -5,7 +5,12 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { tryAdvisoryXactLock } from '../database/advisory-locks.js';
 import { isDatabaseUnavailable } from '../database/pg-errors.js';
-import { type AuditEntry, type AuditOutcome, summarizeError } from './audit-capture.js';
+import {
+  type AuditEntry,
+  type AuditOutcome,
+  summarizeError,
+  summarizeResult,
+} from './audit-capture.js';
 import { type AuditFilter, AuditRepository, type AuditRow } from './audit.repository.js';
 
 /**
@@ -74,7 +79,12 @@ export class AuditService {
       await this.finish(id, { outcome: 'error', error: summarizeError(error) });
       throw error;
     }
-    await this.finish(id, { outcome: 'ok', result: summarize(value) });
+    // as a route's outcome is: counts, and what `summarize` picks (jids up to MAX_JIDS)
+    const result = summarizeResult(
+      { action: entry.action, result: (v) => summarize(v as T) },
+      value,
+    );
+    await this.finish(id, { outcome: 'ok', result });
     return value;
   }
 
