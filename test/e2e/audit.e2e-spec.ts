@@ -2,6 +2,7 @@ import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import request from 'supertest';
 import { AUDIT_SPEC } from '../../src/audit/audit.interceptor.js';
 import { AuditService } from '../../src/audit/audit.service.js';
+import { ADVISORY_LOCKS } from '../../src/database/advisory-locks.js';
 import { TaskScheduler } from '../../src/scheduler/task.scheduler.js';
 import { makeJid, makeStartedJobEvents } from '../factories/job-event.factory.js';
 import { saveCronJob } from '../factories/cron-job.factory.js';
@@ -695,5 +696,22 @@ describe('audit log (e2e)', () => {
     expect(await count()).toBe(kept - 3);
     const left = await ctx.db.sql.query(`select count(*) from audit_log where action = 'test.old'`);
     expect(Number(left.rows[0].count)).toBe(0);
+  });
+
+  it('prunes nothing while another copy holds the retention lock', async () => {
+    await ctx.db.sql.query(
+      `insert into audit_log (at, actor_kind, token_name, action, outcome)
+       values (now() - interval '400 days', 'bootstrap', 'PRIVATE_TOKEN', 'test.locked', 'ok')`,
+    );
+    const other = await ctx.db.sql.connect();
+    try {
+      await other.query('begin');
+      await other.query('select pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.retention]);
+      expect(await ctx.get(AuditService).prune(new Date())).toBeNull();
+      await other.query('rollback');
+    } finally {
+      other.release();
+    }
+    expect(await ctx.get(AuditService).prune(new Date())).toBe(1);
   });
 });
