@@ -113,7 +113,7 @@ export function pager(page, size, go) {
   );
 }
 
-/** A run or wait time in seconds, fine enough for fast jobs: "12 ms", "1.25 s", then duration(). */
+/** A run or wait time in seconds, fine enough for fast jobs: "12 ms", "1.25 s", "335 s", "12 min". */
 export function runTime(seconds) {
   if (seconds === null || seconds === undefined) {
     return '—';
@@ -124,7 +124,7 @@ export function runTime(seconds) {
   if (seconds < 90) {
     return `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;
   }
-  return duration(seconds);
+  return seconds < 600 ? `${Math.round(seconds)} s` : duration(seconds);
 }
 
 /** `?instance=` for the selected instance when there are several (absent: every instance). */

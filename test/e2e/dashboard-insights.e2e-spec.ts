@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -195,6 +195,8 @@ describe('dashboard: metrics, findings, periodic jobs, failures (headless Chromi
 
     await page.click(`${row} a`);
     await page.waitForSelector('#chart-class-counts canvas');
+    mkdirSync('test-results', { recursive: true });
+    await page.screenshot({ path: 'test-results/dashboard-metrics-class.png', fullPage: true });
     const stat = (key: string) => page.textContent(`[data-stat="${key}"]`);
     expect(await page.textContent('#view h1')).toBe('ReportJob');
     expect(await stat('processed')).toBe('10');
@@ -303,6 +305,31 @@ describe('dashboard: metrics, findings, periodic jobs, failures (headless Chromi
         document.querySelector('tr[data-cron="cleanup"] [data-field="last-enqueue"]')
           ?.textContent !== '—',
     );
+  });
+
+  it('in read-only mode offers the cron actions disabled, saying why', async () => {
+    const ro = await TestApp.startOn(ctx.db, {
+      env: { REDIS_URL: REDIS, SIDEKIQ_READ_ONLY: 'true' },
+    });
+    try {
+      await ro.app.listen(0, '127.0.0.1');
+      const roBase = `http://127.0.0.1:${(ro.http.address() as AddressInfo).port}`;
+      await page.click('#signout');
+      await page.goto(`${roBase}/sidekiq#/periodic`);
+      await page.fill('#token', TEST_TOKEN);
+      await page.click('#signin button[type=submit]');
+      await page.waitForSelector('#read-only:not([hidden])');
+      const enqueue = 'tr[data-cron="cleanup"] button[data-action="enqueue"]';
+      await page.waitForSelector(enqueue);
+      expect(await page.isDisabled(enqueue)).toBe(true);
+      expect(await page.isDisabled('tr[data-cron="cleanup"] button[data-action="disable"]')).toBe(
+        true,
+      );
+      expect(await page.getAttribute(enqueue, 'title')).toContain('SIDEKIQ_READ_ONLY=true');
+    } finally {
+      await ro.closeApp();
+      delete process.env.SIDEKIQ_READ_ONLY;
+    }
   });
 
   it('logged no browser errors and no failed requests', () => {
