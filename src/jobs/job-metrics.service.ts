@@ -1,5 +1,7 @@
+import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { type LifecycleEventRow, JobEventRepository } from './job-event.repository.js';
+import { Job } from './job.entity.js';
 import {
   type ClassListRow,
   type ClassWindowQuery,
@@ -44,7 +46,17 @@ export class JobMetricsService {
   constructor(
     private readonly jobs: JobRepository,
     private readonly jobEvents: JobEventRepository,
+    private readonly em: EntityManager,
   ) {}
+
+  // A class's window over days is ~35,000 index entries: past JIT's cost thresholds, and compiling
+  // costs more than it saves on work this size (bench:detectors; see JobSignalsService too)
+  private withoutJit<T>(read: (jobs: JobRepository) => Promise<T>): Promise<T> {
+    return this.em.fork().transactional(async (em) => {
+      await em.execute('set local jit = off');
+      return read(em.getRepository(Job));
+    });
+  }
 
   async window(query: JobWindowQuery): Promise<JobWindowRow[]> {
     if (query.jobClass !== undefined) {
@@ -67,7 +79,7 @@ export class JobMetricsService {
 
   /** One class's terminal jobs over a window: counts, percentiles, buckets, histogram. */
   classWindow(query: ClassWindowQuery): Promise<ClassWindowRow> {
-    return this.jobs.classWindow(query);
+    return this.withoutJit((jobs) => jobs.classWindow(query));
   }
 
   hasTerminalJobs(jobClass: string, instance?: string): Promise<boolean> {
@@ -81,7 +93,7 @@ export class JobMetricsService {
     instance: string | undefined,
     limit: number,
   ): Promise<{ rows: ClassListRow[]; more: boolean }> {
-    return this.jobs.classList(from, to, instance, limit);
+    return this.withoutJit((jobs) => jobs.classList(from, to, instance, limit));
   }
 
   maxEventId(): Promise<string> {

@@ -210,9 +210,7 @@ describe('dashboard: metrics, findings, periodic jobs, failures (headless Chromi
     expect(await page.getAttribute('[data-bucket="< 1.10 s"]', 'title')).toBe('< 1.10 s: 3');
     // a wider window reads again
     await page.selectOption('#metrics-window', '7d');
-    await page.waitForFunction(() =>
-      document.querySelector('#view .muted')?.textContent?.includes('buckets of 240 min'),
-    );
+    await page.waitForSelector('#view p.muted:has-text("buckets of 240 min")');
 
     await page.click('#class-jobs');
     await page.waitForSelector('#job-filters');
@@ -248,14 +246,11 @@ describe('dashboard: metrics, findings, periodic jobs, failures (headless Chromi
     expect(await page.textContent(`${never} pre.evidence`)).toContain('"held": "nowhere"');
 
     await page.selectOption('#finding-detector', 'stuck');
-    await page.waitForFunction(() => document.querySelectorAll('tr[data-detector]').length === 1);
+    await page.waitForFunction("document.querySelectorAll('tr[data-detector]').length === 1");
     expect(await page.$('tr[data-detector="stuck"]')).not.toBeNull();
     // the job link leads to the job
     await page.click('tr[data-detector="stuck"] td.jobs a');
-    await page.waitForFunction(
-      (jid) => document.querySelector('#view h1')?.textContent?.includes(jid),
-      stuckJid,
-    );
+    await page.waitForSelector(`#view h1:has-text("${stuckJid}")`);
   });
 
   it('shows the periodic jobs with their status, without actions for a read token', async () => {
@@ -300,10 +295,8 @@ describe('dashboard: metrics, findings, periodic jobs, failures (headless Chromi
     expect(queued).toHaveLength(1);
     expect(JSON.parse(queued[0])).toMatchObject({ class: 'CleanupJob', queue: 'default' });
     // the page drawn again shows the enqueue time sidekiq-cron recorded
-    await page.waitForFunction(
-      () =>
-        document.querySelector('tr[data-cron="cleanup"] [data-field="last-enqueue"]')
-          ?.textContent !== '—',
+    await page.waitForSelector(
+      'tr[data-cron="cleanup"] [data-field="last-enqueue"]:not(:text-is("—"))',
     );
   });
 
