@@ -58,6 +58,7 @@ describe('per-class metrics API (e2e)', () => {
       ).flat(),
       ...Array.from({ length: 3 }, () => run('MailJob', end, 40, 10, 'succeeded')).flat(),
       ...run('ReportJob', new Date(now - 2 * 86_400_000), 100, 0, 'succeeded'),
+      ...run('Billing::InvoiceJob', new Date(now - 2 * 86_400_000), 2_500, 0, 'succeeded'),
     ]);
   });
 
@@ -86,10 +87,17 @@ describe('per-class metrics API (e2e)', () => {
       .set(read)
       .expect(200);
     // the first class by name only, and the others said to exist
-    expect(wide.body.classes.map((c: { job_class: string }) => c.job_class)).toEqual(['MailJob']);
+    expect(wide.body.classes.map((c: { job_class: string }) => c.job_class)).toEqual([
+      'Billing::InvoiceJob',
+    ]);
     expect(wide.body.truncated).toBe(true);
+    // a wider window takes in the runs of two days ago
     const three = await http().get('/api/v1/metrics/classes?window=3d').set(read).expect(200);
-    expect(three.body.classes[1]).toMatchObject({ job_class: 'ReportJob', processed: 11 });
+    expect(three.body.classes).toMatchObject([
+      { job_class: 'Billing::InvoiceJob', processed: 1, run_p50: 2.5 },
+      { job_class: 'MailJob', processed: 3 },
+      { job_class: 'ReportJob', processed: 11 },
+    ]);
   });
 
   it("gives one class's series, percentiles, wait and histogram", async () => {
@@ -143,6 +151,12 @@ describe('per-class metrics API (e2e)', () => {
       .set(read)
       .expect(404);
     expect(other.body.code).toBe('NOT_FOUND');
+    const namespaced = await http()
+      .get(`/api/v1/metrics/classes/${encodeURIComponent('Billing::InvoiceJob')}?window=3d`)
+      .set(read)
+      .expect(200);
+    expect(namespaced.body).toMatchObject({ job_class: 'Billing::InvoiceJob', processed: 1 });
+    expect(namespaced.body.run_seconds.p50).toBe(2.5);
     const week = await http()
       .get('/api/v1/metrics/classes/ReportJob?window=7d')
       .set(read)
