@@ -6,7 +6,9 @@
 // Sidekiq's Redis that has not moved, behind 1,000 older entries; half lost), a retry set of
 // 2,000. Then times FindingsService.evaluate() (every detector, findings written, the gauge
 // refreshed) and each detector alone, through the real services (Nest application context), p95
-// over BENCH_RUNS runs. Baseline: `select 1` through the same pool, same run.
+// over BENCH_RUNS runs. Then the dashboard's Metrics page for one class (ClassMetricsService.one:
+// the query GET /api/v1/metrics/classes/:job_class runs) over each window, and the class list.
+// Baseline: `select 1` through the same pool, same run.
 // Knobs: BENCH_JOBS (1000000), BENCH_RUNS (30), BENCH_KEEP=1 keeps the database.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -199,11 +201,14 @@ const { StuckDetector } = await import('../dist/src/findings/detectors/stuck.det
 const { NeverStartedDetector } =
   await import('../dist/src/findings/detectors/never-started.detector.js');
 const { DuplicateDetector } = await import('../dist/src/findings/detectors/duplicate.detector.js');
+const { JobsModule } = await import('../dist/src/jobs/jobs.module.js');
+const { ClassMetricsService } = await import('../dist/src/metrics/class-metrics.service.js');
 const { MikroORM } = await import('@mikro-orm/postgresql');
 class BenchModule {}
-Module({ imports: [ConfigModule, ClockModule, DatabaseModule, RedisModule, FindingsModule] })(
-  BenchModule,
-);
+Module({
+  imports: [ConfigModule, ClockModule, DatabaseModule, RedisModule, FindingsModule, JobsModule],
+  providers: [ClassMetricsService],
+})(BenchModule);
 const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
 const findings = app.get(FindingsService);
 const orm = app.get(MikroORM);
@@ -241,6 +246,25 @@ for (const [label, type] of [
   const openOf = open.filter((f) => f.detector === detector.name);
   rows.push({ label, ...(await time(() => detector.evaluate(new Date(), openOf))) });
 }
+// the Metrics page of one class (BenchJob7: 1/20 of the history, ~34,500 jobs in 7 days)
+const classMetrics = app.get(ClassMetricsService);
+const METRICS_CLASS = 'BenchJob7';
+const metricsRows = [];
+for (const window of ['1h', '24h', '7d']) {
+  const one = await classMetrics.one(METRICS_CLASS, window, undefined);
+  metricsRows.push({
+    label: `${METRICS_CLASS}, window ${window} (${one.processed.toLocaleString('en-US')} jobs)`,
+    ...(await time(() => classMetrics.one(METRICS_CLASS, window, undefined))),
+  });
+}
+for (const window of ['1h', '7d']) {
+  const list = await classMetrics.list(window, undefined, 200);
+  const jobsIn = list.classes.reduce((n, c) => n + c.processed, 0);
+  metricsRows.push({
+    label: `class list, window ${window} (${list.classes.length} classes, ${jobsIn.toLocaleString('en-US')} jobs)`,
+    ...(await time(() => classMetrics.list(window, undefined, 200))),
+  });
+}
 const [{ n: neverStarted }] = await pg(
   `select count(*)::int as n from findings where detector = 'never_started' and ended_at is null`,
 );
@@ -257,7 +281,7 @@ if (!process.env.BENCH_KEEP) {
 const f = (n) => n.toFixed(1);
 console.log(
   JSON.stringify(
-    { jobs: JOBS, fillSeconds, baseline, rows, first, neverStarted, lostInQueue },
+    { jobs: JOBS, fillSeconds, baseline, rows, metricsRows, first, neverStarted, lostInQueue },
     null,
     2,
   ),
@@ -278,5 +302,15 @@ Redis. Baseline: \`select 1\` through the same pool: p50 ${baseline.p50.toFixed(
 | --- | ---: | ---: | ---: |
 ${rows.map((r) => `| ${r.label} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.max)} |`).join('\n')}
 
-**One full evaluation of every detector over ${JOBS.toLocaleString('en-US')} jobs: p95 ${f(rows[0].p95)} ms** (target: under 1 s).`;
+**One full evaluation of every detector over ${JOBS.toLocaleString('en-US')} jobs: p95 ${f(rows[0].p95)} ms** (target: under 1 s).
+
+The dashboard's Metrics page, same run and baseline: one class's window (\`ClassMetricsService.one\`, the
+query behind \`GET /api/v1/metrics/classes/:job_class\`: counts, run and wait p50/p95/p99/max, the
+buckets and the histogram), and the class list (\`GET /api/v1/metrics/classes\`) for comparison.
+
+| Metrics page query | p50 ms | p95 ms | max ms |
+| --- | ---: | ---: | ---: |
+${metricsRows.map((r) => `| ${r.label} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.max)} |`).join('\n')}
+
+**One class's Metrics page over 7 days at ${JOBS.toLocaleString('en-US')} jobs: p95 ${f(metricsRows[2].p95)} ms** (target: under 100 ms).`;
 writeSection('detectors', section);

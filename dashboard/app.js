@@ -7,8 +7,12 @@ import { $, flash, h } from './dom.js';
 import { TOKEN_KEY, instance, isAdmin, setRenderer, state } from './state.js';
 import { audit } from './views/audit.js';
 import { busy } from './views/busy.js';
+import { failures } from './views/failures.js';
+import { findings } from './views/findings.js';
 import { jobs } from './views/jobs.js';
+import { metrics } from './views/metrics.js';
 import { overview } from './views/overview.js';
+import { periodic } from './views/periodic.js';
 import { queues } from './views/queues.js';
 import { sortedSet } from './views/sets.js';
 import { tokens } from './views/tokens.js';
@@ -21,6 +25,10 @@ const VIEWS = {
   dead: sortedSet,
   busy,
   jobs,
+  metrics,
+  findings,
+  periodic,
+  failures,
   tokens,
   audit,
 };

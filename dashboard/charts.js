@@ -74,3 +74,55 @@ export function drawCharts(history, throughputEl, depthEl) {
     },
   };
 }
+
+/** Processed and failed per bucket (the Metrics page); state.charts holds it for the router. */
+export function drawCounts(el, points) {
+  const size = () => ({ width: Math.max(280, el.clientWidth - 16), height: 220 });
+  const chart = new uPlot(
+    {
+      ...size(),
+      scales: { x: { time: true }, y: fromZero },
+      series: [
+        {},
+        { label: 'processed', stroke: '#15803d', fill: 'rgba(21,128,61,0.10)', width: 2 },
+        { label: 'failed', stroke: '#b91c1c', fill: 'rgba(185,28,28,0.10)', width: 2 },
+      ],
+    },
+    [
+      points.map((p) => Date.parse(p.at) / 1000),
+      points.map((p) => p.processed),
+      points.map((p) => p.failed),
+    ],
+    el,
+  );
+  const onResize = () => chart.setSize(size());
+  window.addEventListener('resize', onResize);
+  state.charts.push(chart, { destroy: () => window.removeEventListener('resize', onResize) });
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** A small line of counts (an SVG polyline, no axes): a failure fingerprint's trend. */
+export function sparkline(counts, { width = 160, height = 28 } = {}) {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('width', String(width));
+  svg.setAttribute('height', String(height));
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  svg.setAttribute('class', 'sparkline');
+  const max = Math.max(1, ...counts);
+  const step = counts.length > 1 ? width / (counts.length - 1) : width;
+  const line = document.createElementNS(SVG, 'polyline');
+  line.setAttribute(
+    'points',
+    counts
+      .map(
+        (c, i) => `${(i * step).toFixed(1)},${(height - 2 - (c / max) * (height - 4)).toFixed(1)}`,
+      )
+      .join(' '),
+  );
+  svg.append(line);
+  const title = document.createElementNS(SVG, 'title');
+  title.textContent = `${counts.reduce((a, b) => a + b, 0)} in ${counts.length} h, at most ${max} an hour`;
+  svg.append(title);
+  return svg;
+}

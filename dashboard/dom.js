@@ -112,3 +112,21 @@ export function pager(page, size, go) {
     ),
   );
 }
+
+/** A run or wait time in seconds, fine enough for fast jobs: "12 ms", "1.25 s", "335 s", "12 min". */
+export function runTime(seconds) {
+  if (seconds === null || seconds === undefined) {
+    return '—';
+  }
+  if (seconds < 1) {
+    return `${Math.round(seconds * 1000)} ms`;
+  }
+  if (seconds < 90) {
+    return `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;
+  }
+  return seconds < 600 ? `${Math.round(seconds)} s` : duration(seconds);
+}
+
+/** `?instance=` for the selected instance when there are several (absent: every instance). */
+export const instanceQuery = (prefix = '?') =>
+  state.instances.length > 1 ? `${prefix}instance=${encodeURIComponent(instance())}` : '';

@@ -534,6 +534,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/metrics/classes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Job classes with their finished jobs, failures and run p50/p95 over a window (1h … 7d), by name */
+        get: operations["JobMetrics_classes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/metrics/classes/{job_class}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One job class over a window: processed and failed per bucket, run and wait percentiles, run-time histogram (Sidekiq's Metrics tab) */
+        get: operations["JobMetrics_classMetricsOf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/metrics/jobs": {
         parameters: {
             query?: never;
@@ -1295,6 +1329,58 @@ export interface components {
             /** @description when it would have run, epoch seconds */
             scheduled_for: number;
         };
+        ClassBucketDto: {
+            /** @description start of the bucket */
+            at: string;
+            failed: number;
+            processed: number;
+        };
+        ClassListDto: {
+            /** @description by name; classes with a job in the window */
+            classes: components["schemas"]["ClassSummaryDto"][];
+            from: string;
+            to: string;
+            /** @description more classes than `limit` exist (the first by name were read) */
+            truncated: boolean;
+            /** @enum {string} */
+            window: "1h" | "8h" | "24h" | "3d" | "7d";
+        };
+        ClassMetricsDto: {
+            bucket_seconds: number;
+            /** @description failed without retry, or dead */
+            failed: number;
+            /** @description failed / processed (0 without jobs) */
+            failure_rate: number;
+            from: string;
+            /** @description run times in Sidekiq's metrics buckets (20 ms … 335 s, then slower) */
+            histogram: components["schemas"]["HistogramBucketDto"][];
+            instance: string | null;
+            job_class: string;
+            /** @description jobs that ended (succeeded, failed, dead) in the window */
+            processed: number;
+            /** @description seconds from start to end of the run */
+            run_seconds: components["schemas"]["DurationStatsDto"];
+            /** @description every bucket of the window, oldest first */
+            series: components["schemas"]["ClassBucketDto"][];
+            succeeded: number;
+            /** @description exclusive */
+            to: string;
+            /** @description seconds from enqueue to (last) start */
+            wait_seconds: components["schemas"]["DurationStatsDto"];
+            /** @enum {string} */
+            window: "1h" | "8h" | "24h" | "3d" | "7d";
+        };
+        ClassSummaryDto: {
+            /** @description of them failed without retry, or dead */
+            failed: number;
+            job_class: string;
+            /** @description jobs that ended (succeeded, failed, dead) in the window */
+            processed: number;
+            /** @description run time p50, seconds */
+            run_p50: number | null;
+            /** @description run time p95, seconds */
+            run_p95: number | null;
+        };
         CompoundMetricsDto: {
             jobs: components["schemas"]["GitlabJobStatsDto"];
             processes: components["schemas"]["GitlabProcessMetricDto"][];
@@ -1635,6 +1721,11 @@ export interface components {
             backlog: number;
             /** @description whole seconds since the oldest job was enqueued (max) */
             latency: number;
+        };
+        HistogramBucketDto: {
+            count: number;
+            /** @description upper bound in seconds (exclusive); null for the last, open bucket */
+            up_to_seconds: number | null;
         };
         JobClassMetricsDto: {
             /** @description jobs that ended (succeeded, failed, dead) in the window */
@@ -6270,6 +6361,227 @@ export interface operations {
                 };
             };
             /** @description PostgreSQL is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape (500 INTERNAL_ERROR is logged) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    JobMetrics_classes: {
+        parameters: {
+            query?: {
+                window?: "1h" | "8h" | "24h" | "3d" | "7d";
+                /** @description only jobs of this instance (default: every instance) */
+                instance?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClassListDto"];
+                };
+            };
+            /** @description Invalid input; details.errors names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid PRIVATE-TOKEN */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token lacks scope: read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body was sent with a Content-Type other than JSON or a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed token checks from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request line and headers are larger than 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency is unavailable; retry later (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape (500 INTERNAL_ERROR is logged) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    JobMetrics_classMetricsOf: {
+        parameters: {
+            query?: {
+                window?: "1h" | "8h" | "24h" | "3d" | "7d";
+                /** @description only jobs of this instance (default: every instance) */
+                instance?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the job class (URL-encoded) */
+                job_class: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClassMetricsDto"];
+                };
+            };
+            /** @description Invalid input; details.errors names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid PRIVATE-TOKEN */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token lacks scope: read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NOT_FOUND: no finished job of that class is stored */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body was sent with a Content-Type other than JSON or a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed token checks from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request line and headers are larger than 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency is unavailable; retry later (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -1,9 +1,24 @@
+import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { type LifecycleEventRow, JobEventRepository } from './job-event.repository.js';
-import { type JobWindowQuery, type JobWindowRow, JobRepository } from './job.repository.js';
+import { Job } from './job.entity.js';
+import {
+  type ClassListRow,
+  type ClassWindowQuery,
+  type ClassWindowRow,
+  type JobWindowQuery,
+  type JobWindowRow,
+  JobRepository,
+} from './job.repository.js';
 
 export type { LifecycleEventRow } from './job-event.repository.js';
-export type { JobWindowQuery, JobWindowRow } from './job.repository.js';
+export type {
+  ClassListRow,
+  ClassWindowQuery,
+  ClassWindowRow,
+  JobWindowQuery,
+  JobWindowRow,
+} from './job.repository.js';
 
 // A window over every class is split into this many class ranges, read concurrently (the
 // percentile sorts are CPU-bound and Postgres runs each statement's aggregate on one core)
@@ -31,7 +46,17 @@ export class JobMetricsService {
   constructor(
     private readonly jobs: JobRepository,
     private readonly jobEvents: JobEventRepository,
+    private readonly em: EntityManager,
   ) {}
+
+  // A class's window over days is ~35,000 index entries: past JIT's cost thresholds, and compiling
+  // costs more than it saves on work this size (bench:detectors; see JobSignalsService too)
+  private withoutJit<T>(read: (jobs: JobRepository) => Promise<T>): Promise<T> {
+    return this.em.fork().transactional(async (em) => {
+      await em.execute('set local jit = off');
+      return read(em.getRepository(Job));
+    });
+  }
 
   async window(query: JobWindowQuery): Promise<JobWindowRow[]> {
     if (query.jobClass !== undefined) {
@@ -50,6 +75,25 @@ export class JobMetricsService {
       this.jobs.outcomeWindow(query, null, null, true),
     ]);
     return parts.flat().sort(byClassAndQueue);
+  }
+
+  /** One class's terminal jobs over a window: counts, percentiles, buckets, histogram. */
+  classWindow(query: ClassWindowQuery): Promise<ClassWindowRow> {
+    return this.withoutJit((jobs) => jobs.classWindow(query));
+  }
+
+  hasTerminalJobs(jobClass: string, instance?: string): Promise<boolean> {
+    return this.jobs.hasTerminalJobs(jobClass, instance);
+  }
+
+  /** The first `limit` classes by name with their counts and run p50/p95 over a window. */
+  classList(
+    from: Date,
+    to: Date,
+    instance: string | undefined,
+    limit: number,
+  ): Promise<{ rows: ClassListRow[]; more: boolean }> {
+    return this.withoutJit((jobs) => jobs.classList(from, to, instance, limit));
   }
 
   maxEventId(): Promise<string> {

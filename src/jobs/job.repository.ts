@@ -569,6 +569,93 @@ export class JobRepository extends EntityRepository<Job> {
     }));
   }
 
+  /**
+   * One class's terminal jobs in [from, to): counts, run and wait percentiles (ms), the counts
+   * per bucket of `bucketSeconds` from `from`, and the run times per histogram bucket (the index of
+   * `bounds`, Postgres's width_bucket). One range of jobs_class_outcome_index, read once.
+   */
+  async classWindow(query: ClassWindowQuery): Promise<ClassWindowRow> {
+    const [row] = await this.em
+      .getConnection()
+      .execute<ClassWindowRaw[]>(
+        ...bindNumbered(CLASS_WINDOW_SQL, [
+          query.jobClass,
+          query.from.toISOString(),
+          query.to.toISOString(),
+          query.instance ?? null,
+          query.bucketSeconds,
+          `{${query.bounds.join(',')}}`,
+        ]),
+      );
+    const t = row.totals;
+    return {
+      processed: Number(t.processed),
+      failed: Number(t.failed),
+      runMs: {
+        p50: num(t.run?.[0]),
+        p95: num(t.run?.[1]),
+        p99: num(t.run?.[2]),
+        max: num(t.run_max),
+      },
+      waitMs: {
+        p50: num(t.wait?.[0]),
+        p95: num(t.wait?.[1]),
+        p99: num(t.wait?.[2]),
+        max: num(t.wait_max),
+      },
+      buckets: row.series.map(([bucket, processed, failed]) => ({ bucket, processed, failed })),
+      histogram: row.histogram.map(([bucket, count]) => ({ bucket, count })),
+    };
+  }
+
+  /** Whether the class has any terminal job (in `instance`, or in any). */
+  async hasTerminalJobs(jobClass: string, instance?: string): Promise<boolean> {
+    const rows = await this.em.execute<unknown[]>(
+      `select 1 from jobs where job_class = ? and ${TERMINAL}
+         and (?::text is null or instance = ?) limit 1`,
+      [jobClass, instance ?? null, instance ?? null],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * The first `limit` classes with terminal jobs (by name, a loose index scan), each with its
+   * counts and run p50/p95 (ms) in [from, to); classes without a job in the window are left out.
+   * `more`: classes past the first `limit` exist.
+   */
+  async classList(
+    from: Date,
+    to: Date,
+    instance: string | undefined,
+    limit: number,
+  ): Promise<{ rows: ClassListRow[]; more: boolean }> {
+    const rows = await this.em
+      .getConnection()
+      .execute<Record<string, unknown>[]>(
+        ...bindNumbered(CLASS_LIST_SQL, [
+          from.toISOString(),
+          to.toISOString(),
+          instance ?? null,
+          limit + 1,
+        ]),
+      );
+    const more = rows.some((r) => Number(r.n) > limit);
+    return {
+      more,
+      rows: rows
+        .filter((r) => Number(r.n) <= limit && Number(r.processed) > 0)
+        .map((r) => {
+          const run = r.run_p as Percentiles;
+          return {
+            jobClass: r.job_class as string,
+            processed: Number(r.processed),
+            failed: Number(r.failed),
+            runMs: { p50: num(run?.[0]), p95: num(run?.[1]) },
+          };
+        }),
+    };
+  }
+
   /** The jobs with these jids, in one instance or all. */
   statusRows(jids: string[], instance: string | null): Promise<JobStatusRow[]> {
     return this.em.execute<JobStatusRow[]>(
@@ -888,3 +975,105 @@ from c cross join lateral (
 ) s
 where c.job_class is not null
 group by c.job_class, s.instance`;
+
+export interface ClassWindowQuery {
+  jobClass: string;
+  from: Date;
+  to: Date;
+  instance?: string;
+  bucketSeconds: number;
+  /** histogram bucket bounds in ms, ascending */
+  bounds: number[];
+}
+
+interface MsStats {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+/** One class over a window (times in ms; buckets by index from the window's start). */
+export interface ClassWindowRow {
+  processed: number;
+  failed: number;
+  runMs: MsStats;
+  waitMs: MsStats;
+  buckets: { bucket: number; processed: number; failed: number }[];
+  /** width_bucket of the run time over the bounds: 0 below the first, bounds.length above the last */
+  histogram: { bucket: number; count: number }[];
+}
+
+interface ClassWindowRaw {
+  totals: {
+    processed: number;
+    failed: number;
+    run: Percentiles;
+    run_max: number | null;
+    wait: Percentiles;
+    wait_max: number | null;
+  };
+  series: [number, number, number][];
+  histogram: [number, number][];
+}
+
+export interface ClassListRow {
+  jobClass: string;
+  processed: number;
+  failed: number;
+  runMs: { p50: number | null; p95: number | null };
+}
+
+// A terminal job's run and wait in ms, as WINDOW_SQL reads them (date_part: float8, where
+// extract() computes in numeric, several times slower per row)
+const RUN_MS = `coalesce(duration_ms,
+  date_part('epoch', coalesce(completed_at, failed_at) - started_at) * 1000)`;
+const WAIT_MS = "date_part('epoch', started_at - coalesce(enqueued_at, created_at)) * 1000";
+
+// One class's window: one range of jobs_class_outcome_index (its predicate and key expression; an
+// index-only scan, the index includes every column read here), materialized once and aggregated
+// three ways (totals, buckets in time, run-time histogram)
+const CLASS_WINDOW_SQL = `
+with w as materialized (
+  select ${OUTCOME_AT} as t, status <> 'succeeded' as failed,
+    ${RUN_MS}::float8 as run_ms, ${WAIT_MS}::float8 as wait_ms
+  from jobs
+  where job_class = $1 and ${TERMINAL}
+    and ${OUTCOME_AT} >= $2 and ${OUTCOME_AT} < $3
+    and ($4::text is null or instance = $4)
+)
+select
+  (select json_build_object('processed', count(*), 'failed', count(*) filter (where failed),
+     'run', percentile_cont(array[0.5, 0.95, 0.99]) within group (order by run_ms),
+     'run_max', max(run_ms),
+     'wait', percentile_cont(array[0.5, 0.95, 0.99]) within group (order by wait_ms),
+     'wait_max', max(wait_ms)) from w) as totals,
+  (select coalesce(json_agg(json_build_array(b, n, f) order by b), '[]') from (
+     select floor(date_part('epoch', t - $2::timestamptz) / $5::int)::int as b, count(*) as n,
+       count(*) filter (where failed) as f
+     from w group by 1) s) as series,
+  (select coalesce(json_agg(json_build_array(b, n) order by b), '[]') from (
+     select width_bucket(run_ms, $6::float8[]) as b, count(*) as n
+     from w where run_ms is not null group by 1) s) as histogram`;
+
+// The first $4 classes with terminal jobs (a loose index scan, as CLASSES_SQL), each with its
+// window [$1, $2) as one index range
+const CLASS_LIST_SQL = `
+with recursive c(job_class, n) as (
+  select min(job_class), 1 from jobs where ${TERMINAL}
+  union all
+  select (select min(j.job_class) from jobs j
+    where j.status in ('succeeded', 'failed', 'dead') and j.job_class > c.job_class), c.n + 1
+  from c where c.job_class is not null and c.n < $4
+)
+select c.job_class, c.n, s.*
+from c cross join lateral (
+  select count(*)::int8 as processed, count(*) filter (where status <> 'succeeded')::int8 as failed,
+    percentile_cont(array[0.5, 0.95]) within group (order by ${RUN_MS}) as run_p
+  from jobs
+  where job_class = c.job_class and ${TERMINAL}
+    and ${OUTCOME_AT} >= $1 and ${OUTCOME_AT} < $2
+    and ($3::text is null or instance = $3)
+) s
+where c.job_class is not null
+order by c.job_class`;

@@ -1,6 +1,7 @@
 import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { SidekiqModule } from '../sidekiq/sidekiq.module.js';
+import { ClassMetricsService } from './class-metrics.service.js';
 import { GitlabMetricsController } from './gitlab-metrics.controller.js';
 import { GitlabMetricsService } from './gitlab-metrics.service.js';
 import { HttpMetricsMiddleware } from './http-metrics.middleware.js';
@@ -28,6 +29,7 @@ import { StatsdService } from './statsd.service.js';
     PrometheusService,
     StatsdService,
     JobWindowMetricsService,
+    ClassMetricsService,
   ],
   exports: [LifecycleMetricsService, MetricsRegistry],
 })
