@@ -343,6 +343,25 @@ export class Redactor {
     return walk.changed ? (stringifyExact(out) ?? text) : text;
   }
 
+  /** A payload with its `args` replaced by the marker (REDACT_CLASSES); null when unreadable. */
+  payloadWithoutArgs(payload: string): string | null {
+    try {
+      if (nestsDeeperThan(Buffer.from(payload, 'utf8'), MAX_JSON_DEPTH)) {
+        return null;
+      }
+      const value = parseExact(payload);
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        return null;
+      }
+      if ('args' in value) {
+        value.args = [REDACTED];
+      }
+      return stringifyExact(value) ?? null;
+    } catch {
+      return null;
+    }
+  }
+
   /** Whether JSON text (without escapes) may hold anything to redact: a listed key or a match. */
   private mayHold(text: string): boolean {
     KEY_IN_TEXT.lastIndex = 0;

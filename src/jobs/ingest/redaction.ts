@@ -1,9 +1,7 @@
 // The one place where what a job reports is redacted before storage (README "Redaction"): the
 // event parser and the service's own events (restart, cancel) both come through here, so the
 // arguments, payload, error and the Active Job unwrapped from them agree.
-import { parseExact, stringifyExact } from '../../common/json/ruby-json.js';
 import { REDACTED_ARGS, Redactor } from '../../common/redaction/redactor.js';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../common/validation/json-depth.js';
 import { unwrapActiveJob, type UnwrappedJob } from '../active-job.js';
 import { MAX_NAME_BYTES } from './limits.js';
 
@@ -54,26 +52,7 @@ export function storedJob(redactor: Redactor, job: ReportedJob): StoredJob {
   if (redactor.hidesClass(stored.jobClass) || redactor.hidesClass(job.jobClass)) {
     stored.arguments = REDACTED_ARGS;
     stored.rawArguments = stored.wrapperClass === null ? null : REDACTED_ARGS;
-    stored.payload = payload === null ? null : withoutArgs(payload);
+    stored.payload = payload === null ? null : redactor.payloadWithoutArgs(payload);
   }
   return stored;
-}
-
-/** The payload with `args` replaced by the marker; null when it cannot be read. */
-function withoutArgs(payload: string): string | null {
-  try {
-    if (nestsDeeperThan(Buffer.from(payload, 'utf8'), MAX_JSON_DEPTH)) {
-      return null;
-    }
-    const value = parseExact(payload);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return null;
-    }
-    if ('args' in value) {
-      value.args = parseExact(REDACTED_ARGS);
-    }
-    return stringifyExact(value) ?? null;
-  } catch {
-    return null;
-  }
 }
