@@ -299,7 +299,7 @@ describe('Redaction (e2e)', () => {
       expect(seenEntry.body.error_message).toBe(`auth failed with ${BEARER}`);
 
       expect(await writer.redis.lrange('queue:secrets', 0, -1)).toEqual([raw]);
-      const [retryRaw] = await writer.redis.zrange('retry', 0, -1);
+      const [retryRaw] = await writer.redis.zrange('retry', '0', '-1');
       expect(retryRaw).toContain(PASSWORD);
     });
 
