@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { deflateSync, inflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { parseRedaction } from '../../config/redaction.js';
 import { parseExact, stringifyExact } from '../json/ruby-json.js';
@@ -199,6 +200,25 @@ describe('Redactor on JSON text', () => {
         expect(stringifyExact(back[key]), `${name}.${key}`).toBe(stringifyExact(value[key]));
       }
     }
+  });
+
+  it("redacts a Sidekiq 7+ payload's compressed backtrace, and leaves a clean one as it was", () => {
+    const payload = fixtures(
+      '../../../test/fixtures/sidekiq-7/payloads.json',
+    ).retry_strict_backtrace!;
+    expect(sut.redactJsonText(payload, { payload: true })).toBe(payload);
+    const lines = [`app/jobs/x.rb:1:in 'perform' password=${'hunter2'}`, 'sidekiq/processor.rb:2'];
+    const secret = payload.replace(
+      /"error_backtrace":"[^"]*"/,
+      `"error_backtrace":"${deflateSync(JSON.stringify(lines)).toString('base64')}"`,
+    );
+    const out = parseExact(sut.redactJsonText(secret, { payload: true })) as {
+      error_backtrace: string;
+    };
+    expect(JSON.parse(inflateSync(Buffer.from(out.error_backtrace, 'base64')).toString())).toEqual([
+      `app/jobs/x.rb:1:in 'perform' password=${REDACTED}`,
+      'sidekiq/processor.rb:2',
+    ]);
   });
 
   it('property: output is valid JSON, secrets are gone, clean values come back unchanged', () => {

@@ -3,6 +3,7 @@
 // show Redis's payloads to a token without the `sensitive` scope. Values are read with the lossless
 // JSON reader (ruby-json.ts) and written back only when something was redacted, so numbers keep
 // their exact text and JSON stays valid.
+import { deflateSync, inflateSync } from 'node:zlib';
 import { type ExactJson, parseExact, RubyNumber, stringifyExact } from '../json/ruby-json.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../validation/json-depth.js';
 
@@ -37,6 +38,8 @@ export interface RedactionSettings {
 const WINDOW = 512;
 const OVERLAP = 128;
 const KEY_CACHE_MAX = 10_000;
+// a compressed backtrace is inflated up to this size (Sidekiq keeps `backtrace: n` lines)
+const MAX_BACKTRACE_BYTES = 1 << 20;
 
 /** The words of a key, lower case: `stripeSecretKey`, `stripe_secret-key` → stripe, secret, key. */
 function keyWords(key: string): string[] {
@@ -326,7 +329,9 @@ export class Redactor {
    * nests deeper than MAX_JSON_DEPTH, gets the value rules as text.
    */
   redactJsonText(text: string, options: { payload?: boolean } = {}): string {
-    if (!text.includes('\\') && !this.mayHold(text)) {
+    // a compressed backtrace (Sidekiq 7+) cannot be judged on the text
+    const compressed = options.payload === true && text.includes('"error_backtrace":"');
+    if (!compressed && !text.includes('\\') && !this.mayHold(text)) {
       return text;
     }
     let value: ExactJson;
@@ -341,6 +346,40 @@ export class Redactor {
     const walk: Walk = { changed: false };
     const out = this.walk(value, 0, walk, options.payload === true);
     return walk.changed ? (stringifyExact(out) ?? text) : text;
+  }
+
+  /**
+   * Sidekiq 7+'s `error_backtrace`, Base64(zlib(JSON array)): each line redacted, compressed again
+   * when one changed. Unreadable (6.x Marshal, or inflating past MAX_BACKTRACE_BYTES): kept.
+   */
+  private redactCompressedBacktrace(value: string, state: Walk): string {
+    let lines: unknown;
+    try {
+      lines = JSON.parse(
+        inflateSync(Buffer.from(value, 'base64'), {
+          maxOutputLength: MAX_BACKTRACE_BYTES,
+        }).toString('utf8'),
+      );
+    } catch {
+      return value;
+    }
+    if (!Array.isArray(lines)) {
+      return value;
+    }
+    let changed = false;
+    const out = lines.map((line: unknown) => {
+      if (typeof line !== 'string') {
+        return line;
+      }
+      const redacted = this.redactString(line);
+      changed ||= redacted !== line;
+      return redacted;
+    });
+    if (!changed) {
+      return value;
+    }
+    state.changed = true;
+    return deflateSync(JSON.stringify(out)).toString('base64');
   }
 
   /** A payload with its `args` replaced by the marker (REDACT_CLASSES); null when unreadable. */
@@ -398,6 +437,8 @@ export class Redactor {
       let next: ExactJson;
       if (payloadTop && PAYLOAD_META.has(key)) {
         next = v;
+      } else if (payloadTop && key === 'error_backtrace' && typeof v === 'string') {
+        next = this.redactCompressedBacktrace(v, state);
       } else if (this.isSensitiveKey(key) && v !== null && v !== REDACTED) {
         state.changed = true;
         next = REDACTED;
