@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
+import { saveCronJob } from '../factories/cron-job.factory.js';
 import { makeActiveJob, makeSidekiqJob } from '../factories/sidekiq-job.factory.js';
 import { flushDb, redisUrlForDb } from '../integration/sidekiq/sidekiq-test-app.js';
 import { SidekiqWriter } from '../support/sidekiq-writer.js';
@@ -333,6 +334,29 @@ describe('Redaction (e2e)', () => {
       expect(payments.body.args).toEqual([R]);
       expect(payments.body.display_args_json).toBe(`["${R}"]`);
       expect(payments.text).not.toContain('amount');
+    });
+
+    it('redacts the args of sidekiq-cron jobs on the periodic routes, read and admin alike', async () => {
+      await saveCronJob(writer.redis, {
+        name: 'nightly-sync',
+        klass: 'SyncJob',
+        args: `[{"api_key":"${STRIPE}","region":"eu"}]`,
+      });
+      const read = await token(['read']);
+      const sensitive = await token(['read', 'sensitive']);
+      const listed = await http().get(`${API}/periodic`).set('PRIVATE-TOKEN', read).expect(200);
+      const job = (listed.body.jobs as { name: string; args: string }[]).find(
+        (j) => j.name === 'nightly-sync',
+      )!;
+      expect(job.args).toBe(`[{"api_key":"${R}","region":"eu"}]`);
+      const disabled = await http()
+        .post(`${API}/periodic/nightly-sync/disable`)
+        .set('PRIVATE-TOKEN', TEST_TOKEN)
+        .expect(200);
+      expectClean(disabled.text, 'periodic disable');
+      const seen = await http().get(`${API}/periodic`).set('PRIVATE-TOKEN', sensitive).expect(200);
+      expect(seen.text).toContain(STRIPE);
+      expect(await writer.redis.hget('cron_job:nightly-sync', 'args')).toContain(STRIPE);
     });
 
     it('tokens may be made with the sensitive scope; admin alone does not carry it', async () => {
