@@ -299,6 +299,20 @@ describe('Redaction (e2e)', () => {
         .expect(200);
       expect(seenEntry.body.error_message).toBe(`auth failed with ${BEARER}`);
 
+      // a search finds an entry only by what the token is shown
+      const search = async (t: string, q: string) =>
+        (
+          await http()
+            .get(`${API}/sets/retry`)
+            .query({ search: q })
+            .set('PRIVATE-TOKEN', t)
+            .expect(200)
+        ).body as { size: number; entries: unknown[] };
+      expect(await search(read, PASSWORD)).toMatchObject({ size: 0, entries: [] });
+      expect(await search(admin, PASSWORD)).toMatchObject({ size: 0, entries: [] });
+      expect((await search(read, 'ann')).size).toBe(1);
+      expect((await search(sensitive, PASSWORD)).size).toBe(1);
+
       expect(await writer.redis.lrange('queue:secrets', 0, -1)).toEqual([raw]);
       const [retryRaw] = await writer.redis.zrange('retry', '0', '-1');
       expect(retryRaw).toContain(PASSWORD);
