@@ -98,7 +98,7 @@ export class SidekiqJobDto {
 
   @ApiProperty({
     description:
-      'the payload exactly as stored in Redis; on a page, a payload over 64 KiB is clipped to its first 2 KiB (raw_clipped)',
+      'the payload exactly as stored in Redis (with the redaction rules applied unless the token holds the sensitive scope, as to args, display_args and the error); on a page, a payload over 64 KiB is clipped to its first 2 KiB (raw_clipped)',
   })
   raw: string;
 
