@@ -260,12 +260,23 @@ export class Redactor {
   private readonly keys: ReadonlySet<string>;
   private readonly classes: ReadonlySet<string>;
   private readonly keyCache = new Map<string, boolean>();
+  private readonly quick: readonly RegExp[];
 
   constructor(readonly settings: RedactionSettings) {
     this.keys = new Set(settings.keys);
     this.classes = new Set(settings.classes);
+    const builtIn = defaultValueRules(settings.keys, settings.emails);
+    // one pass each for the case-insensitive and case-sensitive rules tells that a string holds
+    // nothing to hide, the common case, without running every rule on it
+    const quick = (ignoreCase: boolean) => {
+      const sources = builtIn
+        .filter((r) => r.re.ignoreCase === ignoreCase)
+        .map((r) => `(?:${r.re.source})`);
+      return sources.length === 0 ? null : new RegExp(sources.join('|'), ignoreCase ? 'i' : '');
+    };
+    this.quick = [quick(true), quick(false)].filter((re): re is RegExp => re !== null);
     this.rules = [
-      ...defaultValueRules(settings.keys, settings.emails),
+      ...builtIn,
       ...settings.patterns.map((re) => ({
         name: 'pattern',
         re,
@@ -302,6 +313,9 @@ export class Redactor {
 
   /** A text with every value rule applied. */
   redactString(s: string): string {
+    if (!this.mayMatch(s)) {
+      return s;
+    }
     let out = s;
     for (const rule of this.rules) {
       out = this.applyRule(rule, out);
@@ -410,7 +424,12 @@ export class Redactor {
         return true;
       }
     }
-    return this.rules.some((rule) => this.applyRule(rule, text) !== text);
+    return this.mayMatch(text) && this.rules.some((rule) => this.applyRule(rule, text) !== text);
+  }
+
+  /** False when no value rule can match `s` (a user's pattern always may). */
+  private mayMatch(s: string): boolean {
+    return this.settings.patterns.length > 0 || this.quick.some((re) => re.test(s));
   }
 
   private walk(value: ExactJson, depth: number, state: Walk, payloadTop: boolean): ExactJson {
