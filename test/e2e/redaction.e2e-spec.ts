@@ -215,6 +215,21 @@ describe('Redaction (e2e)', () => {
       expect(aj.text).not.toContain('harmless looking');
     });
 
+    it("records a cancelled job with what Sidekiq held, redacted (the service's own event)", async () => {
+      await writer.schedule(
+        { jid: 'redact-cancel-1', argsJson: `[{"password":"${PASSWORD}"},"${BEARER}"]` },
+        1924992000,
+      );
+      await http()
+        .post('/api/v1/jobs/redact-cancel-1/cancel')
+        .set('PRIVATE-TOKEN', TEST_TOKEN)
+        .expect(200);
+      const res = await detail('redact-cancel-1');
+      expect(res.body.status).toBe('cancelled');
+      expectClean(res.text, 'cancelled job');
+      expect(res.body.arguments).toBe(`[{"password":"${R}"},"Bearer ${R}"]`);
+    });
+
     it('redacts sidekiq-status progress messages and custom data', async () => {
       await http()
         .post('/api/v1/jobs/redact-plain-1/progress')
