@@ -12,6 +12,7 @@ import { Migration20261204100400 } from './src/database/migrations/Migration2026
 import { Migration20261204100500 } from './src/database/migrations/Migration20261204100500.js';
 import { Migration20261205010000 } from './src/database/migrations/Migration20261205010000.js';
 import { Migration20261205040000 } from './src/database/migrations/Migration20261205040000.js';
+import { Migration20261205020000 } from './src/database/migrations/Migration20261205020000.js';
 import { Migration20261204100200 } from './src/database/migrations/Migration20261204100200.js';
 import { Deploy } from './src/findings/deploys/deploy.entity.js';
 import { FailureFingerprintHour } from './src/findings/fingerprints/failure-fingerprint-hour.entity.js';
@@ -53,6 +54,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261204100400', class: Migration20261204100400 },
   { name: 'Migration20261204100500', class: Migration20261204100500 },
   { name: 'Migration20261205010000', class: Migration20261205010000 },
+  { name: 'Migration20261205020000', class: Migration20261205020000 },
   { name: 'Migration20261205040000', class: Migration20261205040000 },
 ];
 

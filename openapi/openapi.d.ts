@@ -1416,7 +1416,7 @@ export interface components {
              *       "ingest"
              *     ]
              */
-            scopes: ("ingest" | "read" | "admin")[];
+            scopes: ("ingest" | "read" | "admin" | "sensitive")[];
         };
         CreatedDeployDto: {
             /** @description false: the instance had this revision already (nothing changed) */
@@ -1437,7 +1437,7 @@ export interface components {
             /** @description Until when the secret replaced by the last rotation still works */
             previous_valid_until: string | null;
             revoked_at: string | null;
-            scopes: ("ingest" | "read" | "admin")[];
+            scopes: ("ingest" | "read" | "admin" | "sensitive")[];
             state: components["schemas"]["TokenState"];
             /** @description The token itself: shown only in this response */
             token: string;
@@ -2205,7 +2205,7 @@ export interface components {
             job_class: string | null;
             job_id: string;
             /** @enum {string} */
-            outcome: "restarted" | "would_restart" | "held_by_sidekiq" | "process_alive" | "already_restarted" | "too_recent" | "incomplete_record";
+            outcome: "restarted" | "would_restart" | "held_by_sidekiq" | "process_alive" | "already_restarted" | "too_recent" | "incomplete_record" | "arguments_redacted";
             /** @description why it was skipped, in words */
             reason: string | null;
             /** @description the new jid, when restarted */
@@ -2298,7 +2298,7 @@ export interface components {
             /** @description JobRecord#latency: now − (enqueued_at ‖ created_at), seconds */
             latency: number;
             queue: string | null;
-            /** @description the payload exactly as stored in Redis; on a page, a payload over 64 KiB is clipped to its first 2 KiB (raw_clipped) */
+            /** @description the payload exactly as stored in Redis (with the redaction rules applied unless the token holds the sensitive scope, as to args, display_args and the error); on a page, a payload over 64 KiB is clipped to its first 2 KiB (raw_clipped) */
             raw: string;
             /** @description the stored payload's size in bytes (UTF-8) */
             raw_bytes: number;
@@ -2371,7 +2371,7 @@ export interface components {
             /** @description JobRecord#latency: now − (enqueued_at ‖ created_at), seconds */
             latency: number;
             queue: string | null;
-            /** @description the payload exactly as stored in Redis; on a page, a payload over 64 KiB is clipped to its first 2 KiB (raw_clipped) */
+            /** @description the payload exactly as stored in Redis (with the redaction rules applied unless the token holds the sensitive scope, as to args, display_args and the error); on a page, a payload over 64 KiB is clipped to its first 2 KiB (raw_clipped) */
             raw: string;
             /** @description the stored payload's size in bytes (UTF-8) */
             raw_bytes: number;
@@ -2470,7 +2470,7 @@ export interface components {
             name: string;
             previous_valid_until: string | null;
             revoked_at: string | null;
-            scopes: ("ingest" | "read" | "admin")[];
+            scopes: ("ingest" | "read" | "admin" | "sensitive")[];
             state: components["schemas"]["TokenState"];
             /** @description null for the bootstrap token */
             token_prefix: string | null;
@@ -2484,7 +2484,7 @@ export interface components {
             /** @description Until when the secret replaced by the last rotation still works */
             previous_valid_until: string | null;
             revoked_at: string | null;
-            scopes: ("ingest" | "read" | "admin")[];
+            scopes: ("ingest" | "read" | "admin" | "sensitive")[];
             state: components["schemas"]["TokenState"];
             /** @description First characters, to recognise a token */
             token_prefix: string;
@@ -2493,7 +2493,7 @@ export interface components {
             /** @description null for the bootstrap token */
             id: string | null;
             name: string;
-            scopes: ("ingest" | "read" | "admin")[];
+            scopes: ("ingest" | "read" | "admin" | "sensitive")[];
         };
         /** @enum {string} */
         TokenState: "active" | "rotating" | "expired" | "revoked";
@@ -8702,7 +8702,7 @@ export interface operations {
                 per_page?: number;
                 /** @description by score; default as Sidekiq::Web: asc for scheduled and retry, desc for dead */
                 direction?: "asc" | "desc";
-                /** @description substring of the raw payload (JobSet#scan, Sidekiq 7.1.5+: ZSCAN MATCH *substr*; used as a pattern as is when it contains *) */
+                /** @description substring of the raw payload (JobSet#scan, Sidekiq 7.1.5+: ZSCAN MATCH *substr*; used as a pattern as is when it contains *); without the sensitive scope, of the payload as redacted */
                 search?: string;
             };
             header?: never;

@@ -4,7 +4,7 @@ import { ApiTokenRepository } from './api-token.repository.js';
 @Entity({ tableName: 'api_tokens', repository: () => ApiTokenRepository })
 @Check({
   name: 'api_tokens_scopes_check',
-  expression: `scopes <@ array['ingest','read','admin']::text[] and cardinality(scopes) > 0`,
+  expression: `scopes <@ array['ingest','read','admin','sensitive']::text[] and cardinality(scopes) > 0`,
 })
 // a rotated token's old secret, while its grace period lasts (TokenVerifierService)
 @Index({

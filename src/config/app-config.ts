@@ -6,6 +6,8 @@ import {
   parseDetectorOverrides,
 } from './detector-overrides.js';
 import type { EnvVars } from './env.schema.js';
+import { parseRedaction } from './redaction.js';
+import { Redactor } from '../common/redaction/redactor.js';
 
 const DAY_MS = 86_400_000;
 
@@ -133,6 +135,8 @@ export class AppConfig {
     readonly duplicateWindowSeconds: number;
     readonly duplicateHoldSeconds: number;
   };
+  /** the redaction rules (README "Redaction"): before storage, and on the Sidekiq routes */
+  readonly redactor: Redactor;
   readonly periodic: {
     /** intervals without a success before a periodic job is overdue */
     readonly overdueIntervals: number;
@@ -207,6 +211,7 @@ export class AppConfig {
       batch: env.RETENTION_BATCH,
     });
     this.statsImportDays = env.STATS_IMPORT_DAYS;
+    this.redactor = new Redactor(parseRedaction(env).settings);
     this.alerts = Object.freeze({
       receivers: Object.freeze(parseAlertWebhooks(env.ALERT_WEBHOOKS).receivers),
       cron: env.ALERTS_CRON.trim(),

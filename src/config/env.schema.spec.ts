@@ -64,6 +64,30 @@ describe('validateEnv', () => {
       'Invalid environment: AUDIT_RETENTION_DAYS; AUDIT_RETENTION_DAYS must be at least JOB_RETENTION_DAYS',
     );
   });
+
+  it('checks the redaction knobs at startup, naming a bad pattern by position only', () => {
+    let caught: unknown;
+    try {
+      validateEnv({
+        ...VALID,
+        REDACT_PATTERNS: '["ok-[0-9]+", "(secret-x+)+"]',
+        REDACT_EMAILS: 'yes',
+        REDACT_KEYS: 'password,--',
+      });
+    } catch (error) {
+      caught = error;
+    }
+    const error = caught as InvalidEnvironmentError;
+    expect(error).toBeInstanceOf(InvalidEnvironmentError);
+    expect(error.names).toEqual(['REDACT_EMAILS', 'REDACT_KEYS', 'REDACT_PATTERNS']);
+    expect(error.message).toContain('REDACT_PATTERNS[1] repeats a group');
+    expect(error.message).not.toContain('secret-x');
+    const config = new AppConfig(
+      validateEnv({ ...VALID, REDACT_PATTERNS: '["ok-[0-9]+"]', REDACT_CLASSES: 'A, B' }),
+    );
+    expect(config.redactor.redactString('id ok-42')).toBe('id [REDACTED]');
+    expect(config.redactor.hidesClass('B')).toBe(true);
+  });
 });
 
 describe('AppConfig', () => {

@@ -13,6 +13,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+import { parseRedaction } from './redaction.js';
 import { parseAlertWebhooks } from './alert-webhooks.js';
 
 const URL_PG = /^postgres(ql)?:\/\/\S+$/;
@@ -181,6 +182,13 @@ export class EnvVars {
   @Type(() => Number) @IsInt() @Min(1) @Max(86_400) DETECTOR_DUPLICATE_WINDOW_S = 120;
   @Type(() => Number) @IsInt() @Min(1) @Max(2_592_000) DETECTOR_DUPLICATE_HOLD_S = 3600;
   @IsOptional() @IsString() DETECTOR_OVERRIDES?: string;
+  // redaction before storage and on the Sidekiq routes (README "Redaction"); parsed and checked
+  // by parseRedaction: REDACT_KEYS a comma list ("defaults" for the built-in list, "none" alone for
+  // no key rules), REDACT_PATTERNS a JSON array of regular expressions, REDACT_CLASSES a comma list
+  @IsOptional() @IsString() REDACT_KEYS?: string;
+  @IsOptional() @IsString() REDACT_PATTERNS?: string;
+  @IsIn(['true', 'false']) REDACT_EMAILS = 'false';
+  @IsOptional() @IsString() REDACT_CLASSES?: string;
 }
 
 export class InvalidEnvironmentError extends Error {
@@ -244,6 +252,14 @@ export function validateEnv(raw: Record<string, unknown>): EnvVars {
   if (problems.length > 0) {
     names.push('DETECTOR_OVERRIDES');
     rules.push(...problems);
+  }
+  const redaction = parseRedaction(env);
+  for (const problem of redaction.problems) {
+    const name = problem.replace(/[[ ].*$/, '');
+    if (!names.includes(name)) {
+      names.push(name);
+    }
+    rules.push(problem);
   }
   if (names.length > 0) {
     throw new InvalidEnvironmentError(names.sort(), rules);

@@ -18,7 +18,9 @@ import { TimestampFormat } from '../sidekiq/payload/job-record.js';
 import { WorkersService } from '../sidekiq/workers/workers.service.js';
 import { humanDuration } from './format.js';
 import {
+  argumentsRedacted,
   decideRestart,
+  REDACTED_REASON,
   INCOMPLETE_REASON,
   processKey,
   type SidekiqWhereabouts,
@@ -56,7 +58,8 @@ export type RestartOutcome =
   | 'process_alive'
   | 'already_restarted'
   | 'too_recent'
-  | 'incomplete_record';
+  | 'incomplete_record'
+  | 'arguments_redacted';
 
 export interface RestartItem {
   job_id: string;
@@ -264,6 +267,9 @@ export class JobManagerService {
     const source = await this.jobs.restartSource(c.instance, c.jid);
     if (source.arguments === null) {
       return item('incomplete_record', INCOMPLETE_REASON);
+    }
+    if (argumentsRedacted(source.arguments)) {
+      return item('arguments_redacted', REDACTED_REASON);
     }
     // an Active Job goes back as Sidekiq held it: its wrapper, with the wrapper's arguments
     const jobClass = source.wrapperClass ?? decision.jobClass;

@@ -2,7 +2,12 @@ import type { RestartCandidate } from '../jobs/jobs.service.js';
 import { JobStatus } from '../jobs/job-lifecycle.enum.js';
 import type { JobResponseDto } from '../jobs/dto/job-response.dto.js';
 import type { SidekiqJobLocation } from '../sidekiq/sidekiq-jobs.service.js';
-import { decideRestart, processKey, type SidekiqWorld } from './restart-decision.js';
+import {
+  decideRestart,
+  processKey,
+  REDACTED_REASON,
+  type SidekiqWorld,
+} from './restart-decision.js';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const CUTOFF = NOW - 60_000;
@@ -62,6 +67,11 @@ describe('decideRestart', () => {
         'class, queue or arguments were never reported',
       ],
       [{ startedAt: new Date(CUTOFF + 1) }, 'too_recent', 'younger than minAgeSeconds'],
+      [
+        { summary: { arguments: '[{"password":"[REDACTED]"}]' } as JobResponseDto },
+        'arguments_redacted',
+        REDACTED_REASON,
+      ],
     ];
     for (const [overrides, outcome, reason] of cases) {
       const locate = fakeLocate();

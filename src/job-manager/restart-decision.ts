@@ -1,3 +1,4 @@
+import { REDACTED } from '../common/redaction/redactor.js';
 import type { RestartCandidate } from '../jobs/jobs.service.js';
 import { JobStatus } from '../jobs/job-lifecycle.enum.js';
 import type { SidekiqJobLocation } from '../sidekiq/sidekiq-jobs.service.js';
@@ -21,13 +22,23 @@ export interface SidekiqWorld {
 }
 
 export type SkipOutcome =
-  'held_by_sidekiq' | 'process_alive' | 'already_restarted' | 'too_recent' | 'incomplete_record';
+  | 'held_by_sidekiq'
+  | 'process_alive'
+  | 'already_restarted'
+  | 'too_recent'
+  | 'incomplete_record'
+  | 'arguments_redacted';
 
 export type RestartDecision =
   | { restart: true; jobClass: string; queue: string }
   | { restart: false; outcome: SkipOutcome; reason: string; restartedAs?: string };
 
 export const INCOMPLETE_REASON = 'class, queue or arguments were never reported';
+export const REDACTED_REASON =
+  'its arguments were redacted before storage (README "Redaction"): pushed again they would not be the job\'s; re-enqueue it from the app';
+
+/** Whether stored arguments lost a value to the redaction rules (the job cannot be pushed again). */
+export const argumentsRedacted = (args: string) => args.includes(REDACTED);
 
 export function processKey(hostname: string, pid: number): string {
   return `${hostname}\u0000${pid}`;
@@ -70,6 +81,10 @@ export async function decideRestart(
   const { jobClass, queue } = c;
   if (!jobClass || !queue || c.summary.arguments === null) {
     return skip('incomplete_record', INCOMPLETE_REASON);
+  }
+  // the preview's; the whole arguments are checked again before a push
+  if (argumentsRedacted(c.summary.arguments)) {
+    return skip('arguments_redacted', REDACTED_REASON);
   }
   if ((c.startedAt ?? c.enqueuedAt ?? c.lastEventAt).getTime() > cutoffMs) {
     return skip('too_recent', 'younger than minAgeSeconds');

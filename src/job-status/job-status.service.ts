@@ -1,6 +1,8 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
+import type { ExactJson } from '../common/json/ruby-json.js';
+import { REDACTED } from '../common/redaction/redactor.js';
 import { AppConfig, DEFAULT_INSTANCE } from '../config/app-config.js';
 import { tryAdvisoryXactLock } from '../database/advisory-locks.js';
 import { JobStatus } from '../jobs/job-lifecycle.enum.js';
@@ -108,7 +110,7 @@ export class JobStatusService {
     await this.statusData.saveProgress(instance ?? DEFAULT_INSTANCE, jid, {
       at: body.at ?? null,
       total: body.total ?? null,
-      message: body.message ?? null,
+      message: body.message === undefined ? null : this.config.redactor.redactString(body.message),
     });
     return this.status(jid, instance ?? DEFAULT_INSTANCE);
   }
@@ -117,7 +119,7 @@ export class JobStatusService {
   async store(jid: string, data: Record<string, unknown>, instance?: string): Promise<JobDataDto> {
     validateData(data);
     const name = instance ?? DEFAULT_INSTANCE;
-    const stored = await this.statusData.mergeData(name, jid, data, DATA_LIMITS);
+    const stored = await this.statusData.mergeData(name, jid, this.redacted(data), DATA_LIMITS);
     if (stored === null) {
       throw new DomainError(
         'PAYLOAD_TOO_LARGE',
@@ -126,6 +128,27 @@ export class JobStatusService {
       );
     }
     return { jid, instance: name, data: stored };
+  }
+
+  /** Custom data as it is stored: a sensitive key's value and the value rules' matches hidden. */
+  private redacted(data: Record<string, unknown>): Record<string, unknown> {
+    const redactor = this.config.redactor;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(data)) {
+      // null removes the key: nothing to hide. An own property even for __proto__.
+      Object.defineProperty(out, key, {
+        value:
+          value === null
+            ? null
+            : redactor.isSensitiveKey(key)
+              ? REDACTED
+              : redactor.redactValue(value as ExactJson),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
   }
 
   /** sidekiq-status's `get_all` data part (`retrieve` of each key). */

@@ -11,11 +11,12 @@ import {
 import { type FieldError, invalid, invalidFields } from '../common/validation/invalid.js';
 import { AppConfig } from '../config/app-config.js';
 import { tryAdvisoryXactLock } from '../database/advisory-locks.js';
-import { unwrapActiveJob } from './active-job.js';
+import { Redactor } from '../common/redaction/redactor.js';
 import { batchItems } from './ingest/batch-body.js';
 import type { IngestEvent } from './ingest/columns.js';
-import { dedupeKey, MAX_NAME_BYTES, parseEvent, type ParseContext } from './ingest/event-parser.js';
+import { dedupeKey, parseEvent, type ParseContext } from './ingest/event-parser.js';
 import { type FlushStats, IngestWriterService } from './ingest/ingest-writer.service.js';
+import { storedJob } from './ingest/redaction.js';
 import { toMicroIso } from './ingest/timestamps.js';
 import { JobEventType } from './job-lifecycle.enum.js';
 import {
@@ -105,10 +106,18 @@ export class JobsService {
   ): Promise<void> {
     const now = toMicroIso(new Date());
     await this.writer.write([
-      serverEvent(old.instance, old.jid, JobEventType.Restarted, old.attempt, now, {
-        restartedAs: created.jid,
-      }),
-      serverEvent(old.instance, created.jid, JobEventType.Queued, 0, now, {
+      serverEvent(
+        this.config.redactor,
+        old.instance,
+        old.jid,
+        JobEventType.Restarted,
+        old.attempt,
+        now,
+        {
+          restartedAs: created.jid,
+        },
+      ),
+      serverEvent(this.config.redactor, old.instance, created.jid, JobEventType.Queued, 0, now, {
         jobClass: created.jobClass,
         queue: created.queue,
         arguments: created.arguments,
@@ -134,7 +143,9 @@ export class JobsService {
   ): Promise<void> {
     const now = toMicroIso(new Date());
     await this.writer.write([
-      serverEvent(instance, jid, JobEventType.Cancelled, 0, now, { ...identity }),
+      serverEvent(this.config.redactor, instance, jid, JobEventType.Cancelled, 0, now, {
+        ...identity,
+      }),
     ]);
   }
 
@@ -250,7 +261,12 @@ export class JobsService {
     raw: unknown,
     ctx: EventContext,
   ): Promise<{ event: IngestEvent; duplicate: boolean }> {
-    const parsed = parseEvent(raw ?? {}, { ...ctx, path: '', now: new Date() });
+    const parsed = parseEvent(raw ?? {}, {
+      ...ctx,
+      path: '',
+      now: new Date(),
+      redactor: this.config.redactor,
+    });
     if (parsed.errors) {
       throw this.reject(1, invalidFields(parsed.errors));
     }
@@ -281,7 +297,7 @@ export class JobsService {
     const events: IngestEvent[] = [];
     const derived: IngestEvent[] = [];
     for (const { raw: item, path } of items) {
-      const parsed = parseEvent(item, { path, form, now });
+      const parsed = parseEvent(item, { path, form, now, redactor: this.config.redactor });
       if (parsed.errors) {
         errors.push(...parsed.errors);
       } else {
@@ -392,6 +408,7 @@ function decodeCursor(cursor: string): string {
  * (Sidekiq's wrapper class and arguments) is unwrapped as at ingest.
  */
 function serverEvent(
+  redactor: Redactor,
   instance: string,
   jid: string,
   type: JobEventType,
@@ -404,12 +421,12 @@ function serverEvent(
     >
   >,
 ): IngestEvent {
-  const wrapped = unwrapActiveJob(
-    fields.jobClass ?? null,
-    fields.arguments ?? null,
-    fields.payload ?? null,
-    MAX_NAME_BYTES,
-  );
+  // what Sidekiq held (a cancelled entry) is redacted like a client's report
+  const stored = storedJob(redactor, {
+    jobClass: fields.jobClass ?? null,
+    arguments: fields.arguments ?? null,
+    payload: fields.payload ?? null,
+  });
   return {
     jobId: null,
     startedAt: null,
@@ -420,13 +437,13 @@ function serverEvent(
     clientTime: true,
     attempt,
     retryCount: null,
-    jobClass: wrapped?.jobClass ?? fields.jobClass ?? null,
+    jobClass: stored.jobClass,
     queue: fields.queue ?? null,
-    arguments: wrapped?.arguments ?? fields.arguments ?? null,
-    payload: fields.payload ?? null,
-    wrapperClass: wrapped?.wrapperClass ?? null,
-    rawArguments: wrapped?.rawArguments ?? null,
-    activeJobId: wrapped?.activeJobId ?? null,
+    arguments: stored.arguments,
+    payload: stored.payload,
+    wrapperClass: stored.wrapperClass,
+    rawArguments: stored.rawArguments,
+    activeJobId: stored.activeJobId,
     enqueuedAt: null,
     createdAt: null,
     scheduledAt: null,

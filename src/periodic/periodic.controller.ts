@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Scope, Scopes } from '../auth/scopes.decorator.js';
+import { Scope, Scopes, SeesSensitive } from '../auth/scopes.decorator.js';
 import { ApiErrorResponse } from '../common/errors/api-errors.decorator.js';
 import {
   PeriodicEnqueuedDto,
@@ -31,8 +31,11 @@ export class PeriodicController {
       'sidekiq-cron jobs with schedule, next run, last enqueue, last run and success from the history, and status',
   })
   @ApiOkResponse({ type: PeriodicPageDto })
-  list(@Query() query: PeriodicPageQueryDto): Promise<PeriodicPageDto> {
-    return this.periodic.list(query.instance, query.page, query.per_page);
+  list(
+    @Query() query: PeriodicPageQueryDto,
+    @SeesSensitive() sensitive: boolean,
+  ): Promise<PeriodicPageDto> {
+    return this.periodic.list(query.instance, query.page, query.per_page, sensitive);
   }
 
   @Post(':name/enable')
@@ -45,8 +48,9 @@ export class PeriodicController {
   enable(
     @Param() params: PeriodicJobParamsDto,
     @Query() query: PeriodicInstanceQueryDto,
+    @SeesSensitive() sensitive: boolean,
   ): Promise<PeriodicJobDto> {
-    return this.periodic.setStatus(query.instance, params.name, 'enabled');
+    return this.periodic.setStatus(query.instance, params.name, 'enabled', sensitive);
   }
 
   @Post(':name/disable')
@@ -61,8 +65,9 @@ export class PeriodicController {
   disable(
     @Param() params: PeriodicJobParamsDto,
     @Query() query: PeriodicInstanceQueryDto,
+    @SeesSensitive() sensitive: boolean,
   ): Promise<PeriodicJobDto> {
-    return this.periodic.setStatus(query.instance, params.name, 'disabled');
+    return this.periodic.setStatus(query.instance, params.name, 'disabled', sensitive);
   }
 
   @Post(':name/enqueue')

@@ -1,6 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
+import { REDACTED_ARGS } from '../common/redaction/redactor.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { tryAdvisoryXactLock } from '../database/advisory-locks.js';
@@ -56,7 +57,13 @@ export class PeriodicService {
     private readonly orm: MikroORM,
   ) {}
 
-  async list(instance: string | undefined, page = 1, perPage = 25): Promise<PeriodicPageDto> {
+  /** `sensitive`: the token may see the args as stored (else the redaction rules apply). */
+  async list(
+    instance: string | undefined,
+    page = 1,
+    perPage = 25,
+    sensitive = false,
+  ): Promise<PeriodicPageDto> {
     const result = await this.cron.page(instance, (page - 1) * perPage, perPage);
     const outcomes = await this.outcomesOf(result.instance, result.definitions);
     const now = this.clock.date();
@@ -66,7 +73,7 @@ export class PeriodicService {
       per_page: perPage,
       total: result.total,
       truncated: result.truncated,
-      jobs: result.definitions.map((d) => this.toDto(d, outcomes.get(d.jobClass), now)),
+      jobs: result.definitions.map((d) => this.toDto(d, outcomes.get(d.jobClass), now, sensitive)),
     };
   }
 
@@ -74,6 +81,7 @@ export class PeriodicService {
     instance: string | undefined,
     name: string,
     status: CronStatus,
+    sensitive = false,
   ): Promise<PeriodicJobDto> {
     const { instance: resolved, definition: def } = await this.cron.setStatus(
       instance,
@@ -81,7 +89,7 @@ export class PeriodicService {
       status,
     );
     const outcomes = await this.outcomesOf(resolved, [def]);
-    return this.toDto(def, outcomes.get(def.jobClass), this.clock.date());
+    return this.toDto(def, outcomes.get(def.jobClass), this.clock.date(), sensitive);
   }
 
   async enqueue(instance: string | undefined, name: string): Promise<PeriodicEnqueuedDto> {
@@ -250,7 +258,15 @@ export class PeriodicService {
     def: CronDefinition,
     outcome: ClassOutcomeRow | undefined,
     now: Date,
+    sensitive: boolean,
   ): PeriodicJobDto {
+    const redactor = this.config.redactor;
+    // the args Redis holds, as the Sidekiq routes show them (README "Redaction")
+    const args = sensitive
+      ? def.argsText
+      : redactor.hidesClass(def.jobClass)
+        ? REDACTED_ARGS
+        : redactor.redactJsonText(def.argsText);
     const verdict = cronVerdict(
       { cron: def.cron, enabled: def.status === 'enabled' },
       outcome,
@@ -262,8 +278,8 @@ export class PeriodicService {
       cron: def.cron,
       class: def.jobClass,
       queue: def.queue,
-      args: def.argsText.slice(0, ARGS_PREVIEW_CHARS),
-      args_bytes: Buffer.byteLength(def.argsText),
+      args: args.slice(0, ARGS_PREVIEW_CHARS),
+      args_bytes: Buffer.byteLength(args),
       description: def.description,
       enabled: def.status === 'enabled',
       status: verdict.status,

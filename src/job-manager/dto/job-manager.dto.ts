@@ -163,6 +163,7 @@ const OUTCOMES: RestartOutcome[] = [
   'already_restarted',
   'too_recent',
   'incomplete_record',
+  'arguments_redacted',
 ];
 
 export class RestartItemDto implements RestartItem {

@@ -1,9 +1,13 @@
 import { JID_PATTERN, NAME_PATTERN, NAME_RULE } from '../../common/validation/identifiers.js';
 import { DEFAULT_INSTANCE } from '../../config/app-config.js';
-import { ACTIVE_JOB_WRAPPERS, MAX_ACTIVE_JOB_ID_BYTES, unwrapActiveJob } from '../active-job.js';
+import { Redactor } from '../../common/redaction/redactor.js';
+import { parseRedaction } from '../../config/redaction.js';
+import { ACTIVE_JOB_WRAPPERS, MAX_ACTIVE_JOB_ID_BYTES } from '../active-job.js';
 import { CLIENT_EVENT_TYPES, JobEventType } from '../job-lifecycle.enum.js';
 import type { IngestEvent } from './columns.js';
 import { type FieldError, FieldReader, type ReaderContext } from './field-reader.js';
+import { MAX_NAME_BYTES } from './limits.js';
+import { storedJob } from './redaction.js';
 import { toMicroIso } from './timestamps.js';
 
 export interface ParseContext extends ReaderContext {
@@ -16,12 +20,15 @@ export interface ParseContext extends ReaderContext {
   /** event types the route accepts in `type` (default: all) */
   allowedTypes?: readonly JobEventType[];
   now: Date;
+  /** the rules applied before storage (AppConfig.redactor); the built-in defaults when absent */
+  redactor?: Redactor;
 }
+
+const DEFAULT_REDACTOR = new Redactor(parseRedaction({}).settings);
 
 export { JID_PATTERN } from '../../common/validation/identifiers.js';
 const MAX_INT = 2_147_483_647;
-// job_class and queue share btree index rows (at most 2,704 bytes each) with other columns
-export const MAX_NAME_BYTES = 1024;
+export { MAX_NAME_BYTES } from './limits.js';
 
 /** Field names an event may carry (snake_case, as the Ruby client sends them). */
 export const EVENT_FIELDS = [
@@ -179,16 +186,21 @@ export function parseEvent(
   if (r.errors.length > 0 || type === null || jid === null) {
     return { errors: r.errors };
   }
-  const wrapped =
-    displayClass !== null && jobClass !== null
-      ? {
-          jobClass: displayClass,
-          arguments: displayArgs ?? '[]',
-          wrapperClass: jobClass,
-          rawArguments: args,
-          activeJobId,
-        }
-      : unwrapActiveJob(jobClass, args, payload, MAX_NAME_BYTES);
+  const red = ctx.redactor ?? DEFAULT_REDACTOR;
+  const stored = storedJob(red, {
+    jobClass,
+    arguments: args,
+    payload,
+    unwrapped:
+      displayClass !== null && jobClass !== null
+        ? {
+            jobClass: displayClass,
+            arguments: displayArgs ?? '[]',
+            wrapperClass: jobClass,
+            activeJobId,
+          }
+        : null,
+  });
   // attempt numbers runs: 0 for the first, retry_count + 1 for a retry run. A "retrying" or
   // "dead" event is sent after Sidekiq's retry handler has already counted the failed run
   // (retry_count 0 after the first failure), so it belongs to run retry_count.
@@ -205,13 +217,13 @@ export function parseEvent(
     clientTime: occurred !== null,
     attempt,
     retryCount,
-    jobClass: wrapped?.jobClass ?? jobClass,
+    jobClass: stored.jobClass,
     queue,
-    arguments: wrapped?.arguments ?? args,
-    payload,
-    wrapperClass: wrapped?.wrapperClass ?? null,
-    rawArguments: wrapped?.rawArguments ?? null,
-    activeJobId: wrapped?.activeJobId ?? null,
+    arguments: stored.arguments,
+    payload: stored.payload,
+    wrapperClass: stored.wrapperClass,
+    rawArguments: stored.rawArguments,
+    activeJobId: stored.activeJobId,
     enqueuedAt,
     createdAt,
     scheduledAt,
@@ -219,8 +231,8 @@ export function parseEvent(
     pid,
     tid,
     errorClass,
-    errorMessage,
-    errorBacktrace,
+    errorMessage: errorMessage === null ? null : red.redactString(errorMessage),
+    errorBacktrace: errorBacktrace === null ? null : red.redactJsonText(errorBacktrace),
     willRetry,
     durationMs,
     restartedAs: null,

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { REDACTED, REDACTED_ARGS, Redactor } from '../../common/redaction/redactor.js';
 import { jobLatency, type JobPayload, sortedEntryKey } from '../payload/job-record.js';
 import { type JsonValue } from '../payload/payload-values.js';
 
@@ -97,7 +98,7 @@ export class SidekiqJobDto {
 
   @ApiProperty({
     description:
-      'the payload exactly as stored in Redis; on a page, a payload over 64 KiB is clipped to its first 2 KiB (raw_clipped)',
+      'the payload exactly as stored in Redis (with the redaction rules applied unless the token holds the sensitive scope, as to args, display_args and the error); on a page, a payload over 64 KiB is clipped to its first 2 KiB (raw_clipped)',
   })
   raw: string;
 
@@ -201,4 +202,28 @@ export class ActionResultDto {
     dto.affected = affected;
     return dto;
   }
+}
+
+/**
+ * The job as a token without the `sensitive` scope sees it: args, display_args, raw and the error
+ * with the redaction rules applied (README "Redaction"); a class whose arguments are never stored
+ * shows `["[REDACTED]"]`. Changes `dto` in place (a fresh object per request); Redis is untouched.
+ */
+export function redactJobDto(dto: SidekiqJobDto, redactor: Redactor): void {
+  if (redactor.hidesClass(dto.class) || redactor.hidesClass(dto.display_class)) {
+    dto.args = [REDACTED];
+    dto.display_args = [REDACTED];
+    dto.display_args_json = REDACTED_ARGS;
+    dto.raw = (dto.decodable ? redactor.payloadWithoutArgs(dto.raw) : null) ?? REDACTED;
+  } else {
+    dto.args = redactor.redactValue(dto.args) as JsonValue[];
+    dto.display_args = redactor.redactValue(dto.display_args) as JsonValue[];
+    dto.display_args_json = redactor.redactJsonText(dto.display_args_json);
+    // a page's clipped payload is not JSON: the value rules apply to it as text
+    dto.raw = dto.decodable
+      ? redactor.redactJsonText(dto.raw, { payload: true })
+      : redactor.redactString(dto.raw);
+  }
+  dto.error_message = dto.error_message === null ? null : redactor.redactString(dto.error_message);
+  dto.error_backtrace = dto.error_backtrace?.map((line) => redactor.redactString(line)) ?? null;
 }

@@ -1,6 +1,6 @@
 import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import { Scope, Scopes } from '../../auth/scopes.decorator.js';
+import { Scope, Scopes, SeesSensitive } from '../../auth/scopes.decorator.js';
 import { ConfirmBodyDto, InstanceQueryDto } from '../dto/instance-query.dto.js';
 import { SidekiqSetEntryDto } from '../dto/sidekiq-job.dto.js';
 import {
@@ -27,8 +27,12 @@ export class SortedSetsController {
     summary: 'One page of the scheduled, retry or dead set, by score; optional substring search',
   })
   @ApiOkResponse({ type: SetPageDto })
-  page(@Param() params: SetParamsDto, @Query() query: SetPageQueryDto): Promise<SetPageDto> {
-    return this.sets.page(query.instance, params.set, query);
+  page(
+    @Param() params: SetParamsDto,
+    @Query() query: SetPageQueryDto,
+    @SeesSensitive() sensitive: boolean,
+  ): Promise<SetPageDto> {
+    return this.sets.page(query.instance, params.set, query, sensitive);
   }
 
   @Get(':set/size')

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error.js';
-import { SidekiqSetEntryDto } from '../dto/sidekiq-job.dto.js';
+import { AppConfig } from '../../config/app-config.js';
+import { redactJobDto, SidekiqJobDto, SidekiqSetEntryDto } from '../dto/sidekiq-job.dto.js';
 import { SidekiqAccessService } from '../sidekiq-access.service.js';
 import { SidekiqSetName } from '../sidekiq-keys.js';
 import { decodeJob, decodeMember } from '../payload/job-record.js';
@@ -42,10 +43,52 @@ export function scanPattern(search: string): string {
   return search.includes('*') ? search : `*${search}*`;
 }
 
+/**
+ * Redis's glob match (`*`, `?`, `\\x`; a `[` is taken as itself), the classic two-pointer walk
+ * that backs up to the last `*` only: O(text × pattern) at worst, never exponential.
+ */
+export function globMatches(pattern: string, text: string): boolean {
+  const tokens: { any: boolean; one: boolean; ch: string }[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\' && i + 1 < pattern.length) {
+      tokens.push({ any: false, one: false, ch: pattern[++i]! });
+    } else {
+      tokens.push({ any: c === '*', one: c === '?', ch: c });
+    }
+  }
+  let t = 0;
+  let p = 0;
+  let star = -1;
+  let mark = 0;
+  while (t < text.length) {
+    const token = tokens[p];
+    if (token && !token.any && (token.one || token.ch === text[t])) {
+      t++;
+      p++;
+    } else if (token?.any) {
+      star = p++;
+      mark = t;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (tokens[p]?.any) {
+    p++;
+  }
+  return p === tokens.length;
+}
+
 /** Sidekiq::ScheduledSet, RetrySet and DeadSet (SortedEntry actions, retry/kill/delete all). */
 @Injectable()
 export class SortedSetsService {
-  constructor(private readonly access: SidekiqAccessService) {}
+  constructor(
+    private readonly access: SidekiqAccessService,
+    private readonly config: AppConfig,
+  ) {}
 
   async size(instance: string | undefined, set: SidekiqSetName): Promise<SetSizeDto> {
     return { set, size: await this.access.readable(instance).sets.size(set) };
@@ -56,6 +99,7 @@ export class SortedSetsService {
     instance: string | undefined,
     set: SidekiqSetName,
     options: PageOptions = {},
+    sensitive = true,
   ): Promise<SetPageDto> {
     const store = this.access.readable(instance);
     const page = options.page ?? 1;
@@ -66,9 +110,21 @@ export class SortedSetsService {
     let size: number;
     let entries: PageEntry[];
     let truncated = false;
+    const rules = await this.access.displayRules(store);
+    const now = nowSeconds();
     if (options.search !== undefined) {
-      const result = await store.sets.scan(set, scanPattern(options.search), SEARCH_LIMIT);
-      const sorted = [...result.entries].sort((a, b) =>
+      const pattern = scanPattern(options.search);
+      const result = await store.sets.scan(set, pattern, SEARCH_LIMIT);
+      // a token without `sensitive` finds an entry only by what it is shown: a search for a
+      // redacted secret finds nothing (nor counts it)
+      const found = sensitive
+        ? result.entries
+        : result.entries.filter((e) => {
+            const shown = SidekiqJobDto.from(decodeMember(e.raw, rules), now);
+            redactJobDto(shown, this.config.redactor);
+            return globMatches(pattern, shown.raw);
+          });
+      const sorted = [...found].sort((a, b) =>
         a.score === b.score ? (a.raw < b.raw ? -1 : 1) : a.score - b.score,
       );
       if (descending) {
@@ -82,8 +138,6 @@ export class SortedSetsService {
     } else {
       ({ size, entries } = await store.sets.page(set, start, start + perPage - 1, descending));
     }
-    const rules = await this.access.displayRules(store);
-    const now = nowSeconds();
     return {
       set,
       size,

@@ -37,7 +37,7 @@ describe('entities and migrations describe the same schema', () => {
         .map((s) => s.replace(/\s+/g, ' ').trim())
         .filter(Boolean);
       expect(statements).toEqual([
-        `alter table "api_tokens" add constraint api_tokens_scopes_check check(scopes <@ array['ingest','read','admin']::text[] and cardinality(scopes) > 0)`,
+        `alter table "api_tokens" add constraint api_tokens_scopes_check check(scopes <@ array['ingest','read','admin','sensitive']::text[] and cardinality(scopes) > 0)`,
         `create index "jobs_search_index" on "jobs" using gin ("job_class", "queue", "status", "arguments" gin_trgm_ops) with (fastupdate = on, gin_pending_list_limit = 256)`,
         `create index "job_status_data_updated_at_index" on "job_status_data" ("updated_at")`,
       ]);
@@ -49,7 +49,7 @@ describe('entities and migrations describe the same schema', () => {
         'create index "job_status_data_updated_at_index" on "job_status_data" ("updated_at")',
       );
       await db.sql.query(
-        `alter table "api_tokens" add constraint "api_tokens_scopes_check" check ("scopes" <@ array['ingest','read','admin']::text[] and cardinality("scopes") > 0)`,
+        `alter table "api_tokens" add constraint "api_tokens_scopes_check" check ("scopes" <@ array['ingest','read','admin','sensitive']::text[] and cardinality("scopes") > 0)`,
       );
     }
     expect(await orm.getMigrator().checkMigrationNeeded()).toBe(false);

@@ -41,7 +41,7 @@ export class SetPageQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({
     description:
-      'substring of the raw payload (JobSet#scan, Sidekiq 7.1.5+: ZSCAN MATCH *substr*; used as a pattern as is when it contains *)',
+      'substring of the raw payload (JobSet#scan, Sidekiq 7.1.5+: ZSCAN MATCH *substr*; used as a pattern as is when it contains *); without the sensitive scope, of the payload as redacted',
   })
   @IsOptional()
   @IsString()
