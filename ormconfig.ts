@@ -10,6 +10,7 @@ import { Migration20261125210000 } from './src/database/migrations/Migration2026
 import { Migration20261204000000 } from './src/database/migrations/Migration20261204000000.js';
 import { Migration20261204100400 } from './src/database/migrations/Migration20261204100400.js';
 import { Migration20261204100500 } from './src/database/migrations/Migration20261204100500.js';
+import { Migration20261205030000 } from './src/database/migrations/Migration20261205030000.js';
 import { Migration20261204100200 } from './src/database/migrations/Migration20261204100200.js';
 import { Deploy } from './src/findings/deploys/deploy.entity.js';
 import { FailureFingerprintHour } from './src/findings/fingerprints/failure-fingerprint-hour.entity.js';
@@ -50,6 +51,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261204100200', class: Migration20261204100200 },
   { name: 'Migration20261204100400', class: Migration20261204100400 },
   { name: 'Migration20261204100500', class: Migration20261204100500 },
+  { name: 'Migration20261205030000', class: Migration20261205030000 },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {

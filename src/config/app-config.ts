@@ -95,6 +95,12 @@ export class AppConfig {
     /** progress and custom data of finished jobs */
     readonly statusDataMinutes: number;
     readonly batch: number;
+    /** process lives stopped (or silent) for longer than this */
+    readonly processDays: number;
+  };
+  readonly processes: {
+    /** seconds without a heartbeat after which a process is silent and its running jobs lost */
+    readonly heartbeatTimeoutSeconds: number;
   };
   readonly statsImportDays: number;
   readonly alerts: {
@@ -202,7 +208,9 @@ export class AppConfig {
       eventDays: env.EVENT_RETENTION_DAYS,
       statusDataMinutes: env.STATUS_DATA_TTL_MINUTES,
       batch: env.RETENTION_BATCH,
+      processDays: env.PROCESS_RETENTION_DAYS,
     });
+    this.processes = Object.freeze({ heartbeatTimeoutSeconds: env.PROCESS_HEARTBEAT_TIMEOUT });
     this.statsImportDays = env.STATS_IMPORT_DAYS;
     this.alerts = Object.freeze({
       receivers: Object.freeze(parseAlertWebhooks(env.ALERT_WEBHOOKS).receivers),

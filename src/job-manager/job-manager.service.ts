@@ -12,6 +12,8 @@ import {
   type RestartCandidate,
 } from '../jobs/jobs.service.js';
 import { JobStatus } from '../jobs/job-lifecycle.enum.js';
+import { judgeRun, lifeIsDead } from '../jobs/processes/lost-rule.js';
+import { ProcessLivesService } from '../jobs/processes/process-lives.service.js';
 import { ProcessesService } from '../sidekiq/processes/processes.service.js';
 import { SidekiqJobsService } from '../sidekiq/sidekiq-jobs.service.js';
 import { TimestampFormat } from '../sidekiq/payload/job-record.js';
@@ -133,6 +135,8 @@ export interface DurationPage {
 }
 
 const MAX_LIMIT = 1000;
+// entries of each queue read to find jobs Sidekiq pushed back (see requeued)
+const REQUEUE_BUDGET = 10_000;
 
 /**
  * The operator's API over reported jobs, with the original supervisor's names and meanings. Used
@@ -146,6 +150,7 @@ export class JobManagerService {
     private readonly sidekiqJobs: SidekiqJobsService,
     private readonly processes: ProcessesService,
     private readonly workers: WorkersService,
+    private readonly processLives: ProcessLivesService,
     private readonly orm: MikroORM,
   ) {}
 
@@ -161,8 +166,12 @@ export class JobManagerService {
   }
 
   /**
-   * Jobs that started on a Sidekiq process that is gone (no heartbeat, or no longer in Sidekiq's
-   * processes set) and never finished, and that no live worker runs now.
+   * Jobs that started and never finished on a Sidekiq process that is over, that no live worker
+   * runs and that Sidekiq did not push back to a queue (or a set). A process that reports its
+   * life (startup, heartbeat, shutdown events) is over as soon as it says shutdown, or when its
+   * heartbeat has stopped for longer than PROCESS_HEARTBEAT_TIMEOUT; one that does not is over
+   * once it is gone from Sidekiq's processes set (its key expires 60 s after its last beat).
+   * `reason` says which.
    */
   async lostJobs(filter?: string | null, options: QueryOptions = {}): Promise<LostJobPage> {
     const query = toFilter([JobStatus.Running], filter, options);
@@ -171,19 +180,82 @@ export class JobManagerService {
       ...query,
       limit: query.limit + 1,
       lost: {
-        live: [...world.live.values()],
+        live: [...world.live].map((key) => {
+          const [hostname, pid] = key.split('\u0000');
+          return { hostname, pid: Number(pid) };
+        }),
         working: [...world.working],
+        lives: world.lives.flatMap((l) =>
+          l.hostname !== null && l.pid !== null
+            ? [
+                {
+                  instance: l.instance,
+                  hostname: l.hostname,
+                  pid: l.pid,
+                  started_at: l.startedAt?.toISOString() ?? null,
+                  dead: lifeIsDead(l, world.silentBefore),
+                },
+              ]
+            : [],
+        ),
       },
     });
+    const page = jobs.slice(0, query.limit);
+    const requeued = await this.requeued(page);
+    const lost: LostJob[] = [];
+    for (const job of page) {
+      const verdict = judgeRun(
+        {
+          instance: job.instance,
+          jid: job.job_id,
+          hostname: job.hostname,
+          pid: job.pid,
+          startedAt: job.started_at ? new Date(job.started_at) : null,
+          restartedAs: job.restarted_as,
+        },
+        world,
+      );
+      if (verdict.lost && !requeued.has(`${job.instance}\u0000${job.job_id}`)) {
+        lost.push({ ...job, reason: verdict.reason });
+      }
+    }
     return {
-      jobs: jobs.slice(0, query.limit).map((job) => ({
-        ...job,
-        reason: `its process ${job.hostname}:${job.pid} has no heartbeat and is not in Sidekiq's processes`,
-      })),
+      jobs: lost,
       limit: query.limit,
       offset: query.offset,
       next_offset: jobs.length > query.limit ? query.offset + query.limit : null,
     };
+  }
+
+  /**
+   * The jobs of a page that Sidekiq holds again: on shutdown it pushes the jobs in progress back
+   * to their queue (BasicFetch#bulk_requeue, at the end a worker fetches from). Read as the stuck
+   * detector reads waiting jobs: from each queue's oldest end, at most REQUEUE_BUDGET entries;
+   * a job in a queue not read to its end counts as held (not called lost on a guess).
+   */
+  private async requeued(jobs: readonly JobResponseDto[]): Promise<Set<string>> {
+    const held = new Set<string>();
+    const byInstance = new Map<string, JobResponseDto[]>();
+    for (const job of jobs) {
+      byInstance.set(job.instance, [...(byInstance.get(job.instance) ?? []), job]);
+    }
+    for (const [instance, list] of byInstance) {
+      const report = await this.sidekiqJobs.holdings(
+        instance,
+        list.map((j) => ({
+          jid: j.job_id,
+          queue: j.queue,
+          since: Date.parse(j.enqueued_at ?? j.started_at ?? j.created_at ?? '') / 1000 || 0,
+        })),
+        REQUEUE_BUDGET,
+      );
+      for (const job of list) {
+        if (report.held.has(job.job_id) || report.unread.includes(`queue:${job.queue}`)) {
+          held.add(`${instance}\u0000${job.job_id}`);
+        }
+      }
+    }
+    return held;
   }
 
   /**
@@ -291,19 +363,28 @@ export class JobManagerService {
   }
 
   private async sidekiqWorld(instance?: string): Promise<SidekiqWorld> {
-    const [processes, workers] = await Promise.all([
+    const [processes, workers, lives] = await Promise.all([
       this.processes.list(instance),
       this.workers.list(instance),
+      this.processLives.lives(instance),
     ]);
-    const live = new Map<string, { hostname: string; pid: number }>();
-    for (const p of processes) {
-      if (p.hostname !== null && p.pid !== null) {
-        live.set(processKey(p.hostname, p.pid), { hostname: p.hostname, pid: p.pid });
-      }
-    }
+    const silentBefore = this.processLives.silentBefore(new Date());
+    // a process whose heartbeat stopped left its worker entries behind (they expire with its
+    // key): they run nothing. One that said shutdown and still beats is finishing its jobs.
+    const over = new Set(
+      lives.filter((l) => l.lastHeartbeatAt < silentBefore).map((l) => l.identity),
+    );
     return {
-      live,
-      working: new Set(workers.flatMap((w) => (w.job.jid ? [w.job.jid] : []))),
+      live: new Set(
+        processes.flatMap((p) =>
+          p.hostname !== null && p.pid !== null ? [processKey(p.hostname, p.pid)] : [],
+        ),
+      ),
+      working: new Set(
+        workers.flatMap((w) => (w.job.jid && !over.has(w.process) ? [w.job.jid] : [])),
+      ),
+      lives,
+      silentBefore,
     };
   }
 

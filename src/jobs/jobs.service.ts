@@ -18,6 +18,8 @@ import { dedupeKey, MAX_NAME_BYTES, parseEvent, type ParseContext } from './inge
 import { type FlushStats, IngestWriterService } from './ingest/ingest-writer.service.js';
 import { toMicroIso } from './ingest/timestamps.js';
 import { JobEventType } from './job-lifecycle.enum.js';
+import { isProcessEvent, parseProcessEvent, type ProcessEvent } from './processes/process-event.js';
+import { ProcessLivesService } from './processes/process-lives.service.js';
 import {
   JobDetailDto,
   JobEventResponseDto,
@@ -91,6 +93,7 @@ export class JobsService {
     private readonly jobs: JobRepository,
     private readonly jobEvents: JobEventRepository,
     private readonly config: AppConfig,
+    private readonly processLives: ProcessLivesService,
     // used by @EnsureRequestContext when called outside HTTP (REPL, scheduler)
     private readonly em: EntityManager,
   ) {}
@@ -280,7 +283,17 @@ export class JobsService {
     const now = new Date();
     const events: IngestEvent[] = [];
     const derived: IngestEvent[] = [];
+    const processEvents: ProcessEvent[] = [];
     for (const { raw: item, path } of items) {
+      if (isProcessEvent(item)) {
+        const parsed = parseProcessEvent(item as Record<string, unknown>, { path, form, now });
+        if (parsed.errors) {
+          errors.push(...parsed.errors);
+        } else {
+          processEvents.push(parsed.event);
+        }
+        continue;
+      }
       const parsed = parseEvent(item, { path, form, now });
       if (parsed.errors) {
         errors.push(...parsed.errors);
@@ -294,13 +307,18 @@ export class JobsService {
     if (errors.length > 0) {
       throw this.reject(Math.max(items.length, 1), invalidFields(errors.slice(0, 100)));
     }
+    // process lives merge idempotently: a batch retried after a failed job write changes nothing
+    await this.processLives.record(processEvents);
     // started events derived from started_at are written too, but not counted in the answer
-    const flags = await this.writer.write(derived.length > 0 ? [...events, ...derived] : events);
+    const flags =
+      events.length + derived.length > 0
+        ? await this.writer.write(derived.length > 0 ? [...events, ...derived] : events)
+        : [];
     let duplicates = 0;
     for (let i = 0; i < events.length; i++) {
       duplicates += flags[i] ? 1 : 0;
     }
-    return { accepted: events.length, duplicates };
+    return { accepted: events.length + processEvents.length, duplicates };
   }
 
   async list(params: ListJobsParams): Promise<JobPageDto> {
