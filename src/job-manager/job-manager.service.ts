@@ -240,7 +240,7 @@ export class JobManagerService {
       byInstance.set(job.instance, [...(byInstance.get(job.instance) ?? []), job]);
     }
     for (const [instance, list] of byInstance) {
-      const report = await this.sidekiqJobs.holdings(
+      const report = await this.sidekiqJobs.holdingsIfKnown(
         instance,
         list.map((j) => ({
           jid: j.job_id,
@@ -249,8 +249,16 @@ export class JobManagerService {
         })),
         REQUEUE_BUDGET,
       );
+      if (report === null) {
+        continue; // an instance no longer configured: nothing of it can be read
+      }
       for (const job of list) {
-        if (report.held.has(job.job_id) || report.unread.includes(`queue:${job.queue}`)) {
+        // a worker entry was judged by the lost rule (it may be a silent process's leftover)
+        const where = report.held.get(job.job_id)?.where;
+        if (
+          (where !== undefined && where !== 'working') ||
+          report.unread.includes(`queue:${job.queue}`)
+        ) {
           held.add(`${instance}\u0000${job.job_id}`);
         }
       }
@@ -323,9 +331,11 @@ export class JobManagerService {
       restarted_as: restartedAs,
       reason,
     });
-    const decision = await decideRestart(c, world, cutoff, () =>
-      this.sidekiqJobs.locate(c.jid, c.instance),
-    );
+    const decision = await decideRestart(c, world, cutoff, async () => {
+      const location = await this.sidekiqJobs.locate(c.jid, c.instance);
+      // the worker entries of a process whose heartbeat stopped run nothing (see sidekiqWorld)
+      return location?.where === 'working' && !world.working.has(c.jid) ? null : location;
+    });
     if (!decision.restart) {
       return item(decision.outcome, decision.reason, decision.restartedAs ?? null);
     }

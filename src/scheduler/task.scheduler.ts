@@ -8,6 +8,7 @@ import { JobStatusService } from '../job-status/job-status.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { FingerprintsService } from '../findings/fingerprints/fingerprints.service.js';
 import { EventPartitions } from '../jobs/storage/event-partitions.js';
+import { ProcessLivesService } from '../jobs/processes/process-lives.service.js';
 import { PeriodicService } from '../periodic/periodic.service.js';
 import { StatsHistoryService } from '../stats-history/stats-history.service.js';
 
@@ -42,6 +43,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
     private readonly fingerprints: FingerprintsService,
     private readonly findings: FindingsService,
     private readonly periodic: PeriodicService,
+    private readonly processLives: ProcessLivesService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -135,9 +137,13 @@ export class TaskScheduler implements OnApplicationBootstrap {
           const cutoff = new Date(now.getTime() - this.config.retention.jobDays * 86_400_000);
           const jobs = (await this.jobs.pruneOlderThan(cutoff, this.config.retention.batch)) ?? 0;
           const statuses = await this.statusData.pruneExpired(now);
-          if (snapshots + jobs + statuses > 0) {
+          const lives = await this.processLives.prune(
+            new Date(now.getTime() - this.config.retention.processDays * 86_400_000),
+            this.config.retention.batch,
+          );
+          if (snapshots + jobs + statuses + lives > 0) {
             this.logger.log(
-              `retention: ${snapshots} snapshots, ${jobs} jobs and the status data of ${statuses} finished jobs removed`,
+              `retention: ${snapshots} snapshots, ${jobs} jobs, the status data of ${statuses} finished jobs and ${lives} ended process lives removed`,
             );
           }
           return 'ran';

@@ -2,6 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { type DetectorThresholds, thresholdsFor } from '../../config/detector-overrides.js';
 import { JobSignalsService, type RunningJobRow } from '../../jobs/job-signals.service.js';
+import { judgeRun, type RunVerdict } from '../../jobs/processes/lost-rule.js';
+import { ProcessLivesService } from '../../jobs/processes/process-lives.service.js';
 import { ProcessesService } from '../../sidekiq/processes/processes.service.js';
 import { WorkersService } from '../../sidekiq/workers/workers.service.js';
 import type { Observation } from '../findings.repository.js';
@@ -41,18 +43,21 @@ export function runLimit(baseline: Baseline, t: DetectorThresholds): Limit {
     : { ms: floor, source: 'floor' };
 }
 
-/** 'gone' when the job's process has no heartbeat and no live worker runs it (JobManager's lost). */
+/** JobManager's lost rule (lost-rule.ts); null when the processes are unknown. */
+export function processVerdict(job: RunningJobRow, world: ProcessWorld | null): RunVerdict | null {
+  if (world === null || job.hostname === null || job.pid === null) {
+    return null;
+  }
+  return judgeRun(job, world);
+}
+
+/** 'gone' when the job's process is over and no live worker runs it (JobManager's lost). */
 export function processState(
   job: RunningJobRow,
   world: ProcessWorld | null,
 ): 'alive' | 'gone' | 'unknown' {
-  if (world === null || job.hostname === null || job.pid === null) {
-    return 'unknown';
-  }
-  if (world.working.has(job.jid) || world.live.has(processKey(job.hostname, job.pid))) {
-    return 'alive';
-  }
-  return job.restartedAs === null ? 'gone' : 'alive';
+  const verdict = processVerdict(job, world);
+  return verdict === null ? 'unknown' : verdict.lost ? 'gone' : 'alive';
 }
 
 function baselineWords(baseline: Baseline, limit: Limit, t: DetectorThresholds): string {
@@ -76,18 +81,22 @@ export function stuckVerdict(
   const limit = runLimit(baseline, t);
   const runningMs = job.startedAt === null ? null : now.getTime() - job.startedAt.getTime();
   const over = runningMs !== null && runningMs > limit.ms;
-  const process = processState(job, world);
+  const verdict = processVerdict(job, world);
+  const process = verdict === null ? 'unknown' : verdict.lost ? 'gone' : 'alive';
   if (!over && process !== 'gone') {
     return null;
   }
   const running =
     runningMs === null ? 'running since an unknown time' : `running ${span(runningMs)}`;
-  const parts =
-    process === 'gone'
+  const parts = !verdict?.lost
+    ? [running]
+    : verdict.basis === 'gone'
       ? [
           `${running} on ${worker(job.hostname, job.pid)}, a process that is gone (no heartbeat in Sidekiq's processes, and no live worker runs it)`,
         ]
-      : [running];
+      : [
+          `${running} on ${worker(job.hostname, job.pid)}, a process that is over: ${verdict.reason}`,
+        ];
   if (over) {
     parts.push(baselineWords(baseline, limit, t));
   }
@@ -101,6 +110,9 @@ export function stuckVerdict(
     summary: parts.join('; '),
     evidence: {
       reason: process === 'gone' ? 'process gone' : 'running past its class limit',
+      ...(verdict?.lost && verdict.basis !== 'gone'
+        ? { process_identity: verdict.identity, process_end: verdict.basis }
+        : {}),
       started_at: job.startedAt?.toISOString() ?? null,
       running_ms: runningMs,
       limit_ms: limit.ms,
@@ -128,6 +140,7 @@ export class StuckDetector implements Detector {
     private readonly signals: JobSignalsService,
     private readonly processes: ProcessesService,
     private readonly workers: WorkersService,
+    private readonly processLives: ProcessLivesService,
     private readonly config: AppConfig,
   ) {}
 
@@ -181,17 +194,27 @@ export class StuckDetector implements Detector {
   /** The instance's live processes and busy jids, if they can be read. */
   private async world(instance: string): Promise<ProcessWorld | 'unreachable' | 'unknown'> {
     try {
-      const [processes, workers] = await Promise.all([
+      const [processes, workers, lives] = await Promise.all([
         this.processes.list(instance),
         this.workers.list(instance),
+        this.processLives.lives(instance),
       ]);
+      const silentBefore = this.processLives.silentBefore(new Date());
+      // the worker entries of a process whose heartbeat stopped run nothing (JobManager's rule)
+      const over = new Set(
+        lives.filter((l) => l.lastHeartbeatAt < silentBefore).map((l) => l.identity),
+      );
       return {
         live: new Set(
           processes.flatMap((p) =>
             p.hostname !== null && p.pid !== null ? [processKey(p.hostname, p.pid)] : [],
           ),
         ),
-        working: new Set(workers.flatMap((w) => (w.job.jid ? [w.job.jid] : []))),
+        working: new Set(
+          workers.flatMap((w) => (w.job.jid && !over.has(w.process) ? [w.job.jid] : [])),
+        ),
+        lives,
+        silentBefore,
       };
     } catch (error) {
       if (isUnknownInstance(error)) {
