@@ -43,6 +43,24 @@ module Sidekiq
         nil
       end
 
+      # Sidekiq's identity of this process ("hostname:pid:nonce"), the member of its `processes` set,
+      # made exactly as Sidekiq makes it (and once: the nonce is Sidekiq's own, so both agree):
+      # 7.x/8.x Sidekiq::Component#identity keeps it in config[:identity]; 6.x Sidekiq::Util#identity
+      # in a class variable.
+      def identity(cfg = nil)
+        cfg ||= default_config
+        if defined?(::Sidekiq::Component) && cfg.respond_to?(:[])
+          holder = Object.new.extend(::Sidekiq::Component)
+          holder.instance_variable_set(:@config, cfg)
+          holder.identity
+        else
+          require "sidekiq/util" unless defined?(::Sidekiq::Util)
+          Object.new.extend(::Sidekiq::Util).identity
+        end
+      rescue StandardError, LoadError
+        nil
+      end
+
       def max_retries(override = nil)
         return override.to_i if override
         v = setting(:max_retries)
