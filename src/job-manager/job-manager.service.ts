@@ -166,15 +166,18 @@ export class JobManagerService {
   }
 
   /**
-   * Jobs that started and never finished on a Sidekiq process that is over, that no live worker
-   * runs and that Sidekiq did not push back to a queue (or a set). A process that reports its
+   * Jobs that started and never finished (running, or interrupted by a shutdown) on a Sidekiq
+   * process that is over, that no live worker runs and that Sidekiq did not push back to a queue
+   * (or a set). A process that reports its
    * life (startup, heartbeat, shutdown events) is over as soon as it says shutdown, or when its
    * heartbeat has stopped for longer than PROCESS_HEARTBEAT_TIMEOUT; one that does not is over
    * once it is gone from Sidekiq's processes set (its key expires 60 s after its last beat).
    * `reason` says which.
    */
   async lostJobs(filter?: string | null, options: QueryOptions = {}): Promise<LostJobPage> {
-    const query = toFilter([JobStatus.Running], filter, options);
+    // interrupted: Sidekiq's shutdown stopped the run and pushes the job back to its queue; one
+    // that is not there (nor run again since) is lost as well
+    const query = toFilter([JobStatus.Running, JobStatus.Interrupted], filter, options);
     const world = await this.sidekiqWorld(query.instance);
     const jobs = await this.jobs.find({
       ...query,
@@ -284,7 +287,8 @@ export class JobManagerService {
     if (typeof minAgeSeconds !== 'number' || !Number.isFinite(minAgeSeconds) || minAgeSeconds < 0) {
       throw invalid('minAgeSeconds', 'must be a number of seconds ≥ 0');
     }
-    const statuses = includeQueued ? [JobStatus.Running, JobStatus.Queued] : [JobStatus.Running];
+    const started = [JobStatus.Running, JobStatus.Interrupted];
+    const statuses = includeQueued ? [...started, JobStatus.Queued] : started;
     const query = toFilter(statuses, filter, rest);
     return this.orm.em.fork().transactional(async (em) => {
       // one restart at a time across every copy of the service
