@@ -20,6 +20,7 @@ export class Migration20261205030000 extends Migration {
       "quiet_at" timestamptz null,
       "stopped_at" timestamptz null,
       "last_event_at" timestamptz not null,
+      "described_at" timestamptz null,
       primary key ("instance", "identity"));`);
     this.addSql(`create index "processes_host_pid_index" on "processes"
       ("instance", "hostname", "pid", "started_at" desc);`);

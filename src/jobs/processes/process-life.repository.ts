@@ -32,7 +32,7 @@ export interface ProcessListQuery {
 }
 
 const COLUMNS = `instance, identity, hostname, pid, tag, sidekiq_version, client_version, concurrency,
-  queues, started_at, last_heartbeat_at, quiet_at, stopped_at, last_event_at`;
+  queues, started_at, last_heartbeat_at, quiet_at, stopped_at, last_event_at, described_at`;
 
 // The state of a row as SQL (ProcessStatus, see statusOf); $silent is the silence cutoff.
 const STATUS_SQL = (silent: string) => `case
@@ -44,15 +44,17 @@ const STATUS_SQL = (silent: string) => `case
 // mergeLives in SQL: p is the stored row, excluded the incoming life
 const NEWER = `(p.started_at is not null and excluded.started_at > p.started_at)`;
 const OLDER = `(p.started_at is not null and excluded.started_at < p.started_at)`;
-const LATER = `(${NEWER} or excluded.last_event_at > p.last_event_at)`;
+const DESCRIBED_LATER = `(${NEWER} or (excluded.described_at is not null and (p.described_at is null or excluded.described_at > p.described_at)))`;
 const described = (c: string) =>
-  `${c} = case when ${LATER} then coalesce(excluded.${c}, p.${c}) else coalesce(p.${c}, excluded.${c}) end`;
+  `${c} = case when ${DESCRIBED_LATER} then excluded.${c} else p.${c} end`;
 const timed = (c: string, keep: 'least' | 'greatest') =>
   `${c} = case when ${NEWER} then excluded.${c} else ${keep}(p.${c}, excluded.${c}) end`;
 const UPSERT_SQL = `insert into processes as p (${COLUMNS})
   select ${COLUMNS} from json_populate_recordset(null::processes, ?::json)
   on conflict (instance, identity) do update set
-    ${['hostname', 'pid', 'tag', 'sidekiq_version', 'client_version', 'concurrency', 'queues'].map(described).join(',\n    ')},
+    hostname = greatest(p.hostname, excluded.hostname),
+    pid = greatest(p.pid, excluded.pid),
+    ${['tag', 'sidekiq_version', 'client_version', 'concurrency', 'queues', 'described_at'].map(described).join(',\n    ')},
     ${timed('started_at', 'least')},
     ${timed('last_heartbeat_at', 'greatest')},
     ${timed('quiet_at', 'least')},
@@ -88,6 +90,7 @@ export class ProcessLifeRepository {
       quiet_at: l.quietAt,
       stopped_at: l.stoppedAt,
       last_event_at: l.lastEventAt,
+      described_at: l.describedAt,
     }));
     await this.em.execute(UPSERT_SQL, [JSON.stringify(rows)]);
   }

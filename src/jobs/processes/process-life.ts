@@ -20,7 +20,11 @@ export interface ProcessLife {
   quietAt: string | null;
   stoppedAt: string | null;
   lastEventAt: string;
+  /** when the event that gave the descriptive fields (hostname ... queues) happened */
+  describedAt: string | null;
 }
+
+const DESCRIPTIVE = ['tag', 'sidekiqVersion', 'clientVersion', 'concurrency', 'queues'] as const;
 
 export function lifeOf(e: ProcessEvent): ProcessLife {
   const stopped = e.state === ProcessState.Shutdown || e.state === ProcessState.Exit;
@@ -39,6 +43,7 @@ export function lifeOf(e: ProcessEvent): ProcessLife {
     quietAt: e.state === ProcessState.Quiet ? e.occurredAt : null,
     stoppedAt: stopped ? e.occurredAt : null,
     lastEventAt: e.occurredAt,
+    describedAt: DESCRIPTIVE.some((k) => e[k] !== null) ? e.occurredAt : null,
   };
 }
 
@@ -51,24 +56,31 @@ const latest = (a: string, b: string) => (a > b ? a : b);
  * to the stored row. A later start (a newer `started_at`) is a new life and replaces the older one;
  * events of an older life are then ignored. Within a life each time keeps its earliest (quiet,
  * stopped, started) or latest (heartbeat, last event) value, so a late heartbeat never undoes a
- * shutdown, and any order of the same events gives the same life. The descriptive fields come from
- * the latest event that has them.
+ * shutdown, and any order of the same events gives the same life. The descriptive fields come
+ * together from the latest event that has any (two events of one microsecond: the first kept).
  */
 export function mergeLives(a: ProcessLife, b: ProcessLife): ProcessLife {
   if (a.startedAt !== null && b.startedAt !== null && a.startedAt !== b.startedAt) {
     return a.startedAt > b.startedAt ? a : b;
   }
-  const [older, newer] = b.lastEventAt > a.lastEventAt ? [a, b] : [b, a];
+  // the description comes whole from the latest event that gave one (no order mixes two)
+  const d =
+    b.describedAt !== null && (a.describedAt === null || b.describedAt > a.describedAt) ? b : a;
   return {
     instance: a.instance,
     identity: a.identity,
-    hostname: newer.hostname ?? older.hostname,
-    pid: newer.pid ?? older.pid,
-    tag: newer.tag ?? older.tag,
-    sidekiqVersion: newer.sidekiqVersion ?? older.sidekiqVersion,
-    clientVersion: newer.clientVersion ?? older.clientVersion,
-    concurrency: newer.concurrency ?? older.concurrency,
-    queues: newer.queues ?? older.queues,
+    // the same in every event of an identity (hostname:pid:nonce): any fixed choice will do
+    hostname:
+      a.hostname === null || (b.hostname !== null && b.hostname > a.hostname)
+        ? b.hostname
+        : a.hostname,
+    pid: a.pid === null || (b.pid !== null && b.pid > a.pid) ? b.pid : a.pid,
+    tag: d.tag,
+    sidekiqVersion: d.sidekiqVersion,
+    clientVersion: d.clientVersion,
+    concurrency: d.concurrency,
+    queues: d.queues,
+    describedAt: d.describedAt,
     startedAt: earliest(a.startedAt, b.startedAt),
     lastHeartbeatAt: latest(a.lastHeartbeatAt, b.lastHeartbeatAt),
     quietAt: earliest(a.quietAt, b.quietAt),

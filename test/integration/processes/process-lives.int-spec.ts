@@ -69,7 +69,16 @@ describe('process lives (processes table, lost_jobs)', () => {
         queues: ['default', 'mail'],
         tag: 'app',
       },
-      { state: 'heartbeat', occurred_at: iso(t0 + 10_000) },
+      // a later description (whole): it wins over the startup's in every order
+      {
+        state: 'heartbeat',
+        occurred_at: iso(t0 + 10_000),
+        sidekiq_version: '6.4.1',
+        client_version: '0.4.0',
+        concurrency: 7,
+        queues: ['default', 'mail'],
+        tag: 'app',
+      },
       { state: 'quiet', occurred_at: iso(t0 + 11_000) },
       { state: 'shutdown', occurred_at: iso(t0 + 12_000) },
       // the sender thread beats until the process exits: after its shutdown
@@ -94,7 +103,7 @@ describe('process lives (processes table, lost_jobs)', () => {
         tag: 'app',
         sidekiq_version: '6.4.1',
         client_version: '0.4.0',
-        concurrency: 5,
+        concurrency: 7,
         queues: ['default', 'mail'],
         started_at: iso(t0),
         last_heartbeat_at: iso(t0 + 13_000),
