@@ -65,9 +65,9 @@ export function ormOptions(clientUrl: string, poolMax = 10): Options {
     debug: false,
     // job_events is partitioned (the migrations and EventPartitions make it and its partitions):
     // the schema generator cannot describe that, so it leaves the table alone. The alert tables
-    // are written through SQL only
+    // and processes (process lives) are written through SQL only
     schemaGenerator: {
-      skipTables: [/^job_events(_.*)?$/, 'alert_notifications', 'alert_deliveries'],
+      skipTables: [/^job_events(_.*)?$/, 'alert_notifications', 'alert_deliveries', 'processes'],
     },
     migrations: {
       migrationsList: MIGRATIONS,
