@@ -220,4 +220,22 @@ describe('process heartbeats from a real Sidekiq (e2e)', () => {
     expect(await writer.redis.exists(life.identity)).toBe(1);
     expect(Date.now() - killedAt).toBeLessThan(60_000);
   });
+
+  it('a stopped process (SIGSTOP) is silent after the timeout and its job lost; once it beats again (SIGCONT) it is running and the job is not lost', async () => {
+    const { server, life, jid } = await napOn('stop');
+    server.kill('SIGSTOP');
+    const lost = await eventually('the job of the stopped process to be lost', async () =>
+      (await lostJobs()).find((j) => j.job_id === jid),
+    );
+    expect(lost.reason).toMatch(new RegExp(`^no heartbeat from ${life.identity} since `));
+    expect((await lifeOf(server.pid!))?.status).toBe('silent');
+    server.kill('SIGCONT');
+    await eventually('the process to beat again', async () => {
+      const l = await lifeOf(server.pid!);
+      return l?.status === 'running' ? l : null;
+    });
+    expect((await lostJobs()).map((j) => j.job_id)).not.toContain(jid);
+    server.kill('SIGKILL');
+    await new Promise((r) => server.once('exit', r));
+  });
 });
