@@ -44,9 +44,9 @@ module Sidekiq
       end
 
       # Sidekiq's identity of this process ("hostname:pid:nonce"), the member of its `processes` set,
-      # made exactly as Sidekiq makes it (and once: the nonce is Sidekiq's own, so both agree):
-      # 7.x/8.x Sidekiq::Component#identity keeps it in config[:identity]; 6.x Sidekiq::Util#identity
-      # in a class variable.
+      # asked of Sidekiq's own code: Sidekiq::Component#identity (6.5+) or Sidekiq::Util#identity
+      # (6.0-6.4) memoize it, nonce included, in a class variable of the module, so this is the
+      # string Sidekiq's launcher uses (@config is set for versions that keep it in the config).
       def identity(cfg = nil)
         cfg ||= default_config
         if defined?(::Sidekiq::Component) && cfg.respond_to?(:[])
