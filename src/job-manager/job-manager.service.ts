@@ -12,7 +12,7 @@ import {
   type RestartCandidate,
 } from '../jobs/jobs.service.js';
 import { JobStatus } from '../jobs/job-lifecycle.enum.js';
-import { judgeRun, lifeIsDead } from '../jobs/processes/lost-rule.js';
+import { judgeRun } from '../jobs/processes/lost-rule.js';
 import { ProcessLivesService } from '../jobs/processes/process-lives.service.js';
 import { ProcessesService } from '../sidekiq/processes/processes.service.js';
 import { SidekiqJobsService } from '../sidekiq/sidekiq-jobs.service.js';
@@ -188,23 +188,20 @@ export class JobManagerService {
           return { hostname, pid: Number(pid) };
         }),
         working: [...world.working],
-        lives: world.lives.flatMap((l) =>
-          l.hostname !== null && l.pid !== null
-            ? [
-                {
-                  instance: l.instance,
-                  hostname: l.hostname,
-                  pid: l.pid,
-                  started_at: l.startedAt?.toISOString() ?? null,
-                  dead: lifeIsDead(l, world.silentBefore),
-                },
-              ]
-            : [],
-        ),
+        silentBefore: world.silentBefore,
       },
     });
     const page = jobs.slice(0, query.limit);
     const requeued = await this.requeued(page);
+    // the page's jobs are judged in full by the lives of their own processes (the query read
+    // them from the table; world.lives holds the most recent ones only)
+    const lives = await this.processLives.livesOfWorkers(
+      page.flatMap((j) =>
+        j.hostname !== null && j.pid !== null
+          ? [{ instance: j.instance, hostname: j.hostname, pid: j.pid }]
+          : [],
+      ),
+    );
     const lost: LostJob[] = [];
     for (const job of page) {
       const verdict = judgeRun(
@@ -216,7 +213,7 @@ export class JobManagerService {
           startedAt: job.started_at ? new Date(job.started_at) : null,
           restartedAs: job.restarted_as,
         },
-        world,
+        { ...world, lives },
       );
       if (verdict.lost && !requeued.has(`${job.instance}\u0000${job.job_id}`)) {
         lost.push({ ...job, reason: verdict.reason });
@@ -296,7 +293,18 @@ export class JobManagerService {
         throw new DomainError('CONFLICT', 'Another restart is running; try again when it is done');
       }
       const candidates = await this.jobs.restartCandidates(query);
-      const world = await this.sidekiqWorld(query.instance);
+      const recent = await this.sidekiqWorld(query.instance);
+      // each candidate is judged by the lives of its own process (world.lives: the recent ones)
+      const world = {
+        ...recent,
+        lives: await this.processLives.livesOfWorkers(
+          candidates.flatMap((c) =>
+            c.hostname !== null && c.pid !== null
+              ? [{ instance: c.instance, hostname: c.hostname, pid: c.pid }]
+              : [],
+          ),
+        ),
+      };
       const items: RestartItem[] = [];
       const cutoff = Date.now() - minAgeSeconds * 1000;
       for (const c of candidates) {

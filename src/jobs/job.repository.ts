@@ -4,6 +4,7 @@ import { bindNumbered } from '../database/bind-numbered.js';
 import { JOB_LOCK_KEY } from './ingest/statements.js';
 import { payloadSql } from './ingest/payload-args.js';
 import type { Job } from './job.entity.js';
+import { RUN_LIFE_OVER_SQL } from './processes/process-life.repository.js';
 
 export type DurationKind = 'queued_to_completion' | 'started_to_completion';
 
@@ -40,24 +41,9 @@ export interface JobQuery {
 export interface LostPredicate {
   live: { hostname: string; pid: number }[];
   working: string[];
-  /** reported process lives (processes table); a job on one is judged by it (lost-rule.ts) */
-  lives: {
-    instance: string;
-    hostname: string;
-    pid: number;
-    started_at: string | null;
-    dead: boolean;
-  }[];
+  /** a reported process life whose last event is older than this is over (lost-rule.ts) */
+  silentBefore: Date;
 }
-
-// lost-rule.ts's lifeOfRun + lifeIsDead in SQL: whether the job's process life ended, null when
-// the job has no reported life (LIFE_START_SLACK_MS: 1 second)
-const LIFE_DEAD_SQL = `(select l.dead from json_to_recordset(?::json)
-    as l(instance text, hostname text, pid int, started_at timestamptz, dead boolean)
-  where l.instance = jobs.instance and l.hostname = jobs.hostname and l.pid = jobs.pid
-    and (l.started_at is null or jobs.started_at is null
-         or l.started_at <= jobs.started_at + interval '1 second')
-  order by l.started_at desc nulls last limit 1)`;
 
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -348,10 +334,10 @@ export class JobRepository extends EntityRepository<Job> {
         .whereNotNull('pid')
         .whereNull('restarted_as')
         .whereRaw(
-          `coalesce(${LIFE_DEAD_SQL},
+          `coalesce(${RUN_LIFE_OVER_SQL},
              not exists (select 1 from json_to_recordset(?::json) as live(hostname text, pid int)
                where live.hostname = jobs.hostname and live.pid = jobs.pid))`,
-          [JSON.stringify(query.lost.lives), JSON.stringify(query.lost.live)],
+          [query.lost.silentBefore.toISOString(), JSON.stringify(query.lost.live)],
         )
         .whereRaw(
           `not exists (select 1 from json_array_elements_text(?::json) as working(jid)

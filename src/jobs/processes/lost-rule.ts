@@ -51,10 +51,7 @@ export function lifeOfRun(run: RunView, lives: readonly LifeView[]): LifeView | 
     return null;
   }
   let best: LifeView | null = null;
-  for (const l of lives) {
-    if (l.instance !== run.instance || l.hostname !== run.hostname || l.pid !== run.pid) {
-      continue;
-    }
+  for (const l of indexOf(lives).get(workerKey(run.instance, run.hostname, run.pid)) ?? []) {
     if (
       l.startedAt !== null &&
       run.startedAt !== null &&
@@ -70,6 +67,27 @@ export function lifeOfRun(run: RunView, lives: readonly LifeView[]): LifeView | 
     }
   }
   return best;
+}
+
+const workerKey = (instance: string, hostname: string, pid: number) =>
+  `${instance}\u0000${hostname}\u0000${pid}`;
+
+// lives by worker, made once per list (the stuck detector judges up to 10,000 runs against one)
+const INDEXES = new WeakMap<readonly LifeView[], Map<string, LifeView[]>>();
+
+function indexOf(lives: readonly LifeView[]): Map<string, LifeView[]> {
+  let index = INDEXES.get(lives);
+  if (!index) {
+    index = new Map();
+    for (const l of lives) {
+      if (l.hostname !== null && l.pid !== null) {
+        const key = workerKey(l.instance, l.hostname, l.pid);
+        index.set(key, [...(index.get(key) ?? []), l]);
+      }
+    }
+    INDEXES.set(lives, index);
+  }
+  return index;
 }
 
 /** A life that ended: it said shutdown, or its heartbeat stopped. */

@@ -62,6 +62,19 @@ const UPSERT_SQL = `insert into processes as p (${COLUMNS})
     ${timed('last_event_at', 'greatest')}
   where not ${OLDER}`;
 
+/**
+ * lost-rule.ts's lifeOfRun + lifeIsDead for the run of a `jobs` row, as a subquery for
+ * JobRepository's lost predicate: whether the process life it ran in (its hostname and pid, begun
+ * before it; LIFE_START_SLACK_MS = 1 s) is over; null when it has none. One parameter: the silence
+ * cutoff. An index lookup per job (processes_host_pid_index).
+ */
+export const RUN_LIFE_OVER_SQL = `(select p.stopped_at is not null or p.last_heartbeat_at < ?::timestamptz
+  from processes p
+  where p.instance = jobs.instance and p.hostname = jobs.hostname and p.pid = jobs.pid
+    and (p.started_at is null or jobs.started_at is null
+         or p.started_at <= jobs.started_at + interval '1 second')
+  order by p.started_at desc nulls last limit 1)`;
+
 /** The one class that spells SQL for `processes` (Sidekiq process lives, see process-life.ts). */
 export class ProcessLifeRepository {
   constructor(private readonly em: EntityManager) {}
@@ -129,6 +142,23 @@ export class ProcessLifeRepository {
       `select ${COLUMNS} from processes ${instance === undefined ? '' : 'where instance = ?'}
        order by last_event_at desc limit ?`,
       instance === undefined ? [limit] : [instance, limit],
+    );
+    return rows.map(toRow);
+  }
+
+  /** The lives of these (instance, hostname, pid): what a page of jobs is judged by. */
+  async ofWorkers(
+    keys: readonly { instance: string; hostname: string; pid: number }[],
+  ): Promise<ProcessRow[]> {
+    if (keys.length === 0) {
+      return [];
+    }
+    const rows = await this.em.execute<Record<string, unknown>[]>(
+      `select ${COLUMNS} from processes
+       where (instance, hostname, pid) in (
+         select instance, hostname, pid
+         from json_to_recordset(?::json) as k(instance text, hostname text, pid int))`,
+      [JSON.stringify(keys)],
     );
     return rows.map(toRow);
   }

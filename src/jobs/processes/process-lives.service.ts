@@ -65,6 +65,14 @@ export class ProcessLivesService {
     return this.repo().recent(instance, MAX_JUDGED_LIVES);
   }
 
+  /** The lives of the processes (instance, hostname, pid) a page of jobs ran on. */
+  async livesOfWorkers(
+    keys: readonly { instance: string; hostname: string; pid: number }[],
+  ): Promise<LifeView[]> {
+    const unique = new Map(keys.map((k) => [`${k.instance}\u0000${k.hostname}\u0000${k.pid}`, k]));
+    return this.repo().ofWorkers([...unique.values()]);
+  }
+
   /** Retention: removes up to `limit` lives that ended before `cutoff`. */
   prune(cutoff: Date, limit: number): Promise<number> {
     return this.repo().deleteEndedBefore(cutoff, limit);
