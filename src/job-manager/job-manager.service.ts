@@ -193,6 +193,10 @@ export class JobManagerService {
     });
     const page = jobs.slice(0, query.limit);
     const requeued = await this.requeued(page);
+    // pushed again after the run started (a later queued event): it will run again
+    const queuedAgain = await this.jobs.queuedAgain(
+      page.map((j) => ({ instance: j.instance, jid: j.job_id })),
+    );
     // the page's jobs are judged in full by the lives of their own processes (the query read
     // them from the table; world.lives holds the most recent ones only)
     const lives = await this.processLives.livesOfWorkers(
@@ -215,7 +219,8 @@ export class JobManagerService {
         },
         { ...world, lives },
       );
-      if (verdict.lost && !requeued.has(`${job.instance}\u0000${job.job_id}`)) {
+      const key = `${job.instance}\u0000${job.job_id}`;
+      if (verdict.lost && !requeued.has(key) && !queuedAgain.has(key)) {
         lost.push({ ...job, reason: verdict.reason });
       }
     }

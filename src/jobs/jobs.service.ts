@@ -248,6 +248,12 @@ export class JobsService {
     return error;
   }
 
+  /** Of these jobs, those pushed again (queued) after their current run started. */
+  async queuedAgain(keys: readonly JobKey[]): Promise<Set<string>> {
+    const again = await this.jobEvents.queuedAgain(keys);
+    return new Set(again.map((k) => `${k.instance}\u0000${k.jid}`));
+  }
+
   /** Validates and commits one event; resolves after commit. */
   async recordEvent(
     raw: unknown,

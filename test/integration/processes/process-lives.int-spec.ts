@@ -193,6 +193,7 @@ describe('process lives (processes table, lost_jobs)', () => {
       beating: { identity: 'w-1:13:cc', pid: 13 },
       requeued: { identity: 'w-1:14:dd', pid: 14 },
       draining: { identity: 'w-1:15:ee', pid: 15 },
+      pushedAgain: { identity: 'w-1:16:ff', pid: 16 },
     };
     const jids = Object.fromEntries(Object.keys(cases).map((k) => [k, makeJid()])) as Record<
       keyof typeof cases,
@@ -226,7 +227,7 @@ describe('process lives (processes table, lost_jobs)', () => {
         { ...base, state: 'startup', occurred_at: iso(now - 70_000) },
         { ...base, state: 'heartbeat', occurred_at: iso(lastBeat) },
       ];
-      if (name === 'shutdown' || name === 'requeued' || name === 'draining') {
+      if (name !== 'silent' && name !== 'beating') {
         events.push({ ...base, state: 'shutdown', occurred_at: iso(now - 2_000) });
       }
       await ctx.postEvents(events);
@@ -261,6 +262,11 @@ describe('process lives (processes table, lost_jobs)', () => {
       now - 55_000,
     );
 
+    // a later queued event of the same run: something pushed it again, it will run again
+    await ctx.postEvents([
+      { type: 'queued', job_id: jids.pushedAgain, queue: 'slow', occurred_at: iso(now - 1_000) },
+    ]);
+
     const page = await sut.lostJobs(null, { instance });
     const byJid = new Map(page.jobs.map((j) => [j.job_id, j.reason]));
     expect(byJid.get(jids.shutdown)).toBe(`process w-1:11:aa said shutdown at ${iso(now - 2_000)}`);
@@ -269,6 +275,9 @@ describe('process lives (processes table, lost_jobs)', () => {
     expect(byJid.has(jids.beating)).toBe(false);
     expect(byJid.has(jids.requeued)).toBe(false);
     expect(byJid.has(jids.draining)).toBe(false);
+    expect(byJid.has(jids.pushedAgain)).toBe(false);
+    // (still running in the history: it is left out by the later queued event alone)
+    expect((await sut.find(jids.pushedAgain)).job.status).toBe('running');
     expect(page.jobs).toHaveLength(2);
 
     // the restart rule agrees: the shutdown job is restarted, the beating one is left alone
