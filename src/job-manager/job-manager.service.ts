@@ -167,12 +167,11 @@ export class JobManagerService {
 
   /**
    * Jobs that started and never finished (running, or interrupted by a shutdown) on a Sidekiq
-   * process that is over, that no live worker runs and that Sidekiq did not push back to a queue
-   * (or a set). A process that reports its
-   * life (startup, heartbeat, shutdown events) is over as soon as it says shutdown, or when its
-   * heartbeat has stopped for longer than PROCESS_HEARTBEAT_TIMEOUT; one that does not is over
-   * once it is gone from Sidekiq's processes set (its key expires 60 s after its last beat).
-   * `reason` says which.
+   * process that is over, that no live worker runs, that Sidekiq did not push back to a queue (or
+   * a set) and that was not pushed again since. A process that reports its life (startup,
+   * heartbeat, shutdown events) is over as soon as it says shutdown, or when its heartbeat has
+   * stopped for longer than PROCESS_HEARTBEAT_TIMEOUT; one that does not is over once it is gone
+   * from Sidekiq's processes set (its key expires 60 s after its last beat). `reason` says which.
    */
   async lostJobs(filter?: string | null, options: QueryOptions = {}): Promise<LostJobPage> {
     // interrupted: Sidekiq's shutdown stopped the run and pushes the job back to its queue; one
