@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { JobManagerService } from '../../../src/job-manager/job-manager.service.js';
+import { TaskScheduler } from '../../../src/scheduler/task.scheduler.js';
 import { makeJid, makeStartedJobEvents } from '../../factories/job-event.factory.js';
 import { startWithSidekiq, stopWithSidekiq } from '../../support/app-with-sidekiq.js';
 import type { SidekiqWriter } from '../../support/sidekiq-writer.js';
@@ -292,5 +293,46 @@ describe('process lives (processes table, lost_jobs)', () => {
     expect(outcome.get(jids.beating)).toBe('process_alive');
     expect(outcome.get(jids.requeued)).toBe('held_by_sidekiq');
     expect(outcome.get(jids.draining)).toBe('held_by_sidekiq');
+  });
+
+  it('the retention tick removes lives stopped or silent for longer than PROCESS_RETENTION_DAYS', async () => {
+    const day = 86_400_000;
+    const now = Date.now();
+    const life = (identity: string, startedMs: number) => ({
+      type: 'process',
+      instance: 'kept',
+      identity,
+      hostname: 'r',
+      pid: 1,
+      started_at: iso(startedMs),
+    });
+    await ctx.postEvents([
+      {
+        ...life('r:1:old-stopped', now - 30 * day),
+        state: 'startup',
+        occurred_at: iso(now - 30 * day),
+      },
+      {
+        ...life('r:1:old-stopped', now - 30 * day),
+        state: 'shutdown',
+        occurred_at: iso(now - 8 * day),
+      },
+      {
+        ...life('r:1:old-silent', now - 30 * day),
+        state: 'heartbeat',
+        occurred_at: iso(now - 8 * day),
+      },
+      {
+        ...life('r:1:new-stopped', now - 3 * day),
+        state: 'shutdown',
+        occurred_at: iso(now - 6 * day),
+      },
+      { ...life('r:1:running', now - 3 * day), state: 'heartbeat', occurred_at: iso(now - 1000) },
+    ]);
+    expect(await ctx.get(TaskScheduler).tick('retention', new Date(now))).toBe('ran');
+    expect((await lives('kept')).map((l) => l.identity).sort()).toEqual([
+      'r:1:new-stopped',
+      'r:1:running',
+    ]);
   });
 });
