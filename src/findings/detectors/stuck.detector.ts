@@ -5,6 +5,7 @@ import { JobSignalsService, type RunningJobRow } from '../../jobs/job-signals.se
 import { judgeRun, type RunVerdict } from '../../jobs/processes/lost-rule.js';
 import { ProcessLivesService } from '../../jobs/processes/process-lives.service.js';
 import { ProcessesService } from '../../sidekiq/processes/processes.service.js';
+import { type HoldingsReport, SidekiqJobsService } from '../../sidekiq/sidekiq-jobs.service.js';
 import { WorkersService } from '../../sidekiq/workers/workers.service.js';
 import type { Observation } from '../findings.repository.js';
 import {
@@ -129,6 +130,8 @@ export function stuckVerdict(
 // running jobs read per evaluation: Sidekiq runs at most its processes' threads at once, so more
 // than this means jobs left running by lost processes piled up (each one stays a finding)
 const MAX_RUNNING = 10_000;
+// entries of each queue and set read to tell requeued jobs apart (as never_started reads)
+const READ_BUDGET = 10_000;
 
 /** Jobs running longer than their class usually takes, and jobs whose process is gone. */
 @Injectable()
@@ -141,6 +144,7 @@ export class StuckDetector implements Detector {
     private readonly processes: ProcessesService,
     private readonly workers: WorkersService,
     private readonly processLives: ProcessLivesService,
+    private readonly sidekiq: SidekiqJobsService,
     private readonly config: AppConfig,
   ) {}
 
@@ -176,6 +180,7 @@ export class StuckDetector implements Detector {
       worlds.set(instance, world === 'unreachable' || world === 'unknown' ? null : world);
     }
     const observations: Observation[] = [];
+    const gone: RunningJobRow[] = [];
     for (const job of running) {
       const verdict = stuckVerdict(
         job,
@@ -186,9 +191,60 @@ export class StuckDetector implements Detector {
       );
       if (verdict) {
         observations.push(verdict);
+        if (verdict.severity === 'critical') {
+          gone.push(job);
+        }
       }
     }
-    return { detector: this.name, observations, complete };
+    const { held, read } = await this.heldAgain(gone);
+    complete &&= read;
+    return {
+      detector: this.name,
+      observations: observations.filter((o) => !held.has(`${o.instance}\u0000${o.jid}`)),
+      complete,
+    };
+  }
+
+  /**
+   * Of the jobs whose process is gone, those Sidekiq holds again (on shutdown it pushes the jobs
+   * in progress back to their queue; JobManager's lost_jobs leaves them out too): waiting to run,
+   * not stuck. Each queue read from its oldest end, at most READ_BUDGET entries; a queue not read
+   * to its end counts as holding them.
+   */
+  private async heldAgain(jobs: RunningJobRow[]): Promise<{ held: Set<string>; read: boolean }> {
+    const held = new Set<string>();
+    let read = true;
+    for (const instance of new Set(jobs.map((j) => j.instance))) {
+      const list = jobs.filter((j) => j.instance === instance);
+      let report: HoldingsReport | null;
+      try {
+        report = await this.sidekiq.holdingsIfKnown(
+          instance,
+          list.map((j) => ({
+            jid: j.jid,
+            queue: j.queue,
+            since: (j.startedAt?.getTime() ?? 0) / 1000,
+          })),
+          READ_BUDGET,
+        );
+      } catch (error) {
+        this.logger.warn(
+          `stuck: Sidekiq's Redis "${instance}" is out of reach, requeued jobs not told apart: ${(error as Error).message}`,
+        );
+        read = false;
+        continue;
+      }
+      for (const job of list) {
+        const where = report?.held.get(job.jid)?.where;
+        if (
+          (where !== undefined && where !== 'working') ||
+          report?.unread.includes(`queue:${job.queue}`)
+        ) {
+          held.add(`${instance}\u0000${job.jid}`);
+        }
+      }
+    }
+    return { held, read };
   }
 
   /** The instance's live processes and busy jids, if they can be read. */
