@@ -13,6 +13,7 @@ import { Migration20261204100500 } from './src/database/migrations/Migration2026
 import { Migration20261205010000 } from './src/database/migrations/Migration20261205010000.js';
 import { Migration20261205040000 } from './src/database/migrations/Migration20261205040000.js';
 import { Migration20261205020000 } from './src/database/migrations/Migration20261205020000.js';
+import { Migration20261205030000 } from './src/database/migrations/Migration20261205030000.js';
 import { Migration20261204100200 } from './src/database/migrations/Migration20261204100200.js';
 import { Deploy } from './src/findings/deploys/deploy.entity.js';
 import { FailureFingerprintHour } from './src/findings/fingerprints/failure-fingerprint-hour.entity.js';
@@ -55,6 +56,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261204100500', class: Migration20261204100500 },
   { name: 'Migration20261205010000', class: Migration20261205010000 },
   { name: 'Migration20261205020000', class: Migration20261205020000 },
+  { name: 'Migration20261205030000', class: Migration20261205030000 },
   { name: 'Migration20261205040000', class: Migration20261205040000 },
 ];
 
@@ -68,10 +70,16 @@ export function ormOptions(clientUrl: string, poolMax = 10): Options {
     pool: { min: 0, max: poolMax },
     debug: false,
     // job_events is partitioned (the migrations and EventPartitions make it and its partitions):
-    // the schema generator cannot describe that, so it leaves the table alone. The alert tables
-    // and the audit log are written through SQL only
+    // the schema generator cannot describe that, so it leaves the table alone. The alert tables,
+    // the audit log and processes (process lives) are written through SQL only
     schemaGenerator: {
-      skipTables: [/^job_events(_.*)?$/, 'alert_notifications', 'alert_deliveries', 'audit_log'],
+      skipTables: [
+        /^job_events(_.*)?$/,
+        'alert_notifications',
+        'alert_deliveries',
+        'audit_log',
+        'processes',
+      ],
     },
     migrations: {
       migrationsList: MIGRATIONS,

@@ -585,6 +585,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/processes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sidekiq process lives as their reported startup, heartbeat, quiet and shutdown events tell them (running, quiet, stopped, silent), most recently heard from first */
+        get: operations["ProcessLives_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sidekiq/instances": {
         parameters: {
             query?: never;
@@ -1607,8 +1624,8 @@ export interface components {
             defaults?: {
                 [key: string]: unknown;
             };
-            /** @description Event objects. Together with rows at most INGEST_MAX_BATCH (default 1000) */
-            events?: components["schemas"]["JobEventDto"][];
+            /** @description Event objects: job events, and process events (type "process": a Sidekiq process's startup, heartbeat, quiet, shutdown). Together with rows at most INGEST_MAX_BATCH (default 1000) */
+            events?: (components["schemas"]["JobEventDto"] | components["schemas"]["ProcessEventDto"])[];
             /**
              * @description Compact form: one array of values per event, one value per column (null = absent)
              * @example [
@@ -2129,6 +2146,82 @@ export interface components {
             total: number;
             /** @description the instance has more cron jobs than are read (5000) */
             truncated: boolean;
+        };
+        ProcessEventDto: {
+            /** @description the reporting gem's version */
+            client_version?: string;
+            concurrency?: number;
+            /** @description The hostname the process's job events carry (joined with their pid) */
+            hostname?: string;
+            /**
+             * @description Sidekiq's process identity, as in its processes set (hostname:pid:nonce)
+             * @example worker-1:4242:0f1e2d3c4b5a
+             */
+            identity: string;
+            /** @description Sidekiq installation name; default: default */
+            instance?: string;
+            /** @description When it happened (client clock). ISO 8601 date-time with a time zone, or epoch seconds (milliseconds above 1e11). */
+            occurred_at?: string;
+            /** @description occurred_at as integer epoch microseconds (not both) */
+            occurred_at_us?: number;
+            pid?: number;
+            /**
+             * @example [
+             *       "default",
+             *       "mail"
+             *     ]
+             */
+            queues?: string[];
+            /** @example 6.4.1 */
+            sidekiq_version?: string;
+            /** @description When this process life began. ISO 8601 date-time with a time zone, or epoch seconds (milliseconds above 1e11). A newer one for the same identity is a new life */
+            started_at?: string;
+            /** @description started_at as integer epoch microseconds (not both) */
+            started_at_us?: number;
+            /**
+             * @description startup, heartbeat (every SIDEKIQ_SUPERVISOR_HEARTBEAT_INTERVAL), quiet, shutdown, or exit (Sidekiq 8, after shutdown)
+             * @example heartbeat
+             * @enum {string}
+             */
+            state: "startup" | "heartbeat" | "quiet" | "shutdown" | "exit";
+            tag?: string;
+            /** @enum {string} */
+            type: "process";
+        };
+        ProcessLifeDto: {
+            /** @description the reporting gem */
+            client_version: string | null;
+            concurrency: number | null;
+            hostname: string | null;
+            /** @description Sidekiq's process identity (hostname:pid:nonce) */
+            identity: string;
+            instance: string;
+            /**
+             * Format: date-time
+             * @description the latest event of any kind
+             */
+            last_heartbeat_at: string;
+            pid: number | null;
+            queues: string[] | null;
+            /** Format: date-time */
+            quiet_at: string | null;
+            sidekiq_version: string | null;
+            /** Format: date-time */
+            started_at: string | null;
+            /**
+             * @description stopped: it said shutdown; silent: no heartbeat for longer than PROCESS_HEARTBEAT_TIMEOUT; quiet: it said quiet; else running
+             * @enum {string}
+             */
+            status: "running" | "quiet" | "stopped" | "silent";
+            /** Format: date-time */
+            stopped_at: string | null;
+            tag: string | null;
+        };
+        ProcessLifePageDto: {
+            /** @description PROCESS_HEARTBEAT_TIMEOUT, seconds */
+            heartbeat_timeout_s: number;
+            next_cursor: string | null;
+            processes: components["schemas"]["ProcessLifeDto"][];
         };
         ProcessMetricsDto: {
             processes: components["schemas"]["GitlabProcessMetricDto"][];
@@ -6691,6 +6784,113 @@ export interface operations {
                 };
             };
             /** @description A dependency is unavailable; retry later (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape (500 INTERNAL_ERROR is logged) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ProcessLives_list: {
+        parameters: {
+            query?: {
+                instance?: string;
+                /** @description One status or several, comma separated */
+                status?: string[];
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessLifePageDto"];
+                };
+            };
+            /** @description Invalid input; details.errors names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid PRIVATE-TOKEN */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token lacks scope: read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body was sent with a Content-Type other than JSON or a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed token checks from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request line and headers are larger than 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PostgreSQL is unavailable; retry later */
             503: {
                 headers: {
                     [name: string]: unknown;

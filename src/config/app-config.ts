@@ -99,6 +99,12 @@ export class AppConfig {
     /** audit records; at least jobDays */
     readonly auditDays: number;
     readonly batch: number;
+    /** process lives stopped (or silent) for longer than this */
+    readonly processDays: number;
+  };
+  readonly processes: {
+    /** seconds without a heartbeat after which a process is silent and its running jobs lost */
+    readonly heartbeatTimeoutSeconds: number;
   };
   readonly statsImportDays: number;
   readonly alerts: {
@@ -209,7 +215,9 @@ export class AppConfig {
       statusDataMinutes: env.STATUS_DATA_TTL_MINUTES,
       auditDays: env.AUDIT_RETENTION_DAYS,
       batch: env.RETENTION_BATCH,
+      processDays: env.PROCESS_RETENTION_DAYS,
     });
+    this.processes = Object.freeze({ heartbeatTimeoutSeconds: env.PROCESS_HEARTBEAT_TIMEOUT });
     this.statsImportDays = env.STATS_IMPORT_DAYS;
     this.redactor = new Redactor(parseRedaction(env).settings);
     this.alerts = Object.freeze({

@@ -128,6 +128,11 @@ export class EnvVars {
   // progress and custom data of finished jobs (sidekiq-status keeps them 30 minutes)
   @Type(() => Number) @IsInt() @Min(1) @Max(5_256_000) STATUS_DATA_TTL_MINUTES = 10_080;
   @Type(() => Number) @IsInt() @Min(100) @Max(100_000) RETENTION_BATCH = 5000;
+  // process heartbeats (README "Process heartbeats"): a process whose last heartbeat is older than
+  // this is silent (its running jobs lost); Sidekiq's own process key expires after 60 s
+  @Type(() => Number) @IsInt() @Min(1) @Max(86_400) PROCESS_HEARTBEAT_TIMEOUT = 60;
+  // stopped (and long silent) process lives are kept this long, then removed by the retention tick
+  @Type(() => Number) @IsInt() @Min(1) @Max(36_500) PROCESS_RETENTION_DAYS = 7;
   @Type(() => Number) @IsInt() @Min(1) @Max(1825) STATS_IMPORT_DAYS = 30;
 
   // webhook receivers of findings (README "Alerts"); parsed and checked by parseAlertWebhooks

@@ -34,7 +34,7 @@ instance, from, to }.
   JobManager.all_jobs('abc', { limit: 20 })      every job, newest first
   JobManager.queued_to_completion_duration('abc')  time from queued to completed
   JobManager.completed_jobs_duration('abc')        time from started to completed
-  JobManager.lost_jobs('abc')                    started on a Sidekiq process that is gone
+  JobManager.lost_jobs('abc')                    started on a process that is over, not requeued
   JobManager.find('<jid>')                       one job: timeline and where Sidekiq holds it now
   JobManager.restart_uncompleted_jobs('abc', { dryRun: true })
                                                  re-enqueue jobs that never finished and that Sidekiq

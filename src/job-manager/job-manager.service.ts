@@ -12,6 +12,8 @@ import {
   type RestartCandidate,
 } from '../jobs/jobs.service.js';
 import { JobStatus } from '../jobs/job-lifecycle.enum.js';
+import { judgeRun } from '../jobs/processes/lost-rule.js';
+import { ProcessLivesService } from '../jobs/processes/process-lives.service.js';
 import { ProcessesService } from '../sidekiq/processes/processes.service.js';
 import { SidekiqJobsService } from '../sidekiq/sidekiq-jobs.service.js';
 import { TimestampFormat } from '../sidekiq/payload/job-record.js';
@@ -136,6 +138,8 @@ export interface DurationPage {
 }
 
 const MAX_LIMIT = 1000;
+// entries of each queue read to find jobs Sidekiq pushed back (see requeued)
+const REQUEUE_BUDGET = 10_000;
 
 /**
  * The operator's API over reported jobs, with the original supervisor's names and meanings. Used
@@ -149,6 +153,7 @@ export class JobManagerService {
     private readonly sidekiqJobs: SidekiqJobsService,
     private readonly processes: ProcessesService,
     private readonly workers: WorkersService,
+    private readonly processLives: ProcessLivesService,
     private readonly orm: MikroORM,
   ) {}
 
@@ -164,29 +169,108 @@ export class JobManagerService {
   }
 
   /**
-   * Jobs that started on a Sidekiq process that is gone (no heartbeat, or no longer in Sidekiq's
-   * processes set) and never finished, and that no live worker runs now.
+   * Jobs that started and never finished (running, or interrupted by a shutdown) on a Sidekiq
+   * process that is over, that no live worker runs, that Sidekiq did not push back to a queue (or
+   * a set) and that was not pushed again since. A process that reports its life (startup,
+   * heartbeat, shutdown events) is over as soon as it says shutdown, or when its heartbeat has
+   * stopped for longer than PROCESS_HEARTBEAT_TIMEOUT; one that does not is over once it is gone
+   * from Sidekiq's processes set (its key expires 60 s after its last beat). `reason` says which.
    */
   async lostJobs(filter?: string | null, options: QueryOptions = {}): Promise<LostJobPage> {
-    const query = toFilter([JobStatus.Running], filter, options);
+    // interrupted: Sidekiq's shutdown stopped the run and pushes the job back to its queue; one
+    // that is not there (nor run again since) is lost as well
+    const query = toFilter([JobStatus.Running, JobStatus.Interrupted], filter, options);
     const world = await this.sidekiqWorld(query.instance);
     const jobs = await this.jobs.find({
       ...query,
       limit: query.limit + 1,
       lost: {
-        live: [...world.live.values()],
+        live: [...world.live].map((key) => {
+          const [hostname, pid] = key.split('\u0000');
+          return { hostname, pid: Number(pid) };
+        }),
         working: [...world.working],
+        silentBefore: world.silentBefore,
       },
     });
+    const page = jobs.slice(0, query.limit);
+    const requeued = await this.requeued(page);
+    // pushed again after the run started (a later queued event): it will run again
+    const queuedAgain = await this.jobs.queuedAgain(
+      page.map((j) => ({ instance: j.instance, jid: j.job_id })),
+    );
+    // the page's jobs are judged in full by the lives of their own processes (the query read
+    // them from the table; world.lives holds the most recent ones only)
+    const lives = await this.processLives.livesOfWorkers(
+      page.flatMap((j) =>
+        j.hostname !== null && j.pid !== null
+          ? [{ instance: j.instance, hostname: j.hostname, pid: j.pid }]
+          : [],
+      ),
+    );
+    const lost: LostJob[] = [];
+    for (const job of page) {
+      const verdict = judgeRun(
+        {
+          instance: job.instance,
+          jid: job.job_id,
+          hostname: job.hostname,
+          pid: job.pid,
+          startedAt: job.started_at ? new Date(job.started_at) : null,
+          restartedAs: job.restarted_as,
+        },
+        { ...world, lives },
+      );
+      const key = `${job.instance}\u0000${job.job_id}`;
+      if (verdict.lost && !requeued.has(key) && !queuedAgain.has(key)) {
+        lost.push({ ...job, reason: verdict.reason });
+      }
+    }
     return {
-      jobs: jobs.slice(0, query.limit).map((job) => ({
-        ...job,
-        reason: `its process ${job.hostname}:${job.pid} has no heartbeat and is not in Sidekiq's processes`,
-      })),
+      jobs: lost,
       limit: query.limit,
       offset: query.offset,
       next_offset: jobs.length > query.limit ? query.offset + query.limit : null,
     };
+  }
+
+  /**
+   * The jobs of a page that Sidekiq holds again: on shutdown it pushes the jobs in progress back
+   * to their queue (BasicFetch#bulk_requeue, at the end a worker fetches from). Read as the stuck
+   * detector reads waiting jobs: from each queue's oldest end, at most REQUEUE_BUDGET entries;
+   * a job in a queue not read to its end counts as held (not called lost on a guess).
+   */
+  private async requeued(jobs: readonly JobResponseDto[]): Promise<Set<string>> {
+    const held = new Set<string>();
+    const byInstance = new Map<string, JobResponseDto[]>();
+    for (const job of jobs) {
+      byInstance.set(job.instance, [...(byInstance.get(job.instance) ?? []), job]);
+    }
+    for (const [instance, list] of byInstance) {
+      const report = await this.sidekiqJobs.holdingsIfKnown(
+        instance,
+        list.map((j) => ({
+          jid: j.job_id,
+          queue: j.queue,
+          since: Date.parse(j.enqueued_at ?? j.started_at ?? j.created_at ?? '') / 1000 || 0,
+        })),
+        REQUEUE_BUDGET,
+      );
+      if (report === null) {
+        continue; // an instance no longer configured: nothing of it can be read
+      }
+      for (const job of list) {
+        // a worker entry was judged by the lost rule (it may be a silent process's leftover)
+        const where = report.held.get(job.job_id)?.where;
+        if (
+          (where !== undefined && where !== 'working') ||
+          report.unread.includes(`queue:${job.queue}`)
+        ) {
+          held.add(`${instance}\u0000${job.job_id}`);
+        }
+      }
+    }
+    return held;
   }
 
   /**
@@ -207,7 +291,8 @@ export class JobManagerService {
     if (typeof minAgeSeconds !== 'number' || !Number.isFinite(minAgeSeconds) || minAgeSeconds < 0) {
       throw invalid('minAgeSeconds', 'must be a number of seconds ≥ 0');
     }
-    const statuses = includeQueued ? [JobStatus.Running, JobStatus.Queued] : [JobStatus.Running];
+    const started = [JobStatus.Running, JobStatus.Interrupted];
+    const statuses = includeQueued ? [...started, JobStatus.Queued] : started;
     const query = toFilter(statuses, filter, rest);
     return this.orm.em.fork().transactional(async (em) => {
       // one restart at a time across every copy of the service
@@ -215,7 +300,18 @@ export class JobManagerService {
         throw new DomainError('CONFLICT', 'Another restart is running; try again when it is done');
       }
       const candidates = await this.jobs.restartCandidates(query);
-      const world = await this.sidekiqWorld(query.instance);
+      const recent = await this.sidekiqWorld(query.instance);
+      // each candidate is judged by the lives of its own process (world.lives: the recent ones)
+      const world = {
+        ...recent,
+        lives: await this.processLives.livesOfWorkers(
+          candidates.flatMap((c) =>
+            c.hostname !== null && c.pid !== null
+              ? [{ instance: c.instance, hostname: c.hostname, pid: c.pid }]
+              : [],
+          ),
+        ),
+      };
       const items: RestartItem[] = [];
       const cutoff = Date.now() - minAgeSeconds * 1000;
       for (const c of candidates) {
@@ -254,9 +350,11 @@ export class JobManagerService {
       restarted_as: restartedAs,
       reason,
     });
-    const decision = await decideRestart(c, world, cutoff, () =>
-      this.sidekiqJobs.locate(c.jid, c.instance),
-    );
+    const decision = await decideRestart(c, world, cutoff, async () => {
+      const location = await this.sidekiqJobs.locate(c.jid, c.instance);
+      // the worker entries of a process whose heartbeat stopped run nothing (see sidekiqWorld)
+      return location?.where === 'working' && !world.working.has(c.jid) ? null : location;
+    });
     if (!decision.restart) {
       return item(decision.outcome, decision.reason, decision.restartedAs ?? null);
     }
@@ -297,19 +395,28 @@ export class JobManagerService {
   }
 
   private async sidekiqWorld(instance?: string): Promise<SidekiqWorld> {
-    const [processes, workers] = await Promise.all([
+    const [processes, workers, lives] = await Promise.all([
       this.processes.list(instance),
       this.workers.list(instance),
+      this.processLives.lives(instance),
     ]);
-    const live = new Map<string, { hostname: string; pid: number }>();
-    for (const p of processes) {
-      if (p.hostname !== null && p.pid !== null) {
-        live.set(processKey(p.hostname, p.pid), { hostname: p.hostname, pid: p.pid });
-      }
-    }
+    const silentBefore = this.processLives.silentBefore(new Date());
+    // a process whose heartbeat stopped left its worker entries behind (they expire with its
+    // key): they run nothing. One that said shutdown and still beats is finishing its jobs.
+    const over = new Set(
+      lives.filter((l) => l.lastHeartbeatAt < silentBefore).map((l) => l.identity),
+    );
     return {
-      live,
-      working: new Set(workers.flatMap((w) => (w.job.jid ? [w.job.jid] : []))),
+      live: new Set(
+        processes.flatMap((p) =>
+          p.hostname !== null && p.pid !== null ? [processKey(p.hostname, p.pid)] : [],
+        ),
+      ),
+      working: new Set(
+        workers.flatMap((w) => (w.job.jid && !over.has(w.process) ? [w.job.jid] : [])),
+      ),
+      lives,
+      silentBefore,
     };
   }
 

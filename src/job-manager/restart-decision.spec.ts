@@ -2,6 +2,7 @@ import type { RestartCandidate } from '../jobs/jobs.service.js';
 import { JobStatus } from '../jobs/job-lifecycle.enum.js';
 import type { JobResponseDto } from '../jobs/dto/job-response.dto.js';
 import type { SidekiqJobLocation } from '../sidekiq/sidekiq-jobs.service.js';
+import type { LifeView } from '../jobs/processes/lost-rule.js';
 import {
   decideRestart,
   processKey,
@@ -31,10 +32,12 @@ function makeCandidate(overrides: Partial<RestartCandidate> = {}): RestartCandid
   };
 }
 
-function makeWorld(live: [string, number][] = []): SidekiqWorld {
+function makeWorld(live: [string, number][] = [], lives: LifeView[] = []): SidekiqWorld {
   return {
-    live: new Map(live.map(([hostname, pid]) => [processKey(hostname, pid), { hostname, pid }])),
+    live: new Set(live.map(([hostname, pid]) => processKey(hostname, pid))),
     working: new Set(),
+    lives,
+    silentBefore: new Date(Date.now() - 60_000),
   };
 }
 
@@ -141,5 +144,32 @@ describe('decideRestart', () => {
     expect(
       await decideRestart(makeCandidate({ status: JobStatus.Queued }), world, CUTOFF, fakeLocate()),
     ).toMatchObject({ restart: true });
+  });
+
+  it("judges a running job by its process's reported life when there is one", async () => {
+    const life: LifeView = {
+      instance: 'default',
+      identity: 'worker-1:4242:abc',
+      hostname: 'worker-1',
+      pid: 4242,
+      startedAt: new Date(0),
+      lastHeartbeatAt: new Date(),
+      stoppedAt: null,
+    };
+    // in Sidekiq's processes (its key lives 60 s) but it said shutdown: restarted at once
+    const stopped = makeWorld([['worker-1', 4242]], [{ ...life, stoppedAt: new Date() }]);
+    expect(await decideRestart(makeCandidate(), stopped, CUTOFF, fakeLocate())).toMatchObject({
+      restart: true,
+    });
+    const silent = makeWorld([['worker-1', 4242]], [{ ...life, lastHeartbeatAt: new Date(1000) }]);
+    expect(await decideRestart(makeCandidate(), silent, CUTOFF, fakeLocate())).toMatchObject({
+      restart: true,
+    });
+    // it beats, though Sidekiq's processes set no longer shows it
+    expect(
+      await decideRestart(makeCandidate(), makeWorld([], [life]), CUTOFF, fakeLocate()),
+    ).toMatchObject({
+      outcome: 'process_alive',
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { REDACTED } from '../common/redaction/redactor.js';
 import type { RestartCandidate } from '../jobs/jobs.service.js';
+import { judgeRun, type ProcessEvidence } from '../jobs/processes/lost-rule.js';
 import { JobStatus } from '../jobs/job-lifecycle.enum.js';
 import type { SidekiqJobLocation } from '../sidekiq/sidekiq-jobs.service.js';
 
@@ -13,13 +14,11 @@ export interface SidekiqWhereabouts {
   score?: number;
 }
 
-/** What Sidekiq shows of its processes when a restart starts. */
-export interface SidekiqWorld {
-  /** every process with a live heartbeat, by processKey(hostname, pid) */
-  live: Map<string, { hostname: string; pid: number }>;
-  /** jids running in a live worker now */
-  working: Set<string>;
-}
+/**
+ * What Sidekiq shows of its processes when a restart starts, with the process lives reported to
+ * the service (ProcessEvidence: see lost-rule.ts).
+ */
+export type SidekiqWorld = ProcessEvidence;
 
 export type SkipOutcome =
   | 'held_by_sidekiq'
@@ -40,9 +39,7 @@ export const REDACTED_REASON =
 /** Whether stored arguments lost a value to the redaction rules (the job cannot be pushed again). */
 export const argumentsRedacted = (args: string) => args.includes(REDACTED);
 
-export function processKey(hostname: string, pid: number): string {
-  return `${hostname}\u0000${pid}`;
-}
+export { processKey } from '../jobs/processes/lost-rule.js';
 
 export function whereabouts(location: SidekiqJobLocation | null): SidekiqWhereabouts {
   if (!location) {
@@ -97,16 +94,15 @@ export async function decideRestart(
       `Sidekiq holds it: ${w.where}${w.queue ? ` ${w.queue}` : ''}${w.process ? ` on ${w.process}` : ''}`,
     );
   }
-  if (
-    c.status === JobStatus.Running &&
-    c.hostname !== null &&
-    c.pid !== null &&
-    world.live.has(processKey(c.hostname, c.pid))
-  ) {
-    return skip(
-      'process_alive',
-      `its process ${c.hostname}:${c.pid} is alive; it may have finished unreported`,
-    );
+  if (c.status === JobStatus.Running && c.hostname !== null && c.pid !== null) {
+    // locate() found no worker running it: the rule's own working set does not apply here
+    const verdict = judgeRun(c, { ...world, working: new Set() });
+    if (!verdict.lost) {
+      return skip(
+        'process_alive',
+        `its process ${c.hostname}:${c.pid} is alive; it may have finished unreported`,
+      );
+    }
   }
   return { restart: true, jobClass, queue };
 }

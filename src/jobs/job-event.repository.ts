@@ -227,6 +227,29 @@ export class JobEventRepository extends EntityRepository<JobEvent> {
     }));
   }
 
+  /**
+   * Of these jobs, those pushed again after their run started: a `queued` event of their current
+   * attempt later than its start (the run's own events stay `running` in the fold, which ranks
+   * queued before started). Only the partitions received in each job's span are read.
+   */
+  async queuedAgain(keys: readonly JobKey[]): Promise<JobKey[]> {
+    if (keys.length === 0) {
+      return [];
+    }
+    return this.em.execute<JobKey[]>(
+      `select j.instance, j.jid from jobs j
+       where (j.instance, j.jid) in (
+           select instance, jid from json_to_recordset(?::json) as k(instance text, jid text))
+         and j.started_at is not null
+         and exists (select 1 from job_events e
+           where e.job_id = j.id and e.attempt = j.attempt and e.type = 'queued'
+             and e.occurred_at > j.started_at
+             and e.received_at >= j.first_received_at
+             and e.received_at <= j.updated_at + interval '1 millisecond')`,
+      [JSON.stringify(keys)],
+    );
+  }
+
   /** How many of the job's events are still stored (the rest expired with their partitions). */
   async storedCount(job: EventSpan): Promise<number> {
     const [row] = await this.em.execute<{ n: string }[]>(

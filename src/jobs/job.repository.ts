@@ -4,6 +4,7 @@ import { bindNumbered } from '../database/bind-numbered.js';
 import { JOB_LOCK_KEY } from './ingest/statements.js';
 import { payloadSql } from './ingest/payload-args.js';
 import type { Job } from './job.entity.js';
+import { RUN_LIFE_OVER_SQL } from './processes/process-life.repository.js';
 
 export type DurationKind = 'queued_to_completion' | 'started_to_completion';
 
@@ -40,6 +41,8 @@ export interface JobQuery {
 export interface LostPredicate {
   live: { hostname: string; pid: number }[];
   working: string[];
+  /** a reported process life whose last event is older than this is over (lost-rule.ts) */
+  silentBefore: Date;
 }
 
 export function escapeLike(text: string): string {
@@ -331,9 +334,10 @@ export class JobRepository extends EntityRepository<Job> {
         .whereNotNull('pid')
         .whereNull('restarted_as')
         .whereRaw(
-          `not exists (select 1 from json_to_recordset(?::json) as live(hostname text, pid int)
-             where live.hostname = jobs.hostname and live.pid = jobs.pid)`,
-          [JSON.stringify(query.lost.live)],
+          `coalesce(${RUN_LIFE_OVER_SQL},
+             not exists (select 1 from json_to_recordset(?::json) as live(hostname text, pid int)
+               where live.hostname = jobs.hostname and live.pid = jobs.pid))`,
+          [query.lost.silentBefore.toISOString(), JSON.stringify(query.lost.live)],
         )
         .whereRaw(
           `not exists (select 1 from json_array_elements_text(?::json) as working(jid)

@@ -10,10 +10,12 @@ import { IngestWriterService } from './ingest/ingest-writer.service.js';
 import { JobsController } from './jobs.controller.js';
 import { JobsService } from './jobs.service.js';
 import { EventPartitions } from './storage/event-partitions.js';
+import { ProcessLivesController } from './processes/process-lives.controller.js';
+import { ProcessLivesService } from './processes/process-lives.service.js';
 
 @Module({
   imports: [MikroOrmModule.forFeature([Job, JobEvent])],
-  controllers: [JobsController],
+  controllers: [JobsController, ProcessLivesController],
   providers: [
     JobsService,
     IngestWriterService,
@@ -22,6 +24,7 @@ import { EventPartitions } from './storage/event-partitions.js';
     JobSignalsService,
     JobOutcomesService,
     EventPartitions,
+    ProcessLivesService,
   ],
   exports: [
     JobsService,
@@ -31,6 +34,7 @@ import { EventPartitions } from './storage/event-partitions.js';
     JobSignalsService,
     JobOutcomesService,
     EventPartitions,
+    ProcessLivesService,
   ],
 })
 export class JobsModule {}

@@ -19,6 +19,8 @@ import { type FlushStats, IngestWriterService } from './ingest/ingest-writer.ser
 import { storedJob } from './ingest/redaction.js';
 import { toMicroIso } from './ingest/timestamps.js';
 import { JobEventType } from './job-lifecycle.enum.js';
+import { isProcessEvent, parseProcessEvent, type ProcessEvent } from './processes/process-event.js';
+import { ProcessLivesService } from './processes/process-lives.service.js';
 import {
   JobDetailDto,
   JobEventResponseDto,
@@ -92,6 +94,7 @@ export class JobsService {
     private readonly jobs: JobRepository,
     private readonly jobEvents: JobEventRepository,
     private readonly config: AppConfig,
+    private readonly processLives: ProcessLivesService,
     // used by @EnsureRequestContext when called outside HTTP (REPL, scheduler)
     private readonly em: EntityManager,
   ) {}
@@ -256,6 +259,12 @@ export class JobsService {
     return error;
   }
 
+  /** Of these jobs, those pushed again (queued) after their current run started. */
+  async queuedAgain(keys: readonly JobKey[]): Promise<Set<string>> {
+    const again = await this.jobEvents.queuedAgain(keys);
+    return new Set(again.map((k) => `${k.instance}\u0000${k.jid}`));
+  }
+
   /** Validates and commits one event; resolves after commit. */
   async recordEvent(
     raw: unknown,
@@ -296,7 +305,17 @@ export class JobsService {
     const now = new Date();
     const events: IngestEvent[] = [];
     const derived: IngestEvent[] = [];
+    const processEvents: ProcessEvent[] = [];
     for (const { raw: item, path } of items) {
+      if (isProcessEvent(item)) {
+        const parsed = parseProcessEvent(item as Record<string, unknown>, { path, form, now });
+        if (parsed.errors) {
+          errors.push(...parsed.errors);
+        } else {
+          processEvents.push(parsed.event);
+        }
+        continue;
+      }
       const parsed = parseEvent(item, { path, form, now, redactor: this.config.redactor });
       if (parsed.errors) {
         errors.push(...parsed.errors);
@@ -310,13 +329,18 @@ export class JobsService {
     if (errors.length > 0) {
       throw this.reject(Math.max(items.length, 1), invalidFields(errors.slice(0, 100)));
     }
+    // process lives merge idempotently: a batch retried after a failed job write changes nothing
+    await this.processLives.record(processEvents);
     // started events derived from started_at are written too, but not counted in the answer
-    const flags = await this.writer.write(derived.length > 0 ? [...events, ...derived] : events);
+    const flags =
+      events.length + derived.length > 0
+        ? await this.writer.write(derived.length > 0 ? [...events, ...derived] : events)
+        : [];
     let duplicates = 0;
     for (let i = 0; i < events.length; i++) {
       duplicates += flags[i] ? 1 : 0;
     }
-    return { accepted: events.length, duplicates };
+    return { accepted: events.length + processEvents.length, duplicates };
   }
 
   async list(params: ListJobsParams): Promise<JobPageDto> {

@@ -9,6 +9,7 @@ import { JobStatusService } from '../job-status/job-status.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { FingerprintsService } from '../findings/fingerprints/fingerprints.service.js';
 import { EventPartitions } from '../jobs/storage/event-partitions.js';
+import { ProcessLivesService } from '../jobs/processes/process-lives.service.js';
 import { PeriodicService } from '../periodic/periodic.service.js';
 import { StatsHistoryService } from '../stats-history/stats-history.service.js';
 
@@ -44,6 +45,7 @@ export class TaskScheduler implements OnApplicationBootstrap {
     private readonly findings: FindingsService,
     private readonly periodic: PeriodicService,
     private readonly audit: AuditService,
+    private readonly processLives: ProcessLivesService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -138,9 +140,13 @@ export class TaskScheduler implements OnApplicationBootstrap {
           const jobs = (await this.jobs.pruneOlderThan(cutoff, this.config.retention.batch)) ?? 0;
           const statuses = await this.statusData.pruneExpired(now);
           const audit = (await this.audit.prune(now)) ?? 0;
-          if (snapshots + jobs + statuses + audit > 0) {
+          const lives = await this.processLives.prune(
+            new Date(now.getTime() - this.config.retention.processDays * 86_400_000),
+            this.config.retention.batch,
+          );
+          if (snapshots + jobs + statuses + audit + lives > 0) {
             this.logger.log(
-              `retention: ${snapshots} snapshots, ${jobs} jobs, the status data of ${statuses} finished jobs and ${audit} audit records removed`,
+              `retention: ${snapshots} snapshots, ${jobs} jobs, the status data of ${statuses} finished jobs, ${audit} audit records and ${lives} ended process lives removed`,
             );
           }
           return 'ran';

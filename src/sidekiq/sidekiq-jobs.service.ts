@@ -7,6 +7,7 @@ import { nowSeconds } from './queues/queues.service.js';
 import { buildNewPayload } from './payload/payload-edit.js';
 import { WorkersService } from './workers/workers.service.js';
 import { invalid } from '../common/validation/invalid.js';
+import { DomainError } from '../common/errors/domain-error.js';
 
 export type SidekiqJobLocation =
   | { readonly where: 'queue'; readonly queue: string; readonly raw: string }
@@ -179,6 +180,22 @@ export class SidekiqJobsService {
       }
     }
     return { held, queues, unread };
+  }
+
+  /** holdings(), or null when `instance` is not a configured Sidekiq instance. */
+  async holdingsIfKnown(
+    instance: string,
+    jobs: readonly WaitingJob[],
+    budget: number,
+  ): Promise<HoldingsReport | null> {
+    try {
+      return await this.holdings(instance, jobs, budget);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'INSTANCE_NOT_FOUND') {
+        return null;
+      }
+      throw error;
+    }
   }
 
   /** Pushes a fresh payload (new jid) the way Sidekiq::Client.push does: SADD queues + LPUSH. */

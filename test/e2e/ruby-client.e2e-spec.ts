@@ -75,6 +75,22 @@ describe('Ruby client with a real Sidekiq (e2e)', () => {
       });
       expect(manifest.settled).toBe(true);
       expect(manifest.delivery_ok).toBe(true);
+      // the Sidekiq server reported its life (process events are on by default), and its shutdown
+      const lives = await request(ctx.http)
+        .get('/api/v1/processes')
+        .query({ instance: `ruby-${mode}` })
+        .set('PRIVATE-TOKEN', TEST_TOKEN)
+        .expect(200);
+      expect(lives.body.processes).toEqual([
+        expect.objectContaining({
+          pid: manifest.sidekiq.pid,
+          identity: expect.stringMatching(
+            new RegExp(`^[^:]+:${manifest.sidekiq.pid}:[0-9a-f]{12}$`),
+          ),
+          status: 'stopped',
+          sidekiq_version: manifest.sidekiq.version,
+        }),
+      ]);
       const jobs = Object.entries(manifest.jobs);
       expect(jobs.length).toBeGreaterThanOrEqual(4);
       expect(new Set(jobs.map(([, j]) => j.expected_status))).toEqual(

@@ -13,7 +13,8 @@ class ConfigurationTest < Minitest::Test
     assert_equal 1.0, c.read_timeout
     assert_equal 10_000, c.buffer_size
     assert_equal 500, c.effective_batch_size
-    assert_equal false, c.process_events
+    assert_equal true, c.process_events, "on by default since the service accepts them"
+    assert_equal 10.0, c.heartbeat_interval, "Sidekiq's own beat"
     assert_nil c.instance_name
   end
 

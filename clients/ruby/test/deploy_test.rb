@@ -86,7 +86,7 @@ class DeployTest < Minitest::Test
   end
 
   def test_the_server_boot_sends_it_without_waiting_for_it
-    configure_supervisor(url: @sink.url, revision: "r6")
+    configure_supervisor(url: @sink.url, revision: "r6", process_events: false)
     cfg = FakeServerConfig.new
     Sidekiq::Supervisor.install_server(cfg)
     assert_equal 1, cfg.hooks[:startup].size
@@ -97,7 +97,7 @@ class DeployTest < Minitest::Test
   end
 
   def test_no_boot_hook_without_a_revision
-    configure_supervisor(url: @sink.url)
+    configure_supervisor(url: @sink.url, process_events: false)
     cfg = FakeServerConfig.new
     Sidekiq::Supervisor.install_server(cfg)
     assert_empty cfg.hooks[:startup]

@@ -32,12 +32,33 @@ class E2EHarnessTest < Minitest::Test
     JSON.parse(out)
   end
 
+  # The Sidekiq server's life (process events are on by default): startup first, quiet and shutdown,
+  # every event with Sidekiq's identity of that process and its boot time.
+  def check_process_events(process, manifest)
+    pid = manifest["sidekiq"]["pid"]
+    states = process.map { |e| e["state"] }
+    assert_equal "startup", states.first, states.inspect
+    assert_includes states, "quiet"
+    assert_includes states, "shutdown"
+    identities = process.map { |e| e["identity"] }.uniq
+    assert_equal 1, identities.size, identities.inspect
+    assert_match(/\A[^:]+:#{pid}:[0-9a-f]{12}\z/, identities.first, "Sidekiq's identity: hostname:pid:nonce")
+    assert_equal [pid], process.map { |e| e["pid"] }.uniq
+    assert_equal 1, process.map { |e| e["started_at_us"] }.uniq.size
+    startup = process.first
+    assert_equal Sidekiq::VERSION, startup["sidekiq_version"]
+    assert_equal Sidekiq::Supervisor::VERSION, startup["client_version"]
+    assert_kind_of Integer, startup["concurrency"]
+    assert_includes startup["queues"], "default"
+  end
+
   def check(manifest, mode)
     assert manifest["settled"]
     assert manifest["delivery_ok"], "#{manifest["client_stats"]} #{manifest["server_stats"]}"
     assert_equal 0, manifest["sidekiq"]["exit_status"]
     assert_equal mode, manifest["mode"]
-    events = @sink.events
+    process, events = @sink.events.partition { |e| e["type"] == "process" }
+    check_process_events(process, manifest)
     assert_equal 0, @sink.requests.count { |r| r.headers["private-token"] != "e2e-token" }
     # lifecycle events only (the progress job's status calls are direct requests in both modes)
     lifecycle = @sink.requests.reject { |r| r.path.match?(%r{/(progress|data)\z}) }
@@ -45,7 +66,9 @@ class E2EHarnessTest < Minitest::Test
     if mode == "async"
       assert(lifecycle.all? { |r| r.path == "/api/v1/events" }, "async mode uses the batch route only")
     else
-      assert(lifecycle.all? { |r| r.path.match?(%r{\A/api/v1/jobs/[0-9a-f]{24}/events\z}) })
+      # process events go to the batch route in both modes
+      jobs_only = lifecycle.reject { |r| r.path == "/api/v1/events" && r.json["events"].all? { |e| e["type"] == "process" } }
+      assert(jobs_only.all? { |r| r.path.match?(%r{\A/api/v1/jobs/[0-9a-f]{24}/events\z}) })
     end
     events.each { |e| assert_empty e.keys - ALLOWED, "unexpected fields: #{e.keys - ALLOWED}" }
 

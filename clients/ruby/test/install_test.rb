@@ -65,10 +65,10 @@ class InstallTest < Minitest::Test
   end
 
   def test_sidekiq7_shaped_config_without_exit_event
-    configure_supervisor(url: @sink.url)
+    configure_supervisor(url: @sink.url, process_events: false)
     cfg = FakeConfig.new(%i[startup quiet shutdown heartbeat beat])
     Sidekiq::Supervisor.install_server(cfg)
-    assert_empty cfg.events[:startup], "process events are off by default"
+    assert_empty cfg.events[:startup], "process events switched off"
     assert_equal [Sidekiq::Supervisor::Middleware::Server], cfg.server_middleware.map(&:klass)
     assert_equal 5, Sidekiq::Supervisor::Compat.setting(:max_retries, cfg)
   end

@@ -182,10 +182,11 @@ class MiddlewareTest < Minitest::Test
     assert @sink.events[0]["scheduled_at"]
   end
 
-  def test_process_events_are_off_by_default_and_go_to_the_batch_route_when_on
+  def test_process_events_are_on_by_default_and_go_to_the_batch_route
+    configure_supervisor(url: @sink.url, process_events: false)
     Sidekiq::Supervisor.report_process(:startup)
     assert_empty @sink.requests
-    configure_supervisor(url: @sink.url, process_events: true, instance: "billing")
+    configure_supervisor(url: @sink.url, instance: "billing")
     Sidekiq::Supervisor.report_process(:quiet)
     req = @sink.requests.last
     assert_equal "/api/v1/events", req.path

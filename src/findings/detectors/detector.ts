@@ -1,3 +1,4 @@
+import type { ProcessEvidence } from '../../jobs/processes/lost-rule.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import type { FindingRow, Observation } from '../findings.repository.js';
 import type { DetectorName } from '../finding.entity.js';
@@ -20,14 +21,10 @@ export interface Detector {
 }
 
 /** The processes of one Sidekiq instance, as JobManager's lost jobs judge them. */
-export interface ProcessWorld {
-  /** `${hostname}\u0000${pid}` of every process with a live heartbeat */
-  live: Set<string>;
-  /** jids a live worker runs now */
-  working: Set<string>;
-}
+/** Sidekiq's live processes and busy jids, and the reported process lives (see lost-rule.ts). */
+export type ProcessWorld = ProcessEvidence;
 
-export const processKey = (hostname: string, pid: number) => `${hostname}\u0000${pid}`;
+export { processKey } from '../../jobs/processes/lost-rule.js';
 
 /**
  * The history may hold jobs of an instance this copy is not configured for (removed from

@@ -24,7 +24,13 @@ function makeRunning(overrides: Partial<RunningJobRow> = {}): RunningJobRow {
   };
 }
 
-const alive = { live: new Set([processKey('host-a', 101)]), working: new Set<string>() };
+const SILENT_BEFORE = new Date(NOW.getTime() - 60_000);
+const alive = {
+  live: new Set([processKey('host-a', 101)]),
+  working: new Set<string>(),
+  lives: [],
+  silentBefore: SILENT_BEFORE,
+};
 
 describe('run limit of a class', () => {
   it('is the p99 once the class has enough runs', () => {
@@ -84,8 +90,45 @@ describe('stuck verdict', () => {
 
   it('does not call a job lost that a live worker runs, or when the processes are unknown', () => {
     const job = makeRunning({ startedAt: new Date(NOW.getTime() - 5_000), pid: 999 });
-    const working = { live: new Set<string>(), working: new Set([job.jid]) };
+    const working = { ...alive, live: new Set<string>(), working: new Set([job.jid]) };
     expect(stuckVerdict(job, { samples: 4210, p99Ms: 2_100 }, T, working, NOW)).toBeNull();
     expect(stuckVerdict(job, { samples: 4210, p99Ms: 2_100 }, T, null, NOW)).toBeNull();
+  });
+
+  it("reports a job at once when its process's reported life is over, though Sidekiq still lists the process", () => {
+    const job = makeRunning({ startedAt: new Date(NOW.getTime() - 5_000) });
+    const life = {
+      instance: 'default',
+      identity: 'host-a:101:0f1e2d',
+      hostname: 'host-a',
+      pid: 101,
+      startedAt: new Date(NOW.getTime() - 3_600_000),
+      lastHeartbeatAt: new Date(NOW.getTime() - 2_000),
+      stoppedAt: new Date(NOW.getTime() - 3_000),
+    };
+    const verdict = stuckVerdict(
+      job,
+      { samples: 4210, p99Ms: 2_100 },
+      T,
+      { ...alive, lives: [life] },
+      NOW,
+    );
+    expect(verdict).toMatchObject({
+      severity: 'critical',
+      summary:
+        'running 5.0 s on host-a:101, a process that is over: process host-a:101:0f1e2d said shutdown at 2026-12-04T11:59:57.000Z',
+      evidence: { process: 'gone', process_identity: 'host-a:101:0f1e2d', process_end: 'shutdown' },
+    });
+    // a life that still beats keeps the job alive
+    const beating = { ...life, stoppedAt: null };
+    expect(
+      stuckVerdict(
+        job,
+        { samples: 4210, p99Ms: 2_100 },
+        T,
+        { ...alive, live: new Set<string>(), lives: [beating] },
+        NOW,
+      ),
+    ).toBeNull();
   });
 });

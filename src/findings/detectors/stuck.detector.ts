@@ -2,7 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { type DetectorThresholds, thresholdsFor } from '../../config/detector-overrides.js';
 import { JobSignalsService, type RunningJobRow } from '../../jobs/job-signals.service.js';
+import { judgeRun, type RunVerdict } from '../../jobs/processes/lost-rule.js';
+import { ProcessLivesService } from '../../jobs/processes/process-lives.service.js';
 import { ProcessesService } from '../../sidekiq/processes/processes.service.js';
+import { type HoldingsReport, SidekiqJobsService } from '../../sidekiq/sidekiq-jobs.service.js';
 import { WorkersService } from '../../sidekiq/workers/workers.service.js';
 import type { Observation } from '../findings.repository.js';
 import {
@@ -41,18 +44,21 @@ export function runLimit(baseline: Baseline, t: DetectorThresholds): Limit {
     : { ms: floor, source: 'floor' };
 }
 
-/** 'gone' when the job's process has no heartbeat and no live worker runs it (JobManager's lost). */
+/** JobManager's lost rule (lost-rule.ts); null when the processes are unknown. */
+export function processVerdict(job: RunningJobRow, world: ProcessWorld | null): RunVerdict | null {
+  if (world === null || job.hostname === null || job.pid === null) {
+    return null;
+  }
+  return judgeRun(job, world);
+}
+
+/** 'gone' when the job's process is over and no live worker runs it (JobManager's lost). */
 export function processState(
   job: RunningJobRow,
   world: ProcessWorld | null,
 ): 'alive' | 'gone' | 'unknown' {
-  if (world === null || job.hostname === null || job.pid === null) {
-    return 'unknown';
-  }
-  if (world.working.has(job.jid) || world.live.has(processKey(job.hostname, job.pid))) {
-    return 'alive';
-  }
-  return job.restartedAs === null ? 'gone' : 'alive';
+  const verdict = processVerdict(job, world);
+  return verdict === null ? 'unknown' : verdict.lost ? 'gone' : 'alive';
 }
 
 function baselineWords(baseline: Baseline, limit: Limit, t: DetectorThresholds): string {
@@ -76,18 +82,22 @@ export function stuckVerdict(
   const limit = runLimit(baseline, t);
   const runningMs = job.startedAt === null ? null : now.getTime() - job.startedAt.getTime();
   const over = runningMs !== null && runningMs > limit.ms;
-  const process = processState(job, world);
+  const verdict = processVerdict(job, world);
+  const process = verdict === null ? 'unknown' : verdict.lost ? 'gone' : 'alive';
   if (!over && process !== 'gone') {
     return null;
   }
   const running =
     runningMs === null ? 'running since an unknown time' : `running ${span(runningMs)}`;
-  const parts =
-    process === 'gone'
+  const parts = !verdict?.lost
+    ? [running]
+    : verdict.basis === 'gone'
       ? [
           `${running} on ${worker(job.hostname, job.pid)}, a process that is gone (no heartbeat in Sidekiq's processes, and no live worker runs it)`,
         ]
-      : [running];
+      : [
+          `${running} on ${worker(job.hostname, job.pid)}, a process that is over: ${verdict.reason}`,
+        ];
   if (over) {
     parts.push(baselineWords(baseline, limit, t));
   }
@@ -101,6 +111,9 @@ export function stuckVerdict(
     summary: parts.join('; '),
     evidence: {
       reason: process === 'gone' ? 'process gone' : 'running past its class limit',
+      ...(verdict?.lost && verdict.basis !== 'gone'
+        ? { process_identity: verdict.identity, process_end: verdict.basis }
+        : {}),
       started_at: job.startedAt?.toISOString() ?? null,
       running_ms: runningMs,
       limit_ms: limit.ms,
@@ -117,6 +130,8 @@ export function stuckVerdict(
 // running jobs read per evaluation: Sidekiq runs at most its processes' threads at once, so more
 // than this means jobs left running by lost processes piled up (each one stays a finding)
 const MAX_RUNNING = 10_000;
+// entries of each queue and set read to tell requeued jobs apart (as never_started reads)
+const READ_BUDGET = 10_000;
 
 /** Jobs running longer than their class usually takes, and jobs whose process is gone. */
 @Injectable()
@@ -128,6 +143,8 @@ export class StuckDetector implements Detector {
     private readonly signals: JobSignalsService,
     private readonly processes: ProcessesService,
     private readonly workers: WorkersService,
+    private readonly processLives: ProcessLivesService,
+    private readonly sidekiq: SidekiqJobsService,
     private readonly config: AppConfig,
   ) {}
 
@@ -163,6 +180,7 @@ export class StuckDetector implements Detector {
       worlds.set(instance, world === 'unreachable' || world === 'unknown' ? null : world);
     }
     const observations: Observation[] = [];
+    const gone: RunningJobRow[] = [];
     for (const job of running) {
       const verdict = stuckVerdict(
         job,
@@ -173,25 +191,86 @@ export class StuckDetector implements Detector {
       );
       if (verdict) {
         observations.push(verdict);
+        if (verdict.severity === 'critical') {
+          gone.push(job);
+        }
       }
     }
-    return { detector: this.name, observations, complete };
+    const { held, read } = await this.heldAgain(gone);
+    complete &&= read;
+    return {
+      detector: this.name,
+      observations: observations.filter((o) => !held.has(`${o.instance}\u0000${o.jid}`)),
+      complete,
+    };
+  }
+
+  /**
+   * Of the jobs whose process is gone, those Sidekiq holds again (on shutdown it pushes the jobs
+   * in progress back to their queue; JobManager's lost_jobs leaves them out too): waiting to run,
+   * not stuck. Each queue read from its oldest end, at most READ_BUDGET entries; a queue not read
+   * to its end counts as holding them.
+   */
+  private async heldAgain(jobs: RunningJobRow[]): Promise<{ held: Set<string>; read: boolean }> {
+    const held = new Set<string>();
+    let read = true;
+    for (const instance of new Set(jobs.map((j) => j.instance))) {
+      const list = jobs.filter((j) => j.instance === instance);
+      let report: HoldingsReport | null;
+      try {
+        report = await this.sidekiq.holdingsIfKnown(
+          instance,
+          list.map((j) => ({
+            jid: j.jid,
+            queue: j.queue,
+            since: (j.startedAt?.getTime() ?? 0) / 1000,
+          })),
+          READ_BUDGET,
+        );
+      } catch (error) {
+        this.logger.warn(
+          `stuck: Sidekiq's Redis "${instance}" is out of reach, requeued jobs not told apart: ${(error as Error).message}`,
+        );
+        read = false;
+        continue;
+      }
+      for (const job of list) {
+        const where = report?.held.get(job.jid)?.where;
+        if (
+          (where !== undefined && where !== 'working') ||
+          report?.unread.includes(`queue:${job.queue}`)
+        ) {
+          held.add(`${instance}\u0000${job.jid}`);
+        }
+      }
+    }
+    return { held, read };
   }
 
   /** The instance's live processes and busy jids, if they can be read. */
   private async world(instance: string): Promise<ProcessWorld | 'unreachable' | 'unknown'> {
     try {
-      const [processes, workers] = await Promise.all([
+      const [processes, workers, lives] = await Promise.all([
         this.processes.list(instance),
         this.workers.list(instance),
+        this.processLives.lives(instance),
       ]);
+      const silentBefore = this.processLives.silentBefore(new Date());
+      // the worker entries of a process whose heartbeat stopped run nothing (JobManager's rule)
+      const over = new Set(
+        lives.filter((l) => l.lastHeartbeatAt < silentBefore).map((l) => l.identity),
+      );
       return {
         live: new Set(
           processes.flatMap((p) =>
             p.hostname !== null && p.pid !== null ? [processKey(p.hostname, p.pid)] : [],
           ),
         ),
-        working: new Set(workers.flatMap((w) => (w.job.jid ? [w.job.jid] : []))),
+        working: new Set(
+          workers.flatMap((w) => (w.job.jid && !over.has(w.process) ? [w.job.jid] : [])),
+        ),
+        lives,
+        silentBefore,
       };
     } catch (error) {
       if (isUnknownInstance(error)) {

@@ -1,4 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { ProcessEventDto } from '../processes/dto/process-event.dto.js';
 import { CLIENT_EVENT_TYPES, JOB_EVENT_TYPES, JobEventType } from '../job-lifecycle.enum.js';
 
 const TIME = 'ISO 8601 date-time with a time zone, or epoch seconds (milliseconds above 1e11)';
@@ -108,12 +109,17 @@ export class JobEventDto {
   active_job_id?: string;
 }
 
+@ApiExtraModels(JobEventDto, ProcessEventDto)
 export class EventBatchDto {
   @ApiPropertyOptional({
-    type: [JobEventDto],
-    description: 'Event objects. Together with rows at most INGEST_MAX_BATCH (default 1000)',
+    type: 'array',
+    items: {
+      oneOf: [{ $ref: getSchemaPath(JobEventDto) }, { $ref: getSchemaPath(ProcessEventDto) }],
+    },
+    description:
+      'Event objects: job events, and process events (type "process": a Sidekiq process\'s startup, heartbeat, quiet, shutdown). Together with rows at most INGEST_MAX_BATCH (default 1000)',
   })
-  events?: JobEventDto[];
+  events?: (JobEventDto | ProcessEventDto)[];
 
   @ApiPropertyOptional({
     type: [String],

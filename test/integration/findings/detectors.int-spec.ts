@@ -21,6 +21,7 @@ describe('detectors on real Postgres and Redis', () => {
   let sut: FindingsService;
   const stuckJid = makeJid();
   const lostJid = makeJid();
+  const requeuedJid = makeJid();
   const youngJid = makeJid();
   const neverJid = makeJid();
   const inQueueJid = makeJid();
@@ -106,6 +107,8 @@ describe('detectors on real Postgres and Redis', () => {
       ...started(stuckJid, 192 * MIN, 192 * MIN, 'host-live', 100),
       // running 10 s on a process that is gone: lost
       ...started(lostJid, 10_000, 10_000, 'host-gone', 7),
+      // the same, but Sidekiq pushed it back to its queue at shutdown: waiting, not lost
+      ...started(requeuedJid, 10_000, 10_000, 'host-gone', 7),
       // running 10 s on the live process: fine
       ...started(youngJid, 10_000, 10_000, 'host-live', 100),
       // queued 20 minutes ago, Sidekiq holds it nowhere
@@ -134,6 +137,10 @@ describe('detectors on real Postgres and Redis', () => {
     await writer.push({ jid: makeJid(), queue: 'slow', class: 'MailJob' }, Date.now() - 25 * MIN);
     await writer.push({ jid: inQueueJid, queue: 'slow', class: 'MailJob' }, Date.now() - 20 * MIN);
     await writer.push({ jid: movingJid, queue: 'busy', class: 'MailJob' }, Date.now() - 5_000);
+    await writer.push(
+      { jid: requeuedJid, queue: 'default', class: 'FastJob' },
+      Date.now() - 20_000,
+    );
   });
 
   afterAll(() => stopWithSidekiq(ctx, writer));

@@ -98,10 +98,11 @@ describe('JobManager restart and lost jobs', () => {
 
   afterAll(() => stopWithSidekiq(ctx, writer));
 
-  it('finds lost jobs: started on a process that is gone, not running anywhere', async () => {
+  it('finds lost jobs: started on a process that is gone, not running anywhere, not held by Sidekiq', async () => {
     const page = await sut.lostJobs(marker);
     const lost = page.jobs.map((j) => j.job_id).sort();
-    expect(lost).toEqual([jids.lost, jids.retry, jids.queue, jids.recent].sort());
+    // the jobs Sidekiq holds again (back in their queue, or in the retry set) will run: not lost
+    expect(lost).toEqual([jids.lost, jids.recent].sort());
     expect(page.jobs[0]).toMatchObject({ reason: expect.stringContaining('web-2:200') });
   });
 

@@ -57,6 +57,8 @@ module Sidekiq
 
       # Replace the configuration (tests).
       def reset!(env = ENV)
+        stop_heartbeat
+        @process_context = nil
         old = @reporter
         @reporter = nil
         old&.shutdown(0.5)
@@ -137,6 +139,7 @@ module Sidekiq
 
       # Final flush; called at exit (and on Sidekiq 8's :exit event). Idempotent.
       def shutdown(timeout = configuration.shutdown_timeout)
+        stop_heartbeat
         @reporter ? @reporter.shutdown(timeout) : true
       end
 
@@ -285,10 +288,58 @@ module Sidekiq
         return unless configuration.process_events
         r = reporter
         return unless r.active?
-        identity = Compat.setting(:identity)
-        r.publish_process(Events.process(state, context.merge(identity: identity)))
+        r.publish_process(Events.process(state, process_context))
       rescue StandardError => e
         report_error(e)
+      end
+
+      # The fields every process event of this Sidekiq server carries: Sidekiq's identity (the
+      # service joins it with Sidekiq's processes set; the job events' hostname and pid with the
+      # rest), the boot time (a new identity's life), versions and settings. Once per process.
+      def process_context
+        pc = @process_context
+        return pc if pc && pc[:pid] == ::Process.pid
+        @booted_at_us = nil unless @booted_pid == ::Process.pid
+        queues = Array(Compat.setting(:queues)).map(&:to_s).reject(&:empty?).uniq
+        pc = context.select { |k, _| %i[instance hostname pid].include?(k) }.merge(
+          identity: Compat.identity, started_at_us: booted_at_us, sidekiq_version: ::Sidekiq::VERSION.to_s,
+          client_version: VERSION, concurrency: Compat.setting(:concurrency), queues: queues.empty? ? nil : queues,
+          tag: Compat.setting(:tag)
+        )
+        pc[:concurrency] = nil unless pc[:concurrency].is_a?(Integer)
+        pc[:tag] = nil if pc[:tag].to_s.empty?
+        @process_context = pc.freeze
+      end
+
+      # Starts this Sidekiq server's heartbeat (its :startup hook): every heartbeat_interval seconds a
+      # "heartbeat" process event. Async mode: the sender thread pushes it into its next batch (no
+      # thread of its own); sync mode: one small timer thread. Stops with shutdown.
+      def start_heartbeat
+        c = configuration
+        interval = c.heartbeat_interval.to_f
+        return false unless c.process_events && interval.positive?
+        r = reporter
+        return false unless r.active?
+        if c.async?
+          r.beat_every(interval) { Events.encode(Events.process(:heartbeat, process_context)) }
+        else
+          start_heartbeat_timer(interval)
+        end
+        true
+      rescue StandardError => e
+        report_error(e)
+        false
+      end
+
+      def stop_heartbeat
+        t = @heartbeat_thread
+        @heartbeat_thread = nil
+        return unless t&.alive?
+        t[:stop] = true
+        t.wakeup
+        t.join(1)
+      rescue ThreadError, StandardError
+        nil
       end
 
       # On a server's boot (in a thread of its own: boot never waits for the service). See Deploy.
@@ -326,7 +377,14 @@ module Sidekiq
           end
         end
         if configuration.process_events
-          %i[startup quiet shutdown].each do |ev|
+          booted_at_us # the life starts before any job runs
+          cfg.on(:startup) do
+            report_process(:startup)
+            start_heartbeat
+          end
+          # the heartbeat goes on after shutdown until the process exits: the service then knows the
+          # jobs it still runs are being finished, not lost
+          %i[quiet shutdown].each do |ev|
             cfg.on(ev) { report_process(ev) }
           end
         end
@@ -340,6 +398,27 @@ module Sidekiq
         rescue ArgumentError
           nil
         end
+      end
+
+      # When this process's life began, as integer epoch microseconds (once per process).
+      def booted_at_us
+        return @booted_at_us if @booted_at_us && @booted_pid == ::Process.pid
+        @booted_pid = ::Process.pid
+        @booted_at_us = ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond)
+      end
+
+      def start_heartbeat_timer(interval)
+        stop_heartbeat
+        @heartbeat_thread = Thread.new do
+          th = Thread.current
+          loop do
+            sleep interval
+            break if th[:stop]
+            report_process(:heartbeat)
+          end
+        end
+        @heartbeat_thread.name = "sidekiq-supervisor-heartbeat" if @heartbeat_thread.respond_to?(:name=)
+        @heartbeat_thread.report_on_exception = false
       end
 
       def register_at_exit

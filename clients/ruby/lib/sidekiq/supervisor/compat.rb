@@ -43,6 +43,24 @@ module Sidekiq
         nil
       end
 
+      # Sidekiq's identity of this process ("hostname:pid:nonce"), the member of its `processes` set,
+      # asked of Sidekiq's own code: Sidekiq::Component#identity (6.5+) or Sidekiq::Util#identity
+      # (6.0-6.4) memoize it, nonce included, in a class variable of the module, so this is the
+      # string Sidekiq's launcher uses (@config is set for versions that keep it in the config).
+      def identity(cfg = nil)
+        cfg ||= default_config
+        if defined?(::Sidekiq::Component) && cfg.respond_to?(:[])
+          holder = Object.new.extend(::Sidekiq::Component)
+          holder.instance_variable_set(:@config, cfg)
+          holder.identity
+        else
+          require "sidekiq/util" unless defined?(::Sidekiq::Util)
+          Object.new.extend(::Sidekiq::Util).identity
+        end
+      rescue StandardError, LoadError
+        nil
+      end
+
       def max_retries(override = nil)
         return override.to_i if override
         v = setting(:max_retries)

@@ -22,7 +22,12 @@ module Sidekiq
     #   SIDEKIQ_SUPERVISOR_SHUTDOWN_TIMEOUT seconds to flush the async buffer at exit (default 5.0)
     #   SIDEKIQ_SUPERVISOR_STARTED_DELAY  async: a job still running after this many seconds has its started
     #                                    event sent on its own (default 1.0; shorter runs send one event)
-    #   SIDEKIQ_SUPERVISOR_PROCESS_EVENTS true/false: report process startup/quiet/shutdown (default false)
+    #   SIDEKIQ_SUPERVISOR_PROCESS_EVENTS true/false: report the Sidekiq server's startup/quiet/shutdown
+    #                                    and a heartbeat (default true; the service then tells a job on a
+    #                                    process that stopped or went silent lost at once)
+    #   SIDEKIQ_SUPERVISOR_HEARTBEAT_INTERVAL seconds between heartbeats of a Sidekiq server (default 10,
+    #                                    Sidekiq's own beat; 0: none). Async mode: sent by the sender
+    #                                    thread with its next batch; sync mode: one small timer thread
     #   SIDEKIQ_SUPERVISOR_SEND_PAYLOAD  true/false: send the raw job JSON on queued/scheduled (default true)
     #   SIDEKIQ_SUPERVISOR_HOST          accepted as a fallback for SIDEKIQ_SUPERVISOR_URL (the seed's name)
     #   SIDEKIQ_SUPERVISOR_REVISION      the app's revision, for the deploy mark (else see REVISION_ENV)
@@ -41,7 +46,7 @@ module Sidekiq
         :batch_read_timeout, :keep_alive_timeout, :buffer_size, :batch_size, :flush_interval,
         :shutdown_timeout, :process_events, :send_payload, :send_arguments, :backtrace_lines,
         :pool_size, :failure_threshold, :failure_cooldown, :max_backoff, :log_interval,
-        :hostname, :logger, :skip_in_testing, :max_retries, :started_delay, :revision
+        :hostname, :logger, :skip_in_testing, :max_retries, :started_delay, :revision, :heartbeat_interval
       attr_writer :enabled
       attr_reader :mode
 
@@ -63,7 +68,8 @@ module Sidekiq
         @flush_interval = float(env["SIDEKIQ_SUPERVISOR_FLUSH_INTERVAL"], 1.0)
         @shutdown_timeout = float(env["SIDEKIQ_SUPERVISOR_SHUTDOWN_TIMEOUT"], 5.0)
         @started_delay = float(env["SIDEKIQ_SUPERVISOR_STARTED_DELAY"], 1.0)
-        @process_events = boolean(env["SIDEKIQ_SUPERVISOR_PROCESS_EVENTS"], false)
+        @process_events = boolean(env["SIDEKIQ_SUPERVISOR_PROCESS_EVENTS"], true)
+        @heartbeat_interval = float(env["SIDEKIQ_SUPERVISOR_HEARTBEAT_INTERVAL"], 10.0)
         @send_payload = boolean(env["SIDEKIQ_SUPERVISOR_SEND_PAYLOAD"], true)
         @revision = REVISION_ENV.lazy.map { |k| presence(env[k]) }.find(&:itself)
         @send_arguments = true
@@ -154,6 +160,7 @@ module Sidekiq
           open_timeout: @open_timeout, read_timeout: @read_timeout, write_timeout: @write_timeout,
           batch_read_timeout: @batch_read_timeout, buffer_size: @buffer_size, batch_size: effective_batch_size,
           flush_interval: @flush_interval, shutdown_timeout: @shutdown_timeout, process_events: @process_events,
+          heartbeat_interval: @heartbeat_interval,
           send_payload: @send_payload, revision: @revision
         }
       end

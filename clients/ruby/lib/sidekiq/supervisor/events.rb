@@ -369,10 +369,14 @@ module Sidekiq
         json.size > 2 ? ",#{json[1..-2]}" : nil
       end
 
-      # Process lifecycle (type "process", not yet accepted by the service; off by default).
+      PROCESS_FIELDS = %i[instance hostname pid identity started_at_us sidekiq_version client_version
+        concurrency queues tag].freeze
+
+      # Process lifecycle (type "process"): startup, heartbeat, quiet, shutdown, exit. ctx holds the
+      # per-process fields (Supervisor.process_context: Sidekiq's identity, the boot time, ...).
       def process(state, ctx = {})
         ev = {"type" => "process", "state" => state.to_s, "occurred_at" => ctx[:occurred_at] || now_iso}
-        %i[instance hostname pid identity].each { |k| ev[k.to_s] = ctx[k] if ctx[k] }
+        PROCESS_FIELDS.each { |k| ev[k.to_s] = ctx[k] unless ctx[k].nil? }
         ev
       end
 

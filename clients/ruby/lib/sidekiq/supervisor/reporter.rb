@@ -113,6 +113,27 @@ module Sidekiq
         warn_limited(:announce, "sidekiq-supervisor: could not announce running jobs: #{e.class}: #{e.message}")
       end
 
+      # Async mode: every interval seconds the sender thread pushes make.call (a process heartbeat
+      # as JSON text) into its buffer, with the rest of its next batch. Starts the thread.
+      def beat_every(interval, &make)
+        @beat = [interval.to_f, make]
+        @next_beat = 0.0
+        dispatcher.ensure_running
+      end
+
+      # Sender thread, before it waits for each batch (at least every flush_interval).
+      def on_tick
+        announce_running
+        beat, make = @beat
+        return unless beat
+        t = now
+        return if t < @next_beat
+        @next_beat = t + beat
+        push_beat(make.call)
+      rescue StandardError => e
+        warn_limited(:beat, "sidekiq-supervisor: could not send a heartbeat: #{e.class}: #{e.message}")
+      end
+
       # Process lifecycle events go out at once as a one-element batch, in both modes.
       def publish_process(event)
         return false unless active?
@@ -172,7 +193,7 @@ module Sidekiq
           @dispatcher ||= AsyncDispatcher.new(
             capacity: config.buffer_size, batch_size: config.effective_batch_size,
             flush_interval: config.flush_interval, max_backoff: config.max_backoff,
-            deliver: method(:deliver_batch), new_batch: -> { Batch.new }, tick: method(:announce_running),
+            deliver: method(:deliver_batch), new_batch: -> { Batch.new }, tick: method(:on_tick),
             on_error: ->(e) { warn_limited(:thread, "sidekiq-supervisor: background thread error: #{e.class}: #{e.message}") }
           )
         end
@@ -301,6 +322,10 @@ module Sidekiq
       end
 
       private
+
+      def push_beat(json)
+        dispatcher.push(json)
+      end
 
       def testing_mode?
         config.skip_in_testing && defined?(::Sidekiq::Testing) && ::Sidekiq::Testing.respond_to?(:enabled?) &&
