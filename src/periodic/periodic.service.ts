@@ -4,6 +4,7 @@ import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { tryAdvisoryXactLock } from '../database/advisory-locks.js';
+import { type FindingDraft, recordFindings } from '../findings/finding-writer.js';
 import { type ClassOutcomeRow, JobOutcomesService } from '../jobs/job-outcomes.service.js';
 import {
   type CronDefinition,
@@ -16,7 +17,6 @@ import {
   type PeriodicJobDto,
   type PeriodicPageDto,
 } from './dto/periodic.dto.js';
-import { type OverdueFinding, OverdueFindings } from './overdue-findings.js';
 import {
   cronVerdict,
   formatSeconds,
@@ -105,7 +105,7 @@ export class PeriodicService {
       if (!(await tryAdvisoryXactLock(em, 'periodic'))) {
         return { ran: false, open: [], ended: 0, unchecked: [] };
       }
-      const findings: OverdueFinding[] = [];
+      const findings: FindingDraft[] = [];
       const unchecked: string[] = [];
       const cronClasses = new Map<string, Set<string>>();
       for (const instance of this.cron.instanceNames()) {
@@ -130,13 +130,10 @@ export class PeriodicService {
         }
       }
       findings.push(...(await this.learnedFindings(now, cronClasses, unchecked)));
-      const writer = new OverdueFindings(em);
-      await writer.open(findings, now);
-      const ended = await writer.endOthers(
-        findings.map((f) => f.identity),
-        unchecked,
-        now,
-      );
+      // an unreachable instance's cron jobs are unknown: its findings stay as they were
+      const { ended } = await recordFindings(em, 'overdue', findings, now, {
+        exceptInstances: unchecked,
+      });
       return { ran: true, open: findings.map((f) => f.identity), ended, unchecked };
     });
   }
@@ -146,7 +143,7 @@ export class PeriodicService {
     def: CronDefinition,
     outcome: ClassOutcomeRow | undefined,
     now: Date,
-  ): OverdueFinding | null {
+  ): FindingDraft | null {
     const limit = this.config.periodic.overdueIntervals;
     const verdict = cronVerdict(
       { cron: def.cron, enabled: def.status === 'enabled' },
@@ -165,6 +162,7 @@ export class PeriodicService {
       identity: `overdue:${instance}:${def.name}`,
       instance,
       jobClass: def.jobClass,
+      jid: null,
       severity: missed >= limit * 2 ? 'critical' : 'warning',
       summary: `Cron job "${def.name}" (${def.jobClass}, "${def.cron}") ${since}: ${missed >= limit * 2 ? `${missed} or more` : missed} scheduled runs went by`,
       evidence: {
@@ -187,7 +185,7 @@ export class PeriodicService {
     now: Date,
     cronClasses: Map<string, Set<string>>,
     unchecked: readonly string[],
-  ): Promise<OverdueFinding[]> {
+  ): Promise<FindingDraft[]> {
     const limit = this.config.periodic.overdueIntervals;
     const minSuccesses = this.config.periodic.learnMinSuccesses;
     const rows = await this.outcomes.recentSuccesses(
@@ -195,7 +193,7 @@ export class PeriodicService {
       minSuccesses * 2 + 1,
       LEARN_CLASS_LIMIT,
     );
-    const findings: OverdueFinding[] = [];
+    const findings: FindingDraft[] = [];
     for (const row of rows) {
       // a class with a cron definition is judged by its schedule; an unreachable instance's
       // definitions are unknown, so its classes wait for the next check
@@ -220,11 +218,12 @@ export class PeriodicService {
     interval: LearnedInterval,
     missed: number,
     limit: number,
-  ): OverdueFinding {
+  ): FindingDraft {
     return {
       identity: `overdue:${instance}:class:${jobClass}`,
       instance,
       jobClass,
+      jid: null,
       severity: missed >= limit * 2 ? 'critical' : 'warning',
       summary: `${jobClass} usually succeeds every ${formatSeconds(interval.medianSeconds)} (median of its last ${interval.gaps} gaps) and has not since ${iso(interval.lastSuccessAt)}: ${missed} intervals went by`,
       evidence: {

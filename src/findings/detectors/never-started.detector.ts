@@ -28,7 +28,7 @@ export function neverStartedVerdict(
       ? `due ${span(waitingMs)} ago (scheduled for ${at(job.waitingSince)}) and not started`
       : `queued ${span(waitingMs)} ago and not started`;
   const base = {
-    detector: 'never_started',
+    detector: 'never_started' as const,
     identity: `never_started:${job.instance}:${job.jid}`,
     instance: job.instance,
     jobClass: job.jobClass,
