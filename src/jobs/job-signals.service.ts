@@ -48,6 +48,11 @@ export class JobSignalsService {
   }
 
   @EnsureRequestContext()
+  retriesDueBefore(before: Date, limit: number): Promise<WaitingJobRow[]> {
+    return this.jobs.retriesDueBefore(before, limit);
+  }
+
+  @EnsureRequestContext()
   runEvents(since: Date, keep: JobKey[], limit: number): Promise<RunEventRow[]> {
     return this.jobEvents.runEvents(since, keep, limit);
   }

@@ -707,8 +707,20 @@ export class JobRepository extends EntityRepository<Job> {
 
   /** Queued jobs not started since before `before`, and scheduled jobs due before it. */
   async waitingSince(before: Date, limit: number): Promise<WaitingJobRow[]> {
+    return this.waiting(WAITING_SQL, before, limit);
+  }
+
+  /**
+   * Jobs whose last word is a retry put in Sidekiq's retry set (status retrying), due by Sidekiq's
+   * default backoff before `before`, and not started since.
+   */
+  async retriesDueBefore(before: Date, limit: number): Promise<WaitingJobRow[]> {
+    return this.waiting(RETRIES_DUE_SQL, before, limit);
+  }
+
+  private async waiting(sql: string, before: Date, limit: number): Promise<WaitingJobRow[]> {
     const rows = await this.em.execute<Record<string, unknown>[]>(
-      ...bindNumbered(WAITING_SQL, [before.toISOString(), limit]),
+      ...bindNumbered(sql, [before.toISOString(), limit]),
     );
     return rows.map((r) => ({
       instance: r.instance as string,
@@ -717,8 +729,12 @@ export class JobRepository extends EntityRepository<Job> {
       queue: r.queue as string | null,
       status: r.status as string,
       waitingSince: new Date(r.waiting_since as string),
+      attempt: Number(r.attempt),
+      scheduled: r.scheduled_at !== null,
+      failedAt: r.failed_at === null ? null : new Date(r.failed_at as string),
     }));
   }
+
   /**
    * Per class, in one instance: its newest terminal outcome and its newest success among its last
    * `window` outcomes (jobs_class_outcome_index, read backwards: at most `window` index entries
@@ -783,7 +799,10 @@ export interface RunBaselineRow {
   p99Ms: number | null;
 }
 
-/** A job waiting to start since `waitingSince` (queued, or scheduled and due). */
+/**
+ * A job waiting to start since `waitingSince`: queued, scheduled and due, or retrying and due
+ * (Sidekiq's default backoff after its failure: the latest its retry set entry falls due).
+ */
 export interface WaitingJobRow {
   instance: string;
   jid: string;
@@ -791,6 +810,12 @@ export interface WaitingJobRow {
   queue: string | null;
   status: string;
   waitingSince: Date;
+  /** 0: the first run; n: retry n (for a retrying job: the retry waited for) */
+  attempt: number;
+  /** it went through the scheduled set (perform_in / perform_at) */
+  scheduled: boolean;
+  /** its last failure (retrying jobs) */
+  failedAt: Date | null;
 }
 
 // Running jobs, oldest start first. `status = 'running'` is answered by the GIN index (btree_gin
@@ -823,14 +848,36 @@ group by c.instance, c.job_class`;
 
 // Jobs queued before $1 and not started since, and scheduled jobs due before $1 (Sidekiq's poller
 // moves a due job to its queue within seconds); the longest waiting first. Both statuses go through
-// the GIN index; a restarted job is no longer waited for.
+// the GIN index; a restarted job is no longer waited for. A retry the poller moved back to its queue
+// waits since that queued event (the job's last), not since its first enqueue.
 const WAITING_SQL = `
-select instance, jid, job_class, queue, status, since as waiting_since from (
-  select instance, jid, job_class, queue, status, id,
+select instance, jid, job_class, queue, status, since as waiting_since, attempt, scheduled_at,
+  null as failed_at from (
+  select instance, jid, job_class, queue, status, id, attempt, scheduled_at,
     case when status = 'scheduled' then scheduled_at
+      when attempt > 0 then last_event_at
       else coalesce(enqueued_at, created_at, first_event_at) end as since
   from jobs
   where status in ('queued', 'scheduled') and restarted_as is null
+) w
+where since < $1
+order by since, id
+limit $2`;
+
+// Retrying jobs (GIN index on status) whose retry is due by Sidekiq's default backoff before $1:
+// retry_count ** 4 + 15 + rand(10) * (retry_count + 1) seconds after the failure (Sidekiq 6-8
+// job_retry.rb delay_for), at most count^4 + 15 + 9 (count + 1); a retrying row's attempt is that
+// retry_count. A class with its own sidekiq_retry_in waits longer: Redis then shows its entry's
+// score in the future, and it is not reported.
+const RETRIES_DUE_SQL = `
+select instance, jid, job_class, queue, status, since as waiting_since, attempt, scheduled_at,
+  failed_at from (
+  select instance, jid, job_class, queue, status, id, attempt, scheduled_at,
+    coalesce(failed_at, last_event_at) as failed_at,
+    coalesce(failed_at, last_event_at)
+      + make_interval(secs => power(attempt, 4) + 15 + 9 * (attempt + 1)) as since
+  from jobs
+  where status = 'retrying' and restarted_as is null
 ) w
 where since < $1
 order by since, id
