@@ -130,6 +130,8 @@ export class AppConfig {
     readonly sampleRuns: number;
     readonly duplicateWindowSeconds: number;
     readonly duplicateHoldSeconds: number;
+    /** classes whose runs must not overlap with the same arguments (DETECTOR_UNIQUE_CLASSES) */
+    readonly uniqueClasses: readonly string[];
   };
   readonly periodic: {
     /** intervals without a success before a periodic job is overdue */
@@ -234,12 +236,21 @@ export class AppConfig {
         stuckMinSamples: env.DETECTOR_STUCK_MIN_SAMPLES,
         stuckDefaultSeconds: env.DETECTOR_STUCK_DEFAULT_S,
         neverStartedSeconds: env.DETECTOR_NEVER_STARTED_S,
+        overdueIntervals: env.PERIODIC_OVERDUE_INTERVALS,
       }),
       overrides: parseDetectorOverrides(env.DETECTOR_OVERRIDES).overrides,
       baselineDays: env.DETECTOR_STUCK_BASELINE_DAYS,
       sampleRuns: env.DETECTOR_STUCK_SAMPLE_RUNS,
       duplicateWindowSeconds: env.DETECTOR_DUPLICATE_WINDOW_S,
       duplicateHoldSeconds: env.DETECTOR_DUPLICATE_HOLD_S,
+      uniqueClasses: Object.freeze([
+        ...new Set(
+          (env.DETECTOR_UNIQUE_CLASSES ?? '')
+            .split(',')
+            .map((c) => c.trim())
+            .filter((c) => c !== ''),
+        ),
+      ]),
     });
     this.periodic = Object.freeze({
       overdueIntervals: env.PERIODIC_OVERDUE_INTERVALS,

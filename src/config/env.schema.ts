@@ -29,6 +29,9 @@ const TRUST_PROXY = new RegExp(String.raw`^(false|\d{1,2}|${PROXY}(\s*,\s*${PROX
 // 5 or 6 fields (seconds first), as the cron package reads them
 const CRON = /^\s*\S+(\s+\S+){4,5}\s*$/;
 
+// job class names (Ruby constants, Mailer#method), comma separated
+const CLASS_LIST = /^\s*[^\s,]{1,200}(\s*,\s*[^\s,]{1,200}){0,999}\s*$/;
+
 export class EnvVars {
   @Matches(URL_PG, { message: 'must be a postgresql:// URL' }) DATABASE_URL!: string;
   @Matches(URL_REDIS, { message: 'must be a redis:// URL' }) REDIS_URL!: string;
@@ -178,6 +181,11 @@ export class EnvVars {
   @Type(() => Number) @IsInt() @Min(1) @Max(86_400) DETECTOR_DUPLICATE_WINDOW_S = 120;
   @Type(() => Number) @IsInt() @Min(1) @Max(2_592_000) DETECTOR_DUPLICATE_HOLD_S = 3600;
   @IsOptional() @IsString() DETECTOR_OVERRIDES?: string;
+  // classes whose runs must not overlap with the same arguments (an app's own lock, Sidekiq
+  // Enterprise's unique jobs): two running at once is a duplicate finding; comma separated
+  @IsOptional()
+  @Matches(CLASS_LIST, { message: 'must be job class names, comma separated (at most 1000)' })
+  DETECTOR_UNIQUE_CLASSES?: string;
 }
 
 export class InvalidEnvironmentError extends Error {

@@ -681,6 +681,30 @@ export class JobRepository extends EntityRepository<Job> {
     }));
   }
 
+  /**
+   * Running jobs of `classes` that share their class and arguments with another running job of
+   * the same instance (at most `limit` rows), grouped together, oldest start first in each group.
+   */
+  async concurrentRuns(classes: readonly string[], limit: number): Promise<ConcurrentRunRow[]> {
+    if (classes.length === 0) {
+      return [];
+    }
+    const rows = await this.em.execute<Record<string, unknown>[]>(
+      ...bindNumbered(CONCURRENT_RUNS_SQL, [JSON.stringify(classes), limit]),
+    );
+    return rows.map((r) => ({
+      instance: r.instance as string,
+      jobClass: r.job_class as string,
+      argsDigest: r.args_digest as string,
+      argsPreview: r.args_preview as string | null,
+      jid: r.jid as string,
+      startedAt: r.started_at === null ? null : new Date(r.started_at as string),
+      hostname: r.hostname as string | null,
+      pid: r.pid as number | null,
+      tid: r.tid as string | null,
+    }));
+  }
+
   /** Each class's p99 run time over its last `sampleRuns` successes since `since`. */
   async runBaselines(
     classes: { instance: string; jobClass: string }[],
@@ -791,6 +815,21 @@ export interface RunningJobRow {
   restartedAs: string | null;
 }
 
+/** A running job that shares its class and arguments with another running job. */
+export interface ConcurrentRunRow {
+  instance: string;
+  jobClass: string;
+  /** md5 of the arguments: the group's key */
+  argsDigest: string;
+  /** their first 200 characters */
+  argsPreview: string | null;
+  jid: string;
+  startedAt: Date | null;
+  hostname: string | null;
+  pid: number | null;
+  tid: string | null;
+}
+
 /** A class's recent successful run times in one instance: how many, and their p99. */
 export interface RunBaselineRow {
   instance: string;
@@ -825,6 +864,23 @@ select instance, jid, job_class, queue, started_at, hostname, pid, restarted_as
 from jobs where status = 'running'
 order by started_at nulls first, id
 limit $1`;
+
+// Running jobs of the declared classes whose class and arguments another running job of the same
+// instance shares. `status = 'running'` with the class list goes through the GIN index (btree_gin
+// on job_class and status: the running jobs of those classes only, however many jobs are stored);
+// the arguments are compared by their md5, so a group's key stays short however long they are.
+const CONCURRENT_RUNS_SQL = `
+select instance, job_class, args_digest, args_preview, jid, started_at, hostname, pid, tid from (
+  select instance, job_class, md5(coalesce(arguments, '')) as args_digest,
+    left(arguments, 200) as args_preview, jid, started_at, hostname, pid, tid, id,
+    count(*) over (partition by instance, job_class, md5(coalesce(arguments, ''))) as runs
+  from jobs
+  where status = 'running' and restarted_as is null
+    and job_class = any(array(select jsonb_array_elements_text($1::jsonb)))
+) r
+where runs > 1
+order by instance, job_class, args_digest, started_at nulls first, id
+limit $2`;
 
 // Per (instance, class): the last $4 successful runs within the window, newest first, walked down
 // the class-first outcome index (its predicate and key expression, so no sort and no more rows

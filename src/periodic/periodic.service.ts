@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
+import { thresholdsFor } from '../config/detector-overrides.js';
 import { tryAdvisoryXactLock } from '../database/advisory-locks.js';
 import { type FindingDraft, recordFindings } from '../findings/finding-writer.js';
 import { type ClassOutcomeRow, JobOutcomesService } from '../jobs/job-outcomes.service.js';
@@ -144,7 +145,7 @@ export class PeriodicService {
     outcome: ClassOutcomeRow | undefined,
     now: Date,
   ): FindingDraft | null {
-    const limit = this.config.periodic.overdueIntervals;
+    const limit = this.overdueIntervals(def.jobClass);
     const verdict = cronVerdict(
       { cron: def.cron, enabled: def.status === 'enabled' },
       outcome,
@@ -164,7 +165,7 @@ export class PeriodicService {
       jobClass: def.jobClass,
       jid: null,
       severity: missed >= limit * 2 ? 'critical' : 'warning',
-      summary: `Cron job "${def.name}" (${def.jobClass}, "${def.cron}") ${since}: ${missed >= limit * 2 ? `${missed} or more` : missed} scheduled runs went by`,
+      summary: `Cron job "${def.name}" (${def.jobClass}, "${def.cron}") ${since}: ${missed >= limit * 2 ? `${missed} or more` : missed} scheduled runs went by (overdue after ${limit}${this.limitSource(def.jobClass) === 'override' ? ', its own limit' : ''})`,
       evidence: {
         source: 'sidekiq-cron',
         name: def.name,
@@ -177,6 +178,7 @@ export class PeriodicService {
         missed_runs: missed,
         next_run: iso(verdict.nextRun),
         overdue_intervals: limit,
+        limit_source: this.limitSource(def.jobClass),
       },
     };
   }
@@ -186,7 +188,6 @@ export class PeriodicService {
     cronClasses: Map<string, Set<string>>,
     unchecked: readonly string[],
   ): Promise<FindingDraft[]> {
-    const limit = this.config.periodic.overdueIntervals;
     const minSuccesses = this.config.periodic.learnMinSuccesses;
     const rows = await this.outcomes.recentSuccesses(
       LEARN_WINDOW,
@@ -205,6 +206,7 @@ export class PeriodicService {
         continue;
       }
       const missed = learnedMissed(interval, now);
+      const limit = this.overdueIntervals(row.jobClass);
       if (missed >= limit) {
         findings.push(this.learnedFinding(row.instance, row.jobClass, interval, missed, limit));
       }
@@ -225,7 +227,7 @@ export class PeriodicService {
       jobClass,
       jid: null,
       severity: missed >= limit * 2 ? 'critical' : 'warning',
-      summary: `${jobClass} usually succeeds every ${formatSeconds(interval.medianSeconds)} (median of its last ${interval.gaps} gaps) and has not since ${iso(interval.lastSuccessAt)}: ${missed} intervals went by`,
+      summary: `${jobClass} usually succeeds every ${formatSeconds(interval.medianSeconds)} (median of its last ${interval.gaps} gaps) and has not since ${iso(interval.lastSuccessAt)}: ${missed} intervals went by (overdue after ${limit}${this.limitSource(jobClass) === 'override' ? ', its own limit' : ''})`,
       evidence: {
         source: 'learned',
         interval_seconds: interval.medianSeconds,
@@ -233,8 +235,21 @@ export class PeriodicService {
         last_success_at: iso(interval.lastSuccessAt),
         missed_intervals: missed,
         overdue_intervals: limit,
+        limit_source: this.limitSource(jobClass),
       },
     };
+  }
+
+  /** PERIODIC_OVERDUE_INTERVALS, or the class's own overdue_intervals (DETECTOR_OVERRIDES). */
+  private overdueIntervals(jobClass: string): number {
+    const { defaults, overrides } = this.config.detectors;
+    return thresholdsFor(defaults, overrides, jobClass).overdueIntervals;
+  }
+
+  private limitSource(jobClass: string): 'override' | 'default' {
+    return this.config.detectors.overrides.get(jobClass)?.overdueIntervals === undefined
+      ? 'default'
+      : 'override';
   }
 
   private outcomesOf(
@@ -254,7 +269,7 @@ export class PeriodicService {
       { cron: def.cron, enabled: def.status === 'enabled' },
       outcome,
       now,
-      this.config.periodic.overdueIntervals,
+      this.overdueIntervals(def.jobClass),
     );
     return {
       name: def.name,

@@ -7,6 +7,7 @@ const T = {
   stuckMinSamples: 20,
   stuckDefaultSeconds: 3600,
   neverStartedSeconds: 600,
+  overdueIntervals: 3,
 };
 const NOW = new Date('2026-12-04T12:00:00Z');
 
