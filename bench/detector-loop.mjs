@@ -1,6 +1,7 @@
 // A child of bench/ingest.mjs (BENCH_DETECTORS=1): the detectors of the service, evaluated back to
-// back (FindingsService.evaluate, as the scheduler's tick calls it, with no pause between) while
-// the parent says "on"; idle while it says "off". Answers each "off" once the evaluation under way
+// back (FindingsService.evaluate, as the scheduler's tick calls it, with no pause between), or one
+// every BENCH_DETECTOR_INTERVAL_MS from start to start (as a cron tick), while the parent says "on";
+// idle while it says "off". Answers each "off" once the evaluation under way
 // has finished, with how many evaluations ran and their CPU. Same database and Redis as the app.
 process.env.LOG_LEVEL = 'error';
 process.env.SCHEDULER_ENABLED = 'false';
@@ -30,6 +31,7 @@ process.on('message', (m) => {
     wake();
   } else if (m === 'off') {
     on = false;
+    cut();
   } else if (m === 'exit') {
     stopping = true;
     on = false;
@@ -38,6 +40,16 @@ process.on('message', (m) => {
 });
 process.send('ready');
 const cpu = () => process.cpuUsage();
+const INTERVAL_MS = Number(process.env.BENCH_DETECTOR_INTERVAL_MS ?? 0);
+let cut = () => {};
+const pause = (ms) =>
+  new Promise((r) => {
+    const timer = setTimeout(r, ms);
+    cut = () => {
+      clearTimeout(timer);
+      r();
+    };
+  });
 while (!stopping) {
   if (!on) {
     await new Promise((r) => {
@@ -48,8 +60,12 @@ while (!stopping) {
   const start = cpu();
   const t = performance.now();
   while (on) {
+    const started = performance.now();
     await findings.evaluate(new Date());
     evaluations++;
+    if (on && INTERVAL_MS > 0) {
+      await pause(INTERVAL_MS - (performance.now() - started));
+    }
   }
   const busyMs = performance.now() - t;
   const used = process.cpuUsage(start);
