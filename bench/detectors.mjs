@@ -41,6 +41,8 @@ process.env.SCHEDULER_ENABLED = 'false';
 // them short of stuck throughout, and a 10-minute window keeps the last 2 minutes' jobs in it
 process.env.DETECTOR_STUCK_FLOOR_S = '1800';
 process.env.DETECTOR_DUPLICATE_WINDOW_S = '600';
+// every evaluation reads every class's baseline (the service keeps them 5 minutes): the worst case
+process.env.DETECTOR_STUCK_BASELINE_TTL_S = '0';
 process.env.DETECTOR_UNIQUE_CLASSES = Array.from({ length: 20 }, (_, i) => `BenchJob${i}`).join();
 const RETRYING = 300;
 
@@ -149,6 +151,12 @@ await pg(
    where id in (select id from jobs where status = 'succeeded' and job_class = 'BenchJob3'
      order by id desc limit $1)`,
   [RETRYING],
+);
+// the stuck and lost jobs' fills numbered their arguments from 1 as the running ones' did: made
+// unique, so that only the two below share theirs
+await pg(
+  `update jobs set arguments = '[' || id || ',"bench"]'
+   where status = 'running' and (hostname = 'gone-host' or started_at < now() - interval '1 hour')`,
 );
 // two running jobs of the same class with the same arguments
 await pg(

@@ -128,6 +128,8 @@ export class AppConfig {
     readonly overrides: DetectorOverrides;
     readonly baselineDays: number;
     readonly sampleRuns: number;
+    /** how long a class's baseline is kept before it is read again (0: never kept) */
+    readonly baselineTtlSeconds: number;
     readonly duplicateWindowSeconds: number;
     readonly duplicateHoldSeconds: number;
     /** classes whose runs must not overlap with the same arguments (DETECTOR_UNIQUE_CLASSES) */
@@ -241,6 +243,7 @@ export class AppConfig {
       overrides: parseDetectorOverrides(env.DETECTOR_OVERRIDES).overrides,
       baselineDays: env.DETECTOR_STUCK_BASELINE_DAYS,
       sampleRuns: env.DETECTOR_STUCK_SAMPLE_RUNS,
+      baselineTtlSeconds: env.DETECTOR_STUCK_BASELINE_TTL_S,
       duplicateWindowSeconds: env.DETECTOR_DUPLICATE_WINDOW_S,
       duplicateHoldSeconds: env.DETECTOR_DUPLICATE_HOLD_S,
       uniqueClasses: Object.freeze([

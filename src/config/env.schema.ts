@@ -175,6 +175,9 @@ export class EnvVars {
   // within DETECTOR_STUCK_BASELINE_DAYS
   @Type(() => Number) @IsInt() @Min(1) @Max(365) DETECTOR_STUCK_BASELINE_DAYS = 7;
   @Type(() => Number) @IsInt() @Min(20) @Max(100_000) DETECTOR_STUCK_SAMPLE_RUNS = 5000;
+  // a class's baseline is read again after this long (it moves slowly; reading it is most of an
+  // evaluation's work); 0 reads every class's at every evaluation
+  @Type(() => Number) @IsInt() @Min(0) @Max(86_400) DETECTOR_STUCK_BASELINE_TTL_S = 300;
   @Type(() => Number) @IsInt() @Min(1) @Max(31_536_000) DETECTOR_NEVER_STARTED_S = 600;
   // jobs whose last event is this recent are checked for a second start; a duplicate stays a
   // finding until its job has been quiet for DETECTOR_DUPLICATE_HOLD_S
