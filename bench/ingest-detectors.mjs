@@ -129,7 +129,7 @@ One copy of the service on a database holding ${f(JOBS)} finished jobs (loaded b
 ${PAIRS} pairs of rounds of ${ROUND_REQUESTS} batches of ${batch} new jobs over ${connections} connections, "off" and "on"
 alternating (off/on, on/off, …). While a round is on, a second process runs every detector's full
 evaluation on the same database and Redis, ${cadence} (FindingsService.evaluate, as the tick calls
-it: ${f(evaluationsPerS, 2)} evaluations/s, ${f(msPerEvaluation)} ms each from start to start, ${f(cpuPerEvaluation)} ms of that process's CPU each;
+it: ${f(evaluationsPerS, 2)} evaluations/s of the on rounds' time, one per ${f(msPerEvaluation)} ms; ${f(cpuPerEvaluation)} ms of that process's CPU each;
 the service's own tick runs one every 30 s, \`DETECTORS_CRON\`). The new jobs count as waiting for
 the detectors (\`DETECTOR_NEVER_STARTED_S=5\`): never_started judges 1,000 of them against Redis at
 every evaluation (${f(open)} findings open at the end).
