@@ -4,7 +4,9 @@
 // 2 minutes at 100 jobs/s (12,000 jobs, 20 of them started twice), 220 running jobs (10 for hours,
 // 10 on a process that is gone), 500 jobs queued 20 minutes ago (half of them still in a queue of
 // Sidekiq's Redis that has not moved, behind 1,000 older entries; half lost), a retry set of
-// 2,000. Then times FindingsService.evaluate() (every detector, findings written, the gauge
+// 2,000; 300 retrying jobs whose retry was due 30 minutes ago and that Sidekiq holds nowhere, and
+// 2 running jobs of a class declared unique (DETECTOR_UNIQUE_CLASSES: every class) with the same
+// arguments. Then times FindingsService.evaluate() (every detector, findings written, the gauge
 // refreshed) and each detector alone, through the real services (Nest application context), p95
 // over BENCH_RUNS runs. Then the dashboard's Metrics page for one class (ClassMetricsService.one:
 // the query GET /api/v1/metrics/classes/:job_class runs) over each window, and the class list.
@@ -41,6 +43,10 @@ process.env.SCHEDULER_ENABLED = 'false';
 // them short of stuck throughout, and a 10-minute window keeps the last 2 minutes' jobs in it
 process.env.DETECTOR_STUCK_FLOOR_S = '1800';
 process.env.DETECTOR_DUPLICATE_WINDOW_S = '600';
+// every evaluation reads every class's baseline (the service keeps them 5 minutes): the worst case
+process.env.DETECTOR_STUCK_BASELINE_TTL_S = '0';
+process.env.DETECTOR_UNIQUE_CLASSES = Array.from({ length: 20 }, (_, i) => `BenchJob${i}`).join();
+const RETRYING = 300;
 
 const now = Date.now();
 let t = performance.now();
@@ -140,7 +146,48 @@ await fill({
   start: { seconds: sec(current - 20 * 60_000), step: '1 millisecond' },
   status: 'queued',
 });
+// retries due long ago: the newest history jobs of one class failed 30 minutes ago (retry_count 1)
+await pg(
+  `update jobs set status = 'retrying', attempt = 1, completed_at = null,
+     failed_at = now() - interval '30 minutes', error_class = 'Timeout'
+   where id in (select id from jobs where status = 'succeeded' and job_class = 'BenchJob3'
+     order by id desc limit $1)`,
+  [RETRYING],
+);
+// the stuck and lost jobs' fills numbered their arguments from 1 as the running ones' did: made
+// unique, so that only the two below share theirs
+await pg(
+  `update jobs set arguments = '[' || id || ',"bench"]'
+   where status = 'running' and (hostname = 'gone-host' or started_at < now() - interval '1 hour')`,
+);
+// two running jobs of the same class with the same arguments
+await pg(
+  `update jobs set arguments = '[1,"same"]', job_class = 'BenchJob1'
+   where id in (select id from jobs where status = 'running' and hostname = 'bench-host'
+     order by id desc limit 2)`,
+);
 await pg('analyze jobs');
+const plan = async (text, params) =>
+  (await pg(`explain (analyze, buffers, costs off) ${text}`, params))
+    .map((r) => r['QUERY PLAN'])
+    .join('\n');
+const uniqueClasses = JSON.stringify(process.env.DETECTOR_UNIQUE_CLASSES.split(','));
+const concurrentPlan = await plan(
+  `select instance, job_class, args_digest, jid from (
+     select instance, job_class, md5(coalesce(arguments, '')) as args_digest, jid, started_at, id,
+       count(*) over (partition by instance, job_class, md5(coalesce(arguments, ''))) as runs
+     from jobs where status = 'running' and restarted_as is null
+       and job_class = any(array(select jsonb_array_elements_text($1::jsonb)))) r
+   where runs > 1 order by instance, job_class, args_digest, started_at nulls first, id limit 2000`,
+  [uniqueClasses],
+);
+const retriesPlan = await plan(
+  `select jid from (
+     select jid, id, coalesce(failed_at, last_event_at)
+       + make_interval(secs => power(attempt, 4) + 15 + 9 * (attempt + 1)) as since
+     from jobs where status = 'retrying' and restarted_as is null) w
+   where since < now() - interval '10 minutes' order by since, id limit 500`,
+);
 const [{ count: stored }] = await pg('select count(*)::int as count from jobs');
 if (stored !== JOBS) {
   throw new Error(`stored ${stored} jobs, expected ${JOBS}`);
@@ -223,7 +270,7 @@ for (const detector of ['stuck', 'never_started', 'duplicate']) {
     await findings.list({ state: 'open', detector, offset: 0, limit: 100 })
   ).rows.length;
 }
-const expected = { stuck: STUCK + LOST, never_started: QUEUED, duplicate: DUPLICATES };
+const expected = { stuck: STUCK + LOST, never_started: QUEUED, duplicate: DUPLICATES + 1 };
 for (const [detector, n] of Object.entries(expected)) {
   if (detector !== 'never_started' && counts[detector] !== n) {
     throw new Error(
@@ -269,7 +316,10 @@ const [{ n: neverStarted }] = await pg(
   `select count(*)::int as n from findings where detector = 'never_started' and ended_at is null`,
 );
 const [{ n: lostInQueue }] = await pg(
-  `select count(*)::int as n from findings where detector = 'never_started' and ended_at is null and evidence->>'held' = 'nowhere'`,
+  `select count(*)::int as n from findings where detector = 'never_started' and ended_at is null and evidence->>'held' = 'nowhere' and evidence->>'status' = 'queued'`,
+);
+const [{ n: lostRetries }] = await pg(
+  `select count(*)::int as n from findings where detector = 'never_started' and ended_at is null and evidence->>'held' = 'nowhere' and evidence->>'status' = 'retrying'`,
 );
 await app.close();
 redis.disconnect();
@@ -281,7 +331,17 @@ if (!process.env.BENCH_KEEP) {
 const f = (n) => n.toFixed(1);
 console.log(
   JSON.stringify(
-    { jobs: JOBS, fillSeconds, baseline, rows, metricsRows, first, neverStarted, lostInQueue },
+    {
+      jobs: JOBS,
+      fillSeconds,
+      baseline,
+      rows,
+      metricsRows,
+      first,
+      neverStarted,
+      lostInQueue,
+      lostRetries,
+    },
     null,
     2,
   ),
@@ -292,9 +352,11 @@ Run ${new Date().toISOString()}: ${JOBS.toLocaleString('en-US')} jobs stored (fi
 ${HISTORY.toLocaleString('en-US')} finished over ${DAYS} days (20 classes), the last 2 minutes at 100 jobs/s
 (${RECENT.toLocaleString('en-US')} jobs, ${DUPLICATES} started twice), ${RUNNING} running, ${STUCK} running for hours,
 ${LOST} on a process that is gone, ${QUEUED} queued 20 minutes ago (${QUEUED / 2} still in a queue of Sidekiq's Redis
-that has not moved for 25 minutes, behind 1,000 older entries; ${QUEUED / 2} lost); a retry set of 2,000. Findings
+that has not moved for 25 minutes, behind 1,000 older entries; ${QUEUED / 2} lost); a retry set of 2,000; ${RETRYING} retrying
+jobs due 30 minutes ago that Sidekiq holds nowhere; 2 running jobs of one class with the same arguments, every class
+declared unique (\`DETECTOR_UNIQUE_CLASSES\`). Findings
 open after an evaluation: stuck ${counts.stuck}, never_started ${neverStarted} (${lostInQueue} lost between push and
-fetch), duplicate ${counts.duplicate} (\`DETECTOR_STUCK_FLOOR_S=1800\`, \`DETECTOR_DUPLICATE_WINDOW_S=600\`: the
+fetch, ${lostRetries} retries lost after the retry set; at most 500 due retries a run), duplicate ${counts.duplicate} (\`DETECTOR_STUCK_FLOOR_S=1800\`, \`DETECTOR_DUPLICATE_WINDOW_S=600\`: the
 running jobs stay short of stuck and the last minutes' jobs in the window while the runs go on). ${RUNS} timed runs after one warm-up, in-process against the local Postgres and
 Redis. Baseline: \`select 1\` through the same pool: p50 ${baseline.p50.toFixed(2)} ms, p95 ${baseline.p95.toFixed(2)} ms.
 
@@ -312,5 +374,18 @@ buckets and the histogram), and the class list (\`GET /api/v1/metrics/classes\`)
 | --- | ---: | ---: | ---: |
 ${metricsRows.map((r) => `| ${r.label} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.max)} |`).join('\n')}
 
-**One class's Metrics page over 7 days at ${JOBS.toLocaleString('en-US')} jobs: p95 ${f(metricsRows[2].p95)} ms** (target: under 100 ms).`;
+**One class's Metrics page over 7 days at ${JOBS.toLocaleString('en-US')} jobs: p95 ${f(metricsRows[2].p95)} ms** (target: under 100 ms).
+
+The duplicate detector's same-arguments read (the running jobs of the unique classes), on this
+database (\`explain (analyze, buffers)\`):
+
+\`\`\`
+${concurrentPlan}
+\`\`\`
+
+The never_started detector's due retries:
+
+\`\`\`
+${retriesPlan}
+\`\`\``;
 writeSection('detectors', section);

@@ -15,6 +15,8 @@
 // from this process, in the new layout), each phase reported as a ratio of its ceiling.
 // Knobs: BENCH_REQUESTS (20000), BENCH_BATCH_REQUESTS (200), BENCH_CONNECTIONS (64),
 // BENCH_BATCH (500), BENCH_BATCH_CONNECTIONS (8), BENCH_PRELOAD_JOBS (10000000; 0 skips the phase);
+// BENCH_DETECTORS=1: only ingestion with the detectors running against without
+// (bench/ingest-detectors.mjs, its own knobs there).
 // BENCH_PRE_SQL: statements (`;`-separated) run on the bench database after it is migrated, for
 // experiments (e.g. dropping an index to see its cost).
 import { randomBytes } from 'node:crypto';
@@ -144,6 +146,21 @@ function summary(name, result, eventsPerRequest) {
     events_acknowledged: eventsPerRequest ? ok * eventsPerRequest : 0,
     cpu_s: result.cpu,
   };
+}
+
+if (process.env.BENCH_DETECTORS === '1') {
+  // only the A/B of ingestion with and without the detectors (bench/ingest-detectors.mjs)
+  const { detectorsAB } = await import('./ingest-detectors.mjs');
+  await detectorsAB({
+    cannon,
+    event,
+    preloadJobs,
+    port: PORT,
+    token: TOKEN,
+    batch: BATCH,
+    connections: BATCH_CONNECTIONS,
+  });
+  process.exit(0);
 }
 
 const benchUrl = await freshDatabase('bench_ingest');

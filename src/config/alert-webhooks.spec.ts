@@ -68,7 +68,7 @@ describe('parseAlertWebhooks', () => {
       'ALERT_WEBHOOKS[1].colour is not a known field (name, url, format, detectors, repeat_interval_s, headers)',
       "ALERT_WEBHOOKS[1].name repeats an earlier receiver's name",
       'ALERT_WEBHOOKS[1].format must be "json" or "slack"',
-      'ALERT_WEBHOOKS[2].detectors must be "all" or a list of never_started, stuck, duplicate, overdue, new_failure, deploy_regression',
+      'ALERT_WEBHOOKS[2].detectors must be "all" or a list of stuck, never_started, duplicate, overdue, new_failure, deploy_regression',
       'ALERT_WEBHOOKS[3].url must be an http:// or https:// URL',
       'ALERT_WEBHOOKS[3].repeat_interval_s must be a whole number of seconds from 60 to 2592000',
       'ALERT_WEBHOOKS[3].headers must map header names to single-line strings',

@@ -1,15 +1,4 @@
-// The detectors a finding may come from (issue #23): a receiver's `detectors` must name these, so
-// that a typo is refused at startup rather than silently routing nothing.
-export const FINDING_DETECTORS = [
-  'never_started',
-  'stuck',
-  'duplicate',
-  'overdue',
-  'new_failure',
-  'deploy_regression',
-] as const;
-
-export type FindingDetector = (typeof FINDING_DETECTORS)[number];
+import { type DetectorName, FINDING_DETECTORS } from './finding-detectors.js';
 
 export type WebhookFormat = 'json' | 'slack';
 
@@ -18,7 +7,7 @@ export interface AlertReceiver {
   readonly url: string;
   readonly format: WebhookFormat;
   /** null: every detector */
-  readonly detectors: readonly FindingDetector[] | null;
+  readonly detectors: readonly DetectorName[] | null;
   readonly repeatIntervalMs: number;
   /** sent with every request (e.g. Authorization) */
   readonly headers: Readonly<Record<string, string>>;
@@ -131,7 +120,7 @@ export function parseAlertWebhooks(raw: string | undefined): {
         detectors:
           detectors === undefined || detectors === 'all'
             ? null
-            : Object.freeze([...new Set(detectors as FindingDetector[])]),
+            : Object.freeze([...new Set(detectors as DetectorName[])]),
         repeatIntervalMs: ((repeat as number | undefined) ?? DEFAULT_REPEAT_INTERVAL_S) * 1000,
         headers: Object.freeze({ ...((headers as Record<string, string> | undefined) ?? {}) }),
       }),

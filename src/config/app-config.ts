@@ -138,8 +138,12 @@ export class AppConfig {
     readonly overrides: DetectorOverrides;
     readonly baselineDays: number;
     readonly sampleRuns: number;
+    /** how long a class's baseline is kept before it is read again (0: never kept) */
+    readonly baselineTtlSeconds: number;
     readonly duplicateWindowSeconds: number;
     readonly duplicateHoldSeconds: number;
+    /** classes whose runs must not overlap with the same arguments (DETECTOR_UNIQUE_CLASSES) */
+    readonly uniqueClasses: readonly string[];
   };
   /** the redaction rules (README "Redaction"): before storage, and on the Sidekiq routes */
   readonly redactor: Redactor;
@@ -250,12 +254,22 @@ export class AppConfig {
         stuckMinSamples: env.DETECTOR_STUCK_MIN_SAMPLES,
         stuckDefaultSeconds: env.DETECTOR_STUCK_DEFAULT_S,
         neverStartedSeconds: env.DETECTOR_NEVER_STARTED_S,
+        overdueIntervals: env.PERIODIC_OVERDUE_INTERVALS,
       }),
       overrides: parseDetectorOverrides(env.DETECTOR_OVERRIDES).overrides,
       baselineDays: env.DETECTOR_STUCK_BASELINE_DAYS,
       sampleRuns: env.DETECTOR_STUCK_SAMPLE_RUNS,
+      baselineTtlSeconds: env.DETECTOR_STUCK_BASELINE_TTL_S,
       duplicateWindowSeconds: env.DETECTOR_DUPLICATE_WINDOW_S,
       duplicateHoldSeconds: env.DETECTOR_DUPLICATE_HOLD_S,
+      uniqueClasses: Object.freeze([
+        ...new Set(
+          (env.DETECTOR_UNIQUE_CLASSES ?? '')
+            .split(',')
+            .map((c) => c.trim())
+            .filter((c) => c !== ''),
+        ),
+      ]),
     });
     this.periodic = Object.freeze({
       overdueIntervals: env.PERIODIC_OVERDUE_INTERVALS,

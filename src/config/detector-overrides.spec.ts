@@ -13,6 +13,7 @@ const DEFAULTS = {
   stuckMinSamples: 20,
   stuckDefaultSeconds: 3600,
   neverStartedSeconds: 600,
+  overdueIntervals: 3,
 };
 
 describe('DETECTOR_OVERRIDES', () => {
@@ -25,6 +26,7 @@ describe('DETECTOR_OVERRIDES', () => {
       ...DEFAULTS,
       stuckFloorSeconds: 600,
       neverStartedSeconds: 3600,
+      overdueIntervals: 3,
     });
     expect(thresholdsFor(DEFAULTS, overrides, 'OtherJob')).toEqual(DEFAULTS);
     expect(thresholdsFor(DEFAULTS, overrides, null)).toEqual(DEFAULTS);
@@ -35,7 +37,7 @@ describe('DETECTOR_OVERRIDES', () => {
       '{"A": {"stuck_floor": 1}, "B": {"stuck_floor_s": -5}, "C": {"never_started_s": 1.5}, "D": 3}',
     );
     expect(problems).toEqual([
-      'DETECTOR_OVERRIDES.A.stuck_floor is not a setting (stuck_floor_s, stuck_min_samples, stuck_default_s, never_started_s)',
+      'DETECTOR_OVERRIDES.A.stuck_floor is not a setting (stuck_floor_s, stuck_min_samples, stuck_default_s, never_started_s, overdue_intervals)',
       'DETECTOR_OVERRIDES.B.stuck_floor_s must be a whole number from 1 to 31536000',
       'DETECTOR_OVERRIDES.C.never_started_s must be a whole number from 1 to 31536000',
       'DETECTOR_OVERRIDES.D must be an object',
@@ -46,6 +48,27 @@ describe('DETECTOR_OVERRIDES', () => {
     expect(parseDetectorOverrides('[1]').problems).toEqual([
       'DETECTOR_OVERRIDES must be a JSON object of job classes',
     ]);
+  });
+
+  it('gives a periodic class its own overdue intervals, at most 100', () => {
+    const { overrides, problems } = parseDetectorOverrides(
+      '{"NightlyJob": {"overdue_intervals": 1}, "E": {"overdue_intervals": 101}}',
+    );
+    expect(problems).toEqual([
+      'DETECTOR_OVERRIDES.E.overdue_intervals must be a whole number from 1 to 100',
+    ]);
+    expect(thresholdsFor(DEFAULTS, overrides, 'NightlyJob').overdueIntervals).toBe(1);
+  });
+
+  it('reads DETECTOR_UNIQUE_CLASSES as a list, and refuses what is not one', () => {
+    const config = new AppConfig(
+      validateEnv({ ...VALID, DETECTOR_UNIQUE_CLASSES: ' SyncJob, Billing::ChargeJob,SyncJob ' }),
+    );
+    expect(config.detectors.uniqueClasses).toEqual(['SyncJob', 'Billing::ChargeJob']);
+    expect(new AppConfig(validateEnv(VALID)).detectors.uniqueClasses).toEqual([]);
+    expect(() => validateEnv({ ...VALID, DETECTOR_UNIQUE_CLASSES: 'A,,B' })).toThrow(
+      /DETECTOR_UNIQUE_CLASSES/,
+    );
   });
 
   it('stops the service at boot with the reasons', () => {

@@ -8,6 +8,8 @@ export interface DetectorThresholds {
   readonly stuckDefaultSeconds: number;
   /** a queued job not started after this long is reported */
   readonly neverStartedSeconds: number;
+  /** a periodic job (cron or learnt) is overdue after this many of its intervals without a success */
+  readonly overdueIntervals: number;
 }
 
 const KEYS: Record<string, keyof DetectorThresholds> = {
@@ -15,10 +17,12 @@ const KEYS: Record<string, keyof DetectorThresholds> = {
   stuck_min_samples: 'stuckMinSamples',
   stuck_default_s: 'stuckDefaultSeconds',
   never_started_s: 'neverStartedSeconds',
+  overdue_intervals: 'overdueIntervals',
 };
 
 // a year of seconds, or runs: above it a value is a typo, not a threshold
 const MAX_VALUE = 31_536_000;
+const MAX_OF: Partial<Record<keyof DetectorThresholds, number>> = { overdueIntervals: 100 };
 const MAX_CLASSES = 1000;
 
 export type DetectorOverrides = ReadonlyMap<string, Partial<DetectorThresholds>>;
@@ -66,10 +70,10 @@ export function parseDetectorOverrides(text: string | undefined): {
         typeof value !== 'number' ||
         !Number.isInteger(value) ||
         value < 1 ||
-        value > MAX_VALUE
+        value > (MAX_OF[field] ?? MAX_VALUE)
       ) {
         problems.push(
-          `DETECTOR_OVERRIDES.${jobClass}.${key} must be a whole number from 1 to ${MAX_VALUE}`,
+          `DETECTOR_OVERRIDES.${jobClass}.${key} must be a whole number from 1 to ${MAX_OF[field] ?? MAX_VALUE}`,
         );
       } else {
         thresholds[field] = value;

@@ -30,6 +30,9 @@ const TRUST_PROXY = new RegExp(String.raw`^(false|\d{1,2}|${PROXY}(\s*,\s*${PROX
 // 5 or 6 fields (seconds first), as the cron package reads them
 const CRON = /^\s*\S+(\s+\S+){4,5}\s*$/;
 
+// job class names (Ruby constants, Mailer#method), comma separated
+const CLASS_LIST = /^\s*[^\s,]{1,200}(\s*,\s*[^\s,]{1,200}){0,999}\s*$/;
+
 export class EnvVars {
   @Matches(URL_PG, { message: 'must be a postgresql:// URL' }) DATABASE_URL!: string;
   @Matches(URL_REDIS, { message: 'must be a redis:// URL' }) REDIS_URL!: string;
@@ -181,6 +184,9 @@ export class EnvVars {
   // within DETECTOR_STUCK_BASELINE_DAYS
   @Type(() => Number) @IsInt() @Min(1) @Max(365) DETECTOR_STUCK_BASELINE_DAYS = 7;
   @Type(() => Number) @IsInt() @Min(20) @Max(100_000) DETECTOR_STUCK_SAMPLE_RUNS = 5000;
+  // a class's baseline is read again after this long (it moves slowly; reading it is most of an
+  // evaluation's work); 0 reads every class's at every evaluation
+  @Type(() => Number) @IsInt() @Min(0) @Max(86_400) DETECTOR_STUCK_BASELINE_TTL_S = 300;
   @Type(() => Number) @IsInt() @Min(1) @Max(31_536_000) DETECTOR_NEVER_STARTED_S = 600;
   // jobs whose last event is this recent are checked for a second start; a duplicate stays a
   // finding until its job has been quiet for DETECTOR_DUPLICATE_HOLD_S
@@ -194,6 +200,11 @@ export class EnvVars {
   @IsOptional() @IsString() REDACT_PATTERNS?: string;
   @IsIn(['true', 'false']) REDACT_EMAILS = 'false';
   @IsOptional() @IsString() REDACT_CLASSES?: string;
+  // classes whose runs must not overlap with the same arguments (an app's own lock, Sidekiq
+  // Enterprise's unique jobs): two running at once is a duplicate finding; comma separated
+  @IsOptional()
+  @Matches(CLASS_LIST, { message: 'must be job class names, comma separated (at most 1000)' })
+  DETECTOR_UNIQUE_CLASSES?: string;
 }
 
 export class InvalidEnvironmentError extends Error {

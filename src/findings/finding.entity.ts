@@ -1,16 +1,7 @@
 import { Entity, EntityRepositoryType, Index, PrimaryKey, Property } from '@mikro-orm/core';
 import { FindingsRepository } from './findings.repository.js';
 
-/** Every detector of #23 that writes findings (this module runs the first three). */
-export const FINDING_DETECTORS = [
-  'stuck',
-  'never_started',
-  'duplicate',
-  'overdue',
-  'new_failure',
-  'deploy_regression',
-] as const;
-export type DetectorName = (typeof FINDING_DETECTORS)[number];
+export { type DetectorName, FINDING_DETECTORS } from '../config/finding-detectors.js';
 
 export const SEVERITIES = ['warning', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];

@@ -1,21 +1,33 @@
-import type { QueryResult } from '@mikro-orm/core';
 import { EntityRepository } from '@mikro-orm/postgresql';
 import { bindNumbered } from '../database/bind-numbered.js';
-import type { Finding } from './finding.entity.js';
+import type { DetectorName, Finding } from './finding.entity.js';
 
-/** What a detector sees in one evaluation: a finding to open, or to refresh when already open. */
-export interface Observation {
-  detector: string;
+/** A finding as its detector sees it now: opened, or refreshed while one with its identity is open. */
+export interface FindingDraft {
   /** stable while the thing lasts; unique among open findings */
   identity: string;
   instance: string;
   jobClass: string | null;
   jid: string | null;
   severity: 'warning' | 'critical';
+  /** one sentence saying why it fired */
   summary: string;
   evidence: Record<string, unknown>;
+  /** when what it is about was last seen (default: the evaluation's time) */
+  seenAt?: Date;
 }
 
+/** What a detector sees in one evaluation. */
+export interface Observation extends FindingDraft {
+  detector: DetectorName;
+}
+
+/**
+ * Which of a detector's open findings that an evaluation did not see again end: all of them (it
+ * read everything), none (part of what it reads was out of reach: they stay open rather than end
+ * on no evidence), or all but those of instances it could not read.
+ */
+export type EndUnseen = 'all' | 'none' | { readonly exceptInstances: readonly string[] };
 export interface FindingRow {
   id: string;
   detector: string;
@@ -44,10 +56,10 @@ export interface FindingQuery {
   limit: number;
 }
 
-export interface ObserveResult {
+export interface RecordResult {
   opened: number;
   refreshed: number;
-  closed: number;
+  ended: number;
 }
 
 const COLUMNS = `id::text as id, detector, identity, instance, job_class, jid, severity, summary,
@@ -87,74 +99,81 @@ function toRow(r: RawRow): FindingRow {
   };
 }
 
-// Each observation opens a finding, or refreshes the open one with its identity (the partial
-// unique index is the arbiter: a finding that ended leaves room for a new one).
-const OBSERVE_SQL = `
-insert into findings (detector, identity, instance, job_class, jid, severity, summary, evidence,
-  started_at, last_seen_at)
-select o.detector, o.identity, o.instance, o.job_class, o.jid, o.severity, o.summary, o.evidence,
-  $2, $2
-from jsonb_to_recordset($1::jsonb) as o(detector text, identity text, instance text,
-  job_class text, jid text, severity text, summary text, evidence jsonb)
+// Each draft opens a finding, or refreshes the open one with its identity (the partial unique index
+// findings_open_identity is the arbiter: a finding that ended leaves room for a new one, kept as
+// history beside it).
+const RECORD_SQL = `
+insert into findings as f (detector, identity, instance, job_class, jid, severity, summary,
+  evidence, started_at, last_seen_at)
+select $1, d.identity, d.instance, d.job_class, d.jid, d.severity, d.summary, d.evidence,
+  $2::timestamptz, coalesce(d.seen_at, $2::timestamptz)
+from jsonb_to_recordset($3::jsonb) as d(identity text, instance text, job_class text, jid text,
+  severity text, summary text, evidence jsonb, seen_at timestamptz)
 on conflict (identity) where ended_at is null do update set
-  last_seen_at = excluded.last_seen_at,
+  last_seen_at = greatest(f.last_seen_at, excluded.last_seen_at),
   severity = excluded.severity,
   summary = excluded.summary,
   evidence = excluded.evidence
 returning (xmax = 0) as inserted`;
 
-// The open findings of a detector that this evaluation did not see again have ended.
-const CLOSE_SQL = `
-update findings set ended_at = $3
-where detector = $1 and ended_at is null
-  and identity not in (select jsonb_array_elements_text($2::jsonb))`;
+// The open findings of a detector that this evaluation did not see again have ended (but those of
+// the instances it could not read). NOT IN over a subquery is a hashed subplan: one probe per open
+// finding (`<> all(array)` compares each with every identity seen: 640k comparisons at 800).
+const END_SQL = `
+update findings set ended_at = $1::timestamptz
+where detector = $2 and ended_at is null
+  and identity not in (select jsonb_array_elements_text($3::jsonb))
+  and instance not in (select jsonb_array_elements_text($4::jsonb))
+returning id`;
 
 export class FindingsRepository extends EntityRepository<Finding> {
   /**
-   * Records one complete evaluation of `detector`: opens or refreshes what it saw and ends its
-   * open findings it did not see. `closeUnseen` false (a partial evaluation: an instance was
-   * unreachable) keeps the unseen ones open rather than ending them on no evidence.
+   * The one write to the findings table, whatever the detector: records one evaluation of
+   * `detector`, opening or refreshing a finding per draft (one per identity: should two share
+   * one, the last wins) and ending, as `endUnseen` says, its open findings not seen again.
+   * Through the EntityManager: in the caller's transaction, under its lock.
    */
-  async observe(
-    detector: string,
-    seen: Observation[],
+  async record(
+    detector: DetectorName,
+    drafts: readonly FindingDraft[],
     now: Date,
-    closeUnseen: boolean,
-  ): Promise<ObserveResult> {
+    endUnseen: EndUnseen,
+  ): Promise<RecordResult> {
+    const seen = [...new Map(drafts.map((d) => [d.identity, d])).values()];
     let opened = 0;
     let refreshed = 0;
     if (seen.length > 0) {
       const payload = JSON.stringify(
-        seen.map((o) => ({
-          detector: o.detector,
-          identity: o.identity,
-          instance: o.instance,
-          job_class: o.jobClass,
-          jid: o.jid,
-          severity: o.severity,
-          summary: o.summary,
-          evidence: o.evidence,
+        seen.map((d) => ({
+          identity: d.identity,
+          instance: d.instance,
+          job_class: d.jobClass,
+          jid: d.jid,
+          severity: d.severity,
+          summary: d.summary,
+          evidence: d.evidence,
+          seen_at: d.seenAt?.toISOString() ?? null,
         })),
       );
-      const rows = await this.execute<{ inserted: boolean }>(OBSERVE_SQL, [
-        payload,
+      const rows = await this.execute<{ inserted: boolean }>(RECORD_SQL, [
+        detector,
         now.toISOString(),
+        payload,
       ]);
       opened = rows.filter((r) => r.inserted).length;
       refreshed = rows.length - opened;
     }
-    let closed = 0;
-    if (closeUnseen) {
-      const [sql, bindings] = bindNumbered(CLOSE_SQL, [
-        detector,
-        JSON.stringify(seen.map((o) => o.identity)),
+    let ended = 0;
+    if (endUnseen !== 'none') {
+      const rows = await this.execute<{ id: string }>(END_SQL, [
         now.toISOString(),
+        detector,
+        JSON.stringify(seen.map((d) => d.identity)),
+        JSON.stringify(endUnseen === 'all' ? [] : endUnseen.exceptInstances),
       ]);
-      // through the EntityManager: in the evaluation's transaction, under its lock
-      const result = await this.em.execute<QueryResult>(sql, bindings, 'run');
-      closed = result.affectedRows;
+      ended = rows.length;
     }
-    return { opened, refreshed, closed };
+    return { opened, refreshed, ended };
   }
 
   /** Open findings per detector and instance. */

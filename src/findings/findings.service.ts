@@ -9,17 +9,13 @@ import { DuplicateDetector } from './detectors/duplicate.detector.js';
 import { NeverStartedDetector } from './detectors/never-started.detector.js';
 import { StuckDetector } from './detectors/stuck.detector.js';
 import { Finding, FINDING_DETECTORS } from './finding.entity.js';
-import {
-  type FindingQuery,
-  type FindingRow,
-  type ObserveResult,
-  type Observation,
-} from './findings.repository.js';
+import { recordFindings, type RecordResult } from './finding-writer.js';
+import { type FindingQuery, type FindingRow } from './findings.repository.js';
 
 export type { FindingQuery, FindingRow, FindingState } from './findings.repository.js';
 
 /** One evaluation: per detector what changed, or why it did not run. */
-export type Evaluation = Record<string, ObserveResult | { failed: string }>;
+export type Evaluation = Record<string, RecordResult | { failed: string }>;
 
 /**
  * The findings: every detector evaluated on the scheduler's tick, their findings opened, refreshed
@@ -56,13 +52,14 @@ export class FindingsService {
         try {
           // a savepoint each: a detector whose writes fail leaves the others' standing
           evaluation[detector.name] = await em.transactional(async (inner) => {
-            const repository = inner.getRepository(Finding);
-            const seen = await detector.evaluate(now, await repository.open(detector.name));
-            return repository.observe(
+            const open = await inner.getRepository(Finding).open(detector.name);
+            const seen = await detector.evaluate(now, open);
+            return recordFindings(
+              inner,
               detector.name,
-              oneEach(seen.observations),
+              seen.observations,
               now,
-              seen.complete,
+              seen.complete ? 'all' : 'none',
             );
           });
         } catch (error) {
@@ -105,9 +102,4 @@ export class FindingsService {
     }
     return row;
   }
-}
-
-/** A detector names each thing once; should two observations share an identity, the last wins. */
-function oneEach(observations: Observation[]): Observation[] {
-  return [...new Map(observations.map((o) => [o.identity, o])).values()];
 }

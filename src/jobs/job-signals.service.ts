@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { type RunEventRow, JobEventRepository } from './job-event.repository.js';
 import { Job } from './job.entity.js';
 import {
+  type ConcurrentRunRow,
   type JobKey,
   type RunBaselineRow,
   type RunningJobRow,
@@ -12,7 +13,13 @@ import {
 } from './job.repository.js';
 
 export type { RunEventRow } from './job-event.repository.js';
-export type { JobKey, RunBaselineRow, RunningJobRow, WaitingJobRow } from './job.repository.js';
+export type {
+  ConcurrentRunRow,
+  JobKey,
+  RunBaselineRow,
+  RunningJobRow,
+  WaitingJobRow,
+} from './job.repository.js';
 
 /** The job history as the detectors (src/findings/) read it: read-only, each read bounded. */
 @Injectable()
@@ -45,6 +52,16 @@ export class JobSignalsService {
   @EnsureRequestContext()
   waitingSince(before: Date, limit: number): Promise<WaitingJobRow[]> {
     return this.jobs.waitingSince(before, limit);
+  }
+
+  @EnsureRequestContext()
+  concurrentRuns(classes: readonly string[], limit: number): Promise<ConcurrentRunRow[]> {
+    return this.jobs.concurrentRuns(classes, limit);
+  }
+
+  @EnsureRequestContext()
+  retriesDueBefore(before: Date, limit: number): Promise<WaitingJobRow[]> {
+    return this.jobs.retriesDueBefore(before, limit);
   }
 
   @EnsureRequestContext()

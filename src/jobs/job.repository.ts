@@ -772,6 +772,30 @@ export class JobRepository extends EntityRepository<Job> {
     }));
   }
 
+  /**
+   * Running jobs of `classes` that share their class and arguments with another running job of
+   * the same instance (at most `limit` rows), grouped together, oldest start first in each group.
+   */
+  async concurrentRuns(classes: readonly string[], limit: number): Promise<ConcurrentRunRow[]> {
+    if (classes.length === 0) {
+      return [];
+    }
+    const rows = await this.em.execute<Record<string, unknown>[]>(
+      ...bindNumbered(CONCURRENT_RUNS_SQL, [JSON.stringify(classes), limit]),
+    );
+    return rows.map((r) => ({
+      instance: r.instance as string,
+      jobClass: r.job_class as string,
+      argsDigest: r.args_digest as string,
+      argsPreview: r.args_preview as string | null,
+      jid: r.jid as string,
+      startedAt: r.started_at === null ? null : new Date(r.started_at as string),
+      hostname: r.hostname as string | null,
+      pid: r.pid as number | null,
+      tid: r.tid as string | null,
+    }));
+  }
+
   /** Each class's p99 run time over its last `sampleRuns` successes since `since`. */
   async runBaselines(
     classes: { instance: string; jobClass: string }[],
@@ -798,8 +822,20 @@ export class JobRepository extends EntityRepository<Job> {
 
   /** Queued jobs not started since before `before`, and scheduled jobs due before it. */
   async waitingSince(before: Date, limit: number): Promise<WaitingJobRow[]> {
+    return this.waiting(WAITING_SQL, before, limit);
+  }
+
+  /**
+   * Jobs whose last word is a retry put in Sidekiq's retry set (status retrying), due by Sidekiq's
+   * default backoff before `before`, and not started since.
+   */
+  async retriesDueBefore(before: Date, limit: number): Promise<WaitingJobRow[]> {
+    return this.waiting(RETRIES_DUE_SQL, before, limit);
+  }
+
+  private async waiting(sql: string, before: Date, limit: number): Promise<WaitingJobRow[]> {
     const rows = await this.em.execute<Record<string, unknown>[]>(
-      ...bindNumbered(WAITING_SQL, [before.toISOString(), limit]),
+      ...bindNumbered(sql, [before.toISOString(), limit]),
     );
     return rows.map((r) => ({
       instance: r.instance as string,
@@ -808,8 +844,12 @@ export class JobRepository extends EntityRepository<Job> {
       queue: r.queue as string | null,
       status: r.status as string,
       waitingSince: new Date(r.waiting_since as string),
+      attempt: Number(r.attempt),
+      scheduled: r.scheduled_at !== null,
+      failedAt: r.failed_at === null ? null : new Date(r.failed_at as string),
     }));
   }
+
   /**
    * Per class, in one instance: its newest terminal outcome and its newest success among its last
    * `window` outcomes (jobs_class_outcome_index, read backwards: at most `window` index entries
@@ -866,6 +906,21 @@ export interface RunningJobRow {
   restartedAs: string | null;
 }
 
+/** A running job that shares its class and arguments with another running job. */
+export interface ConcurrentRunRow {
+  instance: string;
+  jobClass: string;
+  /** md5 of the arguments: the group's key */
+  argsDigest: string;
+  /** their first 200 characters */
+  argsPreview: string | null;
+  jid: string;
+  startedAt: Date | null;
+  hostname: string | null;
+  pid: number | null;
+  tid: string | null;
+}
+
 /** A class's recent successful run times in one instance: how many, and their p99. */
 export interface RunBaselineRow {
   instance: string;
@@ -874,7 +929,10 @@ export interface RunBaselineRow {
   p99Ms: number | null;
 }
 
-/** A job waiting to start since `waitingSince` (queued, or scheduled and due). */
+/**
+ * A job waiting to start since `waitingSince`: queued, scheduled and due, or retrying and due
+ * (Sidekiq's default backoff after its failure: the latest its retry set entry falls due).
+ */
 export interface WaitingJobRow {
   instance: string;
   jid: string;
@@ -882,6 +940,12 @@ export interface WaitingJobRow {
   queue: string | null;
   status: string;
   waitingSince: Date;
+  /** 0: the first run; n: retry n (for a retrying job: the retry waited for) */
+  attempt: number;
+  /** it went through the scheduled set (perform_in / perform_at) */
+  scheduled: boolean;
+  /** its last failure (retrying jobs) */
+  failedAt: Date | null;
 }
 
 // Running jobs, oldest start first. `status = 'running'` is answered by the GIN index (btree_gin
@@ -891,6 +955,23 @@ select instance, jid, job_class, queue, started_at, hostname, pid, restarted_as
 from jobs where status = 'running'
 order by started_at nulls first, id
 limit $1`;
+
+// Running jobs of the declared classes whose class and arguments another running job of the same
+// instance shares. `status = 'running'` with the class list goes through the GIN index (btree_gin
+// on job_class and status: the running jobs of those classes only, however many jobs are stored);
+// the arguments are compared by their md5, so a group's key stays short however long they are.
+const CONCURRENT_RUNS_SQL = `
+select instance, job_class, args_digest, args_preview, jid, started_at, hostname, pid, tid from (
+  select instance, job_class, md5(coalesce(arguments, '')) as args_digest,
+    left(arguments, 200) as args_preview, jid, started_at, hostname, pid, tid, id,
+    count(*) over (partition by instance, job_class, md5(coalesce(arguments, ''))) as runs
+  from jobs
+  where status = 'running' and restarted_as is null
+    and job_class = any(array(select jsonb_array_elements_text($1::jsonb)))
+) r
+where runs > 1
+order by instance, job_class, args_digest, started_at nulls first, id
+limit $2`;
 
 // Per (instance, class): the last $4 successful runs within the window, newest first, walked down
 // the class-first outcome index (its predicate and key expression, so no sort and no more rows
@@ -914,14 +995,36 @@ group by c.instance, c.job_class`;
 
 // Jobs queued before $1 and not started since, and scheduled jobs due before $1 (Sidekiq's poller
 // moves a due job to its queue within seconds); the longest waiting first. Both statuses go through
-// the GIN index; a restarted job is no longer waited for.
+// the GIN index; a restarted job is no longer waited for. A retry the poller moved back to its queue
+// waits since that queued event (the job's last), not since its first enqueue.
 const WAITING_SQL = `
-select instance, jid, job_class, queue, status, since as waiting_since from (
-  select instance, jid, job_class, queue, status, id,
+select instance, jid, job_class, queue, status, since as waiting_since, attempt, scheduled_at,
+  null as failed_at from (
+  select instance, jid, job_class, queue, status, id, attempt, scheduled_at,
     case when status = 'scheduled' then scheduled_at
+      when attempt > 0 then last_event_at
       else coalesce(enqueued_at, created_at, first_event_at) end as since
   from jobs
   where status in ('queued', 'scheduled') and restarted_as is null
+) w
+where since < $1
+order by since, id
+limit $2`;
+
+// Retrying jobs (GIN index on status) whose retry is due by Sidekiq's default backoff before $1:
+// retry_count ** 4 + 15 + rand(10) * (retry_count + 1) seconds after the failure (Sidekiq 6-8
+// job_retry.rb delay_for), at most count^4 + 15 + 9 (count + 1); a retrying row's attempt is that
+// retry_count. A class with its own sidekiq_retry_in waits longer: Redis then shows its entry's
+// score in the future, and it is not reported.
+const RETRIES_DUE_SQL = `
+select instance, jid, job_class, queue, status, since as waiting_since, attempt, scheduled_at,
+  failed_at from (
+  select instance, jid, job_class, queue, status, id, attempt, scheduled_at,
+    coalesce(failed_at, last_event_at) as failed_at,
+    coalesce(failed_at, last_event_at)
+      + make_interval(secs => power(attempt, 4) + 15 + 9 * (attempt + 1)) as since
+  from jobs
+  where status = 'retrying' and restarted_as is null
 ) w
 where since < $1
 order by since, id

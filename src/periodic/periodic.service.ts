@@ -4,7 +4,9 @@ import { Clock } from '../common/clock.js';
 import { REDACTED_ARGS } from '../common/redaction/redactor.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
+import { thresholdsFor } from '../config/detector-overrides.js';
 import { tryAdvisoryXactLock } from '../database/advisory-locks.js';
+import { type FindingDraft, recordFindings } from '../findings/finding-writer.js';
 import { type ClassOutcomeRow, JobOutcomesService } from '../jobs/job-outcomes.service.js';
 import {
   type CronDefinition,
@@ -17,7 +19,6 @@ import {
   type PeriodicJobDto,
   type PeriodicPageDto,
 } from './dto/periodic.dto.js';
-import { type OverdueFinding, OverdueFindings } from './overdue-findings.js';
 import {
   cronVerdict,
   formatSeconds,
@@ -113,7 +114,7 @@ export class PeriodicService {
       if (!(await tryAdvisoryXactLock(em, 'periodic'))) {
         return { ran: false, open: [], ended: 0, unchecked: [] };
       }
-      const findings: OverdueFinding[] = [];
+      const findings: FindingDraft[] = [];
       const unchecked: string[] = [];
       const cronClasses = new Map<string, Set<string>>();
       for (const instance of this.cron.instanceNames()) {
@@ -138,13 +139,10 @@ export class PeriodicService {
         }
       }
       findings.push(...(await this.learnedFindings(now, cronClasses, unchecked)));
-      const writer = new OverdueFindings(em);
-      await writer.open(findings, now);
-      const ended = await writer.endOthers(
-        findings.map((f) => f.identity),
-        unchecked,
-        now,
-      );
+      // an unreachable instance's cron jobs are unknown: its findings stay as they were
+      const { ended } = await recordFindings(em, 'overdue', findings, now, {
+        exceptInstances: unchecked,
+      });
       return { ran: true, open: findings.map((f) => f.identity), ended, unchecked };
     });
   }
@@ -154,8 +152,8 @@ export class PeriodicService {
     def: CronDefinition,
     outcome: ClassOutcomeRow | undefined,
     now: Date,
-  ): OverdueFinding | null {
-    const limit = this.config.periodic.overdueIntervals;
+  ): FindingDraft | null {
+    const limit = this.overdueIntervals(def.jobClass);
     const verdict = cronVerdict(
       { cron: def.cron, enabled: def.status === 'enabled' },
       outcome,
@@ -173,8 +171,9 @@ export class PeriodicService {
       identity: `overdue:${instance}:${def.name}`,
       instance,
       jobClass: def.jobClass,
+      jid: null,
       severity: missed >= limit * 2 ? 'critical' : 'warning',
-      summary: `Cron job "${def.name}" (${def.jobClass}, "${def.cron}") ${since}: ${missed >= limit * 2 ? `${missed} or more` : missed} scheduled runs went by`,
+      summary: `Cron job "${def.name}" (${def.jobClass}, "${def.cron}") ${since}: ${missed >= limit * 2 ? `${missed} or more` : missed} scheduled runs went by (overdue after ${limit}${this.limitSource(def.jobClass) === 'override' ? ', its own limit' : ''})`,
       evidence: {
         source: 'sidekiq-cron',
         name: def.name,
@@ -187,6 +186,7 @@ export class PeriodicService {
         missed_runs: missed,
         next_run: iso(verdict.nextRun),
         overdue_intervals: limit,
+        limit_source: this.limitSource(def.jobClass),
       },
     };
   }
@@ -195,15 +195,14 @@ export class PeriodicService {
     now: Date,
     cronClasses: Map<string, Set<string>>,
     unchecked: readonly string[],
-  ): Promise<OverdueFinding[]> {
-    const limit = this.config.periodic.overdueIntervals;
+  ): Promise<FindingDraft[]> {
     const minSuccesses = this.config.periodic.learnMinSuccesses;
     const rows = await this.outcomes.recentSuccesses(
       LEARN_WINDOW,
       minSuccesses * 2 + 1,
       LEARN_CLASS_LIMIT,
     );
-    const findings: OverdueFinding[] = [];
+    const findings: FindingDraft[] = [];
     for (const row of rows) {
       // a class with a cron definition is judged by its schedule; an unreachable instance's
       // definitions are unknown, so its classes wait for the next check
@@ -215,6 +214,7 @@ export class PeriodicService {
         continue;
       }
       const missed = learnedMissed(interval, now);
+      const limit = this.overdueIntervals(row.jobClass);
       if (missed >= limit) {
         findings.push(this.learnedFinding(row.instance, row.jobClass, interval, missed, limit));
       }
@@ -228,13 +228,14 @@ export class PeriodicService {
     interval: LearnedInterval,
     missed: number,
     limit: number,
-  ): OverdueFinding {
+  ): FindingDraft {
     return {
       identity: `overdue:${instance}:class:${jobClass}`,
       instance,
       jobClass,
+      jid: null,
       severity: missed >= limit * 2 ? 'critical' : 'warning',
-      summary: `${jobClass} usually succeeds every ${formatSeconds(interval.medianSeconds)} (median of its last ${interval.gaps} gaps) and has not since ${iso(interval.lastSuccessAt)}: ${missed} intervals went by`,
+      summary: `${jobClass} usually succeeds every ${formatSeconds(interval.medianSeconds)} (median of its last ${interval.gaps} gaps) and has not since ${iso(interval.lastSuccessAt)}: ${missed} intervals went by (overdue after ${limit}${this.limitSource(jobClass) === 'override' ? ', its own limit' : ''})`,
       evidence: {
         source: 'learned',
         interval_seconds: interval.medianSeconds,
@@ -242,8 +243,21 @@ export class PeriodicService {
         last_success_at: iso(interval.lastSuccessAt),
         missed_intervals: missed,
         overdue_intervals: limit,
+        limit_source: this.limitSource(jobClass),
       },
     };
+  }
+
+  /** PERIODIC_OVERDUE_INTERVALS, or the class's own overdue_intervals (DETECTOR_OVERRIDES). */
+  private overdueIntervals(jobClass: string): number {
+    const { defaults, overrides } = this.config.detectors;
+    return thresholdsFor(defaults, overrides, jobClass).overdueIntervals;
+  }
+
+  private limitSource(jobClass: string): 'override' | 'default' {
+    return this.config.detectors.overrides.get(jobClass)?.overdueIntervals === undefined
+      ? 'default'
+      : 'override';
   }
 
   private outcomesOf(
@@ -271,7 +285,7 @@ export class PeriodicService {
       { cron: def.cron, enabled: def.status === 'enabled' },
       outcome,
       now,
-      this.config.periodic.overdueIntervals,
+      this.overdueIntervals(def.jobClass),
     );
     return {
       name: def.name,

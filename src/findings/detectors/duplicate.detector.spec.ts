@@ -1,5 +1,10 @@
-import type { RunEventRow } from '../../jobs/job-signals.service.js';
-import { duplicatePair, findDuplicates, runsOf } from './duplicate.detector.js';
+import type { ConcurrentRunRow, RunEventRow } from '../../jobs/job-signals.service.js';
+import {
+  duplicatePair,
+  findConcurrentArguments,
+  findDuplicates,
+  runsOf,
+} from './duplicate.detector.js';
 
 const NOW = new Date('2026-12-04T12:00:00Z');
 const HOLD = 3600_000;
@@ -107,5 +112,56 @@ describe('duplicate execution', () => {
     expect(findDuplicates(events, new Date(t(5).getTime() + HOLD + 1), HOLD)).toEqual([]);
     const going = events.slice(0, 3);
     expect(findDuplicates(going, new Date(t(5).getTime() + HOLD + 1), HOLD)).toHaveLength(1);
+  });
+});
+
+describe('same class and arguments running at once', () => {
+  const run = (jid: string, startedAt: string, overrides: Partial<ConcurrentRunRow> = {}) => ({
+    instance: 'default',
+    jobClass: 'SyncJob',
+    argsDigest: 'd1',
+    argsPreview: '[42]',
+    jid,
+    startedAt: new Date(startedAt),
+    hostname: 'host-a',
+    pid: 1,
+    tid: 't1',
+    ...overrides,
+  });
+
+  it('puts the runs side by side, one finding per class and arguments', () => {
+    const [finding, ...rest] = findConcurrentArguments([
+      run('aaa', '2026-12-04T11:00:00Z'),
+      run('bbb', '2026-12-04T11:00:05Z', { hostname: 'host-b', pid: 2, tid: 't2' }),
+      run('ccc', '2026-12-04T11:00:09Z'),
+    ]);
+    expect(rest).toEqual([]);
+    expect(finding).toMatchObject({
+      identity: 'duplicate:default:args:SyncJob:d1',
+      jid: 'ccc',
+      summary:
+        '3 runs of SyncJob with the same arguments at once, a class declared unique (DETECTOR_UNIQUE_CLASSES): aaa on host-a:1 since 2026-12-04T11:00:00Z and bbb on host-b:2 since 2026-12-04T11:00:05Z and 1 more',
+      evidence: {
+        kind: 'same_arguments',
+        arguments_preview: '[42]',
+        running: 3,
+        runs: [
+          { jid: 'aaa', hostname: 'host-a', pid: 1, started_at: '2026-12-04T11:00:00.000Z' },
+          { jid: 'bbb', hostname: 'host-b', pid: 2, started_at: '2026-12-04T11:00:05.000Z' },
+          { jid: 'ccc' },
+        ],
+      },
+    });
+  });
+
+  it('keeps instances, classes and arguments apart, and a lone run is no finding', () => {
+    expect(
+      findConcurrentArguments([
+        run('aaa', '2026-12-04T11:00:00Z'),
+        run('bbb', '2026-12-04T11:00:00Z', { argsDigest: 'd2' }),
+        run('ccc', '2026-12-04T11:00:00Z', { instance: 'eu' }),
+        run('ddd', '2026-12-04T11:00:00Z', { jobClass: 'OtherJob' }),
+      ]),
+    ).toEqual([]);
   });
 });

@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
-import { JobSignalsService, type RunEventRow } from '../../jobs/job-signals.service.js';
+import {
+  type ConcurrentRunRow,
+  JobSignalsService,
+  type RunEventRow,
+} from '../../jobs/job-signals.service.js';
 import type { FindingRow, Observation } from '../findings.repository.js';
 import type { Detector, DetectorResult } from './detector.js';
 import { at, worker } from './format.js';
@@ -130,6 +134,7 @@ export function findDuplicates(
       severity: 'warning',
       summary: `${run} started twice without a retry between: on ${worker(first.hostname, first.pid)} at ${at(first.startedAt)} and on ${worker(second.hostname, second.pid)} at ${at(second.startedAt)}, ${how}`,
       evidence: {
+        kind: 'same_jid',
         attempt: job.attempt,
         overlapping,
         runs: [runEvidence(first), runEvidence(second)],
@@ -140,10 +145,67 @@ export function findDuplicates(
   return out;
 }
 
-// jobs active in the window read per evaluation
-const MAX_JOBS = 20_000;
+// runs named in one finding's evidence (the group's size is said whole)
+const RUNS_SHOWN = 10;
 
-/** The same jid started twice in one attempt: two processes, or a start while the first ran. */
+/**
+ * Runs of a class declared unique (DETECTOR_UNIQUE_CLASSES) going on at once with the same
+ * arguments, from the running jobs that share them (grouped, oldest start first): one finding per
+ * class and arguments while two or more of them run, the runs side by side.
+ */
+export function findConcurrentArguments(rows: readonly ConcurrentRunRow[]): Observation[] {
+  const groups = new Map<string, ConcurrentRunRow[]>();
+  for (const r of rows) {
+    const key = `${r.instance}\u0000${r.jobClass}\u0000${r.argsDigest}`;
+    const group = groups.get(key);
+    if (group) {
+      group.push(r);
+    } else {
+      groups.set(key, [r]);
+    }
+  }
+  const out: Observation[] = [];
+  for (const group of groups.values()) {
+    if (group.length < 2) {
+      continue; // the bound cut its group short
+    }
+    const [first, second] = group as [ConcurrentRunRow, ConcurrentRunRow];
+    const since = (r: ConcurrentRunRow) => (r.startedAt ? ` since ${at(r.startedAt)}` : '');
+    const others = group.length > 2 ? ` and ${group.length - 2} more` : '';
+    out.push({
+      detector: 'duplicate',
+      identity: `duplicate:${first.instance}:args:${first.jobClass}:${first.argsDigest}`,
+      instance: first.instance,
+      jobClass: first.jobClass,
+      jid: group[group.length - 1]!.jid,
+      severity: 'warning',
+      summary: `${group.length} runs of ${first.jobClass} with the same arguments at once, a class declared unique (DETECTOR_UNIQUE_CLASSES): ${first.jid} on ${worker(first.hostname, first.pid)}${since(first)} and ${second.jid} on ${worker(second.hostname, second.pid)}${since(second)}${others}`,
+      evidence: {
+        kind: 'same_arguments',
+        arguments_preview: first.argsPreview,
+        arguments_md5: first.argsDigest,
+        running: group.length,
+        runs: group.slice(0, RUNS_SHOWN).map((r) => ({
+          jid: r.jid,
+          started_at: r.startedAt?.toISOString() ?? null,
+          hostname: r.hostname,
+          pid: r.pid,
+          tid: r.tid,
+        })),
+      },
+    });
+  }
+  return out;
+}
+
+// jobs active in the window read per evaluation; running jobs of the unique classes read
+const MAX_JOBS = 20_000;
+const MAX_CONCURRENT_RUNS = 2_000;
+
+/**
+ * The same jid started twice in one attempt (two processes, or a start while the first ran), and
+ * the same class and arguments running twice at once for the classes declared unique.
+ */
 @Injectable()
 export class DuplicateDetector implements Detector {
   readonly name = 'duplicate' as const;
@@ -156,7 +218,9 @@ export class DuplicateDetector implements Detector {
   async evaluate(now: Date, open: readonly FindingRow[]): Promise<DetectorResult> {
     const { duplicateWindowSeconds, duplicateHoldSeconds } = this.config.detectors;
     const keep = open.flatMap((f) =>
-      f.jid === null ? [] : [{ instance: f.instance, jid: f.jid }],
+      f.jid === null || f.evidence.kind === 'same_arguments'
+        ? []
+        : [{ instance: f.instance, jid: f.jid }],
     );
     const events = await this.signals.runEvents(
       new Date(now.getTime() - duplicateWindowSeconds * 1000),
@@ -164,11 +228,18 @@ export class DuplicateDetector implements Detector {
       MAX_JOBS,
     );
     const jobs = new Set(events.map((e) => e.jobId)).size;
+    const concurrent = await this.signals.concurrentRuns(
+      this.config.detectors.uniqueClasses,
+      MAX_CONCURRENT_RUNS,
+    );
     return {
       detector: this.name,
-      observations: findDuplicates(events, now, duplicateHoldSeconds * 1000),
-      // more jobs than the bound: jobs beyond it went unread, their open findings stay open
-      complete: jobs < MAX_JOBS,
+      observations: [
+        ...findDuplicates(events, now, duplicateHoldSeconds * 1000),
+        ...findConcurrentArguments(concurrent),
+      ],
+      // more than a bound: what lies beyond it went unread, its open findings stay open
+      complete: jobs < MAX_JOBS && concurrent.length < MAX_CONCURRENT_RUNS,
     };
   }
 }

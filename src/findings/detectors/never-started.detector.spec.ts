@@ -7,6 +7,7 @@ const T = {
   stuckMinSamples: 20,
   stuckDefaultSeconds: 3600,
   neverStartedSeconds: 600,
+  overdueIntervals: 3,
 };
 const NOW = new Date('2026-12-04T12:00:00Z');
 const JID = 'bbbbbbbbbbbbbbbbbbbbbbbb';
@@ -19,6 +20,9 @@ function makeWaiting(overrides: Partial<WaitingJobRow> = {}): WaitingJobRow {
     queue: 'mailers',
     status: 'queued',
     waitingSince: new Date(NOW.getTime() - 20 * 60_000),
+    attempt: 0,
+    scheduled: false,
+    failedAt: null,
     ...overrides,
   };
 }
@@ -100,7 +104,67 @@ describe('never started verdict', () => {
       NOW,
     );
     expect(verdict?.summary).toBe(
-      "due 20m 00s ago (scheduled for 2026-12-04T11:40:00Z) and not started; still in Sidekiq's scheduled set 20m 00s after its time: nothing moves due jobs to their queue (is any Sidekiq process running its scheduler?)",
+      "due from the scheduled set 20m 00s ago (scheduled for 2026-12-04T11:40:00Z) and not started; still in Sidekiq's scheduled set 20m 00s after its time (due at 2026-12-04T11:40:00Z): nothing moves due jobs to their queue (is any Sidekiq process running its scheduler?)",
     );
+  });
+
+  describe('a retry due from the retry set', () => {
+    const failedAt = new Date(NOW.getTime() - 30 * 60_000);
+    // retry_count 2: due at most 2^4 + 15 + 27 = 58 s after the failure by the default backoff
+    const retrying = makeWaiting({
+      status: 'retrying',
+      attempt: 2,
+      failedAt,
+      waitingSince: new Date(failedAt.getTime() + 58_000),
+    });
+
+    it('calls a retry Sidekiq holds nowhere lost between the retry set and its queue', () => {
+      expect(neverStartedVerdict(retrying, makeReport(null), T, NOW)).toMatchObject({
+        severity: 'critical',
+        summary:
+          "retry 3 (after the failure at 2026-12-04T11:30:00Z) due from the retry set by 2026-12-04T11:30:58Z, 29m 02s ago, and not started; Sidekiq holds it in no queue, set or worker: it left the retry set but reached no queue: lost between Sidekiq's retry poller and its queue",
+        evidence: { held: 'nowhere', due_from: 'retry', attempt: 2, status: 'retrying' },
+      });
+    });
+
+    it('says the retry set is not moving when its entry is long past its score', () => {
+      const score = NOW.getTime() / 1000 - 14 * 60;
+      const verdict = neverStartedVerdict(retrying, makeReport({ where: 'retry', score }), T, NOW);
+      expect(verdict).toMatchObject({
+        severity: 'warning',
+        evidence: { held: 'retry', retry_score: score, due_ms: 14 * 60_000 },
+      });
+      expect(verdict?.summary).toBe(
+        "retry 3 (after the failure at 2026-12-04T11:30:00Z) due from the retry set 14m 00s ago and not started; still in Sidekiq's retry set 14m 00s after its time (due at 2026-12-04T11:46:00Z): nothing moves due jobs to their queue (is any Sidekiq process running its scheduler?)",
+      );
+    });
+
+    it('leaves a retry alone whose entry is due later (its own sidekiq_retry_in) or just now', () => {
+      for (const score of [NOW.getTime() / 1000 + 3600, NOW.getTime() / 1000 - 60]) {
+        expect(
+          neverStartedVerdict(retrying, makeReport({ where: 'retry', score }), T, NOW),
+        ).toBeNull();
+      }
+    });
+
+    it('says nothing of a retry not found in a retry set too large to read whole', () => {
+      expect(
+        neverStartedVerdict(retrying, makeReport(null, undefined, ['retry']), T, NOW),
+      ).toBeNull();
+    });
+
+    it('names the queue a retry was moved to when that queue does not move', () => {
+      const queued = makeWaiting({ attempt: 3 });
+      const verdict = neverStartedVerdict(
+        queued,
+        makeReport({ where: 'queue', queue: 'mailers' }, { size: 12, latency: 12 * 60 }),
+        T,
+        NOW,
+      );
+      expect(verdict?.summary).toBe(
+        'retry 3 queued from the retry set 20m 00s ago and not started; still in queue mailers, which has not moved for 12m 00s (12 jobs waiting)',
+      );
+      expect(verdict?.evidence).toMatchObject({ due_from: 'retry', held: 'queue' });
+    });
   });
 });

@@ -7,10 +7,36 @@ import type { Observation } from '../findings.repository.js';
 import { type Detector, type DetectorResult, isUnknownInstance } from './detector.js';
 import { at, span } from './format.js';
 
+/** Which sorted set a waiting job came (or is to come) from. */
+function dueFrom(job: WaitingJobRow): 'retry' | 'schedule' | null {
+  if (job.status === 'retrying' || (job.status === 'queued' && job.attempt > 0)) {
+    return 'retry';
+  }
+  return job.status === 'scheduled' || job.scheduled ? 'schedule' : null;
+}
+
+function waitingText(job: WaitingJobRow, waitingMs: number): string {
+  if (job.status === 'retrying') {
+    return `retry ${job.attempt + 1} (after the failure at ${at(job.failedAt ?? job.waitingSince)}) due from the retry set by ${at(job.waitingSince)}, ${span(waitingMs)} ago, and not started`;
+  }
+  if (job.status === 'scheduled') {
+    return `due from the scheduled set ${span(waitingMs)} ago (scheduled for ${at(job.waitingSince)}) and not started`;
+  }
+  const from = dueFrom(job);
+  const what =
+    from === 'retry'
+      ? `retry ${job.attempt} queued from the retry set`
+      : from === 'schedule'
+        ? 'queued from the scheduled set'
+        : 'queued';
+  return `${what} ${span(waitingMs)} ago and not started`;
+}
+
 /**
  * The finding a job waiting to start makes, from where Sidekiq holds it (`report`): lost between
- * push and fetch when Sidekiq holds it nowhere, stalled when it waits in a queue that has not moved
- * for longer than the threshold, or in the scheduled set past its time. Null while it is on its way.
+ * push and fetch (or between its sorted set and its queue) when Sidekiq holds it nowhere, stalled
+ * when it waits in a queue that has not moved for longer than the threshold, or in the scheduled
+ * or retry set past its time. Null while it is on its way, or while nothing says where it is.
  */
 export function neverStartedVerdict(
   job: WaitingJobRow,
@@ -23,12 +49,9 @@ export function neverStartedVerdict(
   if (waitingMs <= limitMs) {
     return null;
   }
-  const waiting =
-    job.status === 'scheduled'
-      ? `due ${span(waitingMs)} ago (scheduled for ${at(job.waitingSince)}) and not started`
-      : `queued ${span(waitingMs)} ago and not started`;
+  const waiting = waitingText(job, waitingMs);
   const base = {
-    detector: 'never_started',
+    detector: 'never_started' as const,
     identity: `never_started:${job.instance}:${job.jid}`,
     instance: job.instance,
     jobClass: job.jobClass,
@@ -36,10 +59,13 @@ export function neverStartedVerdict(
   };
   const evidence = {
     status: job.status,
+    due_from: dueFrom(job),
+    attempt: job.attempt,
     waiting_since: job.waitingSince.toISOString(),
     waiting_ms: waitingMs,
     limit_ms: limitMs,
     queue: job.queue,
+    ...(job.failedAt ? { failed_at: job.failedAt.toISOString() } : {}),
   };
   const holding = report.held.get(job.jid);
   const queue = job.queue === null ? undefined : report.queues.get(job.queue);
@@ -47,19 +73,28 @@ export function neverStartedVerdict(
     // it runs: its start was not reported, which is not this detector's finding
     return null;
   }
-  if (holding?.where === 'retry') {
-    return null;
-  }
-  if (holding?.where === 'scheduled') {
+  if (holding?.where === 'retry' || holding?.where === 'scheduled') {
+    // its entry's score is the time it falls due (Sidekiq: epoch seconds, float)
     const dueMs = now.getTime() - holding.score * 1000;
     if (dueMs <= limitMs) {
       return null;
     }
+    const set = holding.where === 'retry' ? 'retry set' : 'scheduled set';
+    const prefix =
+      job.status === 'retrying'
+        ? `retry ${job.attempt + 1} (after the failure at ${at(job.failedAt ?? job.waitingSince)}) due from the retry set ${span(dueMs)} ago and not started`
+        : waiting;
     return {
       ...base,
       severity: 'warning',
-      summary: `${waiting}; still in Sidekiq's scheduled set ${span(dueMs)} after its time: nothing moves due jobs to their queue (is any Sidekiq process running its scheduler?)`,
-      evidence: { ...evidence, held: 'scheduled', scheduled_score: holding.score },
+      summary: `${prefix}; still in Sidekiq's ${set} ${span(dueMs)} after its time (due at ${at(new Date(holding.score * 1000))}): nothing moves due jobs to their queue (is any Sidekiq process running its scheduler?)`,
+      evidence: {
+        ...evidence,
+        held: holding.where,
+        [holding.where === 'retry' ? 'retry_score' : 'scheduled_score']: holding.score,
+        due_at: new Date(holding.score * 1000).toISOString(),
+        due_ms: dueMs,
+      },
     };
   }
   const unreadQueue = job.queue !== null && report.unread.includes(`queue:${job.queue}`);
@@ -82,10 +117,21 @@ export function neverStartedVerdict(
       },
     };
   }
+  if (job.status === 'retrying' && report.unread.includes('retry')) {
+    // a retry set too large to read within the bound: its entry may be there, due later (a class
+    // with its own sidekiq_retry_in); nothing is said on no evidence
+    return null;
+  }
+  const lost =
+    job.status === 'retrying'
+      ? "it left the retry set but reached no queue: lost between Sidekiq's retry poller and its queue"
+      : job.status === 'scheduled'
+        ? "it left the scheduled set but reached no queue: lost between Sidekiq's scheduler and its queue"
+        : 'lost between push and fetch';
   return {
     ...base,
     severity: 'critical',
-    summary: `${waiting}; Sidekiq holds it in no queue, set or worker: lost between push and fetch`,
+    summary: `${waiting}; Sidekiq holds it in no queue, set or worker: ${lost}`,
     evidence: {
       ...evidence,
       held: 'nowhere',
@@ -96,8 +142,10 @@ export function neverStartedVerdict(
   };
 }
 
-// waiting jobs judged per evaluation, and entries of each queue or set read looking for them
+// waiting jobs judged per evaluation (queued and scheduled; retries due, apart: a retry set of
+// thousands must not crowd out the queues), and entries of each queue or set read looking for them
 const MAX_WAITING = 1000;
+const MAX_RETRIES_DUE = 500;
 const READ_BUDGET = 10_000;
 
 /** Jobs enqueued (or due) longer than their threshold ago and not started. */
@@ -118,14 +166,15 @@ export class NeverStartedDetector implements Detector {
       defaults.neverStartedSeconds,
       ...[...overrides.values()].map((o) => o.neverStartedSeconds ?? Infinity),
     );
-    const waiting = (
-      await this.signals.waitingSince(new Date(now.getTime() - shortest * 1000), MAX_WAITING)
-    ).filter(
+    const before = new Date(now.getTime() - shortest * 1000);
+    const queued = await this.signals.waitingSince(before, MAX_WAITING);
+    const retries = await this.signals.retriesDueBefore(before, MAX_RETRIES_DUE);
+    const waiting = [...queued, ...retries].filter(
       (job) =>
         now.getTime() - job.waitingSince.getTime() >
         thresholdsFor(defaults, overrides, job.jobClass).neverStartedSeconds * 1000,
     );
-    let complete = waiting.length < MAX_WAITING;
+    let complete = queued.length < MAX_WAITING && retries.length < MAX_RETRIES_DUE;
     const observations: Observation[] = [];
     for (const instance of new Set(waiting.map((j) => j.instance))) {
       const jobs = waiting.filter((j) => j.instance === instance);
@@ -136,7 +185,8 @@ export class NeverStartedDetector implements Detector {
           jobs.map((j) => ({
             jid: j.jid,
             queue: j.queue,
-            since: j.waitingSince.getTime() / 1000,
+            // a retry with its own sidekiq_retry_in may have reached its queue at any time since
+            since: (j.status === 'retrying' ? now : j.waitingSince).getTime() / 1000,
           })),
           READ_BUDGET,
         );
@@ -149,6 +199,9 @@ export class NeverStartedDetector implements Detector {
         );
         complete = false;
         continue;
+      }
+      if (report.unread.includes('retry') && jobs.some((j) => j.status === 'retrying')) {
+        complete = false;
       }
       for (const job of jobs) {
         const verdict = neverStartedVerdict(

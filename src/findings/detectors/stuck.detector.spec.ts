@@ -1,12 +1,18 @@
-import type { RunningJobRow } from '../../jobs/job-signals.service.js';
+import type { AppConfig } from '../../config/app-config.js';
+import type { JobSignalsService, RunningJobRow } from '../../jobs/job-signals.service.js';
+import type { ProcessLivesService } from '../../jobs/processes/process-lives.service.js';
+import type { ProcessesService } from '../../sidekiq/processes/processes.service.js';
+import type { SidekiqJobsService } from '../../sidekiq/sidekiq-jobs.service.js';
+import type { WorkersService } from '../../sidekiq/workers/workers.service.js';
 import { processKey } from './detector.js';
-import { runLimit, stuckVerdict } from './stuck.detector.js';
+import { runLimit, StuckDetector, stuckVerdict } from './stuck.detector.js';
 
 const T = {
   stuckFloorSeconds: 60,
   stuckMinSamples: 20,
   stuckDefaultSeconds: 3600,
   neverStartedSeconds: 600,
+  overdueIntervals: 3,
 };
 const NOW = new Date('2026-12-04T12:00:00Z');
 
@@ -130,5 +136,71 @@ describe('stuck verdict', () => {
         NOW,
       ),
     ).toBeNull();
+  });
+});
+
+describe('class baselines kept between evaluations', () => {
+  function makeSut(ttlSeconds: number) {
+    const asked: string[][] = [];
+    const running = [makeRunning(), makeRunning({ jid: 'b'.repeat(24), jobClass: 'SlowJob' })];
+    const signals = {
+      running: () => Promise.resolve(running),
+      runBaselines: (classes: { instance: string; jobClass: string }[]) => {
+        asked.push(classes.map((c) => c.jobClass));
+        return Promise.resolve(
+          classes.map((c) => ({
+            ...c,
+            samples: 4210,
+            p99Ms: c.jobClass === 'FastJob' ? 2100 : 9e6,
+          })),
+        );
+      },
+    } as unknown as JobSignalsService;
+    const empty = { list: () => Promise.resolve([]) };
+    const config = {
+      detectors: {
+        defaults: T,
+        overrides: new Map(),
+        baselineDays: 7,
+        sampleRuns: 5000,
+        baselineTtlSeconds: ttlSeconds,
+      },
+    } as unknown as AppConfig;
+    const sut = new StuckDetector(
+      signals,
+      empty as unknown as ProcessesService,
+      empty as unknown as WorkersService,
+      {
+        lives: () => Promise.resolve([]),
+        silentBefore: (now: Date) => now,
+      } as unknown as ProcessLivesService,
+      { holdingsIfKnown: () => Promise.resolve(null) } as unknown as SidekiqJobsService,
+      config,
+    );
+    return { sut, asked, running };
+  }
+  const at = (s: number) => new Date(NOW.getTime() + s * 1000);
+
+  it('reads a class again only once the TTL has passed, and a new class at once', async () => {
+    const { sut, asked, running } = makeSut(300);
+    const first = await sut.evaluate(at(0));
+    await sut.evaluate(at(30));
+    running.push(makeRunning({ jid: 'c'.repeat(24), jobClass: 'NewJob' }));
+    await sut.evaluate(at(60));
+    const late = await sut.evaluate(at(301));
+    expect(asked).toEqual([['FastJob', 'SlowJob'], ['NewJob'], ['FastJob', 'SlowJob']]);
+    // the kept baseline says what a read one said
+    for (const result of [first, late]) {
+      expect(result.observations.find((o) => o.jobClass === 'FastJob')?.summary).toContain(
+        'this class usually finishes within 2.1 s (p99 of 4,210 runs)',
+      );
+    }
+  });
+
+  it('reads every class at every evaluation with a TTL of 0', async () => {
+    const { sut, asked } = makeSut(0);
+    await sut.evaluate(at(0));
+    await sut.evaluate(at(1));
+    expect(asked).toHaveLength(2);
   });
 });

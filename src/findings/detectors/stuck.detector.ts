@@ -138,6 +138,7 @@ const READ_BUDGET = 10_000;
 export class StuckDetector implements Detector {
   readonly name = 'stuck' as const;
   private readonly logger = new Logger(StuckDetector.name);
+  private readonly baselineCache = new Map<string, { at: number; baseline: Baseline }>();
 
   constructor(
     private readonly signals: JobSignalsService,
@@ -161,18 +162,7 @@ export class StuckDetector implements Detector {
         });
       }
     }
-    const since = new Date(now.getTime() - settings.baselineDays * 86_400_000);
-    const baselines = new Map<string, Baseline>();
-    for (const row of await this.signals.runBaselines(
-      [...classes.values()],
-      since,
-      settings.sampleRuns,
-    )) {
-      baselines.set(`${row.instance}\u0000${row.jobClass}`, {
-        samples: row.samples,
-        p99Ms: row.p99Ms,
-      });
-    }
+    const baselines = await this.baselines([...classes.values()], now);
     const worlds = new Map<string, ProcessWorld | null>();
     for (const instance of new Set(running.map((j) => j.instance))) {
       const world = await this.world(instance);
@@ -245,6 +235,46 @@ export class StuckDetector implements Detector {
       }
     }
     return { held, read };
+  }
+
+  /**
+   * The baselines of `classes`: each class's read again once DETECTOR_STUCK_BASELINE_TTL_S has
+   * passed since it was read (the p99 of thousands of runs over days moves slowly, and reading it
+   * is most of an evaluation's work), so an evaluation reads those of new and expired classes only.
+   */
+  private async baselines(
+    classes: { instance: string; jobClass: string }[],
+    now: Date,
+  ): Promise<Map<string, Baseline>> {
+    const settings = this.config.detectors;
+    const ttlMs = settings.baselineTtlSeconds * 1000;
+    const key = (c: { instance: string; jobClass: string }) => `${c.instance}\u0000${c.jobClass}`;
+    const fresh = (at: number) => ttlMs > 0 && now.getTime() >= at && now.getTime() - at < ttlMs;
+    const stale = classes.filter((c) => {
+      const kept = this.baselineCache.get(key(c));
+      return kept === undefined || !fresh(kept.at);
+    });
+    if (stale.length > 0) {
+      const since = new Date(now.getTime() - settings.baselineDays * 86_400_000);
+      const read = new Map<string, Baseline>();
+      for (const row of await this.signals.runBaselines(stale, since, settings.sampleRuns)) {
+        read.set(key(row), { samples: row.samples, p99Ms: row.p99Ms });
+      }
+      for (const c of stale) {
+        this.baselineCache.set(key(c), {
+          at: now.getTime(),
+          baseline: read.get(key(c)) ?? { samples: 0, p99Ms: null },
+        });
+      }
+    }
+    // only the classes running now are kept: the cache is bounded by the running jobs' classes
+    const wanted = new Set(classes.map(key));
+    for (const k of this.baselineCache.keys()) {
+      if (!wanted.has(k)) {
+        this.baselineCache.delete(k);
+      }
+    }
+    return new Map(classes.map((c) => [key(c), this.baselineCache.get(key(c))!.baseline]));
   }
 
   /** The instance's live processes and busy jids, if they can be read. */

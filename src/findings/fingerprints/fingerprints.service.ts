@@ -9,7 +9,7 @@ import { MetricsRegistry } from '../../metrics/metrics-registry.js';
 import { Deploy } from '../deploys/deploy.entity.js';
 import { DeployRepository } from '../deploys/deploy.repository.js';
 import { DeploysService } from '../deploys/deploys.service.js';
-import { type FindingDraft, syncFindings } from '../finding-writer.js';
+import { type FindingDraft, recordFindings } from '../finding-writer.js';
 import { aggregateFailures, hourOf } from './aggregate.js';
 import { FailureFingerprint } from './failure-fingerprint.entity.js';
 import {
@@ -104,17 +104,19 @@ export class FingerprintsService implements OnModuleInit {
       await repo.saveScanState({ lastId: scan.upTo, pending: scan.pending });
 
       const marks = await em.getRepository(Deploy).latest();
-      const fresh = await syncFindings(
+      const fresh = await recordFindings(
         em,
         'new_failure',
         await this.newFailureDrafts(repo, marks, now),
         now,
+        'all',
       );
-      const regressions = await syncFindings(
+      const regressions = await recordFindings(
         em,
         'deploy_regression',
         await this.deploys.regressionDrafts(marks, now),
         now,
+        'all',
       );
       await repo.prune(
         new Date(now.getTime() - this.config.retention.eventDays * 86_400_000),

@@ -78,7 +78,12 @@ describe('periodic jobs on a real sidekiq-cron layout', () => {
     expect(await ruby('seed')).toHaveLength(4);
     // "down": an instance whose Redis never answers
     ctx = await TestApp.start({
-      env: { REDIS_URL: redisUrl, SIDEKIQ_INSTANCES: 'down=redis://127.0.0.1:1/0' },
+      env: {
+        REDIS_URL: redisUrl,
+        SIDEKIQ_INSTANCES: 'down=redis://127.0.0.1:1/0',
+        // a class that is overdue sooner than PERIODIC_OVERDUE_INTERVALS says
+        DETECTOR_OVERRIDES: '{"BillingJob": {"overdue_intervals": 2}}',
+      },
     });
   });
 
@@ -203,7 +208,7 @@ describe('periodic jobs on a real sidekiq-cron layout', () => {
       identity: 'overdue:default:hourly_report',
       severity: 'warning',
       summary: expect.stringMatching(
-        /^Cron job "hourly_report" \(HourlyReportJob, "0 \* \* \* \*"\) has not succeeded since .*: [345] scheduled runs went by$/,
+        /^Cron job "hourly_report" \(HourlyReportJob, "0 \* \* \* \*"\) has not succeeded since .*: [345] scheduled runs went by \(overdue after 3\)$/,
       ),
       evidence: expect.objectContaining({ source: 'sidekiq-cron', cron: '0 * * * *' }),
     });
@@ -234,6 +239,8 @@ describe('periodic jobs on a real sidekiq-cron layout', () => {
       await ran('SyncJob', 3.5 * hour + i * hour + (i % 2) * 60_000);
       // a class run on demand: gaps all over the place
       await ran('ReportOnDemandJob', (3 + i * i) * hour);
+      // hourly too, the newest 2.5 hours ago: overdue by its own limit of 2, not by the default 3
+      await ran('BillingJob', 2.5 * hour + i * hour);
     }
     // a busy class: every 5 s
     for (let i = 0; i < 12; i++) {
@@ -244,9 +251,16 @@ describe('periodic jobs on a real sidekiq-cron layout', () => {
     const scheduler = ctx.get(TaskScheduler);
     expect(await scheduler.tick('periodic', new Date())).toBe('ran');
     const findings = await openFindings();
-    expect(findings.map((f: Json) => f.identity)).toEqual(['overdue:default:class:SyncJob']);
+    expect(findings.map((f: Json) => f.identity).sort()).toEqual([
+      'overdue:default:class:BillingJob',
+      'overdue:default:class:SyncJob',
+    ]);
     expect(findings[0].summary).toMatch(
-      /^SyncJob usually succeeds every 1h( \d+m)? \(median of its last 11 gaps\) and has not since .*: 3 intervals went by$/,
+      /^BillingJob usually succeeds every 1h \(median of its last 11 gaps\) and has not since .*: 2 intervals went by \(overdue after 2, its own limit\)$/,
+    );
+    expect(findings[0].evidence).toMatchObject({ overdue_intervals: 2, limit_source: 'override' });
+    expect(findings[1].summary).toMatch(
+      /^SyncJob usually succeeds every 1h( \d+m)? \(median of its last 11 gaps\) and has not since .*: 3 intervals went by \(overdue after 3\)$/,
     );
   });
 });
