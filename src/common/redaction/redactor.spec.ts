@@ -83,6 +83,13 @@ describe('Redactor value rules', () => {
     ['card 3782-822463-10005', `card ${REDACTED}`],
     [`ids ${VISA} 1`, `ids ${REDACTED} 1`],
     [`amex ${AMEX}`, `amex ${REDACTED}`],
+    ['mc 2-series 2223 0031 2200 3222', `mc 2-series ${REDACTED}`],
+    // Luhn-valid, but no card starts so: a Capistrano release directory, a millisecond time
+    [
+      '/app/releases/20261203170000/app/jobs/sync_job.rb:14',
+      '/app/releases/20261203170000/app/jobs/sync_job.rb:14',
+    ],
+    ['at 1764892800004 ms', 'at 1764892800004 ms'],
     ['Authorization: Bearer abc.DEF-123_xyz', `Authorization: ${REDACTED}`],
     ['sent Bearer abc.DEF-123_xyz', `sent Bearer ${REDACTED}`],
     ['password=[REDACTED] again', 'password=[REDACTED] again'],
