@@ -12,7 +12,7 @@ import {
   type RestartCandidate,
 } from '../jobs/jobs.service.js';
 import { JobStatus } from '../jobs/job-lifecycle.enum.js';
-import { judgeRun } from '../jobs/processes/lost-rule.js';
+import { judgeRun, processEvidence } from '../jobs/processes/lost-rule.js';
 import { ProcessLivesService } from '../jobs/processes/process-lives.service.js';
 import { ProcessesService } from '../sidekiq/processes/processes.service.js';
 import { SidekiqJobsService } from '../sidekiq/sidekiq-jobs.service.js';
@@ -24,7 +24,6 @@ import {
   decideRestart,
   REDACTED_REASON,
   INCOMPLETE_REASON,
-  processKey,
   type SidekiqWhereabouts,
   type SidekiqWorld,
   whereabouts,
@@ -400,24 +399,7 @@ export class JobManagerService {
       this.workers.list(instance),
       this.processLives.lives(instance),
     ]);
-    const silentBefore = this.processLives.silentBefore(new Date());
-    // a process whose heartbeat stopped left its worker entries behind (they expire with its
-    // key): they run nothing. One that said shutdown and still beats is finishing its jobs.
-    const over = new Set(
-      lives.filter((l) => l.lastHeartbeatAt < silentBefore).map((l) => l.identity),
-    );
-    return {
-      live: new Set(
-        processes.flatMap((p) =>
-          p.hostname !== null && p.pid !== null ? [processKey(p.hostname, p.pid)] : [],
-        ),
-      ),
-      working: new Set(
-        workers.flatMap((w) => (w.job.jid && !over.has(w.process) ? [w.job.jid] : [])),
-      ),
-      lives,
-      silentBefore,
-    };
+    return processEvidence(processes, workers, lives, this.processLives.silentBefore(new Date()));
   }
 
   /** Jobs whose latest status is queued. */

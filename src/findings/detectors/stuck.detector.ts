@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { type DetectorThresholds, thresholdsFor } from '../../config/detector-overrides.js';
 import { JobSignalsService, type RunningJobRow } from '../../jobs/job-signals.service.js';
-import { judgeRun, type RunVerdict } from '../../jobs/processes/lost-rule.js';
+import { judgeRun, processEvidence, type RunVerdict } from '../../jobs/processes/lost-rule.js';
 import { ProcessLivesService } from '../../jobs/processes/process-lives.service.js';
 import { ProcessesService } from '../../sidekiq/processes/processes.service.js';
 import { type HoldingsReport, SidekiqJobsService } from '../../sidekiq/sidekiq-jobs.service.js';
@@ -13,7 +13,6 @@ import {
   type DetectorResult,
   isUnknownInstance,
   type ProcessWorld,
-  processKey,
 } from './detector.js';
 import { count, span, worker } from './format.js';
 
@@ -285,23 +284,7 @@ export class StuckDetector implements Detector {
         this.workers.list(instance),
         this.processLives.lives(instance),
       ]);
-      const silentBefore = this.processLives.silentBefore(new Date());
-      // the worker entries of a process whose heartbeat stopped run nothing (JobManager's rule)
-      const over = new Set(
-        lives.filter((l) => l.lastHeartbeatAt < silentBefore).map((l) => l.identity),
-      );
-      return {
-        live: new Set(
-          processes.flatMap((p) =>
-            p.hostname !== null && p.pid !== null ? [processKey(p.hostname, p.pid)] : [],
-          ),
-        ),
-        working: new Set(
-          workers.flatMap((w) => (w.job.jid && !over.has(w.process) ? [w.job.jid] : [])),
-        ),
-        lives,
-        silentBefore,
-      };
+      return processEvidence(processes, workers, lives, this.processLives.silentBefore(new Date()));
     } catch (error) {
       if (isUnknownInstance(error)) {
         return 'unknown';

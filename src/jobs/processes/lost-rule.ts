@@ -39,6 +39,34 @@ export type RunVerdict =
 
 export const processKey = (hostname: string, pid: number) => `${hostname}\u0000${pid}`;
 
+/**
+ * The evidence from what Sidekiq's Redis lists (its processes set, its workers) and the reported
+ * lives. The worker entries of a process whose heartbeat stopped run nothing (they stay until its
+ * key expires); one that said shutdown and still beats is finishing its jobs.
+ */
+export function processEvidence(
+  processes: readonly { hostname: string | null; pid: number | null }[],
+  workers: readonly { process: string; job: { jid?: string | null } }[],
+  lives: readonly LifeView[],
+  silentBefore: Date,
+): ProcessEvidence {
+  const over = new Set(
+    lives.filter((l) => l.lastHeartbeatAt < silentBefore).map((l) => l.identity),
+  );
+  return {
+    live: new Set(
+      processes.flatMap((p) =>
+        p.hostname !== null && p.pid !== null ? [processKey(p.hostname, p.pid)] : [],
+      ),
+    ),
+    working: new Set(
+      workers.flatMap((w) => (w.job.jid && !over.has(w.process) ? [w.job.jid] : [])),
+    ),
+    lives,
+    silentBefore,
+  };
+}
+
 // a job starts after its process; the process's start is the client's clock on the same host
 export const LIFE_START_SLACK_MS = 1000;
 
