@@ -1,12 +1,13 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { TaskScheduler } from '../../src/scheduler/task.scheduler.js';
 import { saveCronJob } from '../factories/cron-job.factory.js';
 import { makeJid } from '../factories/job-event.factory.js';
 import { flushDb, redisUrlForDb } from '../integration/sidekiq/sidekiq-test-app.js';
+import { openDashboardPage, requireChromium } from '../support/browser.js';
 import { TEST_TOKEN, TestApp } from '../support/test-context.js';
 
 // The dashboard's Metrics, Findings, Periodic and Failures pages in a real browser (Debian's
@@ -15,7 +16,6 @@ import { TEST_TOKEN, TestApp } from '../support/test-context.js';
 // due every 5 minutes whose class last succeeded an hour ago (overdue), a failure first seen after
 // a deploy (a new fingerprint), and ReportJob's runs for the Metrics page; the detectors, the
 // periodic check and the fingerprint scan run once, as their scheduler ticks do.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const REDIS = redisUrlForDb(2);
 const BACKTRACE = [
   "/usr/local/bundle/gems/faraday-2.9.0/lib/faraday/response/raise_error.rb:30:in `on_complete'",
@@ -62,9 +62,7 @@ describe('dashboard: metrics, findings, periodic jobs, failures (headless Chromi
   const now = Date.now();
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: scripts/ensure-chromium.sh installs it`);
-    }
+    requireChromium();
     await flushDb(REDIS);
     ctx = await TestApp.start({ env: { REDIS_URL: REDIS } });
     await ctx.app.listen(0, '127.0.0.1');
@@ -131,33 +129,7 @@ describe('dashboard: metrics, findings, periodic jobs, failures (headless Chromi
     expect(await scheduler.tick('periodic', new Date())).toBe('ran');
     expect(await scheduler.tick('detectors', new Date())).toBe('ran');
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    // no time limit of Playwright's own: vitest's test timeout is the only one
-    page.setDefaultTimeout(0);
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') {
-        errors.push(m.text());
-      }
-    });
-    page.on('response', (r) => {
-      if (r.status() >= 400) {
-        errors.push(`${r.status()} ${r.url()}`);
-      }
-    });
+    ({ browser, page } = await openDashboardPage(errors));
   });
 
   afterAll(async () => {

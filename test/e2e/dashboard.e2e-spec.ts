@@ -1,17 +1,17 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { makeJid, makeStartedJobEvents } from '../factories/job-event.factory.js';
 import { flushDb, redisUrlForDb } from '../integration/sidekiq/sidekiq-test-app.js';
+import { openDashboardPage, requireChromium } from '../support/browser.js';
 import { SidekiqWriter } from '../support/sidekiq-writer.js';
 import { TEST_TOKEN, TestApp } from '../support/test-context.js';
 
 // The /sidekiq page in a real browser (Debian's Chromium, driven by playwright-core) against the
 // running service with seeded Sidekiq data, history and jobs. Writes a screenshot of the
 // overview to test-results/dashboard-overview.png for review.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const REDIS = redisUrlForDb(0);
 const SHOT = 'test-results/dashboard-overview.png';
 // a second Sidekiq instance in the same Redis DB, under a namespace
@@ -33,9 +33,7 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
   let retryJid: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: scripts/ensure-chromium.sh installs it`);
-    }
+    requireChromium();
     await flushDb(REDIS);
     ctx = await TestApp.start({ env: { REDIS_URL: REDIS, SIDEKIQ_INSTANCES: `eu=${EU}` } });
     await ctx.app.listen(0, '127.0.0.1');
@@ -131,33 +129,7 @@ describe('dashboard at /sidekiq (headless Chromium)', () => {
         .expect(201)
     ).body.token;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    // no time limit of Playwright's own: vitest's test timeout is the only one
-    page.setDefaultTimeout(0);
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') {
-        errors.push(m.text());
-      }
-    });
-    page.on('response', (r) => {
-      if (r.status() >= 400) {
-        errors.push(`${r.status()} ${r.url()}`);
-      }
-    });
+    ({ browser, page } = await openDashboardPage(errors));
   });
 
   afterAll(async () => {
