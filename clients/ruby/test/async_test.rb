@@ -288,7 +288,8 @@ class AsyncReporterTest < Minitest::Test
   end
 
   def rows_of(prefix)
-    @sink.requests.flat_map { |r| (r.json["rows"] || []).map { |v| r.json["columns"].zip(v).to_h } }
+    # as the service reads a row: the body's defaults, then the row's non-null values
+    @sink.requests.flat_map { |r| (r.json["rows"] || []).map { |v| (r.json["defaults"] || {}).merge(r.json["columns"].zip(v).to_h.compact) } }
       .select { |row| row["job_id"].start_with?(prefix) }
   end
 
@@ -365,7 +366,8 @@ class AsyncReporterTest < Minitest::Test
     assert Sidekiq::Supervisor.flush(5)
     body = @sink.requests.last.json
     assert_equal Sidekiq::Supervisor::Reporter::RUN_COLUMNS, body["columns"]
-    row = body["columns"].zip(body["rows"].first).to_h
+    row = body["defaults"].merge(body["columns"].zip(body["rows"].first).to_h.compact) # as the service reads it
+    assert_nil body["rows"].first[0], "type from the defaults"
     assert_equal ["succeeded", "mk1", Sidekiq::Supervisor::Compat.tid, 2, 1_700_000_000_123_000],
       row.values_at("type", "job_id", "tid", "retry_count", "enqueued_at_us")
     assert_equal row["occurred_at_us"] - row["started_at_us"], row["duration_us"]
@@ -384,7 +386,7 @@ class AsyncReporterTest < Minitest::Test
     assert_equal Sidekiq::Supervisor::Reporter::RUN_COLUMNS, a["columns"]
     assert_equal Sidekiq::Supervisor::Reporter::ROW_COLUMNS, b["columns"]
     assert_equal Sink.batch_events(a), Sink.batch_events(b).first(3)
-    rows = a["rows"].map { |r| a["columns"].zip(r).to_h }
+    rows = a["rows"].map { |r| a["defaults"].merge(a["columns"].zip(r).to_h.compact) }
     assert_equal [["succeeded", "mk0", 1_700_000_000_200_000, 100_000, 1_700_000_000_100_000], ["started", "mk0", 1_700_000_000_100_000, nil, nil]],
       rows.map { |e| e.values_at("type", "job_id", "occurred_at_us", "duration_us", "started_at_us") }
     assert_equal [Sidekiq::Supervisor::Compat.tid, 1, 1_700_000_000_500_000], a["rows"][0].values_at(3, 4, 5)

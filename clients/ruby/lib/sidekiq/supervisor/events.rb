@@ -137,27 +137,38 @@ module Sidekiq
         started
       end
 
-      # Sender thread: a marked job's run (RUN_SIZE) made into its row of Reporter::RUN_COLUMNS, in
-      # place (the job's thread has let go of it): the thread's tid (tids: Thread => tid, a cache for
-      # one batch), retry_count and enqueued_at as integers, and for a run that ended, type succeeded
-      # and duration = end - start (0 when the clock stepped back). A run made into a row already
-      # (no Thread in it) is left as it is.
-      def finish_run!(run, tids)
-        th = run[3]
-        return run unless th.is_a?(Thread)
-        run[3] = (tids[th] ||= Compat.tid_of(th))
-        rc = run[4]
-        run[4] = retry_count(rc) unless rc.nil? || rc.is_a?(Integer)
-        run[5] = epoch_us(run[5])
-        if run[0].nil?
-          run[0] = "succeeded"
+      # Sender thread: marked jobs' runs (RUN_SIZE) made into their rows of Reporter::RUN_COLUMNS, in
+      # place (their threads have let go of them): the thread's tid (tids: Thread => tid, a cache for
+      # one batch), retry_count and enqueued_at as integers, and for a run that ended, duration =
+      # end - start (0 when the clock stepped back). Its type stays nil: "succeeded" comes from the
+      # body's defaults (a value the C generator need not write per row). A run made into a row
+      # already (no Thread in it) is left as it is. One loop, no block or call per row.
+      def finish_runs!(runs, tids)
+        i = 0
+        n = runs.size
+        while i < n
+          run = runs[i]
+          i += 1
+          th = run[3]
+          next unless th.is_a?(Thread)
+          run[3] = (tids[th] ||= Compat.tid_of(th))
+          rc = run[4]
+          run[4] = retry_count(rc) unless rc.nil? || rc.is_a?(Integer)
+          ea = run[5]
+          run[5] = ea.is_a?(Float) && ea >= 0 && ea < MS_THRESHOLD ? (ea * 1e6).round : epoch_us(ea)
+          next unless run[0].nil?
           t1 = run[2]
           t0 = run[7]
           run[6] = t1 > t0 ? t1 - t0 : 0
         end
-        run
+        runs
       rescue StandardError
-        run[3] = nil if run[3].is_a?(Thread)
+        runs.each { |r| r[3] = nil if r[3].is_a?(Thread) }
+        runs
+      end
+
+      def finish_run!(run, tids)
+        finish_runs!([run], tids)
         run
       end
 
@@ -165,7 +176,7 @@ module Sidekiq
       def full_row(row, tids)
         return row unless row.size == RUN_SIZE
         r = finish_run!(row, tids)
-        [r[0], r[1], r[2], nil, nil, nil, r[3], r[4], r[5], nil, r[6], r[7]]
+        [r[0] || "succeeded", r[1], r[2], nil, nil, nil, r[3], r[4], r[5], nil, r[6], r[7]]
       end
 
       # One row as JSON text; never raises on bad encodings or non-finite floats.
