@@ -41,33 +41,35 @@ module Sidekiq
             t0 = ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond)
             if job.key?(MARK)
               th = Thread.current
-              # Reporter::RUN_COLUMNS order; the sender thread converts the values (Events.finish_run!)
+              # Reporter::RUN_COLUMNS order; the sender thread converts the values (Events.finish_runs!)
               run = [nil, job["jid"], nil, th, job["retry_count"], job["enqueued_at"], nil, t0]
               th[RUN_KEY] = run
-              begin
-                result = yield
-              rescue Exception => e # rubocop:disable Lint/RescueException -- report, then re-raise untouched
-                Supervisor.marked_run_failed(reporter, run, worker, job, queue, e)
-                raise
-              end
-              # (the run stays in the slot: with its end time set the sender no longer announces it)
-              run[2] = ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond)
-              reporter.push_run(run)
-              return result
+            else
+              # Unmarked (pushed without the client middleware): the run's row carries the job's
+              # class, queue and arguments (encoded now, before the job can change them).
+              row = Supervisor.begin_run(reporter, job, queue, t0)
             end
-            # Unmarked (pushed without the client middleware): the run's row carries the job's
-            # class, queue and arguments (encoded now, before the job can change them).
-            row = Supervisor.begin_run(reporter, job, queue, t0)
+            # (one yield for both: a failure's backtrace shows the same line for marked and unmarked jobs)
             begin
               result = yield
             rescue Exception => e # rubocop:disable Lint/RescueException -- report, then re-raise untouched
-              elapsed = (::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond) - t0) / 1000.0
-              Supervisor.end_run_failed(reporter, row)
-              Supervisor.report_failure(Supervisor.run_info(job, queue, row ? row[5] : :encode), worker, job, e,
-                elapsed.negative? ? 0.0 : elapsed)
+              if run
+                Supervisor.marked_run_failed(reporter, run, worker, job, queue, e)
+              else
+                elapsed = (::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond) - t0) / 1000.0
+                Supervisor.end_run_failed(reporter, row)
+                Supervisor.report_failure(Supervisor.run_info(job, queue, row ? row[5] : :encode), worker, job, e,
+                  elapsed.negative? ? 0.0 : elapsed)
+              end
               raise
             end
-            Supervisor.succeeded_row(reporter, row) if row
+            if run
+              # (the run stays in the slot: with its end time set the sender no longer announces it)
+              run[2] = ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond)
+              reporter.push_run(run)
+            elsif row
+              Supervisor.succeeded_row(reporter, row)
+            end
             return result
           end
 
