@@ -44,12 +44,15 @@ module Sidekiq
         @runs_token = ForkTracker.token
         @runs_limit = config.effective_batch_size
         @rows = config.async?
+        @enabled = config.enabled?
+        @skip_in_testing = config.skip_in_testing
       end
 
-      # Called for every job: few method calls (each costs ~250 instructions).
+      # Called for every job: no method call unless Sidekiq::Testing is loaded (each call costs ~250
+      # instructions). Whether reporting is on is read once, as the mode: Supervisor.configure makes a
+      # new reporter.
       def active?
-        c = @config
-        c.enabled? && !(c.skip_in_testing && defined?(::Sidekiq::Testing) && testing_mode?)
+        @enabled && !(@skip_in_testing && defined?(::Sidekiq::Testing) && testing_mode?)
       end
 
       # Async mode: the server middleware sends its started/succeeded events as rows (push_row).
