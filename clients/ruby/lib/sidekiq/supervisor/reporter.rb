@@ -41,7 +41,6 @@ module Sidekiq
         @dispatcher = nil
         @shut_down = false
         @runs = []
-        @runs_token = ForkTracker.token
         @runs_limit = config.effective_batch_size
         @rows = config.async?
         @enabled = config.enabled?
@@ -122,12 +121,9 @@ module Sidekiq
 
       # The runs waiting in push_run's Array to the dispatcher, as one batch (dropped and counted if
       # the buffer has no room). Array#shift(n) takes exactly the n oldest, whatever is pushed meanwhile.
+      # (A forked child also sends the runs its parent had not handed over yet: the service drops an
+      # event it already has, by jid, type, attempt and time.)
       def take_runs
-        unless @runs_token == ForkTracker.token # a forked child: those are the parent's
-          @runs.clear
-          @runs_token = ForkTracker.token
-          return true
-        end
         n = @runs.size
         return true if n.zero?
         batch = Batch.new.concat_runs(@runs.shift(n))
