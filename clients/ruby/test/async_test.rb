@@ -288,7 +288,8 @@ class AsyncReporterTest < Minitest::Test
   end
 
   def rows_of(prefix)
-    @sink.requests.flat_map { |r| (r.json["rows"] || []).map { |v| r.json["columns"].zip(v).to_h } }
+    # as the service reads a row: the body's defaults, then the row's non-null values
+    @sink.requests.flat_map { |r| (r.json["rows"] || []).map { |v| (r.json["defaults"] || {}).merge(r.json["columns"].zip(v).to_h.compact) } }
       .select { |row| row["job_id"].start_with?(prefix) }
   end
 
@@ -350,6 +351,100 @@ class AsyncReporterTest < Minitest::Test
     assert Sidekiq::Supervisor.flush(5)
     assert_equal 3, @sink.requests.sum { |r| r.json["rows"].size }
     assert_equal %w[started succeeded] * 3, @sink.events.map { |e| e["type"] }
+  end
+
+  # Marked jobs (the client middleware's MARK): the job's thread keeps the job's values as they
+  # are; the sender thread makes the rows, with the 8 columns a run adds when only such rows are in
+  # the body, and the service reads the same events either way.
+  def test_a_marked_run_is_made_into_its_row_on_the_sender_thread_with_the_columns_it_uses
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 100, flush_interval: 5)
+    mw = Sidekiq::Supervisor::Middleware::Server.new
+    job = job_hash("jid" => "mk1", Sidekiq::Supervisor::MARK => 1, "retry_count" => "2", "enqueued_at" => 1_700_000_000_123)
+    slot = nil
+    mw.call(nil, job, "default") { slot = Thread.current[Sidekiq::Supervisor::RUN_KEY].dup }
+    assert_equal [nil, "mk1", nil, Thread.current, "2", 1_700_000_000_123, nil], slot[0, 7], "no conversion on the job's thread"
+    assert Sidekiq::Supervisor.flush(5)
+    body = @sink.requests.last.json
+    assert_equal Sidekiq::Supervisor::Reporter::RUN_COLUMNS, body["columns"]
+    row = body["defaults"].merge(body["columns"].zip(body["rows"].first).to_h.compact) # as the service reads it
+    assert_nil body["rows"].first[0], "type from the defaults"
+    assert_equal ["succeeded", "mk1", Sidekiq::Supervisor::Compat.tid, 2, 1_700_000_000_123_000],
+      row.values_at("type", "job_id", "tid", "retry_count", "enqueued_at_us")
+    assert_equal row["occurred_at_us"] - row["started_at_us"], row["duration_us"]
+    assert_equal %w[started succeeded], @sink.events.map { |e| e["type"] }
+  end
+
+  def test_a_body_with_full_rows_sends_marked_runs_as_full_rows_that_read_the_same
+    th = Thread.current
+    run = [nil, "mk0", 1_700_000_000_200_000, th, 1, 1_700_000_000.5, nil, 1_700_000_000_100_000]
+    started = Sidekiq::Supervisor::Events.started_row(run.dup)
+    full = ["succeeded", "pl0", 2, "HardJob", "default", "[]", "t", nil, nil, nil, 1, 1]
+    only_runs = Sidekiq::Supervisor::Reporter::Batch.new << run.dup << started.dup
+    mixed = Sidekiq::Supervisor::Reporter::Batch.new << run << started << full
+    a = JSON.parse(only_runs.body('{"pid":1}'))
+    b = JSON.parse(mixed.body('{"pid":1}'))
+    assert_equal Sidekiq::Supervisor::Reporter::RUN_COLUMNS, a["columns"]
+    assert_equal Sidekiq::Supervisor::Reporter::ROW_COLUMNS, b["columns"]
+    assert_equal Sink.batch_events(a), Sink.batch_events(b).first(3)
+    rows = a["rows"].map { |r| a["defaults"].merge(a["columns"].zip(r).to_h.compact) }
+    assert_equal [["succeeded", "mk0", 1_700_000_000_200_000, 100_000, 1_700_000_000_100_000], ["started", "mk0", 1_700_000_000_100_000, nil, nil]],
+      rows.map { |e| e.values_at("type", "job_id", "occurred_at_us", "duration_us", "started_at_us") }
+    assert_equal [Sidekiq::Supervisor::Compat.tid, 1, 1_700_000_000_500_000], a["rows"][0].values_at(3, 4, 5)
+    assert_equal a["rows"], JSON.parse(only_runs.body('{"pid":1}'))["rows"], "a batch sent again (retry) reads the same"
+  end
+
+  def test_marked_runs_go_to_the_dispatcher_a_batch_at_a_time_and_on_flush
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 4, flush_interval: 60)
+    run_jobs(3, "m", Sidekiq::Supervisor::MARK => 1)
+    assert_equal 0, @sink.request_count, "3 runs wait for the batch size (flush interval 60 s)"
+    assert_equal 3, Sidekiq::Supervisor.stats[:buffered]
+    run_jobs(1, "n", Sidekiq::Supervisor::MARK => 1)
+    assert @sink.wait_for(3) { @sink.request_count == 1 }, "the 4th run hands the batch over"
+    assert_equal %w[m0 m1 m2 n0], @sink.requests.first.json["rows"].map { |r| r[1] }
+    run_jobs(2, "o", Sidekiq::Supervisor::MARK => 1)
+    assert Sidekiq::Supervisor.flush(5)
+    assert_equal %w[o0 o1], @sink.requests.last.json["rows"].map { |r| r[1] }
+    assert_equal 6, Sidekiq::Supervisor.stats[:sent]
+  end
+
+  def test_marked_runs_that_do_not_fit_in_the_buffer_are_dropped_and_counted
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 4, buffer_size: 3, flush_interval: 60)
+    run_jobs(4, "m", Sidekiq::Supervisor::MARK => 1)
+    assert Sidekiq::Supervisor.flush(5)
+    assert_equal 4, Sidekiq::Supervisor.stats[:dropped_full]
+    assert_equal 0, @sink.request_count
+  end
+
+  def test_a_long_marked_run_is_announced_once_and_its_ended_run_is_not
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 100, flush_interval: 0.05, started_delay: 0.1)
+    mw = Sidekiq::Supervisor::Middleware::Server.new
+    run_jobs(1, "first", Sidekiq::Supervisor::MARK => 1) # a process that has run a job: its sender thread runs
+    announced = nil
+    mw.call(nil, job_hash("jid" => "longm", Sidekiq::Supervisor::MARK => 1), "default") do
+      announced = @sink.wait_for(3) { @sink.events.any? { |e| e["job_id"] == "longm" } }
+      sleep 0.3
+      :done
+    end
+    assert announced, "the started event was sent while the job ran"
+    sleep 0.3 # the ended run stays in the thread's slot: more ticks, no more announcements
+    assert Sidekiq::Supervisor.flush(5)
+    mine = @sink.events.select { |e| e["job_id"] == "longm" }
+    assert_equal %w[started started succeeded], mine.map { |e| e["type"] }
+    assert_equal mine[0], mine[1], "the announced started event is exactly the one the end row implies"
+  end
+
+  def test_a_failing_marked_job_sends_its_started_row_then_failed_without_the_queued_event_s_fields
+    configure_supervisor(url: @sink.url, mode: :async, batch_size: 100, flush_interval: 5)
+    mw = Sidekiq::Supervisor::Middleware::Server.new
+    job = job_hash("jid" => "fm1", "retry" => 3, Sidekiq::Supervisor::MARK => 1)
+    assert_raises(ArgumentError) { mw.call(nil, job, "default") { raise ArgumentError, "nope" } }
+    assert_nil Thread.current[Sidekiq::Supervisor::RUN_KEY]
+    assert Sidekiq::Supervisor.flush(5)
+    assert_equal %w[failed retrying started], @sink.events.map { |e| e["type"] }.sort
+    started = @sink.events.find { |e| e["type"] == "started" }
+    assert_equal [nil, nil, nil], started.values_at("job_class", "queue", "arguments")
+    failed = @sink.events.find { |e| e["type"] == "failed" }
+    assert_equal ["ArgumentError", true, nil], failed.values_at("error_class", "will_retry", "arguments")
   end
 
   def test_a_failing_job_in_async_mode_sends_failed_and_retrying_as_event_objects

@@ -55,7 +55,7 @@ class InstallTest < Minitest::Test
     assert_equal [Sidekiq::Supervisor::Middleware::Client], cfg.client_middleware.map(&:klass)
     assert_equal [Sidekiq::Supervisor::Middleware::Server], cfg.server_middleware.map(&:klass)
     assert_equal [Sidekiq::Supervisor::Middleware::DEATH_HANDLER], cfg.death_handlers
-    assert_equal 1, cfg.events[:startup].size
+    assert_equal 2, cfg.events[:startup].size, "the process event, and async mode's sender thread started at boot"
     assert_equal 1, cfg.events[:exit].size
 
     Sidekiq::Supervisor.report_started(Sidekiq::Supervisor.run_info(job_hash, "default"))

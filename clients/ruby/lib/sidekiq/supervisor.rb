@@ -187,21 +187,16 @@ module Sidekiq
         nil
       end
 
-      # begin_run for a marked job: only what the run adds (its queued event gave class, queue,
-      # arguments and created_at). enqueued_at stays: Sidekiq sets it anew on each push, and the
-      # service measures a run's wait from its own.
-      def begin_marked_run(reporter, job, started_at_us)
-        th = Thread.current
-        rc = job["retry_count"]
-        rc = Events.retry_count(rc) unless rc.nil? || rc.is_a?(Integer)
-        row = [nil, job["jid"], nil, nil, nil, nil, th["sidekiq_tid"] || Compat.tid, rc, Events.epoch_us(job["enqueued_at"]),
-          nil, nil, started_at_us]
-        th[RUN_KEY] = row
-        reporter.watch_runs
-        row
+      # Async mode, a marked job's run raised (see Middleware::Server): its started event goes now,
+      # then the failure events as objects, without what its queued event gave.
+      def marked_run_failed(reporter, run, worker, job, queue, exception)
+        t1 = ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond)
+        Thread.current[RUN_KEY] = nil
+        reporter.push_row(Events.started_row(run))
+        elapsed = (t1 - run[7]) / 1000.0
+        report_failure(run_info(job, queue, :encode, true), worker, job, exception, elapsed.negative? ? 0.0 : elapsed)
       rescue StandardError => e
         report_error(e)
-        nil
       end
 
       # Async mode: the run ended well; its row becomes the succeeded event, with its end time and
@@ -371,6 +366,9 @@ module Sidekiq
 
       def install_lifecycle(cfg)
         return unless cfg.respond_to?(:on)
+        # Async mode: the sender thread from boot on, so that a long first run is announced (a
+        # marked job's run does not check for the thread; Reporter#push_run starts it too).
+        cfg.on(:startup) { reporter.watch_runs if reporter.rows? && reporter.active? } if configuration.async?
         if configuration.revision
           cfg.on(:startup) do
             Thread.new { report_deploy }.tap { |t| t.report_on_exception = false }

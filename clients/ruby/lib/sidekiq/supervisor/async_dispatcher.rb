@@ -95,6 +95,29 @@ module Sidekiq
         true
       end
 
+      # Non-blocking. A whole batch made elsewhere (any object with size, like new_batch's), buffered
+      # after the batch being filled (sealed first, so what was pushed before goes first). Returns
+      # true when buffered, false when dropped (closed, or it does not fit in capacity: all of it).
+      def push_batch(batch)
+        reset_after_fork unless @fork_token == ForkTracker.token
+        n = batch.size
+        return true if n.zero?
+        @mutex.synchronize do
+          if @closed || @pending + n > @capacity
+            @counts[@closed ? :dropped_closed : :dropped_full] += n
+            return false
+          end
+          @ready << @current if @current
+          @current = nil
+          @ready << batch
+          @pending += n
+          @pushed += n
+          @work_cv.signal
+          start_thread unless @thread&.alive?
+        end
+        true
+      end
+
       # Starts the thread if it is not running (tick then runs even before the first push).
       def ensure_running
         reset_after_fork unless @fork_token == ForkTracker.token

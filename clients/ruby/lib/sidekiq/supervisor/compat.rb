@@ -72,6 +72,11 @@ module Sidekiq
         Thread.current["sidekiq_tid"] ||= (Thread.current.object_id ^ ::Process.pid).to_s(36)
       end
 
+      # tid of another thread, read from the sender thread: the same value, not stored.
+      def tid_of(thread)
+        thread["sidekiq_tid"] || (thread.object_id ^ ::Process.pid).to_s(36)
+      end
+
       def shutdown_exception?(ex)
         return false unless defined?(::Sidekiq::Shutdown)
         seen = []

@@ -110,15 +110,73 @@ module Sidekiq
         Thread.current[GENERATOR_KEY] ||= JSON::State.new
       end
 
-      # The started event of a run row (see Supervisor.begin_run): its start time as occurred_at_us.
-      # A copy: the job's thread may be filling in the run's end meanwhile.
+      # A marked job's run as its thread leaves it (Middleware::Server; Reporter::RUN_COLUMNS order):
+      # [type (nil: succeeded), jid, end time (nil while it runs), Thread, retry_count, enqueued_at,
+      # nil, start time], job values as the job holds them. Full rows have ROW_COLUMNS' 12 values.
+      RUN_SIZE = 8
+
+      # Start time (epoch microseconds) of a run row or a marked job's run.
+      def run_started_us(row)
+        row.size == RUN_SIZE ? row[7] : row[11]
+      end
+
+      # The started event of a run row (see Supervisor.begin_run) or of a marked job's run: its start
+      # time as occurred_at_us. A copy: the job's thread may be filling in the run's end meanwhile.
       def started_row(row)
         started = row.dup
         started[0] = "started"
-        started[2] = started[11]
-        started[10] = nil
-        started[11] = nil
+        if row.size == RUN_SIZE
+          started[2] = started[7]
+          started[6] = nil
+          started[7] = nil
+        else
+          started[2] = started[11]
+          started[10] = nil
+          started[11] = nil
+        end
         started
+      end
+
+      # Sender thread: marked jobs' runs (RUN_SIZE) made into their rows of Reporter::RUN_COLUMNS, in
+      # place (their threads have let go of them): the thread's tid (tids: Thread => tid, a cache for
+      # one batch), retry_count and enqueued_at as integers, and for a run that ended, duration =
+      # end - start (0 when the clock stepped back). Its type stays nil: "succeeded" comes from the
+      # body's defaults (a value the C generator need not write per row). A run made into a row
+      # already (no Thread in it) is left as it is. One loop, no block or call per row.
+      def finish_runs!(runs, tids)
+        i = 0
+        n = runs.size
+        while i < n
+          run = runs[i]
+          i += 1
+          th = run[3]
+          next unless th.is_a?(Thread)
+          run[3] = (tids[th] ||= Compat.tid_of(th))
+          rc = run[4]
+          run[4] = retry_count(rc) unless rc.nil? || rc.is_a?(Integer)
+          ea = run[5]
+          run[5] = ea.is_a?(Float) && ea >= 0 && ea < MS_THRESHOLD ? (ea * 1e6).round : epoch_us(ea)
+          next unless run[0].nil?
+          t1 = run[2]
+          t0 = run[7]
+          run[6] = t1 > t0 ? t1 - t0 : 0
+        end
+        runs
+      rescue StandardError
+        runs.each { |r| r[3] = nil if r[3].is_a?(Thread) }
+        runs
+      end
+
+      def finish_run!(run, tids)
+        finish_runs!([run], tids)
+        run
+      end
+
+      # A marked job's run as a row of ROW_COLUMNS (for a batch that also holds full rows).
+      def full_row(row, tids)
+        return row unless row.size == RUN_SIZE
+        r = finish_run!(row, tids)
+        [r[0] || "succeeded", r[1], r[2], nil, nil, nil, r[3], r[4], r[5], nil, r[6], r[7]]
       end
 
       # One row as JSON text; never raises on bad encodings or non-finite floats.

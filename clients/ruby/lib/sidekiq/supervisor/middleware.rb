@@ -34,25 +34,42 @@ module Sidekiq
           return yield unless reporter.active?
 
           if reporter.rows?
-            # Async mode: one row (a short JSON array) appended to the buffer's text when the job
-            # ends, carrying its start and end (one realtime clock: duration = end - start);
-            # failures take the full path.
+            # Async mode. A marked job (see Middleware::Client; the usual case) costs its thread two
+            # clock reads, one small Array (the job's own values as they are, no conversion), the
+            # thread slot that lets the sender thread announce a long run, and a
+            # push; the sender thread makes the row (Reporter::Batch). Failures take the full path.
             t0 = ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond)
-            row = if job.key?(MARK)
-              Supervisor.begin_marked_run(reporter, job, t0)
+            if job.key?(MARK)
+              th = Thread.current
+              # Reporter::RUN_COLUMNS order; the sender thread converts the values (Events.finish_runs!)
+              run = [nil, job["jid"], nil, th, job["retry_count"], job["enqueued_at"], nil, t0]
+              th[RUN_KEY] = run
             else
-              Supervisor.begin_run(reporter, job, queue, t0)
+              # Unmarked (pushed without the client middleware): the run's row carries the job's
+              # class, queue and arguments (encoded now, before the job can change them).
+              row = Supervisor.begin_run(reporter, job, queue, t0)
             end
+            # (one yield for both: a failure's backtrace shows the same line for marked and unmarked jobs)
             begin
               result = yield
             rescue Exception => e # rubocop:disable Lint/RescueException -- report, then re-raise untouched
-              elapsed = (::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond) - t0) / 1000.0
-              Supervisor.end_run_failed(reporter, row)
-              Supervisor.report_failure(Supervisor.run_info(job, queue, row && !job.key?(MARK) ? row[5] : :encode), worker, job, e,
-                elapsed.negative? ? 0.0 : elapsed)
+              if run
+                Supervisor.marked_run_failed(reporter, run, worker, job, queue, e)
+              else
+                elapsed = (::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond) - t0) / 1000.0
+                Supervisor.end_run_failed(reporter, row)
+                Supervisor.report_failure(Supervisor.run_info(job, queue, row ? row[5] : :encode), worker, job, e,
+                  elapsed.negative? ? 0.0 : elapsed)
+              end
               raise
             end
-            Supervisor.succeeded_row(reporter, row) if row
+            if run
+              # (the run stays in the slot: with its end time set the sender no longer announces it)
+              run[2] = ::Process.clock_gettime(::Process::CLOCK_REALTIME, :microsecond)
+              reporter.push_run(run)
+            elsif row
+              Supervisor.succeeded_row(reporter, row)
+            end
             return result
           end
 
