@@ -82,7 +82,7 @@ class HeartbeatTest < Minitest::Test
     configure_supervisor(url: @sink.url, mode: :async, heartbeat_interval: 0.1, flush_interval: 0.05)
     cfg = InstallTest::FakeConfig.new(%i[startup quiet shutdown])
     Sidekiq::Supervisor.install_server(cfg)
-    assert_equal 1, cfg.events[:startup].size
+    assert_equal 2, cfg.events[:startup].size, "the process event, and async mode's sender thread started at boot"
     cfg.events[:startup].each(&:call)
     assert @sink.wait_for(5) { beats.size >= 2 }
     cfg.events[:shutdown].each(&:call)
