@@ -41,7 +41,10 @@ export class PeriodicController {
   @Post(':name/enable')
   @HttpCode(200)
   @Scopes(Scope.Admin)
-  @Audited('sidekiq.periodic.enable', { params: { name: 'periodic_job' } })
+  @Audited('sidekiq.periodic.enable', {
+    params: { name: 'periodic_job' },
+    result: (r) => ({ source: (r as PeriodicJobDto).source }),
+  })
   @ApiOperation({
     summary:
       "Enable a sidekiq-cron job (Job#enable!) or sidekiq-scheduler schedule (its web UI's toggle: sidekiq-scheduler:states)",
@@ -60,7 +63,10 @@ export class PeriodicController {
   @Post(':name/disable')
   @HttpCode(200)
   @Scopes(Scope.Admin)
-  @Audited('sidekiq.periodic.disable', { params: { name: 'periodic_job' } })
+  @Audited('sidekiq.periodic.disable', {
+    params: { name: 'periodic_job' },
+    result: (r) => ({ source: (r as PeriodicJobDto).source }),
+  })
   @ApiOperation({
     summary:
       "Disable a sidekiq-cron job (Job#disable!) or sidekiq-scheduler schedule (its web UI's toggle): its poller stops enqueueing it",
@@ -87,7 +93,10 @@ export class PeriodicController {
   @Scopes(Scope.Admin)
   @Audited('sidekiq.periodic.enqueue', {
     params: { name: 'periodic_job' },
-    result: (r) => ({ jids: [(r as PeriodicEnqueuedDto).jid] }),
+    result: (r) => ({
+      jids: [(r as PeriodicEnqueuedDto).jid],
+      source: (r as PeriodicEnqueuedDto).source,
+    }),
   })
   @ApiOperation({
     summary:
