@@ -3,6 +3,8 @@
 // here): the list reads both kinds, enable/disable write sidekiq-scheduler:states as its web UI's
 // toggle, enqueue now pushes what its enqueue_job pushes, and the overdue check judges a cron
 // schedule by its times and an `every` one by its interval.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { TaskScheduler } from '../../../src/scheduler/task.scheduler.js';
@@ -16,7 +18,20 @@ import {
 import { testRedisUrl } from '../../support/app-with-sidekiq.js';
 import { TEST_TOKEN, TestApp } from '../../support/test-context.js';
 
+const run = promisify(execFile);
 const API = '/api/v1/sidekiq/periodic';
+
+// The real Sidekiq::Client.push (Debian's ruby-sidekiq) of the hash sidekiq-scheduler hands it
+// (Utils.enqueue_with_sidekiq after prepare_arguments): the payload it writes, for comparison
+const SIDEKIQ_PUSH_RB = `
+require "sidekiq"
+require "json"
+Sidekiq.configure_client { |c| c.redis = { url: ENV.fetch("SIDEKIQ_REDIS_URL") } }
+item = JSON.parse(ARGV[0])
+queue = item["queue"] || "default"
+Sidekiq::Client.push(item)
+print Sidekiq.redis { |r| r.lpop("queue:#{queue}") }
+`;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
@@ -310,6 +325,24 @@ describe('periodic jobs on the sidekiq-scheduler layout, beside sidekiq-cron', (
       jid: res.body.jid,
     });
     expect(typeof pushed.created_at).toBe('number');
+    // the same hash pushed by the real Sidekiq client: the same keys, in the same order
+    const { stdout } = await run(
+      'ruby',
+      [
+        '-e',
+        SIDEKIQ_PUSH_RB,
+        JSON.stringify({ class: 'HourlySyncJob', queue: 'low', args: [{ full: true }] }),
+      ],
+      { env: { ...process.env, SIDEKIQ_REDIS_URL: testRedisUrl(13), RUBYOPT: '-W0' } },
+    );
+    const theirs = JSON.parse(stdout);
+    expect(Object.keys(pushed)).toEqual(Object.keys(theirs));
+    expect({ ...pushed, jid: 0, created_at: 0, enqueued_at: 0 }).toEqual({
+      ...theirs,
+      jid: 0,
+      created_at: 0,
+      enqueued_at: 0,
+    });
     // the gem writes no time of its own for an enqueue now
     expect(await redis.hget(keys.lastTimes, 'hourly_sync')).toBe(
       eoTimeText(new Date(hourlyNext.getTime() - HOUR), 60),
