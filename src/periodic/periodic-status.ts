@@ -37,12 +37,12 @@ export interface CronVerdict {
  * last success; `overdueIntervals` of them gone by without one is overdue.
  */
 export function cronVerdict(
-  job: { readonly cron: string; readonly enabled: boolean },
+  job: { readonly cron: string; readonly enabled: boolean; readonly timeZone?: string },
   outcome: ClassOutcome | undefined,
   now: Date,
   overdueIntervals: number,
 ): CronVerdict {
-  const parsed = parseCronSchedule(job.cron);
+  const parsed = parseCronSchedule(job.cron, job.timeZone);
   const schedule: CronSchedule | null = 'error' in parsed ? null : parsed;
   const scheduleError = 'error' in parsed ? parsed.error : null;
   const nextRun = schedule?.next(now) ?? null;

@@ -333,8 +333,9 @@ export class PeriodicService {
   ): CronVerdict {
     switch (def.scheduleType) {
       case 'cron': {
+        // rufus-scheduler reads a cron without a zone in the scheduler process's local time
         const verdict = cronVerdict(
-          { cron: def.schedule ?? '', enabled: def.enabled },
+          { cron: def.schedule ?? '', enabled: def.enabled, timeZone: def.processZone ?? 'UTC' },
           outcome,
           now,
           limit,

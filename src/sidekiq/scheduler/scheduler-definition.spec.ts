@@ -6,6 +6,7 @@ import {
   nextStateText,
   parseRufusDuration,
   type SchedulerDefinition,
+  zoneOf,
 } from './scheduler-definition.js';
 
 const entry = (config: unknown, more: Partial<Record<string, string | null>> = {}) => ({
@@ -55,6 +56,17 @@ describe('decodeSchedulerEntry', () => {
     );
     expect(def.nextTime?.toISOString()).toBe('2026-12-05T01:00:00.000Z');
     expect(def.lastTime?.toISOString()).toBe('2026-12-05T00:00:00.000Z');
+  });
+
+  it("takes the scheduler process's zone from the offset of its times", () => {
+    expect(decoded({ cron: '0 3 * * *', class: 'A' }).processZone).toBeNull();
+    expect(
+      decoded({ cron: '0 3 * * *', class: 'A' }, { lastTime: '2026-12-05 03:00:00 +0100' })
+        .processZone,
+    ).toBe('UTC+1');
+    expect(zoneOf('2026-12-05 03:00:00 -0530')).toBe('UTC-5:30');
+    expect(zoneOf('2026-12-05 03:00:00 +0000')).toBe('UTC');
+    expect(zoneOf('2026-12-05T03:00:00Z')).toBeNull();
   });
 
   it('skips what the gem could not load: not a JSON object, no class', () => {

@@ -60,6 +60,12 @@ export interface SchedulerDefinition {
   readonly nextTime: Date | null;
   /** sidekiq-scheduler:last_times: when the scheduler last triggered it */
   readonly lastTime: Date | null;
+  /**
+   * The scheduler process's zone as a fixed offset (`UTC+1`), from the offset its times carry
+   * (rufus-scheduler runs a cron without a zone in the process's local time); null when no time
+   * was written. A DST change between the times written and now is not followed.
+   */
+  readonly processZone: string | null;
   /** the stored schedule JSON text */
   readonly configText: string;
 }
@@ -136,8 +142,23 @@ export function decodeSchedulerEntry(entry: SchedulerEntry): SchedulerDefinition
     stateText: entry.state,
     nextTime: parseEnqueueTime(entry.nextTime),
     lastTime: parseEnqueueTime(entry.lastTime),
+    processZone: zoneOf(entry.nextTime) ?? zoneOf(entry.lastTime),
     configText: entry.config,
   };
+}
+
+/** `UTC`, `UTC+1`, `UTC-5:30` for the `%z` offset ending an EoTime text; null for none. */
+export function zoneOf(text: string | null): string | null {
+  const m = text === null ? null : /\s([+-])(\d{2})(\d{2})$/.exec(text);
+  if (m === null) {
+    return null;
+  }
+  const hours = Number(m[2]);
+  const minutes = Number(m[3]);
+  if (hours === 0 && minutes === 0) {
+    return 'UTC';
+  }
+  return `UTC${m[1]}${hours}${minutes === 0 ? '' : `:${m[3]}`}`;
 }
 
 /**

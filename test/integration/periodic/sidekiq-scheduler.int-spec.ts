@@ -122,6 +122,13 @@ describe('periodic jobs on the sidekiq-scheduler layout, beside sidekiq-cron', (
       config: { every: '1h', class: 'OnJob', enabled: false },
       state: { enabled: true },
     });
+    // rufus reads a cron without a zone in the scheduler process's time: here UTC+1
+    await saveSchedulerJob(redis, {
+      name: 'daily_local',
+      config: { cron: '0 3 * * *', class: 'DailyLocalJob' },
+      lastTime: new Date('2026-12-04T02:00:00Z'),
+      offsetMinutes: 60,
+    });
     await saveSchedulerJob(redis, {
       name: 'once',
       config: { at: '2030-01-01 00:00:00 +0000', class: 'OnceJob', args: { a: 1 } },
@@ -154,9 +161,10 @@ describe('periodic jobs on the sidekiq-scheduler layout, beside sidekiq-cron', (
 
   it('lists sidekiq-cron jobs, then sidekiq-scheduler schedules, each as its gem reads it', async () => {
     const body = await list();
-    expect(body).toMatchObject({ instance: 'default', total: 8, truncated: false });
+    expect(body).toMatchObject({ instance: 'default', total: 9, truncated: false });
     expect(body.jobs.map((j: Json) => [j.source, j.name])).toEqual([
       ['sidekiq-cron', 'cron_cleanup'],
+      ['sidekiq-scheduler', 'daily_local'],
       ['sidekiq-scheduler', 'every_ping'],
       ['sidekiq-scheduler', 'hourly_sync'],
       ['sidekiq-scheduler', 'off_in_config'],
@@ -219,6 +227,8 @@ describe('periodic jobs on the sidekiq-scheduler layout, beside sidekiq-cron', (
       status: 'never_run',
       missed_runs: null,
     });
+    // no next_times: from the expression, at 03:00 in UTC+1
+    expect(by.daily_local.next_run).toMatch(/T02:00:00\.000Z$/);
     // the key_prefix app's schedules are only the prefixed instance's
     expect(by.prefixed_job).toBeUndefined();
     const prefixed = await list('&instance=prefixed');
@@ -232,13 +242,13 @@ describe('periodic jobs on the sidekiq-scheduler layout, beside sidekiq-cron', (
     const page1 = await http().get(`${API}?per_page=3`).set('PRIVATE-TOKEN', TEST_TOKEN);
     expect(page1.body.jobs.map((j: Json) => j.name)).toEqual([
       'cron_cleanup',
+      'daily_local',
       'every_ping',
-      'hourly_sync',
     ]);
     const page3 = await http().get(`${API}?per_page=3&page=3`).set('PRIVATE-TOKEN', TEST_TOKEN);
-    expect(page3.body.jobs.map((j: Json) => j.name)).toEqual(['paused', 'stale_every']);
+    expect(page3.body.jobs.map((j: Json) => j.name)).toEqual(['once', 'paused', 'stale_every']);
     const past = await http().get(`${API}?per_page=3&page=4`).set('PRIVATE-TOKEN', TEST_TOKEN);
-    expect(past.body).toMatchObject({ total: 8, jobs: [] });
+    expect(past.body).toMatchObject({ total: 9, jobs: [] });
   });
 
   it('disables and enables a schedule by writing sidekiq-scheduler:states as the web UI does', async () => {
