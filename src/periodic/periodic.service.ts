@@ -121,6 +121,8 @@ export class PeriodicService {
     name: string,
     source: PeriodicSource | undefined,
   ): Promise<PeriodicSource> {
+    // read-only mode refuses before the name is looked up, whichever gem has it
+    this.scheduler.assertWritable(instance);
     if (source !== undefined) {
       return source;
     }
@@ -128,6 +130,13 @@ export class PeriodicService {
       this.cron.has(instance, name),
       this.scheduler.has(instance, name),
     ]);
+    if (!inCron && !inScheduler) {
+      throw new DomainError(
+        'PERIODIC_JOB_NOT_FOUND',
+        `Neither sidekiq-cron nor sidekiq-scheduler has a job "${name}"`,
+        { field: 'name' },
+      );
+    }
     if (inCron && inScheduler) {
       throw new DomainError(
         'CONFLICT',

@@ -161,6 +161,12 @@ describe('periodic jobs API (e2e)', () => {
         }
       }
       expect(await redis.hget(schedulerKeys().states, 'sched_ping')).toBe('{"enabled":false}');
+      // refused before the name is looked up: an unknown one too
+      const unknown = await request(readOnly.http)
+        .post(`${API}/gone/enable`)
+        .set('PRIVATE-TOKEN', TEST_TOKEN)
+        .expect(403);
+      expect(unknown.body.code).toBe('READ_ONLY_MODE');
       expect(await redis.llen('queue:default')).toBe(before);
       expect(await redis.hget('cron_job:cleanup', 'status')).toBe('enabled');
       await request(readOnly.http).get(API).set('PRIVATE-TOKEN', TEST_TOKEN).expect(200);

@@ -54,6 +54,11 @@ export class SidekiqSchedulerService {
     return this.page(instance, 0, Number.MAX_SAFE_INTEGER);
   }
 
+  /** 404 for an unknown instance, 403 READ_ONLY_MODE when changes are refused: before any read. */
+  assertWritable(instance: string | undefined): void {
+    this.access.writable(instance);
+  }
+
   /** Whether the instance has a schedule of that name (the gem would find it). */
   async has(instance: string | undefined, name: string): Promise<boolean> {
     const store = this.access.readable(instance);
