@@ -626,7 +626,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** sidekiq-cron jobs with schedule, next run, last enqueue, last run and success from the history, and status */
+        /** sidekiq-cron jobs and sidekiq-scheduler schedules with schedule, next run, last enqueue, last run and success from the history, and status */
         get: operations["Periodic_list"];
         put?: never;
         post?: never;
@@ -645,7 +645,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Disable a sidekiq-cron job (Job#disable!): its poller stops enqueueing it */
+        /** Disable a sidekiq-cron job (Job#disable!) or sidekiq-scheduler schedule (its web UI's toggle): its poller stops enqueueing it */
         post: operations["Periodic_disable"];
         delete?: never;
         options?: never;
@@ -662,7 +662,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Enable a sidekiq-cron job (Job#enable!) */
+        /** Enable a sidekiq-cron job (Job#enable!) or sidekiq-scheduler schedule (its web UI's toggle: sidekiq-scheduler:states) */
         post: operations["Periodic_enable"];
         delete?: never;
         options?: never;
@@ -679,7 +679,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Enqueue a sidekiq-cron job now (Job#enque!: its message pushed, last_enqueue_time and jid history updated) */
+        /** Enqueue a job now: sidekiq-cron's Job#enque! (its message pushed, last_enqueue_time and jid history updated), or sidekiq-scheduler's web UI "Enqueue now" (its class, queue and args pushed as Sidekiq::Client.push does) */
         post: operations["Periodic_enqueue"];
         delete?: never;
         options?: never;
@@ -2081,10 +2081,15 @@ export interface components {
         PeriodicEnqueuedDto: {
             /** @description jid of the pushed job */
             jid: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description sidekiq-cron: the last_enqueue_time it wrote (whole seconds); sidekiq-scheduler: the push time (the gem records no time for an enqueue now)
+             */
             last_enqueue_time: string;
             name: string;
             queue: string;
+            /** @enum {string} */
+            source: "sidekiq-cron" | "sidekiq-scheduler";
         };
         PeriodicJobDto: {
             /**
@@ -2097,16 +2102,16 @@ export interface components {
             /** @description the job class it pushes */
             class: string;
             /**
-             * @description the cron expression as sidekiq-cron stores it
+             * @description the cron expression as the gem stores it; null for a schedule that is not a cron one
              * @example 0 * * * *
              */
-            cron: string;
+            cron: string | null;
             description: string | null;
-            /** @description sidekiq-cron's own status: whether its poller enqueues the job */
+            /** @description the gem's own status: whether its poller enqueues the job (sidekiq-scheduler: sidekiq-scheduler:states, else the schedule's `enabled`, else true) */
             enabled: boolean;
             /**
              * Format: date-time
-             * @description sidekiq-cron's last_enqueue_time
+             * @description sidekiq-cron's last_enqueue_time; sidekiq-scheduler's last_times (when its scheduler last triggered the job)
              */
             last_enqueue_time: string | null;
             /**
@@ -2120,16 +2125,31 @@ export interface components {
             last_success_at: string | null;
             /** @description scheduled times gone by since the last success (counted up to twice the overdue limit) */
             missed_runs: number | null;
-            /** @description sidekiq-cron job name */
+            /** @description the job (sidekiq-cron) or schedule (sidekiq-scheduler) name */
             name: string;
             /**
              * Format: date-time
-             * @description from the cron expression; null when it cannot be read
+             * @description sidekiq-scheduler's next_times when written, else from the cron expression (or the last trigger plus the `every` interval); null when it cannot be read
              */
             next_run: string | null;
             queue: string;
-            /** @description why the cron expression could not be read */
+            /**
+             * @description the schedule as stored: a cron expression, or a duration ("1h") or time for every/interval/in/at
+             * @example 0 * * * *
+             */
+            schedule: string | null;
+            /** @description why the cron expression (or every/interval duration) could not be read */
             schedule_error: string | null;
+            /**
+             * @description cron (sidekiq-cron, or a sidekiq-scheduler `cron`), or the sidekiq-scheduler `every`, `at`, `in`, `interval` the schedule uses; null: none, the scheduler skips it
+             * @enum {string|null}
+             */
+            schedule_type: "cron" | "every" | "at" | "in" | "interval" | null;
+            /**
+             * @description the gem that runs it: sidekiq-cron, or sidekiq-scheduler
+             * @enum {string}
+             */
+            source: "sidekiq-cron" | "sidekiq-scheduler";
             /**
              * @description ok; overdue (no success for PERIODIC_OVERDUE_INTERVALS of its scheduled times); never_run (no finished run in the history); disabled
              * @enum {string}
@@ -2138,13 +2158,13 @@ export interface components {
         };
         PeriodicPageDto: {
             instance: string;
-            /** @description by name */
+            /** @description sidekiq-cron's by name, then sidekiq-scheduler's by name */
             jobs: components["schemas"]["PeriodicJobDto"][];
             page: number;
             per_page: number;
-            /** @description cron jobs of the instance */
+            /** @description sidekiq-cron jobs plus sidekiq-scheduler schedules of the instance */
             total: number;
-            /** @description the instance has more cron jobs than are read (5000) */
+            /** @description the instance has more cron jobs, or more schedules, than are read (5000 of each) */
             truncated: boolean;
         };
         ProcessEventDto: {
@@ -7050,7 +7070,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description INSTANCE_NOT_FOUND, or PERIODIC_JOB_NOT_FOUND for a name sidekiq-cron does not know */
+            /** @description INSTANCE_NOT_FOUND, or PERIODIC_JOB_NOT_FOUND for a name neither sidekiq-cron nor sidekiq-scheduler knows */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7129,10 +7149,12 @@ export interface operations {
             query?: {
                 /** @description Sidekiq instance name from SIDEKIQ_INSTANCES (default: the REDIS_URL one) */
                 instance?: string;
+                /** @description which gem the job belongs to; when left out, the one that has a job of that name (409 when both have one) */
+                source?: "sidekiq-cron" | "sidekiq-scheduler";
             };
             header?: never;
             path: {
-                /** @description the sidekiq-cron job name */
+                /** @description the sidekiq-cron job or sidekiq-scheduler schedule name */
                 name: string;
             };
             cookie?: never;
@@ -7178,8 +7200,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description INSTANCE_NOT_FOUND, or PERIODIC_JOB_NOT_FOUND for a name sidekiq-cron does not know */
+            /** @description INSTANCE_NOT_FOUND, or PERIODIC_JOB_NOT_FOUND for a name neither sidekiq-cron nor sidekiq-scheduler knows */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CONFLICT: both gems have a job of that name and no source was given */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7257,10 +7288,12 @@ export interface operations {
             query?: {
                 /** @description Sidekiq instance name from SIDEKIQ_INSTANCES (default: the REDIS_URL one) */
                 instance?: string;
+                /** @description which gem the job belongs to; when left out, the one that has a job of that name (409 when both have one) */
+                source?: "sidekiq-cron" | "sidekiq-scheduler";
             };
             header?: never;
             path: {
-                /** @description the sidekiq-cron job name */
+                /** @description the sidekiq-cron job or sidekiq-scheduler schedule name */
                 name: string;
             };
             cookie?: never;
@@ -7306,8 +7339,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description INSTANCE_NOT_FOUND, or PERIODIC_JOB_NOT_FOUND for a name sidekiq-cron does not know */
+            /** @description INSTANCE_NOT_FOUND, or PERIODIC_JOB_NOT_FOUND for a name neither sidekiq-cron nor sidekiq-scheduler knows */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CONFLICT: both gems have a job of that name and no source was given */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7385,10 +7427,12 @@ export interface operations {
             query?: {
                 /** @description Sidekiq instance name from SIDEKIQ_INSTANCES (default: the REDIS_URL one) */
                 instance?: string;
+                /** @description which gem the job belongs to; when left out, the one that has a job of that name (409 when both have one) */
+                source?: "sidekiq-cron" | "sidekiq-scheduler";
             };
             header?: never;
             path: {
-                /** @description the sidekiq-cron job name */
+                /** @description the sidekiq-cron job or sidekiq-scheduler schedule name */
                 name: string;
             };
             cookie?: never;
@@ -7434,8 +7478,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description INSTANCE_NOT_FOUND, or PERIODIC_JOB_NOT_FOUND for a name sidekiq-cron does not know */
+            /** @description INSTANCE_NOT_FOUND, or PERIODIC_JOB_NOT_FOUND for a name neither sidekiq-cron nor sidekiq-scheduler knows */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CONFLICT: both gems have a job of that name and no source was given; SIDEKIQ_OPERATION_NOT_ALLOWED: its stored job cannot be pushed */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

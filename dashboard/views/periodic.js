@@ -1,4 +1,4 @@
-// #/periodic: sidekiq-cron's jobs of the selected instance with their schedule, next run, last
+// #/periodic: sidekiq-cron's jobs and sidekiq-scheduler's schedules of the selected instance with their schedule, next run, last
 // enqueue, last run and success from the history, and status; enable/disable and "Enqueue now"
 // for an admin token (disabled in read-only mode; the API refuses them there too).
 import { actionButton, api } from '../api.js';
@@ -8,7 +8,9 @@ import { render, sk, state } from '../state.js';
 const PER_PAGE = 50;
 
 function actions(job) {
-  const path = (verb) => `/api/v1/sidekiq/periodic/${encodeURIComponent(job.name)}/${verb}`;
+  // the gem is named: both may have a job of the same name
+  const path = (verb) =>
+    `/api/v1/sidekiq/periodic/${encodeURIComponent(job.name)}/${verb}?source=${job.source}`;
   const buttons = [
     job.enabled
       ? actionButton('Disable', 'disable', path('disable'))
@@ -39,7 +41,7 @@ export async function periodic() {
     h(
       'p',
       { class: 'muted' },
-      `sidekiq-cron's jobs in ${data.instance}: the next run from the cron expression, the last run and success from the history.`,
+      `sidekiq-cron's jobs and sidekiq-scheduler's schedules in ${data.instance}: the next run from the gem or the cron expression, the last run and success from the history.`,
     ),
     table(
       [
@@ -58,12 +60,14 @@ export async function periodic() {
         h(
           'tr',
           { dataset: { cron: job.name } },
-          h('td', {}, job.name),
+          h('td', {}, job.name, h('div', { class: 'muted' }, job.source)),
           h('td', {}, h('a', { href: `#/metrics/${encodeURIComponent(job.class)}` }, job.class)),
           h(
             'td',
             {},
-            h('code', {}, job.cron),
+            job.schedule_type === 'cron' || job.schedule_type === null
+              ? h('code', {}, job.schedule ?? '—')
+              : h('span', {}, `${job.schedule_type} `, h('code', {}, job.schedule ?? '—')),
             job.schedule_error ? h('div', { class: 'muted' }, job.schedule_error) : null,
           ),
           h('td', { class: `status ${job.status}`, dataset: { field: 'status' } }, job.status),
@@ -82,7 +86,11 @@ export async function periodic() {
       ),
     ),
     data.truncated
-      ? h('p', { class: 'muted' }, 'More cron jobs than are read (5,000): the first by name.')
+      ? h(
+          'p',
+          { class: 'muted' },
+          'More cron jobs or schedules than are read (5,000 of each): the first by name.',
+        )
       : null,
     h(
       'div',

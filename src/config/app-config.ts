@@ -18,6 +18,8 @@ export interface SidekiqInstanceConfig {
   readonly namespace: string | null;
   /** the Sidekiq version declared for it (`?sidekiq_version=`), used while no process is alive */
   readonly sidekiqVersion: string | null;
+  /** sidekiq-scheduler's `key_prefix` (`?scheduler_key_prefix=`), as the app sets it; null when none */
+  readonly schedulerKeyPrefix: string | null;
 }
 
 /** The validated, frozen configuration; inject it, never read process.env elsewhere. */
@@ -295,16 +297,20 @@ function splitNamespace(rawUrl: string): {
   url: string;
   namespace: string | null;
   sidekiqVersion: string | null;
+  schedulerKeyPrefix: string | null;
 } {
   const url = new URL(rawUrl);
   const namespace = url.searchParams.get('namespace');
   const sidekiqVersion = url.searchParams.get('sidekiq_version');
+  const schedulerKeyPrefix = url.searchParams.get('scheduler_key_prefix');
   url.searchParams.delete('namespace');
   url.searchParams.delete('sidekiq_version');
+  url.searchParams.delete('scheduler_key_prefix');
   return {
     url: url.toString(),
     namespace: namespace || null,
     sidekiqVersion: sidekiqVersion || null,
+    schedulerKeyPrefix: schedulerKeyPrefix || null,
   };
 }
 
@@ -316,6 +322,7 @@ function parseInstances(env: EnvVars): SidekiqInstanceConfig[] {
       url: fallback.url,
       namespace: fallback.namespace ?? env.SIDEKIQ_NAMESPACE ?? null,
       sidekiqVersion: fallback.sidekiqVersion ?? env.SIDEKIQ_VERSION ?? null,
+      schedulerKeyPrefix: fallback.schedulerKeyPrefix ?? env.SIDEKIQ_SCHEDULER_KEY_PREFIX ?? null,
     },
   ];
   for (const pair of (env.SIDEKIQ_INSTANCES ?? '').split(',')) {

@@ -132,6 +132,27 @@ describe('AppConfig', () => {
     }
   });
 
+  it("reads sidekiq-scheduler's key_prefix per instance (?scheduler_key_prefix=, SIDEKIQ_SCHEDULER_KEY_PREFIX)", () => {
+    const config = new AppConfig(
+      validateEnv({
+        ...VALID,
+        SIDEKIQ_SCHEDULER_KEY_PREFIX: 'billing',
+        SIDEKIQ_INSTANCES:
+          'eu=redis://10.0.0.1:6379/1?scheduler_key_prefix=app.&namespace=ns, us=redis://10.0.0.2:6379/2',
+      }),
+    );
+    expect(
+      config.sidekiqInstances.map((i) => [i.name, i.url, i.namespace, i.schedulerKeyPrefix]),
+    ).toEqual([
+      ['default', 'redis://127.0.0.1:6379/0', null, 'billing'],
+      ['eu', 'redis://10.0.0.1:6379/1', 'ns', 'app.'],
+      ['us', 'redis://10.0.0.2:6379/2', null, null],
+    ]);
+    expect(() => validateEnv({ ...VALID, SIDEKIQ_SCHEDULER_KEY_PREFIX: 'a b' })).toThrow(
+      InvalidEnvironmentError,
+    );
+  });
+
   it('pushes to StatsD only with STATSD_HOST, and reads the metrics settings', () => {
     const off = new AppConfig(validateEnv(VALID));
     expect(off.statsd).toBeNull();

@@ -20,7 +20,7 @@ const URL_PG = /^postgres(ql)?:\/\/\S+$/;
 // a `sidekiq_version` query parameter, when there is one, must be a version (6.4.1, 7.3)
 const VERSION_PARAM = String.raw`(?!.*[?&]sidekiq_version=(?!\d+\.\d+(?:\.\d+)?(?:[&,\s]|$)))`;
 const URL_REDIS = new RegExp(String.raw`^${VERSION_PARAM}rediss?:\/\/\S+$`);
-// name=redis://host:port/db[?namespace=ns&sidekiq_version=6.4.1], comma separated
+// name=redis://host:port/db[?namespace=ns&sidekiq_version=6.4.1&scheduler_key_prefix=p], comma separated
 const INSTANCES = new RegExp(
   String.raw`^${VERSION_PARAM}\s*[A-Za-z0-9_-]+=rediss?:\/\/[^,\s]+(\s*,\s*[A-Za-z0-9_-]+=rediss?:\/\/[^,\s]+)*\s*$`,
 );
@@ -52,6 +52,8 @@ export class EnvVars {
   @IsOptional() @Matches(/^[A-Za-z0-9_:.-]+$/) SIDEKIQ_NAMESPACE?: string;
   // the default instance's Sidekiq version, used while none of its processes is alive
   @IsOptional() @Matches(/^\d+\.\d+(\.\d+)?$/) SIDEKIQ_VERSION?: string;
+  // sidekiq-scheduler's key_prefix of the default instance (others: ?scheduler_key_prefix=)
+  @IsOptional() @Matches(/^[A-Za-z0-9_:.-]{1,100}$/) SIDEKIQ_SCHEDULER_KEY_PREFIX?: string;
   @IsIn(BOOL) SIDEKIQ_READ_ONLY = 'false';
   // dead-set trim on kill and kill-all: Sidekiq's dead_max_jobs, dead_timeout_in_seconds (180 days)
   @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000) SIDEKIQ_DEAD_MAX_JOBS = 10_000;

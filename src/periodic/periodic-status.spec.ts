@@ -1,6 +1,7 @@
 import {
   cronVerdict,
   formatSeconds,
+  intervalVerdict,
   learnedMissed,
   learnInterval,
   PeriodicStatus,
@@ -97,4 +98,50 @@ it('formats intervals in two units at most', () => {
   expect(formatSeconds(3900)).toBe('1h 5m');
   expect(formatSeconds(45)).toBe('45s');
   expect(formatSeconds(2 * 86_400 + 3 * 3600 + 60)).toBe('2d 3h');
+});
+
+describe('intervalVerdict', () => {
+  const now = new Date('2026-12-05T12:00:00Z');
+  const job = {
+    intervalSeconds: 1800,
+    enabled: true,
+    nextTime: null,
+    lastTime: new Date('2026-12-05T11:50:00Z'),
+    schedule: '30m',
+  };
+  const outcome = (successAgoMs: number) => ({
+    lastRunAt: new Date(now.getTime() - successAgoMs),
+    lastSuccessAt: new Date(now.getTime() - successAgoMs),
+    oldestAt: new Date(now.getTime() - successAgoMs),
+  });
+
+  it('counts whole intervals since the last success, up to twice the limit', () => {
+    expect(intervalVerdict(job, outcome(45 * 60_000), now, 3)).toMatchObject({
+      status: PeriodicStatus.Ok,
+      missedRuns: 1,
+    });
+    expect(intervalVerdict(job, outcome(2 * 3600_000), now, 3)).toMatchObject({
+      status: PeriodicStatus.Overdue,
+      missedRuns: 4,
+    });
+    expect(intervalVerdict(job, outcome(30 * 3600_000), now, 3).missedRuns).toBe(6);
+  });
+
+  it('gives the next run the scheduler wrote, else the last trigger plus the interval', () => {
+    expect(intervalVerdict(job, undefined, now, 3)).toMatchObject({
+      status: PeriodicStatus.NeverRun,
+      nextRun: new Date('2026-12-05T12:20:00Z'),
+    });
+    const next = new Date('2026-12-05T12:05:00Z');
+    expect(intervalVerdict({ ...job, nextTime: next }, undefined, now, 3).nextRun).toEqual(next);
+  });
+
+  it('is disabled when disabled, and never overdue with a duration it cannot read', () => {
+    expect(intervalVerdict({ ...job, enabled: false }, outcome(1e9), now, 3).status).toBe(
+      PeriodicStatus.Disabled,
+    );
+    expect(
+      intervalVerdict({ ...job, intervalSeconds: null, schedule: 'soon' }, outcome(1e9), now, 3),
+    ).toMatchObject({ status: PeriodicStatus.Ok, scheduleError: expect.stringContaining('soon') });
+  });
 });

@@ -37,12 +37,12 @@ export interface CronVerdict {
  * last success; `overdueIntervals` of them gone by without one is overdue.
  */
 export function cronVerdict(
-  job: { readonly cron: string; readonly enabled: boolean },
+  job: { readonly cron: string; readonly enabled: boolean; readonly timeZone?: string },
   outcome: ClassOutcome | undefined,
   now: Date,
   overdueIntervals: number,
 ): CronVerdict {
-  const parsed = parseCronSchedule(job.cron);
+  const parsed = parseCronSchedule(job.cron, job.timeZone);
   const schedule: CronSchedule | null = 'error' in parsed ? null : parsed;
   const scheduleError = 'error' in parsed ? parsed.error : null;
   const nextRun = schedule?.next(now) ?? null;
@@ -63,6 +63,65 @@ export function cronVerdict(
     status: missedRuns >= overdueIntervals ? PeriodicStatus.Overdue : PeriodicStatus.Ok,
     missedRuns,
   };
+}
+
+/**
+ * A schedule of a fixed interval (sidekiq-scheduler's `every` / `interval`): `overdueIntervals`
+ * whole intervals gone by since the last success is overdue. The next run is the one the
+ * scheduler wrote, else the last trigger plus the interval, else unknown.
+ */
+export function intervalVerdict(
+  job: {
+    readonly intervalSeconds: number | null;
+    readonly enabled: boolean;
+    readonly nextTime: Date | null;
+    readonly lastTime: Date | null;
+    readonly schedule: string;
+  },
+  outcome: ClassOutcome | undefined,
+  now: Date,
+  overdueIntervals: number,
+): CronVerdict {
+  const interval = job.intervalSeconds;
+  const scheduleError =
+    interval === null ? `not a duration this service reads: "${job.schedule}"` : null;
+  const nextRun =
+    job.nextTime ??
+    (job.lastTime && interval !== null ? new Date(job.lastTime.getTime() + interval * 1000) : null);
+  const since = outcome?.lastSuccessAt ?? outcome?.oldestAt ?? null;
+  const base = { nextRun, scheduleError, since };
+  if (!job.enabled) {
+    return { ...base, status: PeriodicStatus.Disabled, missedRuns: null };
+  }
+  if (!outcome?.lastRunAt || since === null) {
+    return { ...base, status: PeriodicStatus.NeverRun, missedRuns: null };
+  }
+  if (interval === null) {
+    return { ...base, status: PeriodicStatus.Ok, missedRuns: null };
+  }
+  const missedRuns = Math.min(
+    Math.max(0, Math.floor((now.getTime() - since.getTime()) / (interval * 1000))),
+    overdueIntervals * 2,
+  );
+  return {
+    ...base,
+    status: missedRuns >= overdueIntervals ? PeriodicStatus.Overdue : PeriodicStatus.Ok,
+    missedRuns,
+  };
+}
+
+/** A schedule that runs once (sidekiq-scheduler's `at` / `in`): never overdue. */
+export function onceVerdict(
+  job: { readonly enabled: boolean; readonly nextTime: Date | null },
+  outcome: ClassOutcome | undefined,
+): CronVerdict {
+  const since = outcome?.lastSuccessAt ?? outcome?.oldestAt ?? null;
+  const status = !job.enabled
+    ? PeriodicStatus.Disabled
+    : !outcome?.lastRunAt
+      ? PeriodicStatus.NeverRun
+      : PeriodicStatus.Ok;
+  return { status, nextRun: job.nextTime, scheduleError: null, missedRuns: null, since };
 }
 
 // A learned interval shorter than this is a busy class, not a periodic one

@@ -3,8 +3,8 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Scope, Scopes, SeesSensitive } from '../auth/scopes.decorator.js';
 import { ApiErrorResponse } from '../common/errors/api-errors.decorator.js';
 import {
+  PeriodicActionQueryDto,
   PeriodicEnqueuedDto,
-  PeriodicInstanceQueryDto,
   PeriodicJobDto,
   PeriodicJobParamsDto,
   PeriodicPageDto,
@@ -16,7 +16,7 @@ import { Audited } from '../audit/audited.decorator.js';
 @ApiTags('periodic')
 @ApiErrorResponse(
   404,
-  'INSTANCE_NOT_FOUND, or PERIODIC_JOB_NOT_FOUND for a name sidekiq-cron does not know',
+  'INSTANCE_NOT_FOUND, or PERIODIC_JOB_NOT_FOUND for a name neither sidekiq-cron nor sidekiq-scheduler knows',
 )
 @ApiErrorResponse(502, "SIDEKIQ_REDIS_ERROR: Sidekiq's Redis answered with an error")
 @ApiErrorResponse(503, "SIDEKIQ_UNREACHABLE: Sidekiq's Redis does not answer; retry later")
@@ -28,7 +28,7 @@ export class PeriodicController {
   @Scopes(Scope.Read)
   @ApiOperation({
     summary:
-      'sidekiq-cron jobs with schedule, next run, last enqueue, last run and success from the history, and status',
+      'sidekiq-cron jobs and sidekiq-scheduler schedules with schedule, next run, last enqueue, last run and success from the history, and status',
   })
   @ApiOkResponse({ type: PeriodicPageDto })
   list(
@@ -41,33 +41,51 @@ export class PeriodicController {
   @Post(':name/enable')
   @HttpCode(200)
   @Scopes(Scope.Admin)
-  @Audited('sidekiq.periodic.enable', { params: { name: 'periodic_job' } })
-  @ApiOperation({ summary: 'Enable a sidekiq-cron job (Job#enable!)' })
+  @Audited('sidekiq.periodic.enable', {
+    params: { name: 'periodic_job' },
+    result: (r) => ({ source: (r as PeriodicJobDto).source }),
+  })
+  @ApiOperation({
+    summary:
+      "Enable a sidekiq-cron job (Job#enable!) or sidekiq-scheduler schedule (its web UI's toggle: sidekiq-scheduler:states)",
+  })
   @ApiOkResponse({ type: PeriodicJobDto })
   @ApiErrorResponse(403, 'READ_ONLY_MODE (SIDEKIQ_READ_ONLY=true)')
+  @ApiErrorResponse(409, 'CONFLICT: both gems have a job of that name and no source was given')
   enable(
     @Param() params: PeriodicJobParamsDto,
-    @Query() query: PeriodicInstanceQueryDto,
+    @Query() query: PeriodicActionQueryDto,
     @SeesSensitive() sensitive: boolean,
   ): Promise<PeriodicJobDto> {
-    return this.periodic.setStatus(query.instance, params.name, 'enabled', sensitive);
+    return this.periodic.setStatus(query.instance, params.name, 'enabled', sensitive, query.source);
   }
 
   @Post(':name/disable')
   @HttpCode(200)
   @Scopes(Scope.Admin)
-  @Audited('sidekiq.periodic.disable', { params: { name: 'periodic_job' } })
+  @Audited('sidekiq.periodic.disable', {
+    params: { name: 'periodic_job' },
+    result: (r) => ({ source: (r as PeriodicJobDto).source }),
+  })
   @ApiOperation({
-    summary: 'Disable a sidekiq-cron job (Job#disable!): its poller stops enqueueing it',
+    summary:
+      "Disable a sidekiq-cron job (Job#disable!) or sidekiq-scheduler schedule (its web UI's toggle): its poller stops enqueueing it",
   })
   @ApiOkResponse({ type: PeriodicJobDto })
   @ApiErrorResponse(403, 'READ_ONLY_MODE (SIDEKIQ_READ_ONLY=true)')
+  @ApiErrorResponse(409, 'CONFLICT: both gems have a job of that name and no source was given')
   disable(
     @Param() params: PeriodicJobParamsDto,
-    @Query() query: PeriodicInstanceQueryDto,
+    @Query() query: PeriodicActionQueryDto,
     @SeesSensitive() sensitive: boolean,
   ): Promise<PeriodicJobDto> {
-    return this.periodic.setStatus(query.instance, params.name, 'disabled', sensitive);
+    return this.periodic.setStatus(
+      query.instance,
+      params.name,
+      'disabled',
+      sensitive,
+      query.source,
+    );
   }
 
   @Post(':name/enqueue')
@@ -75,18 +93,25 @@ export class PeriodicController {
   @Scopes(Scope.Admin)
   @Audited('sidekiq.periodic.enqueue', {
     params: { name: 'periodic_job' },
-    result: (r) => ({ jids: [(r as PeriodicEnqueuedDto).jid] }),
+    result: (r) => ({
+      jids: [(r as PeriodicEnqueuedDto).jid],
+      source: (r as PeriodicEnqueuedDto).source,
+    }),
   })
   @ApiOperation({
     summary:
-      'Enqueue a sidekiq-cron job now (Job#enque!: its message pushed, last_enqueue_time and jid history updated)',
+      'Enqueue a job now: sidekiq-cron\'s Job#enque! (its message pushed, last_enqueue_time and jid history updated), or sidekiq-scheduler\'s web UI "Enqueue now" (its class, queue and args pushed as Sidekiq::Client.push does)',
   })
   @ApiOkResponse({ type: PeriodicEnqueuedDto })
   @ApiErrorResponse(403, 'READ_ONLY_MODE (SIDEKIQ_READ_ONLY=true)')
+  @ApiErrorResponse(
+    409,
+    'CONFLICT: both gems have a job of that name and no source was given; SIDEKIQ_OPERATION_NOT_ALLOWED: its stored job cannot be pushed',
+  )
   enqueue(
     @Param() params: PeriodicJobParamsDto,
-    @Query() query: PeriodicInstanceQueryDto,
+    @Query() query: PeriodicActionQueryDto,
   ): Promise<PeriodicEnqueuedDto> {
-    return this.periodic.enqueue(query.instance, params.name);
+    return this.periodic.enqueue(query.instance, params.name, query.source);
   }
 }

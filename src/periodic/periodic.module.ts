@@ -4,7 +4,7 @@ import { SidekiqModule } from '../sidekiq/sidekiq.module.js';
 import { PeriodicController } from './periodic.controller.js';
 import { PeriodicService } from './periodic.service.js';
 
-/** Periodic jobs: sidekiq-cron's definitions with their history, and the overdue findings. */
+/** Periodic jobs: sidekiq-cron's and sidekiq-scheduler's definitions with their history, and the overdue findings. */
 @Module({
   imports: [SidekiqModule, JobsModule],
   controllers: [PeriodicController],

@@ -14,17 +14,26 @@ import {
   SidekiqCronService,
 } from '../sidekiq/cron/sidekiq-cron.service.js';
 import {
+  type SchedulerDefinition,
+  SidekiqSchedulerService,
+} from '../sidekiq/scheduler/sidekiq-scheduler.service.js';
+import { parseRufusDuration } from '../sidekiq/scheduler/scheduler-definition.js';
+import {
   ARGS_PREVIEW_CHARS,
   type PeriodicEnqueuedDto,
   type PeriodicJobDto,
   type PeriodicPageDto,
+  type PeriodicSource,
 } from './dto/periodic.dto.js';
 import {
   cronVerdict,
+  type CronVerdict,
   formatSeconds,
+  intervalVerdict,
   type LearnedInterval,
   learnedMissed,
   learnInterval,
+  onceVerdict,
   PeriodicStatus,
 } from './periodic-status.js';
 
@@ -45,13 +54,28 @@ export interface OverdueCheck {
 
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
-/** Periodic jobs: sidekiq-cron's definitions joined with the job history, and the overdue check. */
+/** A periodic job of either gem. */
+type Periodic =
+  | { readonly source: 'sidekiq-cron'; readonly def: CronDefinition }
+  | { readonly source: 'sidekiq-scheduler'; readonly def: SchedulerDefinition };
+
+const fromCron = (def: CronDefinition): Periodic => ({ source: 'sidekiq-cron', def });
+const fromScheduler = (def: SchedulerDefinition): Periodic => ({
+  source: 'sidekiq-scheduler',
+  def,
+});
+
+/**
+ * Periodic jobs: sidekiq-cron's definitions and sidekiq-scheduler's schedules joined with the job
+ * history, and the overdue check.
+ */
 @Injectable()
 export class PeriodicService {
   private readonly logger = new Logger(PeriodicService.name);
 
   constructor(
     private readonly cron: SidekiqCronService,
+    private readonly scheduler: SidekiqSchedulerService,
     private readonly outcomes: JobOutcomesService,
     private readonly config: AppConfig,
     private readonly clock: Clock,
@@ -65,17 +89,62 @@ export class PeriodicService {
     perPage = 25,
     sensitive = false,
   ): Promise<PeriodicPageDto> {
-    const result = await this.cron.page(instance, (page - 1) * perPage, perPage);
-    const outcomes = await this.outcomesOf(result.instance, result.definitions);
+    // sidekiq-cron's jobs first, then sidekiq-scheduler's: one page may hold the end of the one
+    // and the start of the other
+    const offset = (page - 1) * perPage;
+    const cron = await this.cron.page(instance, offset, perPage);
+    const cronShown = Math.max(0, Math.min(perPage, cron.total - offset));
+    const scheduler = await this.scheduler.page(
+      cron.instance,
+      Math.max(0, offset - cron.total),
+      perPage - cronShown,
+    );
+    const jobs = [...cron.definitions.map(fromCron), ...scheduler.definitions.map(fromScheduler)];
+    const outcomes = await this.outcomesOf(cron.instance, jobs);
     const now = this.clock.date();
     return {
-      instance: result.instance,
+      instance: cron.instance,
       page,
       per_page: perPage,
-      total: result.total,
-      truncated: result.truncated,
-      jobs: result.definitions.map((d) => this.toDto(d, outcomes.get(d.jobClass), now, sensitive)),
+      total: cron.total + scheduler.total,
+      truncated: cron.truncated || scheduler.truncated,
+      jobs: jobs.map((j) => this.toDto(j, outcomes.get(j.def.jobClass), now, sensitive)),
     };
+  }
+
+  /**
+   * The gem a name belongs to: `source` when given, else the one that has a job of that name
+   * (404 when neither does, 409 when both do).
+   */
+  private async sourceOf(
+    instance: string | undefined,
+    name: string,
+    source: PeriodicSource | undefined,
+  ): Promise<PeriodicSource> {
+    // read-only mode refuses before the name is looked up, whichever gem has it
+    this.scheduler.assertWritable(instance);
+    if (source !== undefined) {
+      return source;
+    }
+    const [inCron, inScheduler] = await Promise.all([
+      this.cron.has(instance, name),
+      this.scheduler.has(instance, name),
+    ]);
+    if (!inCron && !inScheduler) {
+      throw new DomainError(
+        'PERIODIC_JOB_NOT_FOUND',
+        `Neither sidekiq-cron nor sidekiq-scheduler has a job "${name}"`,
+        { field: 'name' },
+      );
+    }
+    if (inCron && inScheduler) {
+      throw new DomainError(
+        'CONFLICT',
+        `Both sidekiq-cron and sidekiq-scheduler have a job "${name}": say which with ?source=`,
+        { field: 'source', name },
+      );
+    }
+    return inScheduler ? 'sidekiq-scheduler' : 'sidekiq-cron';
   }
 
   async setStatus(
@@ -83,19 +152,41 @@ export class PeriodicService {
     name: string,
     status: CronStatus,
     sensitive = false,
+    source?: PeriodicSource,
   ): Promise<PeriodicJobDto> {
-    const { instance: resolved, definition: def } = await this.cron.setStatus(
-      instance,
-      name,
-      status,
-    );
-    const outcomes = await this.outcomesOf(resolved, [def]);
-    return this.toDto(def, outcomes.get(def.jobClass), this.clock.date(), sensitive);
+    let resolved: string;
+    let job: Periodic;
+    if ((await this.sourceOf(instance, name, source)) === 'sidekiq-scheduler') {
+      const set = await this.scheduler.setEnabled(instance, name, status === 'enabled');
+      resolved = set.instance;
+      job = fromScheduler(set.definition);
+    } else {
+      const set = await this.cron.setStatus(instance, name, status);
+      resolved = set.instance;
+      job = fromCron(set.definition);
+    }
+    const outcomes = await this.outcomesOf(resolved, [job]);
+    return this.toDto(job, outcomes.get(job.def.jobClass), this.clock.date(), sensitive);
   }
 
-  async enqueue(instance: string | undefined, name: string): Promise<PeriodicEnqueuedDto> {
+  async enqueue(
+    instance: string | undefined,
+    name: string,
+    source?: PeriodicSource,
+  ): Promise<PeriodicEnqueuedDto> {
+    if ((await this.sourceOf(instance, name, source)) === 'sidekiq-scheduler') {
+      const pushed = await this.scheduler.enqueue(instance, name, this.clock.date());
+      return {
+        source: 'sidekiq-scheduler',
+        name: pushed.name,
+        jid: pushed.jid,
+        queue: pushed.queue,
+        last_enqueue_time: pushed.enqueuedAt.toISOString(),
+      };
+    }
     const pushed = await this.cron.enqueue(instance, name, this.clock.date());
     return {
+      source: 'sidekiq-cron',
       name: pushed.name,
       jid: pushed.jid,
       queue: pushed.queue,
@@ -118,9 +209,12 @@ export class PeriodicService {
       const unchecked: string[] = [];
       const cronClasses = new Map<string, Set<string>>();
       for (const instance of this.cron.instanceNames()) {
-        let definitions: CronDefinition[];
+        let definitions: Periodic[];
         try {
-          definitions = (await this.cron.all(instance)).definitions;
+          definitions = [
+            ...(await this.cron.all(instance)).definitions.map(fromCron),
+            ...(await this.scheduler.all(instance)).definitions.map(fromScheduler),
+          ];
         } catch (error) {
           if (error instanceof DomainError && error.code.startsWith('SIDEKIQ_')) {
             this.logger.warn(`periodic: ${instance} not checked: ${error.message}`);
@@ -129,10 +223,13 @@ export class PeriodicService {
           }
           throw error;
         }
-        cronClasses.set(instance, new Set(definitions.map((d) => d.jobClass)));
+        cronClasses.set(instance, new Set(definitions.map((d) => d.def.jobClass)));
         const outcomes = await this.outcomesOf(instance, definitions);
-        for (const def of definitions) {
-          const finding = this.cronFinding(instance, def, outcomes.get(def.jobClass), now);
+        for (const job of definitions) {
+          const finding =
+            job.source === 'sidekiq-cron'
+              ? this.cronFinding(instance, job.def, outcomes.get(job.def.jobClass), now)
+              : this.schedulerFinding(instance, job.def, outcomes.get(job.def.jobClass), now);
           if (finding) {
             findings.push(finding);
           }
@@ -189,6 +286,90 @@ export class PeriodicService {
         limit_source: this.limitSource(def.jobClass),
       },
     };
+  }
+
+  private schedulerFinding(
+    instance: string,
+    def: SchedulerDefinition,
+    outcome: ClassOutcomeRow | undefined,
+    now: Date,
+  ): FindingDraft | null {
+    const limit = this.overdueIntervals(def.jobClass);
+    const verdict = this.schedulerVerdict(def, outcome, now, limit);
+    if (verdict.status !== PeriodicStatus.Overdue) {
+      return null;
+    }
+    const missed = verdict.missedRuns!;
+    const since = outcome?.lastSuccessAt
+      ? `has not succeeded since ${iso(outcome.lastSuccessAt)}`
+      : `has not succeeded in its last ${OUTCOME_WINDOW} runs or since ${iso(verdict.since)}`;
+    const runs = def.scheduleType === 'cron' ? 'scheduled runs' : 'intervals';
+    return {
+      identity: `overdue:${instance}:sidekiq-scheduler:${def.name}`,
+      instance,
+      jobClass: def.jobClass,
+      jid: null,
+      severity: missed >= limit * 2 ? 'critical' : 'warning',
+      summary: `sidekiq-scheduler job "${def.name}" (${def.jobClass}, ${def.scheduleType} "${def.schedule}") ${since}: ${missed >= limit * 2 ? `${missed} or more` : missed} ${runs} went by (overdue after ${limit}${this.limitSource(def.jobClass) === 'override' ? ', its own limit' : ''})`,
+      evidence: {
+        source: 'sidekiq-scheduler',
+        name: def.name,
+        schedule_type: def.scheduleType,
+        schedule: def.schedule,
+        queue: def.queue,
+        last_success_at: iso(outcome?.lastSuccessAt),
+        last_run_at: iso(outcome?.lastRunAt),
+        last_run_status: outcome?.lastRunStatus ?? null,
+        last_time: iso(def.lastTime),
+        missed_runs: missed,
+        next_run: iso(verdict.nextRun),
+        overdue_intervals: limit,
+        limit_source: this.limitSource(def.jobClass),
+      },
+    };
+  }
+
+  /**
+   * A sidekiq-scheduler schedule's status: a `cron` one as a sidekiq-cron job (its next run the
+   * one the scheduler wrote when there is one), `every`/`interval` by whole intervals since the
+   * last success, `at`/`in` (once) never overdue.
+   */
+  private schedulerVerdict(
+    def: SchedulerDefinition,
+    outcome: ClassOutcomeRow | undefined,
+    now: Date,
+    limit: number,
+  ): CronVerdict {
+    switch (def.scheduleType) {
+      case 'cron': {
+        // rufus-scheduler reads a cron without a zone in the scheduler process's local time
+        const verdict = cronVerdict(
+          { cron: def.schedule ?? '', enabled: def.enabled, timeZone: def.processZone ?? 'UTC' },
+          outcome,
+          now,
+          limit,
+        );
+        return { ...verdict, nextRun: def.nextTime ?? verdict.nextRun };
+      }
+      case 'every':
+      case 'interval':
+        return intervalVerdict(
+          {
+            intervalSeconds: def.schedule === null ? null : parseRufusDuration(def.schedule),
+            enabled: def.enabled,
+            nextTime: def.nextTime,
+            lastTime: def.lastTime,
+            schedule: def.schedule ?? '',
+          },
+          outcome,
+          now,
+          limit,
+        );
+      case 'at':
+      case 'in':
+      case null:
+        return onceVerdict({ enabled: def.enabled, nextTime: def.nextTime }, outcome);
+    }
   }
 
   private async learnedFindings(
@@ -262,25 +443,71 @@ export class PeriodicService {
 
   private outcomesOf(
     instance: string,
-    definitions: readonly CronDefinition[],
+    jobs: readonly Periodic[],
   ): Promise<Map<string, ClassOutcomeRow>> {
-    const classes = [...new Set(definitions.map((d) => d.jobClass))];
+    const classes = [...new Set(jobs.map((j) => j.def.jobClass))];
     return this.outcomes.classOutcomes(classes, instance, OUTCOME_WINDOW);
   }
 
   private toDto(
+    job: Periodic,
+    outcome: ClassOutcomeRow | undefined,
+    now: Date,
+    sensitive: boolean,
+  ): PeriodicJobDto {
+    return job.source === 'sidekiq-cron'
+      ? this.cronDto(job.def, outcome, now, sensitive)
+      : this.schedulerDto(job.def, outcome, now, sensitive);
+  }
+
+  /** The args Redis holds, as the Sidekiq routes show them (README "Redaction"). */
+  private shownArgs(jobClass: string, argsText: string, sensitive: boolean): string {
+    const redactor = this.config.redactor;
+    return sensitive
+      ? argsText
+      : redactor.hidesClass(jobClass)
+        ? REDACTED_ARGS
+        : redactor.redactJsonText(argsText);
+  }
+
+  private schedulerDto(
+    def: SchedulerDefinition,
+    outcome: ClassOutcomeRow | undefined,
+    now: Date,
+    sensitive: boolean,
+  ): PeriodicJobDto {
+    const args = this.shownArgs(def.jobClass, def.argsText, sensitive);
+    const verdict = this.schedulerVerdict(def, outcome, now, this.overdueIntervals(def.jobClass));
+    return {
+      source: 'sidekiq-scheduler',
+      name: def.name,
+      schedule_type: def.scheduleType,
+      schedule: def.schedule,
+      cron: def.scheduleType === 'cron' ? def.schedule : null,
+      class: def.jobClass,
+      queue: def.queue,
+      args: args.slice(0, ARGS_PREVIEW_CHARS),
+      args_bytes: Buffer.byteLength(args),
+      description: def.description,
+      enabled: def.enabled,
+      status: verdict.status,
+      last_enqueue_time: iso(def.lastTime),
+      next_run: iso(verdict.nextRun),
+      last_run_at: iso(outcome?.lastRunAt),
+      last_run_status: outcome?.lastRunStatus ?? null,
+      last_success_at: iso(outcome?.lastSuccessAt),
+      missed_runs: verdict.missedRuns,
+      schedule_error: verdict.scheduleError,
+    };
+  }
+
+  private cronDto(
     def: CronDefinition,
     outcome: ClassOutcomeRow | undefined,
     now: Date,
     sensitive: boolean,
   ): PeriodicJobDto {
-    const redactor = this.config.redactor;
-    // the args Redis holds, as the Sidekiq routes show them (README "Redaction")
-    const args = sensitive
-      ? def.argsText
-      : redactor.hidesClass(def.jobClass)
-        ? REDACTED_ARGS
-        : redactor.redactJsonText(def.argsText);
+    const args = this.shownArgs(def.jobClass, def.argsText, sensitive);
     const verdict = cronVerdict(
       { cron: def.cron, enabled: def.status === 'enabled' },
       outcome,
@@ -288,7 +515,10 @@ export class PeriodicService {
       this.overdueIntervals(def.jobClass),
     );
     return {
+      source: 'sidekiq-cron',
       name: def.name,
+      schedule_type: 'cron',
+      schedule: def.cron,
       cron: def.cron,
       class: def.jobClass,
       queue: def.queue,

@@ -13,6 +13,7 @@ function makeStore(sidekiqVersion: string | null) {
     url: 'redis://x',
     namespace: null,
     sidekiqVersion,
+    schedulerKeyPrefix: null,
   };
   const store = {
     name: instance.name,

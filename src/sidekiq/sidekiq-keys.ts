@@ -133,3 +133,52 @@ export function cronJobName(member: string): string | null {
     ? member.slice('cron_job:'.length)
     : null;
 }
+
+/**
+ * sidekiq-scheduler's keys (lib/sidekiq-scheduler/redis_manager.rb, identical in 4.0.3
+ * cbf62f96a7856f8e92b6f80a143f60770f01e0e9, 5.0.6 3d51229dfafd8a120b296acc5e20d8138747d55b and
+ * 6.0.2 fd3ddc893218f4b6e92a2b7e6320df0bf8eba50a of github.com/sidekiq-scheduler/sidekiq-scheduler).
+ * The gem goes through Sidekiq.redis, so a redis-namespace prefix applies first; then its own
+ * `key_prefix` (4.0.3+, RedisManager.key_prefix=), to which it appends ":" unless the prefix
+ * already ends in ":" or ".". Members and fields (schedule names) are never prefixed.
+ */
+export class SchedulerKeys {
+  private readonly prefix: string;
+
+  constructor(namespace: string | null = null, keyPrefix: string | null = null) {
+    this.prefix = `${namespace ? `${namespace}:` : ''}${normalizeSchedulerKeyPrefix(keyPrefix)}`;
+  }
+
+  /** HASH schedule name → JSON of the schedule (cron/every/at/in/interval, class, queue, args, …). */
+  get schedules(): string {
+    return `${this.prefix}schedules`;
+  }
+
+  /** ZSET of changed schedule names, score = change time (Float epoch seconds). */
+  get schedulesChanged(): string {
+    return `${this.prefix}schedules_changed`;
+  }
+
+  /** HASH schedule name → JSON state (`{"enabled":true|false}`), written by the web UI's toggle. */
+  get states(): string {
+    return `${this.prefix}sidekiq-scheduler:states`;
+  }
+
+  /** HASH schedule name → next run, `String(EtOrbi::EoTime)` ("2026-12-05 01:00:00 +0000"). */
+  get nextTimes(): string {
+    return `${this.prefix}sidekiq-scheduler:next_times`;
+  }
+
+  /** HASH schedule name → last trigger time, same format as next_times. */
+  get lastTimes(): string {
+    return `${this.prefix}sidekiq-scheduler:last_times`;
+  }
+}
+
+/** RedisManager.key_prefix=: "" for none, else the prefix with ":" appended unless it ends in ":" or ".". */
+export function normalizeSchedulerKeyPrefix(value: string | null | undefined): string {
+  if (!value) {
+    return '';
+  }
+  return value.endsWith(':') || value.endsWith('.') ? value : `${value}:`;
+}

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { SidekiqCronService } from './cron/sidekiq-cron.service.js';
+import { SidekiqSchedulerService } from './scheduler/sidekiq-scheduler.service.js';
 import { InstancesController } from './instances/instances.controller.js';
 import { ProcessesController } from './processes/processes.controller.js';
 import { ProcessesService } from './processes/processes.service.js';
@@ -38,6 +39,7 @@ import { WorkersService } from './workers/workers.service.js';
     StatsService,
     SidekiqJobsService,
     SidekiqCronService,
+    SidekiqSchedulerService,
   ],
   exports: [
     SidekiqJobsService,
@@ -47,6 +49,7 @@ import { WorkersService } from './workers/workers.service.js';
     WorkersService,
     SortedSetsService,
     SidekiqCronService,
+    SidekiqSchedulerService,
   ],
 })
 export class SidekiqModule {}

@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { TaskScheduler } from '../../src/scheduler/task.scheduler.js';
 import { saveCronJob } from '../factories/cron-job.factory.js';
+import { saveSchedulerJob } from '../factories/scheduler-job.factory.js';
 import { makeJid } from '../factories/job-event.factory.js';
 import { flushDb, redisUrlForDb } from '../integration/sidekiq/sidekiq-test-app.js';
 import { openDashboardPage, requireChromium } from '../support/browser.js';
@@ -80,6 +81,8 @@ describe('dashboard: metrics, findings, periodic jobs, failures (headless Chromi
     const ingestToken = await token('insights app', ['ingest']);
 
     await saveCronJob(redis, { name: 'cleanup', cron: '*/5 * * * *', klass: 'CleanupJob' });
+    // a sidekiq-scheduler schedule that has never run: listed, no finding
+    await saveSchedulerJob(redis, { name: 'ping', config: { every: '10m', class: 'PingJob' } });
     await request(ctx.http)
       .post('/api/v1/deploys')
       .set('PRIVATE-TOKEN', ingestToken)
@@ -232,6 +235,10 @@ describe('dashboard: metrics, findings, periodic jobs, failures (headless Chromi
     expect(await page.textContent(`${row} [data-field="status"]`)).toBe('overdue');
     expect(await page.textContent(`${row} td:nth-child(3)`)).toBe('*/5 * * * *');
     expect(await page.$$(`${row} button`)).toHaveLength(0);
+    const ping = 'tr[data-cron="ping"]';
+    expect(await page.textContent(`${ping} td:nth-child(1)`)).toBe('pingsidekiq-scheduler');
+    expect(await page.textContent(`${ping} td:nth-child(3)`)).toBe('every 10m');
+    expect(await page.textContent(`${ping} [data-field="status"]`)).toBe('never_run');
   });
 
   it('shows the new failure fingerprint with its trend, classes and sample job', async () => {

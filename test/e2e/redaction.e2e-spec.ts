@@ -4,6 +4,7 @@ import request from 'supertest';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
 import { saveCronJob } from '../factories/cron-job.factory.js';
+import { saveSchedulerJob } from '../factories/scheduler-job.factory.js';
 import { makeActiveJob, makeSidekiqJob } from '../factories/sidekiq-job.factory.js';
 import { flushDb, redisUrlForDb } from '../integration/sidekiq/sidekiq-test-app.js';
 import { SidekiqWriter } from '../support/sidekiq-writer.js';
@@ -386,6 +387,27 @@ describe('Redaction (e2e)', () => {
       const seen = await http().get(`${API}/periodic`).set('PRIVATE-TOKEN', sensitive).expect(200);
       expect(seen.text).toContain(STRIPE);
       expect(await writer.redis.hget('cron_job:nightly-sync', 'args')).toContain(STRIPE);
+    });
+
+    it("redacts the args of sidekiq-scheduler's schedules the same way", async () => {
+      await saveSchedulerJob(writer.redis, {
+        name: 'hourly-export',
+        config: { every: '1h', class: 'ExportJob', args: [{ api_key: STRIPE, region: 'eu' }] },
+      });
+      const read = await token(['read']);
+      const sensitive = await token(['read', 'sensitive']);
+      const listed = await http().get(`${API}/periodic`).set('PRIVATE-TOKEN', read).expect(200);
+      const job = (listed.body.jobs as { name: string; args: string }[]).find(
+        (j) => j.name === 'hourly-export',
+      )!;
+      expect(job.args).toBe(`[{"api_key":"${R}","region":"eu"}]`);
+      const disabled = await http()
+        .post(`${API}/periodic/hourly-export/disable`)
+        .set('PRIVATE-TOKEN', TEST_TOKEN)
+        .expect(200);
+      expectClean(disabled.text, 'sidekiq-scheduler disable');
+      const seen = await http().get(`${API}/periodic`).set('PRIVATE-TOKEN', sensitive).expect(200);
+      expect(seen.text).toContain(STRIPE);
     });
 
     it('tokens may be made with the sensitive scope; admin alone does not carry it', async () => {

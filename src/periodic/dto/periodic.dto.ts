@@ -1,18 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Length, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Length, Matches, Max, Min } from 'class-validator';
 import { OptionalPageSize } from '../../common/validation/query-fields.js';
 import { InstanceNameProperty } from '../../common/validation/params.dto.js';
 import { PeriodicStatus } from '../periodic-status.js';
 
 export const MAX_PERIODIC_PER_PAGE = 100;
+/** The gems whose periodic jobs are read. */
+export const PERIODIC_SOURCES = ['sidekiq-cron', 'sidekiq-scheduler'] as const;
+export type PeriodicSource = (typeof PERIODIC_SOURCES)[number];
+export const SCHEDULE_TYPE_VALUES = ['cron', 'every', 'at', 'in', 'interval'] as const;
 const DEFAULT_PER_PAGE = 25;
 /** Longer `args` texts are cut to this many characters in a list (args_bytes gives the size). */
 export const ARGS_PREVIEW_CHARS = 2048;
 
 export class PeriodicJobParamsDto {
-  // sidekiq-cron names are free text ("My nightly job"): any printable text, as the gem allows
-  @ApiProperty({ description: 'the sidekiq-cron job name', example: 'nightly_report' })
+  // sidekiq-cron and sidekiq-scheduler names are free text ("My nightly job"): any printable
+  // text, as the gems allow
+  @ApiProperty({
+    description: 'the sidekiq-cron job or sidekiq-scheduler schedule name',
+    example: 'nightly_report',
+  })
   @Length(1, 200)
   @Matches(/^[^\p{Cc}]+$/u, { message: 'name must not contain control characters' })
   name: string;
@@ -24,6 +32,17 @@ export class PeriodicInstanceQueryDto {
     example: 'default',
   })
   instance?: string;
+}
+
+export class PeriodicActionQueryDto extends PeriodicInstanceQueryDto {
+  @ApiPropertyOptional({
+    enum: PERIODIC_SOURCES,
+    description:
+      'which gem the job belongs to; when left out, the one that has a job of that name (409 when both have one)',
+  })
+  @IsOptional()
+  @IsIn(PERIODIC_SOURCES)
+  source?: PeriodicSource;
 }
 
 export class PeriodicPageQueryDto extends PeriodicInstanceQueryDto {
@@ -39,14 +58,41 @@ export class PeriodicPageQueryDto extends PeriodicInstanceQueryDto {
 }
 
 export class PeriodicJobDto {
-  @ApiProperty({ description: 'sidekiq-cron job name' })
+  @ApiProperty({
+    enum: PERIODIC_SOURCES,
+    description: 'the gem that runs it: sidekiq-cron, or sidekiq-scheduler',
+  })
+  source: PeriodicSource;
+
+  @ApiProperty({ description: 'the job (sidekiq-cron) or schedule (sidekiq-scheduler) name' })
   name: string;
 
   @ApiProperty({
-    description: 'the cron expression as sidekiq-cron stores it',
+    type: String,
+    nullable: true,
+    enum: SCHEDULE_TYPE_VALUES,
+    description:
+      'cron (sidekiq-cron, or a sidekiq-scheduler `cron`), or the sidekiq-scheduler `every`, `at`, `in`, `interval` the schedule uses; null: none, the scheduler skips it',
+  })
+  schedule_type: (typeof SCHEDULE_TYPE_VALUES)[number] | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'the schedule as stored: a cron expression, or a duration ("1h") or time for every/interval/in/at',
     example: '0 * * * *',
   })
-  cron: string;
+  schedule: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'the cron expression as the gem stores it; null for a schedule that is not a cron one',
+    example: '0 * * * *',
+  })
+  cron: string | null;
 
   @ApiProperty({ description: 'the job class it pushes' })
   class: string;
@@ -66,7 +112,10 @@ export class PeriodicJobDto {
   @ApiProperty({ type: String, nullable: true })
   description: string | null;
 
-  @ApiProperty({ description: "sidekiq-cron's own status: whether its poller enqueues the job" })
+  @ApiProperty({
+    description:
+      "the gem's own status: whether its poller enqueues the job (sidekiq-scheduler: sidekiq-scheduler:states, else the schedule's `enabled`, else true)",
+  })
   enabled: boolean;
 
   @ApiProperty({
@@ -80,7 +129,8 @@ export class PeriodicJobDto {
     type: String,
     format: 'date-time',
     nullable: true,
-    description: "sidekiq-cron's last_enqueue_time",
+    description:
+      "sidekiq-cron's last_enqueue_time; sidekiq-scheduler's last_times (when its scheduler last triggered the job)",
   })
   last_enqueue_time: string | null;
 
@@ -88,7 +138,8 @@ export class PeriodicJobDto {
     type: String,
     format: 'date-time',
     nullable: true,
-    description: 'from the cron expression; null when it cannot be read',
+    description:
+      "sidekiq-scheduler's next_times when written, else from the cron expression (or the last trigger plus the `every` interval); null when it cannot be read",
   })
   next_run: string | null;
 
@@ -117,7 +168,7 @@ export class PeriodicJobDto {
   @ApiProperty({
     type: String,
     nullable: true,
-    description: 'why the cron expression could not be read',
+    description: 'why the cron expression (or every/interval duration) could not be read',
   })
   schedule_error: string | null;
 }
@@ -132,17 +183,27 @@ export class PeriodicPageDto {
   @ApiProperty()
   per_page: number;
 
-  @ApiProperty({ description: 'cron jobs of the instance' })
+  @ApiProperty({
+    description: 'sidekiq-cron jobs plus sidekiq-scheduler schedules of the instance',
+  })
   total: number;
 
-  @ApiProperty({ description: 'the instance has more cron jobs than are read (5000)' })
+  @ApiProperty({
+    description: 'the instance has more cron jobs, or more schedules, than are read (5000 of each)',
+  })
   truncated: boolean;
 
-  @ApiProperty({ type: [PeriodicJobDto], description: 'by name' })
+  @ApiProperty({
+    type: [PeriodicJobDto],
+    description: "sidekiq-cron's by name, then sidekiq-scheduler's by name",
+  })
   jobs: PeriodicJobDto[];
 }
 
 export class PeriodicEnqueuedDto {
+  @ApiProperty({ enum: PERIODIC_SOURCES })
+  source: PeriodicSource;
+
   @ApiProperty()
   name: string;
 
@@ -152,6 +213,11 @@ export class PeriodicEnqueuedDto {
   @ApiProperty()
   queue: string;
 
-  @ApiProperty({ type: String, format: 'date-time' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    description:
+      'sidekiq-cron: the last_enqueue_time it wrote (whole seconds); sidekiq-scheduler: the push time (the gem records no time for an enqueue now)',
+  })
   last_enqueue_time: string;
 }

@@ -24,9 +24,16 @@ const PRESET_ALIASES: Record<string, string> = {
 // a trailing IANA zone (`Europe/Paris`, `America/Argentina/Buenos_Aires`, `Etc/GMT+2`) or UTC
 const ZONE = /^(?:[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)+|UTC|GMT|Z)$/;
 
-export function parseCronSchedule(expression: string): CronSchedule | { error: string } {
+/**
+ * `defaultZone`: the zone of an expression without one (UTC, as sidekiq-cron runs; a fixed
+ * offset such as `UTC+1` for sidekiq-scheduler, whose rufus-scheduler runs in its process's zone).
+ */
+export function parseCronSchedule(
+  expression: string,
+  defaultZone = 'UTC',
+): CronSchedule | { error: string } {
   const words = expression.trim().split(/\s+/);
-  let timeZone = 'UTC';
+  let timeZone = defaultZone;
   if (words.length > 1 && ZONE.test(words.at(-1)!)) {
     const zone = words.pop()!;
     timeZone = zone === 'Z' ? 'UTC' : zone;

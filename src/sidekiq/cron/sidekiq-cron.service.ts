@@ -58,6 +58,13 @@ export class SidekiqCronService {
     return this.page(instance, 0, Number.MAX_SAFE_INTEGER);
   }
 
+  /** Whether the instance has a cron job of that name (Job.find would find it). */
+  async has(instance: string | undefined, name: string): Promise<boolean> {
+    const store = this.access.readable(instance);
+    const [hash] = await store.cron.hashes([name]);
+    return hash !== null && hash !== undefined && decodeCronHash(hash) !== null;
+  }
+
   /** Job#enable! / #disable!: 404 PERIODIC_JOB_NOT_FOUND when the gem would not find it. */
   async setStatus(
     instance: string | undefined,

@@ -93,3 +93,33 @@ redis.call('LPUSH', KEYS[4], ARGV[4])
 redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[5]))
 return 1
 `;
+
+// sidekiq-scheduler's toggle (Scheduler#toggle_job_enabled / #toggle_all_jobs: set_job_state, one
+// HSET of the state JSON) for a schedule that exists, and only if its state is still the one read
+// (another toggle in between would be undone). KEYS: schedules, sidekiq-scheduler:states; ARGV:
+// name, the state read ("" for none), the new state. Returns 1; 0 when the schedule is gone; -1
+// when the state changed since it was read.
+export const SCHEDULER_SET_STATE_LUA = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+  return 0
+end
+local current = redis.call('HGET', KEYS[2], ARGV[1])
+if (current or '') ~= ARGV[2] then
+  return -1
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+return 1
+`;
+
+// sidekiq-scheduler's "Enqueue now" for a schedule that exists: Sidekiq::Client.push (SADD queues,
+// LPUSH queue); the gem writes nothing of its own (last_times is the scheduler's trigger only).
+// KEYS: schedules, queues, queue:<q>; ARGV: name, queue name, payload. Returns 1, or 0 when the
+// schedule is gone.
+export const SCHEDULER_PUSH_LUA = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+  return 0
+end
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('LPUSH', KEYS[3], ARGV[3])
+return 1
+`;
