@@ -12,12 +12,13 @@ const { ClockModule } = await import('../dist/src/common/clock.js');
 const { DatabaseModule } = await import('../dist/src/database/database.module.js');
 const { RedisModule } = await import('../dist/src/redis/redis.module.js');
 const { FindingsModule } = await import('../dist/src/findings/findings.module.js');
+const { AuditModule } = await import('../dist/src/audit/audit.module.js');
 const { FindingsService } = await import('../dist/src/findings/findings.service.js');
 class LoopModule {}
-Module({ imports: [ConfigModule, ClockModule, DatabaseModule, RedisModule, FindingsModule] })(
-  LoopModule,
-);
-const app = await NestFactory.createApplicationContext(LoopModule, { logger: false });
+Module({
+  imports: [ConfigModule, ClockModule, DatabaseModule, AuditModule, RedisModule, FindingsModule],
+})(LoopModule);
+const app = await NestFactory.createApplicationContext(LoopModule, { logger: ['error'] });
 const findings = app.get(FindingsService);
 
 let on = false;

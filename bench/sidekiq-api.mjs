@@ -17,9 +17,12 @@ import { APP_FILTER } from '@nestjs/core';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import { configureApp } from '../dist/src/app.setup.js';
+import { AuditModule } from '../dist/src/audit/audit.module.js';
+import { ClockModule } from '../dist/src/common/clock.js';
 import { DomainErrorFilter } from '../dist/src/common/errors/domain-error.filter.js';
 import { AppConfig } from '../dist/src/config/app-config.js';
 import { validateEnv } from '../dist/src/config/env.schema.js';
+import { DatabaseModule } from '../dist/src/database/database.module.js';
 import { RedisModule } from '../dist/src/redis/redis.module.js';
 import { QueuesService } from '../dist/src/sidekiq/queues/queues.service.js';
 import { SidekiqModule } from '../dist/src/sidekiq/sidekiq.module.js';
@@ -148,7 +151,15 @@ async function bootApp() {
   );
   class BenchModule {}
   Module({
-    imports: [{ module: BenchConfigModule, global: true }, RedisModule, SidekiqModule],
+    // the change routes write their audit record first (none is called here: no database is used)
+    imports: [
+      { module: BenchConfigModule, global: true },
+      ClockModule,
+      DatabaseModule,
+      AuditModule,
+      RedisModule,
+      SidekiqModule,
+    ],
     providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
   })(BenchModule);
   const app = configureApp(await NestFactory.create(BenchModule, { logger: ['error'] }));
