@@ -260,30 +260,22 @@ export class PeriodicService {
     if (verdict.status !== PeriodicStatus.Overdue) {
       return null;
     }
-    const missed = verdict.missedRuns!;
-    const since = outcome?.lastSuccessAt
-      ? `has not succeeded since ${iso(outcome.lastSuccessAt)}`
-      : `has not succeeded in its last ${OUTCOME_WINDOW} runs or since ${iso(verdict.since)}`;
+    const o = this.overdue(outcome, verdict, limit, def.jobClass);
     return {
       identity: `overdue:${instance}:${def.name}`,
       instance,
       jobClass: def.jobClass,
       jid: null,
-      severity: missed >= limit * 2 ? 'critical' : 'warning',
-      summary: `Cron job "${def.name}" (${def.jobClass}, "${def.cron}") ${since}: ${missed >= limit * 2 ? `${missed} or more` : missed} scheduled runs went by (overdue after ${limit}${this.limitSource(def.jobClass) === 'override' ? ', its own limit' : ''})`,
+      severity: o.severity,
+      summary: `Cron job "${def.name}" (${def.jobClass}, "${def.cron}") ${o.since}: ${o.missed} scheduled runs went by ${o.limit}`,
       evidence: {
         source: 'sidekiq-cron',
         name: def.name,
         cron: def.cron,
         queue: def.queue,
-        last_success_at: iso(outcome?.lastSuccessAt),
-        last_run_at: iso(outcome?.lastRunAt),
-        last_run_status: outcome?.lastRunStatus ?? null,
+        ...o.lastRun,
         last_enqueue_time: iso(def.lastEnqueueTime),
-        missed_runs: missed,
-        next_run: iso(verdict.nextRun),
-        overdue_intervals: limit,
-        limit_source: this.limitSource(def.jobClass),
+        ...o.counts,
       },
     };
   }
@@ -299,32 +291,55 @@ export class PeriodicService {
     if (verdict.status !== PeriodicStatus.Overdue) {
       return null;
     }
-    const missed = verdict.missedRuns!;
-    const since = outcome?.lastSuccessAt
-      ? `has not succeeded since ${iso(outcome.lastSuccessAt)}`
-      : `has not succeeded in its last ${OUTCOME_WINDOW} runs or since ${iso(verdict.since)}`;
+    const o = this.overdue(outcome, verdict, limit, def.jobClass);
     const runs = def.scheduleType === 'cron' ? 'scheduled runs' : 'intervals';
     return {
       identity: `overdue:${instance}:sidekiq-scheduler:${def.name}`,
       instance,
       jobClass: def.jobClass,
       jid: null,
-      severity: missed >= limit * 2 ? 'critical' : 'warning',
-      summary: `sidekiq-scheduler job "${def.name}" (${def.jobClass}, ${def.scheduleType} "${def.schedule}") ${since}: ${missed >= limit * 2 ? `${missed} or more` : missed} ${runs} went by (overdue after ${limit}${this.limitSource(def.jobClass) === 'override' ? ', its own limit' : ''})`,
+      severity: o.severity,
+      summary: `sidekiq-scheduler job "${def.name}" (${def.jobClass}, ${def.scheduleType} "${def.schedule}") ${o.since}: ${o.missed} ${runs} went by ${o.limit}`,
       evidence: {
         source: 'sidekiq-scheduler',
         name: def.name,
         schedule_type: def.scheduleType,
         schedule: def.schedule,
         queue: def.queue,
+        ...o.lastRun,
+        last_time: iso(def.lastTime),
+        ...o.counts,
+      },
+    };
+  }
+
+  /** What an overdue schedule's finding says whichever gem defines it (sidekiq-cron, sidekiq-scheduler). */
+  private overdue(
+    outcome: ClassOutcomeRow | undefined,
+    verdict: { missedRuns?: number | null; since?: Date | null; nextRun?: Date | null },
+    limit: number,
+    jobClass: string,
+  ) {
+    const missed = verdict.missedRuns!;
+    const critical = missed >= limit * 2;
+    const source = this.limitSource(jobClass);
+    return {
+      since: outcome?.lastSuccessAt
+        ? `has not succeeded since ${iso(outcome.lastSuccessAt)}`
+        : `has not succeeded in its last ${OUTCOME_WINDOW} runs or since ${iso(verdict.since)}`,
+      severity: critical ? ('critical' as const) : ('warning' as const),
+      missed: critical ? `${missed} or more` : String(missed),
+      limit: `(overdue after ${limit}${source === 'override' ? ', its own limit' : ''})`,
+      lastRun: {
         last_success_at: iso(outcome?.lastSuccessAt),
         last_run_at: iso(outcome?.lastRunAt),
         last_run_status: outcome?.lastRunStatus ?? null,
-        last_time: iso(def.lastTime),
+      },
+      counts: {
         missed_runs: missed,
         next_run: iso(verdict.nextRun),
         overdue_intervals: limit,
-        limit_source: this.limitSource(def.jobClass),
+        limit_source: source,
       },
     };
   }
