@@ -50,3 +50,31 @@ export function makeStartedJobEvents(spec: StartedJobSpec): Record<string, unkno
     },
   ];
 }
+
+/**
+ * The events of one whole run of `jobClass` that ended at `end` (queued and started a second
+ * before, on worker-1), reported as the Ruby client does; `failed` carries a RuntimeError.
+ */
+export function makeFinishedRunEvents(
+  jobClass: string,
+  end: Date,
+  outcome: string = 'succeeded',
+): Record<string, unknown>[] {
+  const jid = makeJid();
+  return [
+    ...makeStartedJobEvents({
+      jid,
+      jobClass,
+      queue: 'default',
+      arguments: '[]',
+      queuedAt: new Date(end.getTime() - 1000).toISOString(),
+      worker: { hostname: 'worker-1', pid: 1 },
+    }),
+    {
+      type: outcome,
+      job_id: jid,
+      occurred_at: end.toISOString(),
+      ...(outcome === 'failed' ? { error_class: 'RuntimeError', error_message: 'boom' } : {}),
+    },
+  ];
+}

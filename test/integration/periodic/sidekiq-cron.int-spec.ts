@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { TaskScheduler } from '../../../src/scheduler/task.scheduler.js';
-import { makeJid, makeStartedJobEvents } from '../../factories/job-event.factory.js';
+import { makeFinishedRunEvents } from '../../factories/job-event.factory.js';
 import { testRedisUrl } from '../../support/app-with-sidekiq.js';
 import { eventually } from '../../support/eventually.js';
 import { TEST_TOKEN, TestApp } from '../../support/test-context.js';
@@ -40,25 +40,7 @@ describe('periodic jobs on a real sidekiq-cron layout', () => {
 
   /** A run of `jobClass` that ended `agoMs` before now, reported as the Ruby client does. */
   async function ran(jobClass: string, agoMs: number, outcome = 'succeeded'): Promise<void> {
-    const jid = makeJid();
-    const end = new Date(Date.now() - agoMs);
-    const start = new Date(end.getTime() - 1000).toISOString();
-    await ctx.postEvents([
-      ...makeStartedJobEvents({
-        jid,
-        jobClass,
-        queue: 'default',
-        arguments: '[]',
-        queuedAt: start,
-        worker: { hostname: 'worker-1', pid: 1 },
-      }),
-      {
-        type: outcome,
-        job_id: jid,
-        occurred_at: end.toISOString(),
-        ...(outcome === 'failed' ? { error_class: 'RuntimeError', error_message: 'boom' } : {}),
-      },
-    ]);
+    await ctx.postEvents(makeFinishedRunEvents(jobClass, new Date(Date.now() - agoMs), outcome));
   }
 
   const openFindings = async () =>

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { TaskScheduler } from '../../../src/scheduler/task.scheduler.js';
 import { saveCronJob } from '../../factories/cron-job.factory.js';
-import { makeJid, makeStartedJobEvents } from '../../factories/job-event.factory.js';
+import { makeFinishedRunEvents } from '../../factories/job-event.factory.js';
 import {
   eoTimeText,
   saveSchedulerJob,
@@ -46,25 +46,7 @@ describe('periodic jobs on the sidekiq-scheduler layout, beside sidekiq-cron', (
   const hourlyNext = new Date(Math.ceil(Date.now() / HOUR) * HOUR);
 
   async function ran(jobClass: string, agoMs: number, outcome = 'succeeded'): Promise<void> {
-    const jid = makeJid();
-    const end = new Date(Date.now() - agoMs);
-    const start = new Date(end.getTime() - 1000).toISOString();
-    await ctx.postEvents([
-      ...makeStartedJobEvents({
-        jid,
-        jobClass,
-        queue: 'default',
-        arguments: '[]',
-        queuedAt: start,
-        worker: { hostname: 'worker-1', pid: 1 },
-      }),
-      {
-        type: outcome,
-        job_id: jid,
-        occurred_at: end.toISOString(),
-        ...(outcome === 'failed' ? { error_class: 'RuntimeError', error_message: 'boom' } : {}),
-      },
-    ]);
+    await ctx.postEvents(makeFinishedRunEvents(jobClass, new Date(Date.now() - agoMs), outcome));
   }
 
   const openFindings = async () =>
